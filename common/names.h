@@ -1,0 +1,28 @@
+// Validation of user-given names and generation of ids.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace dbdump {
+
+// Names of dbdump resources (databases, storages, agents) become object key
+// segments and CLI arguments: 1-63 of [A-Za-z0-9._-], starting with a letter
+// or digit, so "../x" or "-rf" can never be one. `kind` names the resource in
+// the error ("database name").
+absl::Status ValidateResourceName(const std::string& kind, const std::string& name);
+
+// Backup ids sort by time: "20260115T020000Z-<8 hex>".
+std::string NewBackupId(absl::Time now);
+// Job ids: "job-<time>-<8 hex>".
+std::string NewJobId(absl::Time now);
+// Checks an id received from a client has the shape of one we generate.
+absl::Status ValidateId(const std::string& kind, const std::string& id);
+
+// RFC 3339 UTC with seconds, e.g. "2026-01-15T02:00:00Z"; empty for InfinitePast.
+std::string FormatTime(absl::Time t);
+absl::Time ParseTime(const std::string& s);
+
+}  // namespace dbdump
