@@ -54,12 +54,12 @@ absl::Status ValidateId(const std::string& kind, const std::string& id) {
   return ValidateResourceName(kind, id);
 }
 
-std::string FormatTime(absl::Time t) {
+std::string TimeToString(absl::Time t) {
   if (t == absl::InfinitePast()) return "";
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
-absl::Time ParseTime(const std::string& s) {
+absl::Time TimeFromString(const std::string& s) {
   absl::Time t;
   std::string err;
   if (s.empty() || !absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", s, absl::UTCTimeZone(), &t, &err)) {

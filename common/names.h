@@ -22,7 +22,7 @@ std::string NewJobId(absl::Time now);
 absl::Status ValidateId(const std::string& kind, const std::string& id);
 
 // RFC 3339 UTC with seconds, e.g. "2026-01-15T02:00:00Z"; empty for InfinitePast.
-std::string FormatTime(absl::Time t);
-absl::Time ParseTime(const std::string& s);
+std::string TimeToString(absl::Time t);
+absl::Time TimeFromString(const std::string& s);
 
 }  // namespace dbdump

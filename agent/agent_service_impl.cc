@@ -1,0 +1,149 @@
+#include "agent/agent_service_impl.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/version.h"
+
+namespace dbdump {
+namespace {
+
+v1::JobState StateFor(const absl::Status& s) {
+  if (s.ok()) return v1::JOB_STATE_SUCCEEDED;
+  if (absl::IsCancelled(s)) return v1::JOB_STATE_CANCELLED;
+  return v1::JOB_STATE_FAILED;
+}
+
+}  // namespace
+
+AgentServiceImpl::AgentServiceImpl(std::string name,
+                                   std::map<v1::Engine, std::unique_ptr<Engine>> engines,
+                                   JobRegistry* registry, JobRunner* runner)
+    : name_(std::move(name)), engines_(std::move(engines)), registry_(registry), runner_(runner) {}
+
+std::vector<v1::Engine> AgentServiceImpl::engines() const {
+  std::vector<v1::Engine> out;
+  for (const auto& [k, e] : engines_) out.push_back(k);
+  return out;
+}
+
+absl::StatusOr<Engine*> AgentServiceImpl::EngineFor(v1::Engine kind) {
+  auto it = engines_.find(kind);
+  if (it == engines_.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("agent ", name_, " does not support engine ", v1::Engine_Name(kind)));
+  }
+  return it->second.get();
+}
+
+grpc::Status AgentServiceImpl::GetAgentInfo(grpc::ServerContext*, const v1::GetAgentInfoRequest*,
+                                            v1::GetAgentInfoResponse* resp) {
+  resp->set_name(name_);
+  resp->set_version(kVersion);
+  for (const auto& [kind, engine] : engines_) {
+    auto* info = resp->add_engines();
+    info->set_engine(kind);
+    info->set_tool_version(engine->ToolVersion());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::TestConnection(grpc::ServerContext*,
+                                              const v1::TestConnectionRequest* req,
+                                              v1::TestConnectionResponse* resp) {
+  auto engine = EngineFor(req->target().engine());
+  if (!engine.ok()) return ToGrpc(engine.status());
+  auto version = (*engine)->TestConnection(req->target());
+  if (!version.ok()) return ToGrpc(version.status());
+  resp->set_server_version(*version);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::RunBackup(grpc::ServerContext* ctx, const v1::RunBackupRequest* req,
+                                         grpc::ServerWriter<v1::JobEvent>* writer) {
+  const v1::BackupJob& job = req->job();
+  absl::Status valid = ValidateId("job id", job.job_id());
+  auto engine = EngineFor(job.target().engine());
+  if (valid.ok()) valid = engine.status();
+  if (!valid.ok()) return ToGrpc(valid);
+  // A retried dispatch of a finished job only reports its outcome.
+  if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
+    LogInfo("agent", "backup ", job.job_id(), " of ", job.target().name(), " started");
+    registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
+      absl::StatusOr<v1::Manifest> m = runner_->Backup(job, e, t);
+      t->Finish(StateFor(m.status()), std::string(m.status().message()), m.ok() ? &*m : nullptr);
+      LogInfo("agent", "backup ", job.job_id(), " ended: ",
+              m.ok() ? "succeeded" : std::string(m.status().message()));
+    });
+  }
+  return Stream(ctx, job.job_id(), writer);
+}
+
+grpc::Status AgentServiceImpl::RunRestore(grpc::ServerContext* ctx, const v1::RunRestoreRequest* req,
+                                          grpc::ServerWriter<v1::JobEvent>* writer) {
+  const v1::RestoreJob& job = req->job();
+  absl::Status valid = ValidateId("job id", job.job_id());
+  auto engine = EngineFor(job.target().engine());
+  if (valid.ok()) valid = engine.status();
+  if (!valid.ok()) return ToGrpc(valid);
+  if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
+    LogInfo("agent", "restore ", job.job_id(), " of backup ", job.backup_id(), " started");
+    registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
+      absl::Status s = runner_->Restore(job, e, t);
+      t->Finish(StateFor(s), std::string(s.message()), nullptr);
+      LogInfo("agent", "restore ", job.job_id(), " ended: ", s.ok() ? "succeeded" : std::string(s.message()));
+    });
+  }
+  return Stream(ctx, job.job_id(), writer);
+}
+
+grpc::Status AgentServiceImpl::WatchJob(grpc::ServerContext* ctx, const v1::WatchJobRequest* req,
+                                        grpc::ServerWriter<v1::JobEvent>* writer) {
+  return Stream(ctx, req->job_id(), writer);
+}
+
+grpc::Status AgentServiceImpl::Stream(grpc::ServerContext* ctx, const std::string& job_id,
+                                      grpc::ServerWriter<v1::JobEvent>* writer) {
+  uint64_t seq = 0;
+  while (true) {
+    std::shared_ptr<JobTracker> t = registry_->Find(job_id);
+    v1::JobEvent e;
+    bool terminal = false;
+    if (t == nullptr) {
+      auto journaled = registry_->Journaled(job_id);
+      if (!journaled) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            absl::StrCat("agent ", name_, " has no record of job ", job_id));
+      }
+      e = *journaled;
+      terminal = true;
+    } else {
+      terminal = t->WaitTerminal(seq == 0 ? absl::ZeroDuration() : absl::Seconds(1));
+      e = t->Snapshot();
+    }
+    e.set_sequence(++seq);
+    if (!writer->Write(e) || ctx->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "watcher went away; the job goes on");
+    }
+    if (terminal) return grpc::Status::OK;
+  }
+}
+
+grpc::Status AgentServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* req,
+                                         v1::CancelJobResponse*) {
+  std::shared_ptr<JobTracker> t = registry_->Find(req->job_id());
+  if (t == nullptr) {
+    if (registry_->Journaled(req->job_id())) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("job ", req->job_id(), " has already ended"));
+    }
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("agent ", name_, " has no record of job ", req->job_id()));
+  }
+  LogInfo("agent", "cancelling job ", req->job_id());
+  t->Cancel();
+  return grpc::Status::OK;
+}
+
+}  // namespace dbdump

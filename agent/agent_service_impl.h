@@ -1,0 +1,49 @@
+// AgentServiceImpl: the agent's gRPC face over the job registry and engines.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "agent/engine.h"
+#include "agent/job_registry.h"
+#include "agent/job_runner.h"
+#include "dbdump/v1/agent_service.grpc.pb.h"
+
+namespace dbdump {
+
+// Each Run* call starts the job on its own thread and streams its events;
+// a dropped stream leaves the job running (WatchJob re-attaches).
+// Thread-safe.
+class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
+ public:
+  AgentServiceImpl(std::string name, std::map<dbdump::v1::Engine, std::unique_ptr<Engine>> engines,
+                   JobRegistry* registry, JobRunner* runner);
+
+  grpc::Status GetAgentInfo(grpc::ServerContext*, const dbdump::v1::GetAgentInfoRequest*,
+                            dbdump::v1::GetAgentInfoResponse*) override;
+  grpc::Status TestConnection(grpc::ServerContext*, const dbdump::v1::TestConnectionRequest*,
+                              dbdump::v1::TestConnectionResponse*) override;
+  grpc::Status RunBackup(grpc::ServerContext*, const dbdump::v1::RunBackupRequest*,
+                         grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
+  grpc::Status RunRestore(grpc::ServerContext*, const dbdump::v1::RunRestoreRequest*,
+                          grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
+  grpc::Status WatchJob(grpc::ServerContext*, const dbdump::v1::WatchJobRequest*,
+                        grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
+  grpc::Status CancelJob(grpc::ServerContext*, const dbdump::v1::CancelJobRequest*,
+                         dbdump::v1::CancelJobResponse*) override;
+
+  std::vector<dbdump::v1::Engine> engines() const;
+
+ private:
+  absl::StatusOr<Engine*> EngineFor(dbdump::v1::Engine kind);
+  // Streams the job's events until it is terminal or the client goes away.
+  grpc::Status Stream(grpc::ServerContext* ctx, const std::string& job_id,
+                      grpc::ServerWriter<dbdump::v1::JobEvent>* writer);
+
+  const std::string name_;
+  std::map<dbdump::v1::Engine, std::unique_ptr<Engine>> engines_;
+  JobRegistry* registry_;
+  JobRunner* runner_;
+};
+
+}  // namespace dbdump

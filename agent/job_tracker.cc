@@ -1,0 +1,75 @@
+#include "agent/job_tracker.h"
+
+#include "common/names.h"
+
+namespace dbdump {
+
+bool IsTerminal(v1::JobState s) {
+  return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED ||
+         s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_LOST;
+}
+
+JobTracker::JobTracker(std::string job_id) : job_id_(std::move(job_id)), started_(absl::Now()) {}
+
+void JobTracker::SetRunning() {
+  absl::MutexLock l(&mu_);
+  if (state_ == v1::JOB_STATE_QUEUED) state_ = v1::JOB_STATE_RUNNING;
+}
+
+void JobTracker::SetProgress(uint64_t bytes_in, uint64_t bytes_out) {
+  bytes_in_ = bytes_in;
+  bytes_out_ = bytes_out;
+}
+
+void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::Manifest* manifest) {
+  absl::MutexLock l(&mu_);
+  if (IsTerminal(state_)) return;
+  state_ = state;
+  terminal_.set_job_id(job_id_);
+  terminal_.set_state(state);
+  terminal_.set_error(error);
+  if (manifest) *terminal_.mutable_manifest() = *manifest;
+  terminal_.set_time(TimeToString(absl::Now()));
+  auto* p = terminal_.mutable_progress();
+  p->set_bytes_in(bytes_in_);
+  p->set_bytes_out(bytes_out_);
+  p->set_elapsed_s(absl::ToDoubleSeconds(absl::Now() - started_));
+  cancel_hook_ = nullptr;
+}
+
+v1::JobEvent JobTracker::Snapshot() {
+  absl::MutexLock l(&mu_);
+  if (IsTerminal(state_)) return terminal_;
+  v1::JobEvent e;
+  e.set_job_id(job_id_);
+  e.set_state(state_);
+  e.set_time(TimeToString(absl::Now()));
+  auto* p = e.mutable_progress();
+  p->set_bytes_in(bytes_in_);
+  p->set_bytes_out(bytes_out_);
+  p->set_elapsed_s(absl::ToDoubleSeconds(absl::Now() - started_));
+  return e;
+}
+
+bool JobTracker::WaitTerminal(absl::Duration timeout) {
+  absl::MutexLock l(&mu_);
+  return mu_.AwaitWithTimeout(
+      absl::Condition(+[](JobTracker* t) { return IsTerminal(t->state_); }, this), timeout);
+}
+
+void JobTracker::Cancel() {
+  cancel_ = true;
+  std::function<void()> hook;
+  {
+    absl::MutexLock l(&mu_);
+    hook = cancel_hook_;
+  }
+  if (hook) hook();
+}
+
+void JobTracker::SetCancelHook(std::function<void()> hook) {
+  absl::MutexLock l(&mu_);
+  cancel_hook_ = std::move(hook);
+}
+
+}  // namespace dbdump

@@ -1,0 +1,111 @@
+// dbdump-agent: runs dump tools next to the databases and streams the
+// backups into storage.
+#include <signal.h>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+
+#include <iostream>
+
+#include "agent/agent_service_impl.h"
+#include "agent/postgres_engine.h"
+#include "agent/registrar.h"
+#include "agent/sqlite_engine.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/names.h"
+
+namespace {
+
+int Run(int argc, char** argv) {
+  dbdump::Flags flags;
+  flags.Define("name", "agent-1", "name of this agent, unique per controller");
+  flags.Define("listen", "127.0.0.1:7301", "host:port to serve AgentService on");
+  flags.Define("advertise", "", "host:port the controller uses to reach this agent (default: --listen)");
+  flags.Define("controller", "127.0.0.1:7300", "host:port of the controller");
+  flags.Define("work_dir", "/var/lib/dbdump-agent", "private scratch and job journal directory");
+  flags.Define("buffer_bytes", "1048576", "size of each pipeline buffer");
+  flags.Define("buffers", "4", "number of pipeline buffers");
+  flags.Define("compression_workers", "2", "zstd worker threads per job");
+  absl::Status parsed = flags.Parse(argc, argv);
+  if (absl::IsNotFound(parsed)) {
+    std::cout << flags.Usage("dbdump-agent");
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::cerr << "dbdump-agent: error: " << parsed.message() << "\n";
+    return 2;
+  }
+  absl::Status name_ok = dbdump::ValidateResourceName("agent name", flags.Get("name"));
+  auto buffer_bytes = flags.GetInt("buffer_bytes");
+  auto buffers = flags.GetInt("buffers");
+  auto workers = flags.GetInt("compression_workers");
+  for (const absl::Status& s : {name_ok, buffer_bytes.status(), buffers.status(), workers.status()}) {
+    if (!s.ok()) {
+      std::cerr << "dbdump-agent: error: " << s.message() << "\n";
+      return 2;
+    }
+  }
+
+  dbdump::JobRegistry registry(flags.Get("work_dir"));
+  if (absl::Status s = registry.Init(absl::Hours(24 * 7)); !s.ok()) {
+    std::cerr << "dbdump-agent: error: " << s.message() << "\n";
+    return 1;
+  }
+  dbdump::JobRunner runner({flags.Get("name"), flags.Get("work_dir"),
+                            static_cast<size_t>(*buffer_bytes), static_cast<size_t>(*buffers),
+                            *workers});
+  dbdump::SubprocessRunner processes;
+  std::map<dbdump::v1::Engine, std::unique_ptr<dbdump::Engine>> engines;
+  engines[dbdump::v1::ENGINE_POSTGRES] =
+      std::make_unique<dbdump::PostgresEngine>(dbdump::PostgresEngineOptions{&processes});
+  engines[dbdump::v1::ENGINE_SQLITE] = std::make_unique<dbdump::SqliteEngine>();
+  dbdump::AgentServiceImpl service(flags.Get("name"), std::move(engines), &registry, &runner);
+
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(flags.Get("listen"), grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    std::cerr << "dbdump-agent: error: cannot listen on " << flags.Get("listen")
+              << ": address in use or invalid\n";
+    return 1;
+  }
+  std::string listen = flags.Get("listen");
+  std::string advertise = flags.Get("advertise").empty()
+                              ? listen.substr(0, listen.rfind(':') + 1) + std::to_string(port)
+                              : flags.Get("advertise");
+  dbdump::LogInfo("agent", "serving on ", listen.substr(0, listen.rfind(':') + 1), port);
+
+  dbdump::Registrar registrar(
+      {flags.Get("controller"), flags.Get("name"), advertise, service.engines()});
+  registrar.Start();
+
+  // Wait for SIGINT/SIGTERM on this thread, then shut down in order.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  dbdump::LogInfo("agent", "stopping on signal ", sig);
+  registrar.Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Writing to a dump tool that died must be an error, not the end of us;
+  // SIGINT/SIGTERM are taken by sigwait in Run.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return Run(argc, argv);
+}

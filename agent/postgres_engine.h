@@ -1,0 +1,63 @@
+// PostgresEngine: pg_dump custom format out, pg_restore in.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "agent/engine.h"
+#include "common/process_runner.h"
+
+namespace dbdump {
+
+// An installed pg_dump/pg_restore pair.
+struct PgTools {
+  std::string pg_dump;
+  std::string pg_restore;
+  int major = 0;
+  std::string version;  // e.g. "15.18"
+};
+
+struct PostgresEngineOptions {
+  ProcessRunner* runner = nullptr;
+  // Directories searched for pg_dump/pg_restore, besides /usr/lib/postgresql/*/bin.
+  std::string search_path = "/usr/bin:/bin:/usr/local/bin";
+  int connect_timeout_s = 10;
+};
+
+// Passes connection details through the environment and a 0600 pgpass file,
+// and the database name inside a quoted conninfo value, so no user-supplied
+// string is ever parsed as an option or connection parameter. Thread-safe.
+class PostgresEngine : public Engine {
+ public:
+  explicit PostgresEngine(PostgresEngineOptions options);
+
+  dbdump::v1::Engine kind() const override { return dbdump::v1::ENGINE_POSTGRES; }
+  std::string ToolVersion() override;
+  absl::StatusOr<std::string> TestConnection(const dbdump::v1::DatabaseTarget& target) override;
+  absl::StatusOr<std::unique_ptr<DumpSession>> StartDump(
+      const dbdump::v1::DatabaseTarget& target, const std::string& work_dir) override;
+  absl::StatusOr<std::unique_ptr<RestoreSession>> StartRestore(
+      const dbdump::v1::DatabaseTarget& target, const dbdump::v1::Manifest& manifest,
+      const std::string& work_dir) override;
+  std::string Extension() const override { return "pgdump"; }
+  std::string DumpFormat() const override { return "pg_dump custom"; }
+
+  // Installed tool pairs, newest first.
+  std::vector<PgTools> InstalledTools();
+  // The closest installed tools whose major version is >= the server's.
+  absl::StatusOr<PgTools> ToolsFor(int server_major);
+
+ private:
+  PostgresEngineOptions options_;
+  absl::Mutex mu_;
+  std::map<std::string, std::string> version_cache_ ABSL_GUARDED_BY(mu_);
+};
+
+// conninfo fragment `dbname='...'` with quotes and backslashes escaped.
+std::string QuotedDbnameConninfo(const std::string& database);
+// Checks a PostgreSQL database name: non-empty, <= 63 bytes, no NUL.
+absl::Status ValidatePgDatabaseName(const std::string& name);
+
+}  // namespace dbdump

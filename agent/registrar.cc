@@ -1,0 +1,73 @@
+#include "agent/registrar.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/version.h"
+
+namespace dbdump {
+
+Registrar::Registrar(RegistrarOptions options)
+    : options_(std::move(options)),
+      stub_(v1::RegistryService::NewStub(grpc::CreateChannel(
+          options_.controller_address, grpc::InsecureChannelCredentials()))) {}
+
+Registrar::~Registrar() { Stop(); }
+
+void Registrar::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void Registrar::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Registrar::Loop() {
+  bool registered = false;
+  absl::Duration interval = absl::Seconds(5);
+  absl::Duration backoff = absl::Milliseconds(200);
+  while (!stop_.HasBeenNotified()) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Status st;
+    if (!registered) {
+      v1::RegisterAgentRequest req;
+      req.set_name(options_.agent_name);
+      req.set_address(options_.advertise_address);
+      req.set_version(kVersion);
+      for (auto e : options_.engines) req.mutable_capabilities()->add_engines(e);
+      v1::RegisterAgentResponse resp;
+      st = stub_->RegisterAgent(&ctx, req, &resp);
+      if (st.ok()) {
+        registered = true;
+        interval = absl::Seconds(std::max<uint32_t>(1, resp.heartbeat_interval_s()));
+        LogInfo("agent", "registered with controller ", options_.controller_address, " as ",
+                options_.agent_name);
+      }
+    } else {
+      v1::HeartbeatRequest req;
+      req.set_name(options_.agent_name);
+      v1::HeartbeatResponse resp;
+      st = stub_->Heartbeat(&ctx, req, &resp);
+      if (st.error_code() == grpc::StatusCode::NOT_FOUND) registered = false;
+    }
+    if (st.ok()) {
+      backoff = absl::Milliseconds(200);
+      stop_.WaitForNotificationWithTimeout(registered ? interval : absl::ZeroDuration());
+    } else {
+      if (st.error_code() != grpc::StatusCode::NOT_FOUND) {
+        LogWarn("agent", "controller ", options_.controller_address, " unreachable: ",
+                st.error_message(), "; retrying");
+      }
+      if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        // The controller refused our registration; retrying quickly won't help.
+        backoff = absl::Seconds(30);
+      }
+      stop_.WaitForNotificationWithTimeout(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(10));
+    }
+  }
+}
+
+}  // namespace dbdump

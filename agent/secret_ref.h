@@ -1,0 +1,18 @@
+// Resolves password references to the secret on the agent's own host.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace dbdump {
+
+// `file:/abs/path` reads the file (first line; must not be readable by
+// others), `env:NAME` reads the agent's environment, "" means no password.
+// Errors name the reference, never the secret.
+absl::StatusOr<std::string> ResolveSecretRef(const std::string& ref);
+
+// Validates the shape of a reference without reading it (controller side).
+absl::Status ValidateSecretRef(const std::string& ref);
+
+}  // namespace dbdump

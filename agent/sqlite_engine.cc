@@ -1,0 +1,193 @@
+#include "agent/sqlite_engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "agent/private_file.h"
+#include "common/fd_io.h"
+#include "common/local_storage.h"
+#include "common/status_macros.h"
+
+namespace dbdump {
+namespace {
+
+// A sqlite3 handle closed on scope exit.
+struct Db {
+  sqlite3* db = nullptr;
+  ~Db() {
+    if (db) sqlite3_close_v2(db);
+  }
+};
+
+absl::Status ValidatePath(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("sqlite database path is empty");
+  absl::Status st = ValidateLocalRoot(path);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sqlite database path \"", path, "\" must be absolute without \".\" or \"..\" segments"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Open(const std::string& path, int flags, Db* out) {
+  int rc = sqlite3_open_v2(path.c_str(), &out->db, flags | SQLITE_OPEN_NOFOLLOW, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = out->db ? sqlite3_errmsg(out->db) : sqlite3_errstr(rc);
+    if (rc == SQLITE_CANTOPEN) {
+      return absl::NotFoundError(absl::StrCat("cannot open sqlite database ", path, ": ", msg));
+    }
+    return absl::FailedPreconditionError(absl::StrCat("cannot open sqlite database ", path, ": ", msg));
+  }
+  sqlite3_busy_timeout(out->db, 30000);
+  return absl::OkStatus();
+}
+
+// Runs PRAGMA quick_check / integrity_check; "ok" or the first problem.
+absl::Status CheckIntegrity(sqlite3* db, const std::string& what, bool full) {
+  sqlite3_stmt* st = nullptr;
+  const char* sql = full ? "PRAGMA integrity_check" : "PRAGMA quick_check";
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
+    return absl::DataLossError(absl::StrCat(what, " is not a sqlite database: ", sqlite3_errmsg(db)));
+  }
+  std::string result;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    result = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  } else {
+    result = sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(st);
+  if (result != "ok") {
+    return absl::DataLossError(absl::StrCat(what, " failed the integrity check: ", result));
+  }
+  return absl::OkStatus();
+}
+
+class SnapshotSession : public DumpSession {
+ public:
+  explicit SnapshotSession(int fd) : fd_(fd), source_(fd) {}
+  ~SnapshotSession() override { ::close(fd_); }
+  Source* source() override { return &source_; }
+  absl::Status Finish() override { return absl::OkStatus(); }
+  void Cancel() override {}
+  std::string server_version() const override { return sqlite3_libversion(); }
+  std::string tool_version() const override { return sqlite3_libversion(); }
+
+ private:
+  int fd_;
+  FdSource source_;
+};
+
+class FileRestoreSession : public RestoreSession {
+ public:
+  FileRestoreSession(int fd, std::string tmp, std::string target)
+      : fd_(fd), sink_(fd, /*close_on_finish=*/false), tmp_(std::move(tmp)),
+        target_(std::move(target)) {}
+  ~FileRestoreSession() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  }
+  Sink* sink() override { return &sink_; }
+  absl::Status Finish() override {
+    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+      fd_ = -1;
+      return absl::InternalError(absl::StrCat("cannot write ", tmp_, ": ", strerror(errno)));
+    }
+    fd_ = -1;
+    {
+      Db db;
+      RETURN_IF_ERROR(Open(tmp_, SQLITE_OPEN_READONLY, &db));
+      RETURN_IF_ERROR(CheckIntegrity(db.db, "restored database", /*full=*/true));
+    }
+    // link() fails if the target appeared meanwhile: never overwrite.
+    if (::link(tmp_.c_str(), target_.c_str()) != 0) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "cannot place the restored database at ", target_, ": ", strerror(errno)));
+    }
+    ::unlink(tmp_.c_str());
+    tmp_.clear();
+    return absl::OkStatus();
+  }
+  void Cancel() override {}
+
+ private:
+  int fd_;
+  FdSink sink_;
+  std::string tmp_;
+  std::string target_;
+};
+
+}  // namespace
+
+std::string SqliteEngine::ToolVersion() { return sqlite3_libversion(); }
+
+absl::StatusOr<std::string> SqliteEngine::TestConnection(const v1::DatabaseTarget& target) {
+  RETURN_IF_ERROR(ValidatePath(target.path()));
+  Db db;
+  RETURN_IF_ERROR(Open(target.path(), SQLITE_OPEN_READONLY, &db));
+  RETURN_IF_ERROR(CheckIntegrity(db.db, target.path(), /*full=*/false));
+  return std::string(sqlite3_libversion());
+}
+
+absl::StatusOr<std::unique_ptr<DumpSession>> SqliteEngine::StartDump(
+    const v1::DatabaseTarget& target, const std::string& work_dir) {
+  RETURN_IF_ERROR(ValidatePath(target.path()));
+  ASSIGN_OR_RETURN(PrivateFile snapshot, PrivateFile::Create(work_dir, "sqlite-snapshot", ".db", ""));
+  {
+    Db src, dst;
+    RETURN_IF_ERROR(Open(target.path(), SQLITE_OPEN_READONLY, &src));
+    RETURN_IF_ERROR(Open(snapshot.path(), SQLITE_OPEN_READWRITE, &dst));
+    sqlite3_backup* b = sqlite3_backup_init(dst.db, "main", src.db, "main");
+    if (b == nullptr) {
+      return absl::InternalError(absl::StrCat("sqlite backup init failed: ", sqlite3_errmsg(dst.db)));
+    }
+    // One step copies every page under a single read transaction: a
+    // consistent snapshot, while writers continue (WAL) or wait briefly.
+    int rc;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+      return absl::UnavailableError(absl::StrCat("sqlite backup of ", target.path(),
+                                                 " failed: ", sqlite3_errstr(rc)));
+    }
+    RETURN_IF_ERROR(CheckIntegrity(dst.db, "snapshot of " + target.path(), /*full=*/false));
+  }
+  int fd = ::open(snapshot.path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open snapshot: ", strerror(errno)));
+  snapshot.Remove();  // the open descriptor keeps the data until we are done
+  return std::unique_ptr<DumpSession>(new SnapshotSession(fd));
+}
+
+absl::StatusOr<std::unique_ptr<RestoreSession>> SqliteEngine::StartRestore(
+    const v1::DatabaseTarget& target, const v1::Manifest& manifest, const std::string& work_dir) {
+  RETURN_IF_ERROR(ValidatePath(target.path()));
+  if (::access(target.path().c_str(), F_OK) == 0) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "restore target ", target.path(), " already exists: choose a new path or move it away"));
+  }
+  std::string dir = target.path().substr(0, target.path().rfind('/'));
+  if (dir.empty()) dir = "/";
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("restore directory ", dir, " does not exist or is not writable"));
+  }
+  std::string tmp = absl::StrCat(target.path(), ".dbdump-partial-", manifest.backup_id());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
+  }
+  return std::unique_ptr<RestoreSession>(new FileRestoreSession(fd, tmp, target.path()));
+}
+
+}  // namespace dbdump
