@@ -14,6 +14,7 @@
 #include "agent/private_file.h"
 #include "agent/secret_ref.h"
 #include "common/fd_io.h"
+#include "common/names.h"
 #include "common/status_macros.h"
 
 namespace dbdump {
@@ -219,17 +220,6 @@ std::string QuotedDbnameConninfo(const std::string& database) {
   }
   out.push_back('\'');
   return out;
-}
-
-absl::Status ValidatePgDatabaseName(const std::string& name) {
-  if (name.empty()) return absl::InvalidArgumentError("postgresql database name is empty");
-  if (name.size() > 63) {
-    return absl::InvalidArgumentError("postgresql database name is longer than 63 bytes");
-  }
-  if (name.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError("postgresql database name contains a NUL byte");
-  }
-  return absl::OkStatus();
 }
 
 PostgresEngine::PostgresEngine(PostgresEngineOptions options) : options_(std::move(options)) {}

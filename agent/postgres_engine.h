@@ -57,7 +57,5 @@ class PostgresEngine : public Engine {
 
 // conninfo fragment `dbname='...'` with quotes and backslashes escaped.
 std::string QuotedDbnameConninfo(const std::string& database);
-// Checks a PostgreSQL database name: non-empty, <= 63 bytes, no NUL.
-absl::Status ValidatePgDatabaseName(const std::string& name);
 
 }  // namespace dbdump

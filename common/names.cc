@@ -40,6 +40,17 @@ absl::Status ValidateResourceName(const std::string& kind, const std::string& na
   return absl::OkStatus();
 }
 
+absl::Status ValidatePgDatabaseName(const std::string& name) {
+  if (name.empty()) return absl::InvalidArgumentError("postgresql database name is empty");
+  if (name.size() > 63) {
+    return absl::InvalidArgumentError("postgresql database name is longer than 63 bytes");
+  }
+  if (name.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("postgresql database name contains a NUL byte");
+  }
+  return absl::OkStatus();
+}
+
 std::string NewBackupId(absl::Time now) {
   return absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()), "-",
                       RandomHex());

@@ -14,6 +14,10 @@ namespace dbdump {
 // the error ("database name").
 absl::Status ValidateResourceName(const std::string& kind, const std::string& name);
 
+// A PostgreSQL database name as the server accepts it: 1-63 bytes, no NUL.
+// Anything else is allowed and always passed as data, never as an option.
+absl::Status ValidatePgDatabaseName(const std::string& name);
+
 // Backup ids sort by time: "20260115T020000Z-<8 hex>".
 std::string NewBackupId(absl::Time now);
 // Job ids: "job-<time>-<8 hex>".

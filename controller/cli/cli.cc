@@ -1,0 +1,233 @@
+#include "controller/cli/cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "controller/cli/arg_parser.h"
+#include "controller/cli/cli_error.h"
+#include "controller/cli/commands.h"
+#include "controller/cli/controller_client.h"
+#include "controller/cli/grpc_controller_client.h"
+#include "controller/cli/usage.h"
+
+namespace dbdump {
+namespace {
+
+// One command: the words that name it and what it accepts.
+struct Verb {
+  std::vector<std::string> words;
+  std::string synopsis;
+  std::vector<std::string> positionals;
+  std::vector<FlagSpec> flags;
+  absl::Status (Commands::*run)(const ParsedArgs&);
+};
+
+FlagSpec Value(std::string name, std::string hint, bool required = false) {
+  return FlagSpec{std::move(name), true, required, std::move(hint)};
+}
+
+FlagSpec Switch(std::string name) { return FlagSpec{std::move(name), false, false, ""}; }
+
+std::vector<Verb> Verbs() {
+  return {
+      {{"agents", "list"}, "dbdumpctl agents list", {}, {}, &Commands::AgentsList},
+      {{"database", "add"},
+       "dbdumpctl database add NAME --engine=postgres|sqlite --agent=AGENT --storage=STORAGE "
+       "[...]",
+       {"NAME"},
+       {Value("engine", "postgres|sqlite", true), Value("agent", "AGENT", true),
+        Value("storage", "STORAGE", true), Value("host", "H"), Value("port", "P"),
+        Value("user", "U"), Value("dbname", "DB"), Value("password-ref", "file:/path|env:NAME"),
+        Value("path", "/abs/file.db"), Switch("skip-connection-test")},
+       &Commands::DatabaseAdd},
+      {{"database", "list"}, "dbdumpctl database list", {}, {}, &Commands::DatabaseList},
+      {{"database", "remove"},
+       "dbdumpctl database remove NAME",
+       {"NAME"},
+       {},
+       &Commands::DatabaseRemove},
+      {{"storage", "add"},
+       "dbdumpctl storage add NAME --kind=local --path=/abs/dir [--prefix=P]",
+       {"NAME"},
+       {Value("kind", "local", true), Value("path", "/abs/dir", true), Value("prefix", "P")},
+       &Commands::StorageAdd},
+      {{"storage", "list"}, "dbdumpctl storage list", {}, {}, &Commands::StorageList},
+      {{"storage", "remove"},
+       "dbdumpctl storage remove NAME",
+       {"NAME"},
+       {},
+       &Commands::StorageRemove},
+      {{"backup", "run"},
+       "dbdumpctl backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]",
+       {"DATABASE"},
+       {Value("compression", "zstd|gzip|none"), Value("level", "N"), Switch("wait")},
+       &Commands::BackupRun},
+      {{"backup", "list"},
+       "dbdumpctl backup list [--database=NAME]",
+       {},
+       {Value("database", "NAME")},
+       &Commands::BackupList},
+      {{"backup", "show"},
+       "dbdumpctl backup show BACKUP_ID",
+       {"BACKUP_ID"},
+       {},
+       &Commands::BackupShow},
+      {{"restore"},
+       "dbdumpctl restore BACKUP_ID --target=DBNAME_OR_PATH [--via=DATABASE] [--wait]",
+       {"BACKUP_ID"},
+       {Value("target", "DBNAME_OR_PATH", true), Value("via", "DATABASE"), Switch("wait")},
+       &Commands::Restore},
+      {{"job", "list"},
+       "dbdumpctl job list [--database=NAME] [--limit=N]",
+       {},
+       {Value("database", "NAME"), Value("limit", "N")},
+       &Commands::JobList},
+      {{"job", "show"}, "dbdumpctl job show JOB_ID", {"JOB_ID"}, {}, &Commands::JobShow},
+      {{"job", "wait"}, "dbdumpctl job wait JOB_ID", {"JOB_ID"}, {}, &Commands::JobWait},
+  };
+}
+
+const char kPasswordRefused[] =
+    "never pass a password on the command line: use --password-ref=file:/path or "
+    "--password-ref=env:NAME, read by the agent on its host";
+
+std::map<std::string, std::string> RefusedFlags(bool after_verb) {
+  std::map<std::string, std::string> refused = {{"password", kPasswordRefused}};
+  if (after_verb) {
+    for (const char* global : {"controller", "output", "timeout_s"}) {
+      refused[global] = absl::StrCat("--", global,
+                                     " is a global flag: put it before the verb, e.g. "
+                                     "dbdumpctl --",
+                                     global, "=... database list");
+    }
+  }
+  return refused;
+}
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    if (arg == "--") return false;
+    if (arg == "--help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+// Finds the verb named by args[*next...] and advances *next past its words.
+absl::StatusOr<Verb> FindVerb(const std::vector<std::string>& args, size_t* next) {
+  std::vector<Verb> verbs = Verbs();
+  const std::string& first = args[*next];
+  std::vector<const Verb*> group;
+  for (const Verb& verb : verbs) {
+    if (verb.words[0] == first) group.push_back(&verb);
+  }
+  if (group.empty()) {
+    return UsageError(absl::StrCat("unknown command \"", first,
+                                   "\": run \"dbdumpctl help\" for the list of commands"));
+  }
+  if (group.size() == 1 && group[0]->words.size() == 1) {
+    *next += 1;
+    return *group[0];
+  }
+  std::vector<std::string> subverbs;
+  for (const Verb* verb : group) subverbs.push_back(verb->words[1]);
+  std::string choices = absl::StrJoin(subverbs, ", ");
+  if (*next + 1 >= args.size()) {
+    return UsageError(absl::StrCat("\"", first, "\" needs a subcommand: ", choices));
+  }
+  const std::string& second = args[*next + 1];
+  for (const Verb* verb : group) {
+    if (verb->words[1] == second) {
+      *next += 2;
+      return *verb;
+    }
+  }
+  return UsageError(
+      absl::StrCat("unknown command \"", first, " ", second, "\": use ", first, " ", choices));
+}
+
+}  // namespace
+
+Cli::Cli(CliOptions options) : options_(std::move(options)) {
+  if (!options_.now) options_.now = [] { return absl::Now(); };
+  if (!options_.make_client) {
+    options_.make_client = [](const std::string& address, absl::Duration timeout) {
+      return std::make_unique<GrpcControllerClient>(address, timeout);
+    };
+  }
+}
+
+int Cli::Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) const {
+  absl::Status status = Execute(args, out, err);
+  out.flush();
+  if (status.ok()) return 0;
+  if (IsJobEndedError(status)) {
+    err << status.message() << "\n";
+    return 1;
+  }
+  err << "dbdumpctl: error: " << status.message() << "\n";
+  return IsUsageError(status) ? 2 : 1;
+}
+
+absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err) const {
+  if (WantsHelp(args)) {
+    out << UsageText();
+    return absl::OkStatus();
+  }
+
+  ArgParser global_parser(
+      {"",
+       "dbdumpctl [global flags] VERB ...",
+       {Value("controller", "HOST:PORT"), Value("output", "table|json"), Value("timeout_s", "N")},
+       {},
+       RefusedFlags(false)});
+  size_t next = 0;
+  ASSIGN_OR_RETURN(ParsedArgs global, global_parser.ParseLeading(args, &next));
+  std::string address = global.Get("controller", options_.default_controller);
+  OutputFormat format = OutputFormat::kTable;
+  std::string output = global.Get("output", "table");
+  if (output == "json") {
+    format = OutputFormat::kJson;
+  } else if (output != "table") {
+    return UsageError(absl::StrCat("unknown output format \"", output,
+                                   "\": use --output=table or --output=json"));
+  }
+  ASSIGN_OR_RETURN(uint32_t timeout_s, global.GetUint32("timeout_s", 30, 1, UINT32_MAX));
+
+  if (next >= args.size()) {
+    return UsageError("no command given: run \"dbdumpctl help\" for the list of commands");
+  }
+  if (args[next] == "help") {
+    out << UsageText();
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(Verb verb, FindVerb(args, &next));
+  ArgParser parser({absl::StrJoin(verb.words, " "), verb.synopsis, verb.flags, verb.positionals,
+                    RefusedFlags(true)});
+  ASSIGN_OR_RETURN(ParsedArgs parsed,
+                   parser.Parse(std::vector<std::string>(args.begin() + next, args.end())));
+
+  Commands commands({[&] { return options_.make_client(address, absl::Seconds(timeout_s)); }, &out,
+                     &err, format, options_.stdout_is_tty, options_.now});
+  return (commands.*verb.run)(parsed);
+}
+
+int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  CliOptions options;
+  const char* env = std::getenv("DBDUMP_CONTROLLER");
+  if (env != nullptr && *env != '\0') options.default_controller = env;
+  // Only the real stdout can be a terminal; tests pass string streams.
+  options.stdout_is_tty = &out == &std::cout && isatty(fileno(stdout));
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  return Cli(std::move(options)).Run(args, out, err);
+}
+
+}  // namespace dbdump

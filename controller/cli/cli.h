@@ -1,0 +1,55 @@
+// dbdumpctl as a library: parses the command line, runs the verb against the
+// controller and prints to the given streams, returning the exit code
+// (0 done, 1 the call or the job failed, 2 usage error). The environment
+// (default address, terminal, clock, client) comes in through CliOptions so
+// tests can run it without a server. Thread-safe: Run is const and keeps no
+// state between calls.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace dbdump {
+
+class ControllerClient;
+
+// Makes the client for a controller address; `timeout` bounds each unary call.
+using ControllerClientFactory = std::function<std::unique_ptr<ControllerClient>(
+    const std::string& address, absl::Duration timeout)>;
+
+struct CliOptions {
+  // Used when --controller is not given.
+  std::string default_controller = "127.0.0.1:7300";
+  // Followed jobs redraw their progress line in place.
+  bool stdout_is_tty = false;
+  // Defaults to absl::Now.
+  std::function<absl::Time()> now;
+  // Defaults to a GrpcControllerClient.
+  ControllerClientFactory make_client;
+};
+
+class Cli {
+ public:
+  explicit Cli(CliOptions options);
+
+  // `args` excludes the program name.
+  int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) const;
+
+ private:
+  absl::Status Execute(const std::vector<std::string>& args, std::ostream& out,
+                       std::ostream& err) const;
+
+  CliOptions options_;
+};
+
+// Entry point of the dbdumpctl binary: reads $DBDUMP_CONTROLLER and whether
+// stdout is a terminal, then runs Cli on argv[1..].
+int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err);
+
+}  // namespace dbdump

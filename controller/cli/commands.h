@@ -1,0 +1,76 @@
+// The verbs of dbdumpctl. Each method takes the already parsed arguments of
+// its command, checks their values (usage errors), calls the controller and
+// prints the answer as a table or as JSON. Errors from the controller are
+// returned unchanged for RunCli to print. Not thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "controller/cli/parsed_args.h"
+
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
+namespace dbdump {
+
+namespace v1 {
+class Job;
+}  // namespace v1
+
+class ControllerClient;
+
+enum class OutputFormat { kTable, kJson };
+
+class Commands {
+ public:
+  struct Options {
+    // Called on the first call to the controller, so a command line found
+    // wrong while checking its values never opens a channel.
+    std::function<std::unique_ptr<ControllerClient>()> connect;
+    std::ostream* out = nullptr;
+    std::ostream* err = nullptr;
+    OutputFormat format = OutputFormat::kTable;
+    // Progress of followed jobs is redrawn in place on a terminal.
+    bool stdout_is_tty = false;
+    std::function<absl::Time()> now;
+  };
+
+  explicit Commands(Options options);
+  ~Commands();
+
+  absl::Status AgentsList(const ParsedArgs& args);
+  absl::Status DatabaseAdd(const ParsedArgs& args);
+  absl::Status DatabaseList(const ParsedArgs& args);
+  absl::Status DatabaseRemove(const ParsedArgs& args);
+  absl::Status StorageAdd(const ParsedArgs& args);
+  absl::Status StorageList(const ParsedArgs& args);
+  absl::Status StorageRemove(const ParsedArgs& args);
+  absl::Status BackupRun(const ParsedArgs& args);
+  absl::Status BackupList(const ParsedArgs& args);
+  absl::Status BackupShow(const ParsedArgs& args);
+  absl::Status Restore(const ParsedArgs& args);
+  absl::Status JobList(const ParsedArgs& args);
+  absl::Status JobShow(const ParsedArgs& args);
+  absl::Status JobWait(const ParsedArgs& args);
+
+ private:
+  ControllerClient& client();
+  bool json() const { return options_.format == OutputFormat::kJson; }
+  absl::Status PrintJson(const google::protobuf::Message& message);
+  // Follows the job to its end, showing progress, then prints the outcome.
+  // A job that ends other than succeeded yields a JobEndedError.
+  // `restore_target` is what was asked for, in case the job record lacks it.
+  absl::Status Follow(const std::string& job_id, const std::string& restore_target);
+  absl::Status PrintOutcome(const v1::Job& job);
+
+  Options options_;
+  std::unique_ptr<ControllerClient> client_;
+};
+
+}  // namespace dbdump

@@ -1,0 +1,51 @@
+// What dbdumpctl asks of the controller: one method per RPC it uses, with
+// errors as absl::Status (the gRPC code and message carried over). An
+// interface so tests can drive the commands with a fake; the real one is
+// GrpcControllerClient. Implementations say whether they are thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dbdump/v1/controller_service.pb.h"
+
+namespace dbdump {
+
+class ControllerClient {
+ public:
+  virtual ~ControllerClient() = default;
+
+  virtual absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& req) = 0;
+
+  virtual absl::StatusOr<v1::AddDatabaseResponse> AddDatabase(
+      const v1::AddDatabaseRequest& req) = 0;
+  virtual absl::StatusOr<v1::ListDatabasesResponse> ListDatabases(
+      const v1::ListDatabasesRequest& req) = 0;
+  virtual absl::StatusOr<v1::RemoveDatabaseResponse> RemoveDatabase(
+      const v1::RemoveDatabaseRequest& req) = 0;
+
+  virtual absl::StatusOr<v1::AddStorageResponse> AddStorage(const v1::AddStorageRequest& req) = 0;
+  virtual absl::StatusOr<v1::ListStoragesResponse> ListStorages(
+      const v1::ListStoragesRequest& req) = 0;
+  virtual absl::StatusOr<v1::RemoveStorageResponse> RemoveStorage(
+      const v1::RemoveStorageRequest& req) = 0;
+
+  virtual absl::StatusOr<v1::StartBackupResponse> StartBackup(
+      const v1::StartBackupRequest& req) = 0;
+  virtual absl::StatusOr<v1::ListBackupsResponse> ListBackups(
+      const v1::ListBackupsRequest& req) = 0;
+  virtual absl::StatusOr<v1::GetBackupResponse> GetBackup(const v1::GetBackupRequest& req) = 0;
+  virtual absl::StatusOr<v1::StartRestoreResponse> StartRestore(
+      const v1::StartRestoreRequest& req) = 0;
+
+  virtual absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req) = 0;
+  virtual absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest& req) = 0;
+  // Calls `on_update` with each record of the job the controller streams and
+  // returns when the stream ends (the controller ends it once the job is terminal).
+  virtual absl::Status FollowJob(const v1::FollowJobRequest& req,
+                                 const std::function<void(const v1::Job&)>& on_update) = 0;
+};
+
+}  // namespace dbdump

@@ -1,0 +1,85 @@
+// Store: the controller's metadata in SQLite (WAL, foreign keys, migrations).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "dbdump/v1/controller_service.pb.h"
+
+struct sqlite3;
+
+namespace dbdump {
+
+// A job as stored, with the request the agent receives (BackupJob or
+// RestoreJob, serialised) so a restarted controller can follow it again.
+struct StoredJob {
+  dbdump::v1::Job job;
+  std::string request;
+};
+
+// Thread-safe: one connection behind a mutex. Secrets are never stored:
+// database targets hold only a reference to a password on the agent host.
+class Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store();
+
+  // Latest applied schema migration.
+  int schema_version();
+  static int latest_schema_version();
+
+  // Agents.
+  absl::Status UpsertAgent(const dbdump::v1::Agent& agent, absl::Time now);
+  // NotFound when the agent never registered.
+  absl::Status TouchAgent(const std::string& name, absl::Time now);
+  absl::StatusOr<std::vector<dbdump::v1::Agent>> ListAgents();
+  absl::StatusOr<dbdump::v1::Agent> GetAgent(const std::string& name);
+
+  // Storage destinations.
+  absl::Status AddStorage(const dbdump::v1::StorageDestination& s, absl::Time now);
+  absl::StatusOr<std::vector<dbdump::v1::StorageDestination>> ListStorages();
+  absl::StatusOr<dbdump::v1::StorageDestination> GetStorage(const std::string& name);
+  // FailedPrecondition while a database still uses it.
+  absl::Status RemoveStorage(const std::string& name);
+
+  // Database targets.
+  absl::Status AddDatabase(const dbdump::v1::Database& db, absl::Time now);
+  absl::StatusOr<std::vector<dbdump::v1::Database>> ListDatabases();
+  absl::StatusOr<dbdump::v1::Database> GetDatabase(const std::string& name);
+  // FailedPrecondition while a job of it is active; its backups stay catalogued.
+  absl::Status RemoveDatabase(const std::string& name);
+
+  // Jobs. CreateJob fails with AlreadyExists when a backup of the same
+  // database is already queued or running.
+  absl::Status CreateJob(const dbdump::v1::Job& job, const std::string& request);
+  // Moves a job along QUEUED -> RUNNING -> terminal; a terminal job never
+  // changes again (FailedPrecondition).
+  absl::Status TransitionJob(const std::string& id, dbdump::v1::JobState to,
+                             const std::string& error, absl::Time now);
+  absl::Status UpdateProgress(const std::string& id, const dbdump::v1::Progress& p);
+  absl::StatusOr<dbdump::v1::Job> GetJob(const std::string& id);
+  absl::StatusOr<std::vector<dbdump::v1::Job>> ListJobs(const std::string& database, int limit);
+  // Jobs still QUEUED or RUNNING, with their requests.
+  absl::StatusOr<std::vector<StoredJob>> ActiveJobs();
+
+  // In one transaction: catalogue the backup and mark its job SUCCEEDED.
+  absl::Status CompleteBackupJob(const std::string& job_id, const dbdump::v1::Backup& backup,
+                                 const dbdump::v1::Progress& progress, absl::Time now);
+  absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackups(const std::string& database);
+  absl::StatusOr<dbdump::v1::Backup> GetBackup(const std::string& id);
+
+ private:
+  explicit Store(sqlite3* db) : db_(db) {}
+  absl::Status Migrate();
+  absl::Status TransitionLocked(const std::string& id, dbdump::v1::JobState to,
+                                const std::string& error, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dbdump
