@@ -192,6 +192,11 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobTr
   absl::Status applied = run_chain(&counter, &counter);
   tracker->ClearCancelHook();
   if (!applied.ok()) {
+    if (absl::IsAborted(applied)) {
+      // The restore tool stopped reading: its own error says why.
+      absl::Status tool = session->Finish();
+      if (!tool.ok()) return tool;
+    }
     session->Cancel();
     return applied;  // the session's destructor undoes what it created
   }

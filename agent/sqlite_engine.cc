@@ -102,8 +102,10 @@ class FileRestoreSession : public RestoreSession {
     }
     fd_ = -1;
     {
+      // immutable=1: read the file as it is, creating no -wal/-shm beside it.
       Db db;
-      RETURN_IF_ERROR(Open(tmp_, SQLITE_OPEN_READONLY, &db));
+      RETURN_IF_ERROR(Open(absl::StrCat("file:", tmp_, "?immutable=1"),
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &db));
       RETURN_IF_ERROR(CheckIntegrity(db.db, "restored database", /*full=*/true));
     }
     // link() fails if the target appeared meanwhile: never overwrite.

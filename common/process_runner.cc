@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -119,6 +120,12 @@ std::string FindExecutable(const std::string& name, const std::string& path_list
 
 absl::StatusOr<std::unique_ptr<Process>> SubprocessRunner::Start(const ProcessOptions& options) {
   if (options.argv.empty()) return absl::InvalidArgumentError("empty command");
+  if (options.pipe_stdin) {
+    // A child that exits early must turn our writes into EPIPE errors, not
+    // kill the whole process with SIGPIPE.
+    static std::once_flag ignore_sigpipe;
+    std::call_once(ignore_sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
+  }
   const char* path_env = getenv("PATH");
   std::string program = FindExecutable(options.argv[0], path_env ? path_env : "/usr/bin:/bin");
   if (program.empty()) {

@@ -95,19 +95,23 @@ std::vector<Verb> Verbs() {
   };
 }
 
+std::vector<FlagSpec> GlobalFlags() {
+  return {Value("controller", "HOST:PORT"), Value("output", "table|json"), Value("timeout_s", "N")};
+}
+
 const char kPasswordRefused[] =
     "never pass a password on the command line: use --password-ref=file:/path or "
     "--password-ref=env:NAME, read by the agent on its host";
 
-std::map<std::string, std::string> RefusedFlags(bool after_verb) {
+// Flags refused with a message of their own. `verb` is the command the flags
+// follow, empty for the global position.
+std::map<std::string, std::string> RefusedFlags(const std::string& verb) {
   std::map<std::string, std::string> refused = {{"password", kPasswordRefused}};
-  if (after_verb) {
-    for (const char* global : {"controller", "output", "timeout_s"}) {
-      refused[global] = absl::StrCat("--", global,
-                                     " is a global flag: put it before the verb, e.g. "
-                                     "dbdumpctl --",
-                                     global, "=... database list");
-    }
+  if (verb.empty()) return refused;
+  for (const FlagSpec& global : GlobalFlags()) {
+    refused[global.name] = absl::StrCat(
+        "--", global.name, " is a global flag: put it before the verb, as in dbdumpctl --",
+        global.name, "=", global.value_hint, " ", verb, " ...");
   }
   return refused;
 }
@@ -165,7 +169,7 @@ Cli::Cli(CliOptions options) : options_(std::move(options)) {
 }
 
 int Cli::Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) const {
-  absl::Status status = Execute(args, out, err);
+  absl::Status status = Execute(args, out);
   out.flush();
   if (status.ok()) return 0;
   if (IsJobEndedError(status)) {
@@ -176,19 +180,14 @@ int Cli::Run(const std::vector<std::string>& args, std::ostream& out, std::ostre
   return IsUsageError(status) ? 2 : 1;
 }
 
-absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& out,
-                          std::ostream& err) const {
+absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& out) const {
   if (WantsHelp(args)) {
     out << UsageText();
     return absl::OkStatus();
   }
 
   ArgParser global_parser(
-      {"",
-       "dbdumpctl [global flags] VERB ...",
-       {Value("controller", "HOST:PORT"), Value("output", "table|json"), Value("timeout_s", "N")},
-       {},
-       RefusedFlags(false)});
+      {"", "dbdumpctl [global flags] VERB ...", GlobalFlags(), {}, RefusedFlags("")});
   size_t next = 0;
   ASSIGN_OR_RETURN(ParsedArgs global, global_parser.ParseLeading(args, &next));
   std::string address = global.Get("controller", options_.default_controller);
@@ -210,13 +209,13 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(Verb verb, FindVerb(args, &next));
-  ArgParser parser({absl::StrJoin(verb.words, " "), verb.synopsis, verb.flags, verb.positionals,
-                    RefusedFlags(true)});
+  std::string command = absl::StrJoin(verb.words, " ");
+  ArgParser parser({command, verb.synopsis, verb.flags, verb.positionals, RefusedFlags(command)});
   ASSIGN_OR_RETURN(ParsedArgs parsed,
                    parser.Parse(std::vector<std::string>(args.begin() + next, args.end())));
 
   Commands commands({[&] { return options_.make_client(address, absl::Seconds(timeout_s)); }, &out,
-                     &err, format, options_.stdout_is_tty, options_.now});
+                     format, options_.stdout_is_tty, options_.now});
   return (commands.*verb.run)(parsed);
 }
 

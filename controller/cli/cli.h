@@ -42,8 +42,8 @@ class Cli {
   int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) const;
 
  private:
-  absl::Status Execute(const std::vector<std::string>& args, std::ostream& out,
-                       std::ostream& err) const;
+  // Runs the command line; what goes to stderr is left to Run.
+  absl::Status Execute(const std::vector<std::string>& args, std::ostream& out) const;
 
   CliOptions options_;
 };

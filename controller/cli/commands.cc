@@ -415,8 +415,9 @@ absl::Status Commands::PrintOutcome(const v1::Job& job) {
     *options_.out << "restore completed into " << job.restore_target() << "\n";
     return absl::OkStatus();
   }
-  // The catalogue entry has the sizes the manifest recorded; the job's own
-  // counters are the fallback should the lookup fail after a successful job.
+  // Sizes come from the catalogue entry, which holds what the manifest
+  // recorded; the job's counters are the fallback should that lookup fail.
+  // The time is the agent's own measure, finer than the catalogue's.
   uint64_t raw = job.progress().bytes_in();
   uint64_t stored = job.progress().bytes_out();
   double seconds = job.progress().elapsed_s();
@@ -426,7 +427,7 @@ absl::Status Commands::PrintOutcome(const v1::Job& job) {
   if (backup.ok() && backup->has_backup()) {
     raw = backup->backup().manifest().raw_size_bytes();
     stored = backup->backup().manifest().stored_size_bytes();
-    seconds = backup->backup().duration_s();
+    if (seconds <= 0) seconds = backup->backup().duration_s();
   }
   *options_.out << "backup " << job.backup_id() << " completed: " << HumanBytes(raw) << " -> "
                 << HumanBytes(stored) << " (" << Ratio(raw, stored) << ") in "

@@ -1,7 +1,7 @@
 // The verbs of dbdumpctl. Each method takes the already parsed arguments of
 // its command, checks their values (usage errors), calls the controller and
 // prints the answer as a table or as JSON. Errors from the controller are
-// returned unchanged for RunCli to print. Not thread-safe.
+// returned unchanged for Cli to print on stderr. Not thread-safe.
 #pragma once
 
 #include <functional>
@@ -34,7 +34,6 @@ class Commands {
     // wrong while checking its values never opens a channel.
     std::function<std::unique_ptr<ControllerClient>()> connect;
     std::ostream* out = nullptr;
-    std::ostream* err = nullptr;
     OutputFormat format = OutputFormat::kTable;
     // Progress of followed jobs is redrawn in place on a terminal.
     bool stdout_is_tty = false;
