@@ -185,8 +185,8 @@ bool Dispatcher::Apply(const v1::Job& job, const v1::JobEvent& e, absl::Time* la
     b.set_job_id(job.id());
     b.set_state(v1::BACKUP_STATE_COMPLETED);
     *b.mutable_manifest() = e.manifest();
-    b.set_duration_s(absl::ToDoubleSeconds(TimeFromString(e.manifest().finished_at()) -
-                                           TimeFromString(e.manifest().started_at())));
+    // The agent's own clock of the job; the manifest's times are whole seconds.
+    b.set_duration_s(e.progress().elapsed_s());
     b.set_created_at(e.manifest().finished_at());
     absl::StatusOr<v1::Database> db = store_->GetDatabase(job.database());
     b.set_storage(db.ok() ? db->storage() : "");

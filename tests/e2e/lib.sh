@@ -1,0 +1,99 @@
+# Helpers for the end-to-end tests: the three binaries as separate processes,
+# real servers from tests/fixtures, everything on 127.0.0.1 with free ports,
+# everything stopped and removed on exit.
+set -euo pipefail
+
+BIN=${DBDUMP_BIN:?DBDUMP_BIN must point at the build directory}
+FIXTURES=${DBDUMP_FIXTURES:?DBDUMP_FIXTURES must point at tests/fixtures}
+T=$(mktemp -d /tmp/dbdump-e2e.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+PG_DIRS=()
+
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for d in "${PG_DIRS[@]}"; do bash "$FIXTURES/postgres.sh" stop "$d" || true; done
+  if [ "$rc" != 0 ]; then
+    echo "--- controller log"; tail -n 30 "$T/controller.log" 2>/dev/null || true
+    echo "--- agent log"; tail -n 30 "$T/agent.log" 2>/dev/null || true
+  fi
+  rm -rf "$T"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_postgres NAME: starts a server in $T/NAME; sets PG_PORT and PG_PASSFILE.
+start_postgres() {
+  local d="$T/$1"
+  PG_PORT=$(bash "$FIXTURES/postgres.sh" start "$d")
+  PG_DIRS+=("$d")
+  PG_PASSFILE="$d/password"
+}
+
+# psql_as DB SQL: runs SQL as the fixture's superuser (the test's own client).
+psql_as() {
+  PGPASSWORD=$(cat "$PG_PASSFILE") psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
+    -U dbdump -d "$1" -tA -c "$2"
+}
+
+CTL_PORT=$(free_port)
+AGENT_PORT=$(free_port)
+export DBDUMP_CONTROLLER=127.0.0.1:$CTL_PORT
+
+start_controller() {
+  "$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/controller.db" \
+    --heartbeat_interval_s=1 --reattach_timeout_s="${REATTACH_S:-10}" >>"$T/controller.log" 2>&1 &
+  CONTROLLER_PID=$!
+  PIDS+=("$CONTROLLER_PID")
+}
+
+start_agent() {
+  "$BIN/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$AGENT_PORT \
+    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent-work" >>"$T/agent.log" 2>&1 &
+  AGENT_PID=$!
+  PIDS+=("$AGENT_PID")
+}
+
+ctl() { "$BIN/dbdumpctl" "$@"; }
+
+# wait_for DESCRIPTION COMMAND...: retries for up to 20 s.
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 1 100); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  fail "timed out waiting for $what"
+}
+
+agent_online() { ctl --output=json agents list | grep -q '"online": true'; }
+
+# expect_error EXPECTED_TEXT COMMAND...: the command must fail and say EXPECTED_TEXT.
+expect_error() {
+  local want=$1; shift
+  local out
+  if out=$("$@" 2>&1); then fail "expected failure of: $* (got: $out)"; fi
+  echo "$out" | grep -qi -- "$want" || fail "error of '$*' does not mention '$want': $out"
+  [ "$(echo "$out" | wc -l)" -le 2 ] || fail "error of '$*' is not one clear line: $out"
+  echo "   rejected as expected: $out"
+}
+
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+# expect_job_failure EXPECTED_TEXT COMMAND...: a --wait job must end failed
+# (exit 1) with EXPECTED_TEXT in its final report.
+expect_job_failure() {
+  local want=$1; shift
+  local out
+  if out=$("$@" 2>&1); then fail "expected the job to fail: $* (got: $out)"; fi
+  echo "$out" | tail -n 1 | grep -qi -- "$want" || fail "job failure of '$*' does not end with '$want': $out"
+  echo "   job failed as expected: $(echo "$out" | tail -n 1)"
+}
