@@ -65,7 +65,9 @@ void Registrar::Loop() {
         backoff = absl::Seconds(30);
       }
       stop_.WaitForNotificationWithTimeout(backoff);
-      backoff = std::min(backoff * 2, absl::Seconds(10));
+      // Never retry slower than the heartbeat interval: after a controller
+      // restart the agent must be seen online again promptly.
+      backoff = std::min(backoff * 2, std::max(interval, absl::Milliseconds(200)));
     }
   }
 }

@@ -53,6 +53,7 @@ start_controller() {
     --heartbeat_interval_s=1 --reattach_timeout_s="${REATTACH_S:-10}" >>"$T/controller.log" 2>&1 &
   CONTROLLER_PID=$!
   PIDS+=("$CONTROLLER_PID")
+  wait_for "controller to listen" ctl agents list
 }
 
 start_agent() {
