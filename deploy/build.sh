@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Configures and builds dbdump into build/ (two parallel jobs: gRPC code is heavy).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build" -j "${DBDUMP_BUILD_JOBS:-2}" "$@"

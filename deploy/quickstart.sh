@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Quickstart: installs what is needed, builds, starts a controller and an
+# agent on loopback, creates a small SQLite database, backs it up to a local
+# directory, lists the backup, restores it to a new file and shows that the
+# content matches. Everything lives in $QUICKSTART_DIR (default
+# /tmp/dbdump-quickstart), which is kept afterwards for you to look at.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${QUICKSTART_DIR:-/tmp/dbdump-quickstart}
+
+echo "==> installing dependencies and building (first build takes a few minutes)"
+bash "$root/deploy/install-deps.sh"
+bash "$root/deploy/build.sh" --target dbdump-controller dbdump-agent dbdumpctl
+bin="$root/build"
+
+rm -rf "$dir"
+mkdir -p "$dir"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ctl_port=$(free_port)
+agent_port=$(free_port)
+export DBDUMP_CONTROLLER=127.0.0.1:$ctl_port
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+
+echo "==> starting dbdump-controller on 127.0.0.1:$ctl_port and dbdump-agent on 127.0.0.1:$agent_port"
+"$bin/dbdump-controller" --listen="127.0.0.1:$ctl_port" --store="$dir/controller.db" >"$dir/controller.log" 2>&1 &
+pids+=($!)
+"$bin/dbdump-agent" --name=local-agent --listen="127.0.0.1:$agent_port" \
+  --controller="127.0.0.1:$ctl_port" --work_dir="$dir/agent-work" >"$dir/agent.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  "$bin/dbdumpctl" --output=json agents list 2>/dev/null | grep -q '"online": true' && break
+  sleep 0.2
+done
+
+echo "==> creating a small SQLite database at $dir/shop.db"
+sqlite3 "$dir/shop.db" "CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+  CREATE TABLE orders(id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total REAL, placed TEXT);
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 1000)
+  INSERT INTO customers(name, email) SELECT 'customer ' || i, 'c' || i || '@example.com' FROM n;
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 5000)
+  INSERT INTO orders(customer_id, total, placed) SELECT 1 + i % 1000, i * 1.5, date('2026-01-01', '+' || (i % 365) || ' days') FROM n;"
+
+run() { echo "\$ dbdumpctl $*"; "$bin/dbdumpctl" "$@"; }
+run agents list
+run storage add local --kind=local --path="$dir/backups"
+run database add shop --engine=sqlite --agent=local-agent --storage=local --path="$dir/shop.db"
+run backup run shop --wait
+run backup list
+backup_id=$("$bin/dbdumpctl" --output=json backup list --database=shop |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["backups"][-1]["id"])')
+run restore "$backup_id" --target="$dir/shop-restored.db" --wait
+
+echo "==> comparing the original and the restored database"
+a=$(sqlite3 "$dir/shop.db" .dump | sha256sum | cut -d' ' -f1)
+b=$(sqlite3 "$dir/shop-restored.db" .dump | sha256sum | cut -d' ' -f1)
+echo "original: $a"
+echo "restored: $b"
+if [ "$a" != "$b" ]; then echo "quickstart: FAILED, the restored database differs" >&2; exit 1; fi
+echo "==> the restored database matches. Backup files: $dir/backups/shop/$backup_id"
+ls -l "$dir/backups/shop/$backup_id"
