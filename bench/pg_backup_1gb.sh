@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Backs up a generated PostgreSQL database of >= 1 GB (realistic, moderately
+# compressible rows: text, numbers, timestamps, JSON) through the controller
+# and agent to local storage, and in the same run times pg_dump -> /dev/null.
+# Prints wall times, their ratio, the agent's peak RSS, the compression ratio,
+# and checks that no temporary dump file was created: every regular file the
+# agent or pg_dump holds open during the backup is listed, and the agent's
+# work directory is watched.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export DBDUMP_BIN=${DBDUMP_BIN:-$root/build}
+export DBDUMP_FIXTURES=$root/tests/fixtures
+ROWS=${1:-4500000}
+source "$root/tests/e2e/lib.sh"
+
+step "generating $ROWS rows"
+start_postgres pg
+psql_as postgres "CREATE DATABASE bench"
+psql_as bench "CREATE TABLE events (id bigint PRIMARY KEY, account int, kind text, amount numeric(12,2),
+  created timestamptz, payload jsonb, note text);
+  INSERT INTO events
+  SELECT g, (g * 7919) % 100000,
+         (ARRAY['order','refund','login','logout','payment','shipment'])[1 + g % 6],
+         ((g * 37) % 100000) / 100.0,
+         '2025-01-01'::timestamptz + (g % 31536000) * interval '1 second',
+         jsonb_build_object('ip', '10.' || (g % 256) || '.' || (g * 3 % 256) || '.' || (g * 7 % 256),
+                            'agent', 'Mozilla/5.0 (X11; Linux x86_64) build ' || (g % 977),
+                            'items', (g % 5) + 1, 'session', md5(g::text)),
+         'customer note ' || substr(md5((g * 13)::text), 1, 10 + g % 20) || ' about order ' || g
+  FROM generate_series(1, $ROWS) g;
+  VACUUM ANALYZE events;"
+size=$(psql_as bench "SELECT pg_database_size('bench')")
+echo "database size: $((size / 1024 / 1024)) MiB"
+
+step "baseline: pg_dump --format=custom --compress=0 > /dev/null"
+t0=$(date +%s.%N)
+PGPASSWORD=$(cat "$PG_PASSFILE") pg_dump -h 127.0.0.1 -p "$PG_PORT" -U dbdump --format=custom \
+  --compress=0 bench > /dev/null
+t1=$(date +%s.%N)
+base=$(echo "$t1 - $t0" | bc)
+
+step "dbdump backup (zstd level 3) through controller and agent"
+start_controller
+start_agent
+wait_for "agent to register" agent_online
+ctl storage add local --kind=local --path="$T/store" >/dev/null
+ctl database add bench --engine=postgres --agent=agent-1 --storage=local --host=127.0.0.1 \
+  --port="$PG_PORT" --user=dbdump --dbname=bench --password-ref="file:$PG_PASSFILE" >/dev/null
+: > "$T/open-files"
+monitor() {
+  while kill -0 "$AGENT_PID" 2>/dev/null; do
+    for pid in "$AGENT_PID" $(pgrep -f "pg_dump.*dbname='bench'" || true); do
+      for fd in /proc/$pid/fd/*; do
+        f=$(readlink "$fd" 2>/dev/null || true)
+        case "$f" in /*) [ -f "$f" ] && echo "$f" ;; esac
+      done
+    done >> "$T/open-files"
+    find "$T/agent-work" -maxdepth 1 -type f >> "$T/open-files" 2>/dev/null || true
+    sleep 0.5
+  done
+}
+monitor &
+MON=$!
+t0=$(date +%s.%N)
+ctl backup run bench --wait > "$T/backup.out"
+t1=$(date +%s.%N)
+kill "$MON" 2>/dev/null || true
+ours=$(echo "$t1 - $t0" | bc)
+hwm=$(awk '/VmHWM/ {print $2}' /proc/$AGENT_PID/status)
+id=$(ctl --output=json backup list | json_field 'd["backups"][0]["id"]')
+raw=$(json_field 'd["raw_size_bytes"]' < "$T/store/bench/$id/manifest.json")
+stored=$(json_field 'd["stored_size_bytes"]' < "$T/store/bench/$id/manifest.json")
+
+echo
+echo "raw dump size:            $((raw / 1024 / 1024)) MiB"
+echo "stored size:              $((stored / 1024 / 1024)) MiB (ratio $(echo "scale=2; $raw / $stored" | bc)x)"
+echo "pg_dump -> /dev/null:     ${base} s"
+echo "dbdump backup:            ${ours} s ($(echo "scale=2; $ours / $base" | bc)x the baseline)"
+echo "agent peak RSS (VmHWM):   $((hwm / 1024)) MiB"
+echo "regular files open or created during the backup:"
+sort -u "$T/open-files" | sed "s|$T|\$T|" | sed 's/^/  /'
+if sort -u "$T/open-files" | grep -v "/store/bench/$id/dump.pgdump.zst.partial-" | grep -v "/journal/" | grep -q .; then
+  echo "RESULT: a file other than the storage object was used"
+else
+  echo "RESULT: no temporary file (only the storage object being written)"
+fi
