@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/local_storage.h"
+#include "common/s3_storage.h"
+#include "common/sts_credentials_provider.h"
 #include "common/status_macros.h"
 
 namespace dbdump {
@@ -87,15 +89,48 @@ absl::StatusOr<std::vector<v1::Manifest>> ListManifests(Storage* storage,
   return out;
 }
 
+absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const v1::StorageDestination& dest) {
+  RETURN_IF_ERROR(ValidateBucketName(dest.bucket()));
+  ASSIGN_OR_RETURN(AwsCredentials base, ResolveCredentials(dest.credentials_ref()));
+  std::shared_ptr<CredentialsProvider> creds = std::make_shared<StaticCredentialsProvider>(base);
+  HttpOptions http;
+  http.ca_file = dest.ca_file();
+  if (!dest.role_arn().empty()) {
+    AssumeRoleOptions ar;
+    ar.endpoint = !dest.sts_endpoint().empty() ? dest.sts_endpoint() : dest.endpoint();
+    ar.region = dest.region().empty() ? "us-east-1" : dest.region();
+    ar.role_arn = dest.role_arn();
+    ar.external_id = dest.external_id();
+    ar.session_name = absl::StrCat("dbdump-", dest.name().empty() ? "storage" : dest.name());
+    ar.http = http;
+    creds = std::make_shared<StsCredentialsProvider>(ar, creds);
+  }
+  S3Options o;
+  o.endpoint = dest.endpoint();
+  o.region = dest.region().empty() ? "us-east-1" : dest.region();
+  o.bucket = dest.bucket();
+  o.path_style = dest.path_style();
+  o.http = http;
+  o.sse = dest.sse();
+  o.kms_key_id = dest.kms_key_id();
+  o.storage_class = dest.storage_class();
+  S3StorageOptions so;
+  if (dest.part_size_bytes() > 0) so.part_size_bytes = dest.part_size_bytes();
+  if (dest.upload_concurrency() > 0) so.upload_concurrency = static_cast<int>(dest.upload_concurrency());
+  return std::make_unique<S3Storage>(std::make_shared<S3Client>(o, creds), so);
+}
+
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const v1::StorageDestination& dest) {
   switch (dest.kind()) {
     case v1::STORAGE_KIND_LOCAL: {
       ASSIGN_OR_RETURN(std::unique_ptr<LocalStorage> s, LocalStorage::Open(dest.path()));
       return std::unique_ptr<Storage>(std::move(s));
     }
+    case v1::STORAGE_KIND_S3:
+      return OpenS3Storage(dest);
     default:
       return absl::InvalidArgumentError(absl::StrCat(
-          "storage \"", dest.name(), "\" has an unsupported kind: use local"));
+          "storage \"", dest.name(), "\" has an unsupported kind: use local or s3"));
   }
 }
 

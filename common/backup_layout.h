@@ -31,6 +31,10 @@ absl::StatusOr<std::vector<dbdump::v1::Manifest>> ListManifests(
     Storage* storage, const std::string& prefix, const std::string& database,
     std::vector<std::string>* problems);
 
+class S3Storage;
+// Opens an S3 destination with the credentials it references (or the
+// process environment), assuming its role when it names one.
+absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const dbdump::v1::StorageDestination& dest);
 // Opens the storage driver a destination names.
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const dbdump::v1::StorageDestination& dest);
 

@@ -1,0 +1,46 @@
+// S3Storage: the Storage interface on an S3 bucket.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/s3_client.h"
+#include "common/storage.h"
+
+namespace dbdump {
+
+struct S3StorageOptions {
+  // First part size; parts grow (x2 every 1000 parts) so 10,000 parts hold
+  // any object S3 accepts, whatever the unknown stream length.
+  size_t part_size_bytes = 8 << 20;
+  // Parts in flight at once. Writer memory <= (concurrency + 1) x part size.
+  int upload_concurrency = 4;
+  size_t download_chunk_bytes = 8 << 20;
+  int download_concurrency = 4;
+};
+
+// Thread-safe; its writers and readers are not. A writer sends a small object
+// as one PUT and starts a multipart upload only once the first part is full;
+// each body carries Content-MD5 and a signed SHA-256 so the server rejects
+// corruption; failure or destruction before Finish() aborts the upload.
+class S3Storage : public Storage {
+ public:
+  S3Storage(std::shared_ptr<S3Client> client, S3StorageOptions options)
+      : client_(std::move(client)), options_(options) {}
+
+  absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(const std::string& key) override;
+  absl::StatusOr<std::unique_ptr<ObjectReader>> NewReader(const std::string& key) override;
+  absl::StatusOr<ObjectInfo> Stat(const std::string& key) override;
+  absl::StatusOr<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  absl::Status Remove(const std::string& key) override;
+
+  S3Client* client() { return client_.get(); }
+  // Size of part number `n` (1-based) for a given first part size.
+  static size_t PartSize(size_t first, int n);
+
+ private:
+  std::shared_ptr<S3Client> client_;
+  S3StorageOptions options_;
+};
+
+}  // namespace dbdump
