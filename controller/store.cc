@@ -83,6 +83,10 @@ CREATE TABLE backups (
 );
 CREATE INDEX backups_by_database ON backups(database, id);
 )sql",
+    // 2: storage destinations keep their whole configuration (S3 fields).
+    R"sql(
+ALTER TABLE storages ADD COLUMN config BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 
 // A prepared statement, finalised on scope exit.
@@ -365,13 +369,14 @@ absl::StatusOr<v1::Agent> Store::GetAgent(const std::string& name) {
 
 absl::Status Store::AddStorage(const v1::StorageDestination& d, absl::Time now) {
   absl::MutexLock l(&mu_);
-  absl::Status st = Stmt(db_, "INSERT INTO storages(name, kind, path, prefix, created_at) "
-                              "VALUES (?, ?, ?, ?, ?)")
+  absl::Status st = Stmt(db_, "INSERT INTO storages(name, kind, path, prefix, created_at, config) "
+                              "VALUES (?, ?, ?, ?, ?, ?)")
                         .Bind(1, d.name())
                         .Bind(2, int64_t{d.kind()})
                         .Bind(3, d.path())
                         .Bind(4, d.prefix())
                         .Bind(5, TimeToString(now))
+                        .BindBlob(6, d.SerializeAsString())
                         .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat("storage \"", d.name(), "\" already exists"));
@@ -381,16 +386,20 @@ absl::Status Store::AddStorage(const v1::StorageDestination& d, absl::Time now) 
 
 absl::StatusOr<std::vector<v1::StorageDestination>> Store::ListStorages() {
   absl::MutexLock l(&mu_);
-  Stmt s(db_, "SELECT name, kind, path, prefix FROM storages ORDER BY name");
+  Stmt s(db_, "SELECT name, kind, path, prefix, config FROM storages ORDER BY name");
   std::vector<v1::StorageDestination> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
     v1::StorageDestination d;
-    d.set_name(s.Text(0));
-    d.set_kind(static_cast<v1::StorageKind>(s.Int(1)));
-    d.set_path(s.Text(2));
-    d.set_prefix(s.Text(3));
+    std::string config = s.Blob(4);
+    if (config.empty() || !d.ParseFromString(config)) {
+      // Rows from schema version 1 have only these columns.
+      d.set_name(s.Text(0));
+      d.set_kind(static_cast<v1::StorageKind>(s.Int(1)));
+      d.set_path(s.Text(2));
+      d.set_prefix(s.Text(3));
+    }
     out.push_back(d);
   }
   return out;
