@@ -1,6 +1,9 @@
 #include "agent/agent_service_impl.h"
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/backup_layout.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -143,6 +146,32 @@ grpc::Status AgentServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJ
   }
   LogInfo("agent", "cancelling job ", req->job_id());
   t->Cancel();
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::ProbeStorage(grpc::ServerContext*, const v1::ProbeStorageRequest* req,
+                                            v1::ProbeStorageResponse*) {
+  auto storage = OpenStorage(req->storage());
+  if (!storage.ok()) return ToGrpc(storage.status());
+  absl::BitGen gen;
+  std::string name = absl::StrFormat(".dbdump-probe-%s-%016x", name_, absl::Uniform<uint64_t>(gen));
+  std::string key = req->storage().prefix().empty() ? name : req->storage().prefix() + "/" + name;
+  std::string payload = "dbdump storage probe";
+  absl::Status st = WriteSmallObject(storage->get(), key, payload);
+  if (st.ok()) {
+    auto back = ReadSmallObject(storage->get(), key, 1024);
+    if (!back.ok()) {
+      st = back.status();
+    } else if (*back != payload) {
+      st = absl::DataLossError("the probe object read back differs from what was written");
+    }
+    absl::Status removed = (*storage)->Remove(key);
+    if (st.ok()) st = removed;
+  }
+  if (!st.ok()) {
+    LogWarn("agent", "storage probe of ", req->storage().name(), " failed: ", st.message());
+    return ToGrpc(absl::Status(st.code(), absl::StrCat("storage probe failed: ", st.message())));
+  }
   return grpc::Status::OK;
 }
 

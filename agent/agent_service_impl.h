@@ -31,6 +31,8 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
                         grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
   grpc::Status CancelJob(grpc::ServerContext*, const dbdump::v1::CancelJobRequest*,
                          dbdump::v1::CancelJobResponse*) override;
+  grpc::Status ProbeStorage(grpc::ServerContext*, const dbdump::v1::ProbeStorageRequest*,
+                            dbdump::v1::ProbeStorageResponse*) override;
 
   std::vector<dbdump::v1::Engine> engines() const;
 

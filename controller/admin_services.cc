@@ -12,6 +12,7 @@
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "common/storage.h"
+#include "controller/storage_validation.h"
 
 namespace dbdump {
 namespace {
@@ -131,24 +132,52 @@ grpc::Status DatabaseServiceImpl::RemoveDatabase(grpc::ServerContext*,
 
 grpc::Status StorageServiceImpl::AddStorage(grpc::ServerContext*, const v1::AddStorageRequest* req,
                                             v1::AddStorageResponse* resp) {
-  const v1::StorageDestination& s = req->storage();
-  absl::Status st = ValidateResourceName("storage name", s.name());
-  if (st.ok() && s.kind() != v1::STORAGE_KIND_LOCAL) {
-    st = absl::InvalidArgumentError("unsupported storage kind: use local");
-  }
-  if (st.ok()) st = ValidateLocalRoot(s.path());
-  if (st.ok() && !s.prefix().empty()) {
-    st = ValidateObjectKey(s.prefix());
-    if (!st.ok()) {
-      st = absl::InvalidArgumentError(absl::StrCat(
-          "storage prefix \"", s.prefix(), "\" must be relative without \".\" or \"..\" segments"));
-    }
-  }
+  v1::StorageDestination s = req->storage();
+  if (s.kind() == v1::STORAGE_KIND_S3 && s.region().empty()) s.set_region("us-east-1");
+  absl::Status st = ValidateStorageDestination(s);
+  if (st.ok()) st = Probe(s, *req);
   if (st.ok()) st = c_.store->AddStorage(s, absl::Now());
   if (!st.ok()) return ToGrpc(st);
   *resp->mutable_storage() = s;
   LogInfo("controller", "storage ", s.name(), " added");
   return grpc::Status::OK;
+}
+
+absl::Status StorageServiceImpl::Probe(const v1::StorageDestination& s,
+                                       const v1::AddStorageRequest& req) {
+  if (req.skip_probe()) return absl::OkStatus();
+  // The controller holds no storage credentials: an agent proves it can
+  // write, read and delete there.
+  std::vector<v1::Agent> candidates;
+  if (!req.probe_agent().empty()) {
+    ASSIGN_OR_RETURN(v1::Agent a, c_.store->GetAgent(req.probe_agent()));
+    if (!c_.dispatcher->IsOnline(a, absl::Now())) {
+      return absl::UnavailableError(absl::StrCat("agent \"", a.name(), "\" is offline and cannot probe the storage"));
+    }
+    candidates.push_back(a);
+  } else {
+    ASSIGN_OR_RETURN(std::vector<v1::Agent> all, c_.store->ListAgents());
+    for (auto& a : all) {
+      if (c_.dispatcher->IsOnline(a, absl::Now())) candidates.push_back(a);
+    }
+  }
+  if (candidates.empty()) {
+    if (s.kind() == v1::STORAGE_KIND_LOCAL) return absl::OkStatus();  // checked at first backup
+    return absl::FailedPreconditionError(
+        "no agent is online to probe the storage: start an agent, or pass --skip-probe");
+  }
+  const v1::Agent& agent = candidates.front();
+  grpc::ClientContext ctx;
+  v1::ProbeStorageRequest preq;
+  *preq.mutable_storage() = s;
+  v1::ProbeStorageResponse presp;
+  grpc::Status gs = c_.agents->For(agent.address())->ProbeStorage(WithDeadline(&ctx, 60), preq, &presp);
+  if (!gs.ok()) {
+    absl::Status a = FromGrpc(gs);
+    return absl::Status(a.code(), absl::StrCat("storage \"", s.name(), "\" checked through agent \"",
+                                               agent.name(), "\": ", a.message()));
+  }
+  return absl::OkStatus();
 }
 
 grpc::Status StorageServiceImpl::ListStorages(grpc::ServerContext*, const v1::ListStoragesRequest*,

@@ -55,6 +55,7 @@ class StorageServiceImpl final : public dbdump::v1::StorageService::Service {
                              dbdump::v1::RemoveStorageResponse*) override;
 
  private:
+  absl::Status Probe(const dbdump::v1::StorageDestination& s, const dbdump::v1::AddStorageRequest& req);
   AdminContext c_;
 };
 
