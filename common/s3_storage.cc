@@ -27,6 +27,7 @@ class S3Writer : public ObjectWriter {
 
   absl::Status Write(const char* data, size_t n) override {
     RETURN_IF_ERROR(Failed());
+    total_ += n;
     while (n > 0) {
       size_t target = S3Storage::PartSize(options_.part_size_bytes, next_part_);
       size_t take = std::min(n, target - buffer_.size());
@@ -53,6 +54,13 @@ class S3Writer : public ObjectWriter {
       std::vector<S3Part> parts;
       for (const auto& [number, etag] : etags_) parts.push_back({number, etag});
       st = client_->CompleteMultipartUpload(key_, upload_id_, parts);
+      if (absl::IsNotFound(st)) {
+        // A retried Complete whose first attempt did succeed (but whose answer
+        // was lost) finds the upload gone: the object is there if it has
+        // exactly the bytes we sent.
+        absl::StatusOr<uint64_t> size = client_->HeadObject(key_);
+        if (size.ok() && *size == total_) st = absl::OkStatus();
+      }
     }
     if (!st.ok()) {
       Abort();
@@ -159,6 +167,7 @@ class S3Writer : public ObjectWriter {
   const std::string key_;
   const S3StorageOptions options_;
   std::string buffer_;
+  uint64_t total_ = 0;
   int next_part_ = 1;
   std::string upload_id_;
   bool done_ = false;
