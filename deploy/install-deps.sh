@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   sqlite3 zstd gzip python3 procps bc
   postgresql postgresql-client
+  swift swift-proxy swift-object swift-container swift-account python3-swift memcached
 )
 
 missing=()
@@ -24,5 +25,22 @@ echo "install-deps: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own servers on free loopback ports (tests/fixtures);
+# Debian's swift-*, memcached and rsyslog packages would otherwise start
+# system services on install (memcached on 127.0.0.1:11211, Swift's daemons).
+# A policy-rc.d that answers 101 tells invoke-rc.d/deb-systemd-invoke not to
+# start them; one is put in place only for this install if none exists.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# dbdump install-deps: no services started during install\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Not started now, and not at the next boot either.
+if [ -d /run/systemd/system ]; then
+  for unit in memcached $(systemctl list-unit-files --no-legend 'swift-*' 2>/dev/null | awk '{print $1}'); do
+    $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+  done
+fi
