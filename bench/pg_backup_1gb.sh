@@ -7,37 +7,17 @@
 # agent or pg_dump holds open during the backup is listed, and the agent's
 # work directory is watched.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-export DBDUMP_BIN=${DBDUMP_BIN:-$root/build}
-export DBDUMP_FIXTURES=$root/tests/fixtures
 ROWS=${1:-4500000}
-source "$root/tests/e2e/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 step "generating $ROWS rows"
 start_postgres pg
-psql_as postgres "CREATE DATABASE bench"
-psql_as bench "CREATE TABLE events (id bigint PRIMARY KEY, account int, kind text, amount numeric(12,2),
-  created timestamptz, payload jsonb, note text);
-  INSERT INTO events
-  SELECT g, (g * 7919) % 100000,
-         (ARRAY['order','refund','login','logout','payment','shipment'])[1 + g % 6],
-         ((g * 37) % 100000) / 100.0,
-         '2025-01-01'::timestamptz + (g % 31536000) * interval '1 second',
-         jsonb_build_object('ip', '10.' || (g % 256) || '.' || (g * 3 % 256) || '.' || (g * 7 % 256),
-                            'agent', 'Mozilla/5.0 (X11; Linux x86_64) build ' || (g % 977),
-                            'items', (g % 5) + 1, 'session', md5(g::text)),
-         'customer note ' || substr(md5((g * 13)::text), 1, (10 + g % 20)::int) || ' about order ' || g
-  FROM generate_series(1::bigint, $ROWS) g;"
-psql_as bench "VACUUM ANALYZE events"
+generate_bench_db bench "$ROWS"
 size=$(psql_as bench "SELECT pg_database_size('bench')")
 echo "database size: $((size / 1024 / 1024)) MiB"
 
 step "baseline: pg_dump --format=custom --compress=0 > /dev/null"
-t0=$(date +%s.%N)
-PGPASSWORD=$(cat "$PG_PASSFILE") pg_dump -h 127.0.0.1 -p "$PG_PORT" -U dbdump --format=custom \
-  --compress=0 bench > /dev/null
-t1=$(date +%s.%N)
-base=$(echo "$t1 - $t0" | bc)
+base=$(seconds_of pg_dump_to_null bench)
 
 step "dbdump backup (zstd level 3) through controller and agent"
 start_controller
