@@ -3,12 +3,17 @@
 #include "absl/strings/str_cat.h"
 #include "common/backup_layout.h"
 #include "common/compression.h"
+#include "common/hold_back_sink.h"
 #include "common/names.h"
 #include "common/sha256_filter.h"
 #include "common/status_macros.h"
 
 namespace dbdump {
 namespace {
+
+// Larger than any block a restore tool could finish with: it never reaches
+// the end of the stream before the checksums are checked.
+constexpr size_t kRestoreHoldBackBytes = 1 << 20;
 
 // Forwards bytes to an object writer but does not commit it on Finish():
 // the dump is committed only after the tool reported success.
@@ -157,17 +162,23 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobTr
                                       "/", m.dump_object());
   tracker->SetRunning();
 
-  // Runs the stored object through stored-hash -> decompress -> raw-hash -> `out`.
-  auto run_chain = [&](Sink* out, CountingSink* counter) -> absl::Status {
+  ASSIGN_OR_RETURN(std::unique_ptr<RestoreSession> session,
+                   engine->StartRestore(job.target(), m, options_.work_dir));
+  tracker->SetCancelHook([s = session.get()] { s->Cancel(); });
+  // stored object -> stored sha256 -> decompress -> raw sha256 -> count ->
+  // hold back the tail -> restore tool.
+  CountingSink counter(session->sink());
+  HoldBackSink hold(&counter, kRestoreHoldBackBytes);
+  absl::Status applied = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, storage->NewReader(dump_key));
-    Sha256Filter raw_hash(out);
+    Sha256Filter raw_hash(&hold);
     ASSIGN_OR_RETURN(std::unique_ptr<Sink> decompressor, MakeDecompressor(m.compression(), &raw_hash));
     Sha256Filter stored_hash(decompressor.get());
-    uint64_t zero = 0;
-    PumpOptions po = MakePumpOptions(tracker, counter ? &counter->bytes : &zero);
+    PumpOptions po = MakePumpOptions(tracker, &counter.bytes);
     absl::Status pumped = Pump(reader.get(), &stored_hash, po);
     if (tracker->cancel_flag()->load()) return absl::CancelledError("job cancelled");
-    if (stored_hash.hex_digest() != m.stored_sha256() && !stored_hash.hex_digest().empty()) {
+    if (absl::IsAborted(pumped)) return pumped;  // the tool stopped reading
+    if (!stored_hash.hex_digest().empty() && stored_hash.hex_digest() != m.stored_sha256()) {
       return absl::DataLossError(absl::StrCat(
           "backup ", job.backup_id(), " is corrupted: stored sha256 ", stored_hash.hex_digest(),
           " does not match the manifest's ", m.stored_sha256()));
@@ -177,19 +188,9 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobTr
       return absl::DataLossError(absl::StrCat("backup ", job.backup_id(),
                                               " is corrupted: raw sha256 does not match the manifest"));
     }
-    return absl::OkStatus();
-  };
-
-  // Pass 1: verify everything before touching the target.
-  NullSink discard;
-  RETURN_IF_ERROR(Annotate(run_chain(&discard, nullptr), "nothing was restored"));
-
-  // Pass 2: apply.
-  ASSIGN_OR_RETURN(std::unique_ptr<RestoreSession> session,
-                   engine->StartRestore(job.target(), m, options_.work_dir));
-  tracker->SetCancelHook([s = session.get()] { s->Cancel(); });
-  CountingSink counter(session->sink());
-  absl::Status applied = run_chain(&counter, &counter);
+    // Verified: only now may the tool see the end of the stream.
+    return hold.Release();
+  }();
   tracker->ClearCancelHook();
   if (!applied.ok()) {
     if (absl::IsAborted(applied)) {
@@ -198,7 +199,9 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobTr
       if (!tool.ok()) return tool;
     }
     session->Cancel();
-    return applied;  // the session's destructor undoes what it created
+    // The session's destructor undoes what it created; the tool never saw
+    // the end of the stream, so it committed nothing.
+    return absl::IsDataLoss(applied) ? Annotate(applied, "nothing was restored") : applied;
   }
   return session->Finish();
 }

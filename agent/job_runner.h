@@ -30,9 +30,9 @@ class JobRunner {
   absl::StatusOr<dbdump::v1::Manifest> Backup(const dbdump::v1::BackupJob& job, Engine* engine,
                                               JobTracker* tracker);
 
-  // Reads the manifest, verifies the whole stored dump against both
-  // checksums first (nothing is applied from a corrupted backup), then
-  // streams it into the engine, checking the checksums again.
+  // Reads the manifest and streams the stored dump into the engine in one
+  // pass, checking both checksums; the last MiB is held back from the engine
+  // until they match, so a corrupted backup is never committed.
   absl::Status Restore(const dbdump::v1::RestoreJob& job, Engine* engine, JobTracker* tracker);
 
  private:

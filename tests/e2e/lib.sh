@@ -14,6 +14,7 @@ cleanup() {
   local rc=$?
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for d in "${PG_DIRS[@]}"; do bash "$FIXTURES/postgres.sh" stop "$d" || true; done
+  declare -F stop_s3_all >/dev/null && stop_s3_all
   if [ "$rc" != 0 ]; then
     echo "--- controller log"; tail -n 30 "$T/controller.log" 2>/dev/null || true
     echo "--- agent log"; tail -n 30 "$T/agent.log" 2>/dev/null || true
@@ -98,3 +99,12 @@ expect_job_failure() {
   echo "$out" | tail -n 1 | grep -qi -- "$want" || fail "job failure of '$*' does not end with '$want': $out"
   echo "   job failed as expected: $(echo "$out" | tail -n 1)"
 }
+
+# start_s3 KIND NAME: starts tests/fixtures/KIND.sh (moto or swift) in $T/NAME.
+start_s3() {
+  local d="$T/$2"
+  bash "$FIXTURES/$1.sh" start "$d" >/dev/null
+  S3_DIRS+=("$1:$d")
+}
+S3_DIRS=()
+stop_s3_all() { for e in "${S3_DIRS[@]}"; do bash "$FIXTURES/${e%%:*}.sh" stop "${e#*:}" || true; done; }

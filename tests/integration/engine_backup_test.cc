@@ -252,6 +252,31 @@ TEST_F(PostgresBackupTest, CorruptedBackupIsRefusedAndNothingRestored) {
   EXPECT_FALSE(server_->HasDatabase("fragile_copy"));
 }
 
+TEST_F(PostgresBackupTest, ValidButSubstitutedDumpIsNeverCommitted) {
+  // The same raw dump, compressed again: a perfectly valid stream that only
+  // the stored checksum tells apart. pg_restore receives all of it but the
+  // held-back tail, and is stopped before it can commit.
+  CreateContent("swapped");
+  v1::BackupJob job = Job("swapped", "swapped", v1::COMPRESSION_ZSTD);
+  JobTracker t(job.job_id());
+  auto m = JobRunner(runner_opts_).Backup(job, engine_.get(), &t);
+  ASSERT_TRUE(m.ok());
+  std::string dump = storage_.path() + "/swapped/" + job.backup_id() + "/" + m->dump_object();
+  std::string cmd = absl::StrCat("zstd -dc < '", dump, "' | zstd -q -1 -c > '", dump, ".new' && mv '",
+                                 dump, ".new' '", dump, "'");
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  absl::Status r = Restore(job, "swapped_copy");
+  EXPECT_TRUE(absl::IsDataLoss(r)) << r;
+  EXPECT_NE(r.message().find("stored sha256"), std::string::npos) << r;
+  EXPECT_NE(r.message().find("nothing was restored"), std::string::npos) << r;
+  EXPECT_FALSE(server_->HasDatabase("swapped_copy"));
+  // Into an existing database: rolled back, unchanged.
+  Exec("postgres", "CREATE DATABASE swapped_existing");
+  Exec("swapped_existing", "CREATE TABLE keep (x int); INSERT INTO keep VALUES (1)");
+  EXPECT_TRUE(absl::IsDataLoss(Restore(job, "swapped_existing")));
+  EXPECT_EQ(Q("swapped_existing", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "1\n");
+}
+
 TEST_F(PostgresBackupTest, FailedRestoreChangesNothing) {
   CreateContent("src_fail");
   Exec("postgres", "CREATE ROLE gone_owner");

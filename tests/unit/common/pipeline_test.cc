@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/compression.h"
+#include "common/hold_back_sink.h"
 #include "common/pump.h"
 #include "common/sha256_filter.h"
 #include "gtest/gtest.h"
@@ -222,6 +223,42 @@ TEST(PumpTest, CancelStops) {
     if (in > (8 << 20)) cancel = true;
   };
   EXPECT_TRUE(absl::IsCancelled(Pump(&src, &sink, opts)));
+}
+
+}  // namespace
+}  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST(HoldBackSinkTest, WithholdsTheTailUntilReleased) {
+  StringSink out;
+  HoldBackSink hold(&out, 1000);
+  std::string input = Compressible(10007);
+  size_t written = 0;
+  for (size_t off = 0; off < input.size(); off += 333) {
+    size_t n = std::min<size_t>(333, input.size() - off);
+    ASSERT_TRUE(hold.Write(input.data() + off, n).ok());
+    written += n;
+    // Never more than all but the last 1000 bytes so far.
+    EXPECT_LE(out.data.size(), written > 1000 ? written - 1000 : 0);
+    EXPECT_LE(hold.held(), 2000u);
+  }
+  ASSERT_TRUE(hold.Finish().ok());
+  EXPECT_FALSE(out.finished);
+  EXPECT_LT(out.data.size(), input.size() - 999);
+  ASSERT_TRUE(hold.Release().ok());
+  EXPECT_TRUE(out.finished);
+  EXPECT_TRUE(out.data == input);
+}
+
+TEST(HoldBackSinkTest, ShortStreamIsHeldEntirely) {
+  StringSink out;
+  HoldBackSink hold(&out, 1 << 20);
+  ASSERT_TRUE(hold.Write("abc", 3).ok());
+  EXPECT_TRUE(out.data.empty());
+  ASSERT_TRUE(hold.Release().ok());
+  EXPECT_EQ(out.data, "abc");
 }
 
 }  // namespace
