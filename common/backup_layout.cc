@@ -117,6 +117,7 @@ absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const v1::StorageDestin
   S3StorageOptions so;
   if (dest.part_size_bytes() > 0) so.part_size_bytes = dest.part_size_bytes();
   if (dest.upload_concurrency() > 0) so.upload_concurrency = static_cast<int>(dest.upload_concurrency());
+  if (dest.max_parts() > 0) so.max_parts = static_cast<int>(dest.max_parts());
   return std::make_unique<S3Storage>(std::make_shared<S3Client>(o, creds), so);
 }
 

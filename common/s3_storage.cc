@@ -21,15 +21,18 @@ class S3Writer : public ObjectWriter {
  public:
   S3Writer(S3Client* client, std::string key, S3StorageOptions options)
       : client_(client), key_(std::move(key)), options_(options) {
-    buffer_.reserve(S3Storage::PartSize(options_.part_size_bytes, 1));
+    buffer_.reserve(S3Storage::PartSize(options_.part_size_bytes, 1, options_.max_parts));
   }
   ~S3Writer() override { Abort(); }
 
   absl::Status Write(const char* data, size_t n) override {
     RETURN_IF_ERROR(Failed());
+    if (next_part_ > options_.max_parts) {
+      return absl::ResourceExhaustedError("object exceeds the server's multipart limits");
+    }
     total_ += n;
     while (n > 0) {
-      size_t target = S3Storage::PartSize(options_.part_size_bytes, next_part_);
+      size_t target = S3Storage::PartSize(options_.part_size_bytes, next_part_, options_.max_parts);
       size_t take = std::min(n, target - buffer_.size());
       buffer_.append(data, take);
       data += take;
@@ -101,7 +104,7 @@ class S3Writer : public ObjectWriter {
     }
     Part p{next_part_++, std::move(buffer_)};
     buffer_ = std::string();
-    buffer_.reserve(std::min(S3Storage::PartSize(options_.part_size_bytes, next_part_), kMaxPartBytes));
+    buffer_.reserve(std::min(S3Storage::PartSize(options_.part_size_bytes, next_part_, options_.max_parts), kMaxPartBytes));
     absl::MutexLock l(&mu_);
     // Backpressure: at most `concurrency` parts queued or uploading.
     mu_.Await(absl::Condition(+[](S3Writer* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -233,8 +236,8 @@ class S3Reader : public ObjectReader {
 
 }  // namespace
 
-size_t S3Storage::PartSize(size_t first, int n) {
-  int doublings = (n - 1) / 1000;
+size_t S3Storage::PartSize(size_t first, int n, int max_parts) {
+  int doublings = (n - 1) / std::max(1, max_parts / 10);
   size_t size = first;
   for (int i = 0; i < doublings && size < kMaxPartBytes; ++i) size *= 2;
   return std::min(size, kMaxPartBytes);

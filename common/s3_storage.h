@@ -10,9 +10,11 @@
 namespace dbdump {
 
 struct S3StorageOptions {
-  // First part size; parts grow (x2 every 1000 parts) so 10,000 parts hold
-  // any object S3 accepts, whatever the unknown stream length.
+  // First part size; parts double every max_parts/10 parts, so the server's
+  // part limit holds any object it accepts, whatever the stream length
+  // (8 MiB first parts and 10,000 parts: 8 TB).
   size_t part_size_bytes = 8 << 20;
+  int max_parts = 10000;
   // Parts in flight at once. Writer memory <= (concurrency + 1) x part size.
   int upload_concurrency = 4;
   size_t download_chunk_bytes = 8 << 20;
@@ -35,8 +37,8 @@ class S3Storage : public Storage {
   absl::Status Remove(const std::string& key) override;
 
   S3Client* client() { return client_.get(); }
-  // Size of part number `n` (1-based) for a given first part size.
-  static size_t PartSize(size_t first, int n);
+  // Size of part number `n` (1-based) for a given first part size and limit.
+  static size_t PartSize(size_t first, int n, int max_parts);
 
  private:
   std::shared_ptr<S3Client> client_;

@@ -72,6 +72,9 @@ absl::Status ValidateStorageDestination(const v1::StorageDestination& s) {
           (s.part_size_bytes() < (5u << 20) || s.part_size_bytes() > (uint64_t{5} << 30))) {
         return absl::InvalidArgumentError("part size must be between 5 MiB and 5 GiB");
       }
+      if (s.max_parts() != 0 && (s.max_parts() < 10 || s.max_parts() > 10000)) {
+        return absl::InvalidArgumentError("max parts must be between 10 and 10000");
+      }
       if (s.upload_concurrency() > 64) {
         return absl::InvalidArgumentError("upload concurrency must be at most 64");
       }

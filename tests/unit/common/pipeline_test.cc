@@ -5,6 +5,7 @@
 #include "common/compression.h"
 #include "common/hold_back_sink.h"
 #include "common/pump.h"
+#include "common/s3_storage.h"
 #include "common/sha256_filter.h"
 #include "gtest/gtest.h"
 
@@ -259,6 +260,27 @@ TEST(HoldBackSinkTest, ShortStreamIsHeldEntirely) {
   EXPECT_TRUE(out.data.empty());
   ASSERT_TRUE(hold.Release().ok());
   EXPECT_EQ(out.data, "abc");
+}
+
+}  // namespace
+}  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST(S3PartSizeTest, PartLimitNeverReachedBeforeTheServersObjectLimit) {
+  // AWS: 10,000 parts; first 8 MiB. Sum of all part sizes covers 5 TiB.
+  uint64_t total = 0;
+  for (int n = 1; n <= 10000; ++n) total += S3Storage::PartSize(8 << 20, n, 10000);
+  EXPECT_GE(total, uint64_t{5} << 40);
+  EXPECT_EQ(S3Storage::PartSize(8 << 20, 1, 10000), 8u << 20);
+  EXPECT_EQ(S3Storage::PartSize(8 << 20, 1000, 10000), 8u << 20);
+  EXPECT_EQ(S3Storage::PartSize(8 << 20, 1001, 10000), 16u << 20);
+  EXPECT_LE(S3Storage::PartSize(8 << 20, 10000, 10000), size_t{5} << 30);
+  // Swift s3api: 1,000 parts; still well past any dump we would write.
+  total = 0;
+  for (int n = 1; n <= 1000; ++n) total += S3Storage::PartSize(8 << 20, n, 1000);
+  EXPECT_GE(total, uint64_t{500} << 30);
 }
 
 }  // namespace
