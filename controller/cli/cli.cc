@@ -36,6 +36,23 @@ FlagSpec Value(std::string name, std::string hint, bool required = false) {
 
 FlagSpec Switch(std::string name) { return FlagSpec{std::move(name), false, false, ""}; }
 
+// How to reach a bucket: shared by "storage add --kind=s3" and the s3 verbs.
+std::vector<FlagSpec> S3ConnectionFlags() {
+  return {Value("endpoint", "URL"),
+          Value("region", "R"),
+          Switch("path-style"),
+          Value("role-arn", "ARN"),
+          Value("external-id", "ID"),
+          Value("sts-endpoint", "URL"),
+          Value("credentials-ref", "file:/path"),
+          Value("ca-file", "/path")};
+}
+
+std::vector<FlagSpec> Concat(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 std::vector<Verb> Verbs() {
   return {
       {{"agents", "list"}, "dbdumpctl agents list", {}, {}, &Commands::AgentsList},
@@ -55,9 +72,14 @@ std::vector<Verb> Verbs() {
        {},
        &Commands::DatabaseRemove},
       {{"storage", "add"},
-       "dbdumpctl storage add NAME --kind=local --path=/abs/dir [--prefix=P]",
+       "dbdumpctl storage add NAME --kind=local --path=/abs/dir | --kind=s3 --bucket=B [...]",
        {"NAME"},
-       {Value("kind", "local", true), Value("path", "/abs/dir", true), Value("prefix", "P")},
+       Concat(
+           {Value("kind", "local|s3", true), Value("path", "/abs/dir"), Value("prefix", "P"),
+            Value("bucket", "B"), Value("sse", "AES256|aws:kms"), Value("kms-key-id", "K"),
+            Value("storage-class", "C"), Value("part-size", "SIZE"),
+            Value("upload-concurrency", "N"), Value("probe-agent", "AGENT"), Switch("skip-probe")},
+           S3ConnectionFlags()),
        &Commands::StorageAdd},
       {{"storage", "list"}, "dbdumpctl storage list", {}, {}, &Commands::StorageList},
       {{"storage", "remove"},
@@ -92,6 +114,20 @@ std::vector<Verb> Verbs() {
        &Commands::JobList},
       {{"job", "show"}, "dbdumpctl job show JOB_ID", {"JOB_ID"}, {}, &Commands::JobShow},
       {{"job", "wait"}, "dbdumpctl job wait JOB_ID", {"JOB_ID"}, {}, &Commands::JobWait},
+      {{"s3", "list"},
+       "dbdumpctl s3 list s3://BUCKET[/PREFIX] [--database=NAME] [S3 flags]",
+       {"s3://BUCKET[/PREFIX]"},
+       Concat({Value("database", "NAME")}, S3ConnectionFlags()),
+       &Commands::S3List},
+      {{"s3", "restore"},
+       "dbdumpctl s3 restore s3://BUCKET[/PREFIX] BACKUP_ID --database=NAME "
+       "--target=DBNAME_OR_PATH [...]",
+       {"s3://BUCKET[/PREFIX]", "BACKUP_ID"},
+       Concat({Value("database", "NAME", true), Value("target", "DBNAME_OR_PATH", true),
+               Value("host", "H"), Value("port", "P"), Value("user", "U"),
+               Value("password-ref", "file:/path|env:NAME")},
+              S3ConnectionFlags()),
+       &Commands::S3Restore},
   };
 }
 
@@ -103,10 +139,20 @@ const char kPasswordRefused[] =
     "never pass a password on the command line: use --password-ref=file:/path or "
     "--password-ref=env:NAME, read by the agent on its host";
 
+const char kKeysRefused[] =
+    "never pass S3 keys on the command line: use --credentials-ref=file:/path (an AWS "
+    "credentials file) or the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+    "AWS_SESSION_TOKEN) of the agent, or of dbdumpctl for the s3 verbs";
+
 // Flags refused with a message of their own. `verb` is the command the flags
-// follow, empty for the global position.
+// follow, empty for the global position. The refusal never echoes the value.
 std::map<std::string, std::string> RefusedFlags(const std::string& verb) {
   std::map<std::string, std::string> refused = {{"password", kPasswordRefused}};
+  for (const char* key_flag :
+       {"access-key", "access-key-id", "aws-access-key-id", "secret-key", "secret-access-key",
+        "aws-secret-access-key", "session-token", "aws-session-token"}) {
+    refused[key_flag] = kKeysRefused;
+  }
   if (verb.empty()) return refused;
   for (const FlagSpec& global : GlobalFlags()) {
     refused[global.name] = absl::StrCat(
@@ -169,7 +215,7 @@ Cli::Cli(CliOptions options) : options_(std::move(options)) {
 }
 
 int Cli::Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) const {
-  absl::Status status = Execute(args, out);
+  absl::Status status = Execute(args, out, err);
   out.flush();
   if (status.ok()) return 0;
   if (IsJobEndedError(status)) {
@@ -180,7 +226,8 @@ int Cli::Run(const std::vector<std::string>& args, std::ostream& out, std::ostre
   return IsUsageError(status) ? 2 : 1;
 }
 
-absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& out) const {
+absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err) const {
   if (WantsHelp(args)) {
     out << UsageText();
     return absl::OkStatus();
@@ -214,8 +261,18 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
   ASSIGN_OR_RETURN(ParsedArgs parsed,
                    parser.Parse(std::vector<std::string>(args.begin() + next, args.end())));
 
-  Commands commands({[&] { return options_.make_client(address, absl::Seconds(timeout_s)); }, &out,
-                     format, options_.stdout_is_tty, options_.now});
+  Commands::Options commands_options;
+  commands_options.connect = [&] {
+    return options_.make_client(address, absl::Seconds(timeout_s));
+  };
+  commands_options.out = &out;
+  commands_options.err = &err;
+  commands_options.format = format;
+  commands_options.stdout_is_tty = options_.stdout_is_tty;
+  commands_options.now = options_.now;
+  commands_options.open_storage = options_.open_storage;
+  commands_options.handle_interrupts = options_.handle_interrupts;
+  Commands commands(std::move(commands_options));
   return (commands.*verb.run)(parsed);
 }
 
@@ -225,6 +282,7 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (env != nullptr && *env != '\0') options.default_controller = env;
   // Only the real stdout can be a terminal; tests pass string streams.
   options.stdout_is_tty = &out == &std::cout && isatty(fileno(stdout));
+  options.handle_interrupts = true;
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   return Cli(std::move(options)).Run(args, out, err);
 }

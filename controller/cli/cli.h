@@ -1,9 +1,9 @@
 // dbdumpctl as a library: parses the command line, runs the verb against the
-// controller and prints to the given streams, returning the exit code
-// (0 done, 1 the call or the job failed, 2 usage error). The environment
-// (default address, terminal, clock, client) comes in through CliOptions so
-// tests can run it without a server. Thread-safe: Run is const and keeps no
-// state between calls.
+// controller (or, for the s3 verbs, against a bucket) and prints to the given
+// streams, returning the exit code (0 done, 1 the call or the job failed,
+// 2 usage error). The environment (default address, terminal, clock, client,
+// storage opener) comes in through CliOptions so tests can run it without a
+// server. Thread-safe: Run is const and keeps no state between calls.
 #pragma once
 
 #include <functional>
@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "controller/cli/commands.h"
 
 namespace dbdump {
 
@@ -32,6 +33,11 @@ struct CliOptions {
   std::function<absl::Time()> now;
   // Defaults to a GrpcControllerClient.
   ControllerClientFactory make_client;
+  // Opens the bucket of the s3 verbs; defaults to OpenStorage.
+  StorageOpener open_storage;
+  // "s3 restore" catches SIGINT/SIGTERM to cancel cleanly; set by RunCli
+  // only, since it changes the process's signal mask while it runs.
+  bool handle_interrupts = false;
 };
 
 class Cli {
@@ -43,7 +49,8 @@ class Cli {
 
  private:
   // Runs the command line; what goes to stderr is left to Run.
-  absl::Status Execute(const std::vector<std::string>& args, std::ostream& out) const;
+  absl::Status Execute(const std::vector<std::string>& args, std::ostream& out,
+                       std::ostream& err) const;
 
   CliOptions options_;
 };

@@ -1,17 +1,25 @@
 #include "controller/cli/commands.h"
 
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/backup_layout.h"
 #include "common/compression.h"
 #include "common/names.h"
+#include "common/s3_client.h"
 #include "common/status_macros.h"
+#include "common/storage.h"
+#include "common/sts_credentials_provider.h"
 #include "controller/cli/cli_error.h"
 #include "controller/cli/controller_client.h"
 #include "controller/cli/formatting.h"
 #include "controller/cli/progress_printer.h"
+#include "controller/cli/s3_url.h"
+#include "controller/cli/stored_backups.h"
 #include "controller/cli/table_printer.h"
 
 namespace dbdump {
@@ -56,7 +64,135 @@ absl::StatusOr<v1::Engine> ParseEngine(const std::string& name) {
 
 absl::StatusOr<v1::StorageKind> ParseStorageKind(const std::string& name) {
   if (name == "local") return v1::STORAGE_KIND_LOCAL;
-  return UsageError(absl::StrCat("unknown storage kind \"", name, "\": use --kind=local"));
+  if (name == "s3") return v1::STORAGE_KIND_S3;
+  return UsageError(
+      absl::StrCat("unknown storage kind \"", name, "\": use --kind=local or --kind=s3"));
+}
+
+// Flags that say how to reach a bucket, shared by "storage add --kind=s3"
+// and the "s3" verbs.
+constexpr const char* kS3ConnectionFlags[] = {"endpoint",        "region",      "path-style",
+                                              "role-arn",        "external-id", "sts-endpoint",
+                                              "credentials-ref", "ca-file"};
+// Flags of "storage add" that say how the agent writes there.
+constexpr const char* kS3WriteFlags[] = {"bucket",        "sse",       "kms-key-id",
+                                         "storage-class", "part-size", "upload-concurrency"};
+
+// S3's multipart limits; the controller checks them too.
+constexpr uint64_t kMinPartSizeBytes = uint64_t{5} << 20;
+constexpr uint64_t kMaxPartSizeBytes = uint64_t{5} << 30;
+constexpr uint32_t kMaxUploadConcurrency = 64;
+
+absl::Status CheckEndpoint(const std::string& flag, const std::string& url) {
+  // "https://KEY:SECRET@host" is not echoed back: it may hold a secret key.
+  if (absl::StrContains(url, "@")) {
+    return UsageError(absl::StrCat("--", flag,
+                                   " carries no credentials: give http(s)://host[:port] and "
+                                   "--credentials-ref=file:/path or the environment"));
+  }
+  std::string host;
+  if (absl::StartsWith(url, "https://")) host = url.substr(8);
+  if (absl::StartsWith(url, "http://")) host = url.substr(7);
+  if (host.empty() || host.find_first_of("/?#@ ") != std::string::npos) {
+    return UsageError(absl::StrCat(
+        "--", flag, " must be http(s)://host[:port] without a path, not \"", url, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPrefix(const std::string& prefix) {
+  if (ValidateObjectKey(prefix).ok()) return absl::OkStatus();
+  return UsageError(absl::StrCat("--prefix \"", prefix,
+                                 "\" must be relative, without empty, \".\" or \"..\" segments"));
+}
+
+// Reads the connection flags into `dest`. `reader` says who reads the
+// credentials file, e.g. "the agent".
+absl::Status ApplyS3ConnectionFlags(const ParsedArgs& args, const std::string& reader,
+                                    v1::StorageDestination* dest) {
+  if (args.Has("endpoint")) {
+    dest->set_endpoint(args.Get("endpoint"));
+    RETURN_IF_ERROR(CheckEndpoint("endpoint", dest->endpoint()));
+  }
+  if (args.Has("region")) {
+    dest->set_region(args.Get("region"));
+    if (dest->region().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") !=
+        std::string::npos) {
+      return UsageError(
+          absl::StrCat("--region \"", dest->region(), "\" is not a region name such as eu-west-1"));
+    }
+  }
+  dest->set_path_style(args.Has("path-style"));
+  if (args.Has("role-arn")) {
+    dest->set_role_arn(args.Get("role-arn"));
+    absl::Status arn = ValidateRoleArn(dest->role_arn());
+    if (!arn.ok()) return UsageError(absl::StrCat("--role-arn: ", arn.message()));
+  }
+  if (args.Has("external-id")) {
+    if (!args.Has("role-arn")) {
+      return UsageError("--external-id goes with the role it protects: add --role-arn=ARN");
+    }
+    dest->set_external_id(args.Get("external-id"));
+  }
+  if (args.Has("sts-endpoint")) {
+    dest->set_sts_endpoint(args.Get("sts-endpoint"));
+    RETURN_IF_ERROR(CheckEndpoint("sts-endpoint", dest->sts_endpoint()));
+  }
+  if (args.Has("credentials-ref")) {
+    dest->set_credentials_ref(args.Get("credentials-ref"));
+    // Not echoed: whoever gets this wrong may have pasted a key.
+    if (!absl::StartsWith(dest->credentials_ref(), "file:/")) {
+      return UsageError(absl::StrCat(
+          "--credentials-ref must be file:/absolute/path, naming an AWS credentials file that ",
+          reader, " reads; leave it out to use the environment of ", reader));
+    }
+  }
+  if (args.Has("ca-file")) {
+    dest->set_ca_file(args.Get("ca-file"));
+    RETURN_IF_ERROR(CheckAbsolutePath("ca-file", dest->ca_file()));
+  }
+  return absl::OkStatus();
+}
+
+// The destination an s3://BUCKET[/PREFIX] argument and the connection flags
+// name, for the "s3" verbs.
+absl::StatusOr<v1::StorageDestination> BucketDestination(const ParsedArgs& args,
+                                                         const std::string& url_text) {
+  ASSIGN_OR_RETURN(S3Url url, ParseS3Url(url_text));
+  v1::StorageDestination dest;
+  dest.set_name("dbdumpctl");
+  dest.set_kind(v1::STORAGE_KIND_S3);
+  dest.set_bucket(url.bucket);
+  dest.set_prefix(url.prefix);
+  RETURN_IF_ERROR(ApplyS3ConnectionFlags(args, "dbdumpctl (on this machine)", &dest));
+  return dest;
+}
+
+// The default opener of the s3 verbs: OpenStorage, with the credentials
+// errors worded for dbdumpctl (common/ words them for the agent).
+absl::StatusOr<std::unique_ptr<Storage>> OpenBucket(const v1::StorageDestination& dest) {
+  if (dest.credentials_ref().empty()) {
+    auto set = [](const char* name) {
+      const char* value = getenv(name);
+      return value != nullptr && *value != '\0';
+    };
+    bool keys = set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY");
+    if (!keys && !set("AWS_SHARED_CREDENTIALS_FILE")) {
+      return absl::FailedPreconditionError(
+          "no S3 credentials for dbdumpctl: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
+          "AWS_SHARED_CREDENTIALS_FILE) in its environment, or pass --credentials-ref=file:/path");
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Storage>> storage = OpenStorage(dest);
+  if (storage.ok()) return storage;
+  return absl::Status(storage.status().code(),
+                      absl::StrReplaceAll(storage.status().message(),
+                                          {{" on the agent host", " on this machine"}}));
+}
+
+absl::Status WithContext(const absl::Status& status, const std::string& context) {
+  if (status.ok() || IsUsageError(status)) return status;
+  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
 }
 
 std::string Location(const v1::DatabaseTarget& target) {
@@ -80,6 +216,8 @@ std::string Ratio(uint64_t raw, uint64_t stored) {
 
 Commands::Commands(Options options) : options_(std::move(options)) {
   if (!options_.now) options_.now = [] { return absl::Now(); };
+  if (options_.err == nullptr) options_.err = options_.out;
+  if (!options_.open_storage) options_.open_storage = OpenBucket;
 }
 
 Commands::~Commands() = default;
@@ -196,24 +334,89 @@ absl::Status Commands::StorageAdd(const ParsedArgs& args) {
   RETURN_IF_ERROR(CheckName("storage name", storage->name()));
   ASSIGN_OR_RETURN(v1::StorageKind kind, ParseStorageKind(args.Get("kind")));
   storage->set_kind(kind);
-  storage->set_path(args.Get("path"));
-  RETURN_IF_ERROR(CheckAbsolutePath("path", storage->path()));
-  storage->set_prefix(args.Get("prefix"));
+  if (args.Has("prefix")) {
+    storage->set_prefix(args.Get("prefix"));
+    RETURN_IF_ERROR(CheckPrefix(storage->prefix()));
+  }
+  if (args.Has("probe-agent")) {
+    if (args.Has("skip-probe")) {
+      return UsageError("--probe-agent and --skip-probe contradict each other: give one of them");
+    }
+    req.set_probe_agent(args.Get("probe-agent"));
+    RETURN_IF_ERROR(CheckName("agent name", req.probe_agent()));
+  }
+  req.set_skip_probe(args.Has("skip-probe"));
+
+  if (kind == v1::STORAGE_KIND_LOCAL) {
+    std::vector<std::string> s3_only(std::begin(kS3ConnectionFlags), std::end(kS3ConnectionFlags));
+    s3_only.insert(s3_only.end(), std::begin(kS3WriteFlags), std::end(kS3WriteFlags));
+    for (const std::string& flag : s3_only) {
+      if (args.Has(flag)) {
+        return UsageError(absl::StrCat(
+            "--", flag, " is for s3 storage: local storage takes --path=/abs/dir [--prefix=P]"));
+      }
+    }
+    if (!args.Has("path")) {
+      return UsageError("missing --path=/abs/dir: local storage needs the directory to write to");
+    }
+    storage->set_path(args.Get("path"));
+    RETURN_IF_ERROR(CheckAbsolutePath("path", storage->path()));
+  } else {
+    if (args.Has("path")) {
+      return UsageError("--path is for local storage: s3 storage takes --bucket=B [--prefix=P]");
+    }
+    if (!args.Has("bucket")) {
+      return UsageError("missing --bucket=B: s3 storage needs the bucket to write to");
+    }
+    storage->set_bucket(args.Get("bucket"));
+    absl::Status bucket = ValidateBucketName(storage->bucket());
+    if (!bucket.ok()) return UsageError(absl::StrCat("--bucket: ", bucket.message()));
+    RETURN_IF_ERROR(ApplyS3ConnectionFlags(args, "the agent (on its host)", storage));
+    storage->set_sse(args.Get("sse"));
+    if (args.Has("sse") && storage->sse() != "AES256" && storage->sse() != "aws:kms") {
+      return UsageError(
+          absl::StrCat("--sse must be AES256 or aws:kms, not \"", storage->sse(), "\""));
+    }
+    if (args.Has("kms-key-id")) {
+      if (storage->sse() != "aws:kms") {
+        return UsageError("--kms-key-id needs --sse=aws:kms");
+      }
+      storage->set_kms_key_id(args.Get("kms-key-id"));
+    }
+    storage->set_storage_class(args.Get("storage-class"));
+    ASSIGN_OR_RETURN(uint64_t part_size, args.GetByteSize("part-size", 0));
+    if (args.Has("part-size") && (part_size < kMinPartSizeBytes || part_size > kMaxPartSizeBytes)) {
+      return UsageError(
+          absl::StrCat("--part-size must be from 5MiB to 5GiB (S3's part limits), not \"",
+                       args.Get("part-size"), "\""));
+    }
+    storage->set_part_size_bytes(part_size);
+    ASSIGN_OR_RETURN(uint32_t concurrency,
+                     args.GetUint32("upload-concurrency", 0, 1, kMaxUploadConcurrency));
+    storage->set_upload_concurrency(concurrency);
+  }
 
   ASSIGN_OR_RETURN(v1::AddStorageResponse resp, client().AddStorage(req));
   if (json()) return PrintJson(resp);
   const v1::StorageDestination& added = resp.has_storage() ? resp.storage() : *storage;
-  *options_.out << "storage \"" << added.name() << "\" added (" << StorageKindName(added.kind())
-                << " " << added.path() << ")\n";
+  *options_.out << "storage \"" << added.name() << "\" added (";
+  if (added.kind() == v1::STORAGE_KIND_S3) {
+    *options_.out << StorageLocation(added) << (req.skip_probe() ? ", not probed" : ", probed");
+  } else {
+    *options_.out << StorageKindName(added.kind()) << " " << StorageLocation(added)
+                  << (req.skip_probe() ? ", not probed" : "");
+  }
+  *options_.out << ")\n";
   return absl::OkStatus();
 }
 
 absl::Status Commands::StorageList(const ParsedArgs& args) {
   ASSIGN_OR_RETURN(v1::ListStoragesResponse resp, client().ListStorages(v1::ListStoragesRequest()));
   if (json()) return PrintJson(resp);
-  TablePrinter table({"NAME", "KIND", "PATH", "PREFIX"});
+  TablePrinter table({"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE"});
   for (const v1::StorageDestination& s : resp.storages()) {
-    table.AddRow({s.name(), StorageKindName(s.kind()), s.path(), s.prefix()});
+    table.AddRow({s.name(), StorageKindName(s.kind()), StorageLocation(s), s.region(), s.endpoint(),
+                  s.role_arn()});
   }
   table.Print(*options_.out);
   return absl::OkStatus();
@@ -379,6 +582,53 @@ absl::Status Commands::JobWait(const ParsedArgs& args) {
   return Follow(id, "");
 }
 
+absl::Status Commands::S3List(const ParsedArgs& args) {
+  const std::string& url = args.positionals()[0];
+  ASSIGN_OR_RETURN(v1::StorageDestination dest, BucketDestination(args, url));
+  StoredBackupsListing listing;
+  listing.prefix = dest.prefix();
+  if (args.Has("database")) {
+    listing.database = args.Get("database");
+    RETURN_IF_ERROR(CheckName("database name", listing.database));
+  }
+  listing.format = options_.format;
+  listing.out = options_.out;
+  listing.err = options_.err;
+  absl::StatusOr<std::unique_ptr<Storage>> storage = options_.open_storage(dest);
+  RETURN_IF_ERROR(WithContext(storage.status(), absl::StrCat("cannot open ", url)));
+  return WithContext(ListStoredBackups(storage->get(), listing),
+                     absl::StrCat("cannot list the backups in ", url));
+}
+
+absl::Status Commands::S3Restore(const ParsedArgs& args) {
+  const std::string& url = args.positionals()[0];
+  ASSIGN_OR_RETURN(v1::StorageDestination dest, BucketDestination(args, url));
+  StoredBackupRestore restore;
+  restore.destination = dest;
+  restore.source = url;
+  restore.backup_id = args.positionals()[1];
+  RETURN_IF_ERROR(CheckId("backup id", restore.backup_id));
+  restore.database = args.Get("database");
+  RETURN_IF_ERROR(CheckName("database name", restore.database));
+  restore.target = args.Get("target");
+  restore.connection.set_host(args.Get("host"));
+  ASSIGN_OR_RETURN(uint32_t port, args.GetUint32("port", 0, 1, 65535));
+  restore.connection.set_port(port);
+  restore.connection.set_user(args.Get("user"));
+  if (args.Has("password-ref")) {
+    restore.connection.set_password_ref(args.Get("password-ref"));
+    RETURN_IF_ERROR(CheckPasswordRef(restore.connection.password_ref()));
+  }
+  restore.format = options_.format;
+  restore.out = options_.out;
+  restore.stdout_is_tty = options_.stdout_is_tty;
+  restore.now = options_.now;
+  restore.handle_interrupts = options_.handle_interrupts;
+  absl::StatusOr<std::unique_ptr<Storage>> storage = options_.open_storage(dest);
+  RETURN_IF_ERROR(WithContext(storage.status(), absl::StrCat("cannot open ", url)));
+  return RestoreStoredBackup(storage->get(), restore);
+}
+
 absl::Status Commands::Follow(const std::string& job_id, const std::string& restore_target) {
   v1::FollowJobRequest req;
   req.set_id(job_id);
@@ -393,7 +643,7 @@ absl::Status Commands::Follow(const std::string& job_id, const std::string& rest
   });
   progress.Finish();
   if (!status.ok()) return status;
-  if (!any || !IsTerminal(last.state())) {
+  if (!any || !IsFinalJobState(last.state())) {
     return absl::UnavailableError(absl::StrCat("the controller stopped streaming job ", job_id,
                                                " before it finished: run \"dbdumpctl job wait ",
                                                job_id, "\" to follow it again"));

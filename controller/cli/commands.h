@@ -1,7 +1,8 @@
 // The verbs of dbdumpctl. Each method takes the already parsed arguments of
 // its command, checks their values (usage errors), calls the controller and
 // prints the answer as a table or as JSON. Errors from the controller are
-// returned unchanged for Cli to print on stderr. Not thread-safe.
+// returned unchanged for Cli to print on stderr. The "s3" verbs open the
+// bucket themselves and never call the controller. Not thread-safe.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "controller/cli/parsed_args.h"
 
@@ -21,9 +23,15 @@ namespace dbdump {
 
 namespace v1 {
 class Job;
+class StorageDestination;
 }  // namespace v1
 
 class ControllerClient;
+class Storage;
+
+// Opens the storage a destination names; OpenStorage outside tests.
+using StorageOpener = std::function<absl::StatusOr<std::unique_ptr<Storage>>(
+    const v1::StorageDestination& destination)>;
 
 enum class OutputFormat { kTable, kJson };
 
@@ -34,10 +42,17 @@ class Commands {
     // wrong while checking its values never opens a channel.
     std::function<std::unique_ptr<ControllerClient>()> connect;
     std::ostream* out = nullptr;
+    // Warnings that must not mix with a table or JSON on `out`.
+    std::ostream* err = nullptr;
     OutputFormat format = OutputFormat::kTable;
     // Progress of followed jobs is redrawn in place on a terminal.
     bool stdout_is_tty = false;
     std::function<absl::Time()> now;
+    // Opens the bucket of the s3 verbs; defaults to OpenStorage, after
+    // checking dbdumpctl has credentials.
+    StorageOpener open_storage;
+    // "s3 restore" turns SIGINT/SIGTERM into cancelling the restore.
+    bool handle_interrupts = false;
   };
 
   explicit Commands(Options options);
@@ -57,6 +72,8 @@ class Commands {
   absl::Status JobList(const ParsedArgs& args);
   absl::Status JobShow(const ParsedArgs& args);
   absl::Status JobWait(const ParsedArgs& args);
+  absl::Status S3List(const ParsedArgs& args);
+  absl::Status S3Restore(const ParsedArgs& args);
 
  private:
   ControllerClient& client();

@@ -28,8 +28,14 @@ std::string JobKindName(v1::JobKind kind);
 std::string JobStateName(v1::JobState state);
 std::string BackupStateName(v1::BackupState state);
 
-// Succeeded, failed, cancelled and lost jobs do not change any more.
-bool IsTerminal(v1::JobState state);
+// Succeeded, failed, cancelled and lost jobs do not change any more. Named
+// apart from the agent's IsTerminal, which dbdumpctl links too.
+bool IsFinalJobState(v1::JobState state);
+
+// Where a destination keeps its backups: the directory for local storage
+// ("/srv/backups", or "/srv/backups/P" with a prefix), s3://bucket[/prefix]
+// for S3.
+std::string StorageLocation(const v1::StorageDestination& storage);
 
 // The message as indented JSON with proto field names and default values,
 // ending in a newline.

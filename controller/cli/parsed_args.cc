@@ -50,4 +50,27 @@ absl::StatusOr<int32_t> ParsedArgs::GetInt32(const std::string& name, int32_t fa
   return UsageError(absl::StrCat("--", name, " must be a whole number, not \"", it->second, "\""));
 }
 
+absl::StatusOr<uint64_t> ParsedArgs::GetByteSize(const std::string& name, uint64_t fallback) const {
+  auto it = flags_.find(name);
+  if (it == flags_.end()) return fallback;
+  const std::string& text = it->second;
+  size_t digits = text.find_first_not_of("0123456789");
+  if (digits == std::string::npos) digits = text.size();
+  std::string suffix = text.substr(digits);
+  int shift = -1;
+  if (suffix.empty()) shift = 0;
+  if (suffix == "KiB") shift = 10;
+  if (suffix == "MiB") shift = 20;
+  if (suffix == "GiB") shift = 30;
+  uint64_t value = 0;
+  if (digits > 0 && shift >= 0 && absl::SimpleAtoi(text.substr(0, digits), &value) &&
+      value <= (std::numeric_limits<uint64_t>::max() >> shift)) {
+    return value << shift;
+  }
+  return UsageError(absl::StrCat("--", name,
+                                 " must be a byte count such as 8388608 or 8MiB (suffixes KiB, "
+                                 "MiB, GiB), not \"",
+                                 text, "\""));
+}
+
 }  // namespace dbdump

@@ -27,6 +27,9 @@ class ParsedArgs {
                                      uint32_t max) const;
   // The flag as a signed whole number; `fallback` when not given.
   absl::StatusOr<int32_t> GetInt32(const std::string& name, int32_t fallback) const;
+  // The flag as a byte count: plain digits, or digits with a KiB, MiB or GiB
+  // suffix ("8MiB"); `fallback` when not given.
+  absl::StatusOr<uint64_t> GetByteSize(const std::string& name, uint64_t fallback) const;
 
   const std::vector<std::string>& positionals() const { return positionals_; }
   const std::map<std::string, std::string>& flags() const { return flags_; }

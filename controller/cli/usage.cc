@@ -17,7 +17,12 @@ verbs:
                [--path=/abs/file.db] [--skip-connection-test]
   database list
   database remove NAME
-  storage add NAME --kind=local --path=/abs/dir [--prefix=P]
+  storage add NAME --kind=local --path=/abs/dir [--prefix=P] [--probe-agent=AGENT] [--skip-probe]
+  storage add NAME --kind=s3 --bucket=B [--prefix=P] [--region=R] [--endpoint=URL] [--path-style]
+              [--role-arn=ARN] [--external-id=ID] [--sts-endpoint=URL]
+              [--sse=AES256|aws:kms] [--kms-key-id=K] [--storage-class=C]
+              [--credentials-ref=file:/path] [--part-size=SIZE] [--upload-concurrency=N]
+              [--ca-file=/path] [--probe-agent=AGENT] [--skip-probe]
   storage list
   storage remove NAME
   backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]
@@ -27,14 +32,27 @@ verbs:
   job list [--database=NAME] [--limit=N]
   job show JOB_ID
   job wait JOB_ID
+  s3 list s3://BUCKET[/PREFIX] [--database=NAME] [S3 flags]
+  s3 restore s3://BUCKET[/PREFIX] BACKUP_ID --database=NAME --target=DBNAME_OR_PATH
+             [--host=H] [--port=P] [--user=U] [--password-ref=file:/path|env:NAME] [S3 flags]
   help | --help
+
+S3 flags of the s3 verbs:
+  [--endpoint=URL] [--region=R] [--path-style] [--credentials-ref=file:/path]
+  [--role-arn=ARN] [--external-id=ID] [--sts-endpoint=URL] [--ca-file=/path]
 
 Flags are written --k=v or --k v, before or after the verb's arguments.
 Passwords are never given on the command line: --password-ref names a file
 or an environment variable on the agent's host that holds it.
 --wait and "job wait" follow the job until it ends.
+S3 keys are never given on the command line either: --credentials-ref names
+an AWS credentials file, else the environment (AWS_ACCESS_KEY_ID, ...) is used.
+SIZE is a byte count, optionally with a KiB, MiB or GiB suffix: --part-size=8MiB.
+"s3 list" and "s3 restore" need no controller: they read the bucket from this
+machine, and "s3 restore" verifies the backup's checksums, then restores it here.
 
-exit codes: 0 done, 1 the controller refused or the job did not succeed, 2 usage error
+exit codes: 0 done, 1 the controller or the storage refused, or the job did not succeed,
+            2 usage error
 )";
 }
 

@@ -8,6 +8,8 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/cli_error.h"
 #include "controller/cli/controller_client.h"
+#include "controller/cli/parsed_args.h"
+#include "controller/cli/s3_url.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {
@@ -96,6 +98,37 @@ TEST(ArgParserTest, ParseLeadingStopsAtFirstPositional) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->Get("output"), "json");
   EXPECT_EQ(rest, 2u);
+}
+
+TEST(ParsedArgsTest, ByteSizesTakeBinarySuffixes) {
+  ParsedArgs args;
+  args.SetFlag("plain", "8388608");
+  args.SetFlag("kib", "64KiB");
+  args.SetFlag("mib", "8MiB");
+  args.SetFlag("gib", "5GiB");
+  args.SetFlag("bad", "8MB");
+  EXPECT_EQ(args.GetByteSize("plain", 0).value(), 8388608u);
+  EXPECT_EQ(args.GetByteSize("kib", 0).value(), 65536u);
+  EXPECT_EQ(args.GetByteSize("mib", 0).value(), 8388608u);
+  EXPECT_EQ(args.GetByteSize("gib", 0).value(), uint64_t{5} << 30);
+  EXPECT_EQ(args.GetByteSize("absent", 7).value(), 7u);
+  EXPECT_TRUE(IsUsageError(args.GetByteSize("bad", 0).status()));
+}
+
+TEST(S3UrlTest, SplitsBucketAndPrefix) {
+  auto root = ParseS3Url("s3://backups");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->bucket, "backups");
+  EXPECT_EQ(root->prefix, "");
+  auto slash = ParseS3Url("s3://backups/");
+  ASSERT_TRUE(slash.ok()) << slash.status();
+  EXPECT_EQ(slash->prefix, "");
+  auto nested = ParseS3Url("s3://my.backups-1/prod/nightly/");
+  ASSERT_TRUE(nested.ok()) << nested.status();
+  EXPECT_EQ(nested->bucket, "my.backups-1");
+  EXPECT_EQ(nested->prefix, "prod/nightly");
+  EXPECT_FALSE(ParseS3Url("s3://backups/prod//").ok());
+  EXPECT_FALSE(ParseS3Url("S3://backups").ok());
 }
 
 TEST(ParsedArgsTest, NumbersMustBePlainDigitsInRange) {
@@ -207,10 +240,204 @@ TEST(CliUsageTest, BadNames) {
 }
 
 TEST(CliUsageTest, StorageAddChecksKindAndPath) {
-  ExpectUsageError({"storage", "add", "s1", "--kind=s3", "--path=/x"},
-                   "unknown storage kind \"s3\": use --kind=local");
+  ExpectUsageError({"storage", "add", "s1", "--kind=gcs", "--path=/x"},
+                   "unknown storage kind \"gcs\": use --kind=local or --kind=s3");
   ExpectUsageError({"storage", "add", "s1", "--kind=local", "--path", "relative"},
                    "--path must be an absolute path");
+  ExpectUsageError({"storage", "add", "s1", "--kind=local"}, "missing --path=/abs/dir");
+  ExpectUsageError({"storage", "add", "s1", "--path=/x"}, "missing --kind=local|s3");
+  ExpectUsageError({"storage", "add", "s1", "--kind=local", "--path=/x", "--prefix=a/../b"},
+                   "--prefix \"a/../b\" must be relative");
+}
+
+TEST(CliUsageTest, StorageAddKeepsLocalAndS3FlagsApart) {
+  for (std::string flag :
+       {"--bucket=b-1", "--endpoint=http://minio:9000", "--region=eu-west-1", "--path-style",
+        "--role-arn=arn:aws:iam::123456789012:role/backup", "--sse=AES256",
+        "--credentials-ref=file:/etc/dbdump/aws", "--part-size=8MiB", "--ca-file=/etc/ca.pem",
+        "--upload-concurrency=4", "--storage-class=STANDARD_IA"}) {
+    std::string name = flag.substr(2, flag.find('=') - 2);
+    ExpectUsageError({"storage", "add", "s1", "--kind=local", "--path=/x", flag},
+                     "--" + name + " is for s3 storage: local storage takes --path=/abs/dir");
+  }
+  ExpectUsageError({"storage", "add", "s1", "--kind=s3", "--bucket=backups", "--path=/x"},
+                   "--path is for local storage: s3 storage takes --bucket=B");
+  ExpectUsageError({"storage", "add", "s1", "--kind=s3"}, "missing --bucket=B");
+  ExpectUsageError(
+      {"storage", "add", "s1", "--kind=s3", "--bucket=backups", "--probe-agent=a1", "--skip-probe"},
+      "--probe-agent and --skip-probe contradict each other");
+}
+
+TEST(CliUsageTest, StorageAddChecksS3Values) {
+  auto s3 = [](std::vector<std::string> more) {
+    std::vector<std::string> args = {"storage", "add", "b", "--kind=s3", "--bucket=backups"};
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  ExpectUsageError({"storage", "add", "b", "--kind=s3", "--bucket=Bad_Bucket"},
+                   "--bucket: bucket name \"Bad_Bucket\" may only contain");
+  ExpectUsageError(s3({"--sse=aes"}), "--sse must be AES256 or aws:kms, not \"aes\"");
+  ExpectUsageError(s3({"--kms-key-id=k1"}), "--kms-key-id needs --sse=aws:kms");
+  ExpectUsageError(s3({"--sse=AES256", "--kms-key-id=k1"}), "--kms-key-id needs --sse=aws:kms");
+  ExpectUsageError(s3({"--external-id=x"}), "--external-id goes with the role");
+  ExpectUsageError(s3({"--role-arn=admin"}), "--role-arn: ");
+  ExpectUsageError(s3({"--endpoint=minio:9000"}),
+                   "--endpoint must be http(s)://host[:port] without a path");
+  ExpectUsageError(s3({"--sts-endpoint=https://sts/x"}), "--sts-endpoint must be http(s)://");
+  Result r = RunOffline(s3({"--endpoint=https://AKIAEXAMPLE:wJalrXUtnFEMI@minio:9000"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--endpoint carries no credentials"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("wJalr"), std::string::npos) << r.err;
+  ExpectUsageError(s3({"--region=EU West"}), "--region \"EU West\" is not a region name");
+  ExpectUsageError(s3({"--ca-file=ca.pem"}), "--ca-file must be an absolute path");
+  ExpectUsageError(s3({"--upload-concurrency=0"}),
+                   "--upload-concurrency must be a whole number from 1 to 64");
+  ExpectUsageError(s3({"--upload-concurrency=65"}),
+                   "--upload-concurrency must be a whole number from 1 to 64");
+  ExpectUsageError(s3({"--probe-agent=../a"}), "agent name \"../a\"");
+  ExpectUsageError(s3({"--colour=red"}), "unknown flag --colour for \"storage add\"");
+  ExpectUsageError(s3({"--skip-probe=yes"}), "flag --skip-probe takes no value");
+  ExpectUsageError(s3({"--part-size"}), "flag --part-size needs a value: use --part-size=SIZE");
+}
+
+TEST(CliUsageTest, BadSizes) {
+  for (std::string size : {"8MB", "8mib", "MiB", "8 MiB", "-1", "1.5MiB", "8TiB",
+                           "99999999999999999999", "17179869184GiB"}) {
+    ExpectUsageError({"storage", "add", "b", "--kind=s3", "--bucket=backups", "--part-size", size},
+                     "--part-size must be a byte count such as 8388608 or 8MiB (suffixes KiB, "
+                     "MiB, GiB), not \"" +
+                         size + "\"");
+  }
+  ExpectUsageError({"storage", "add", "b", "--kind=s3", "--bucket=backups", "--part-size=1MiB"},
+                   "--part-size must be from 5MiB to 5GiB (S3's part limits), not \"1MiB\"");
+  ExpectUsageError({"storage", "add", "b", "--kind=s3", "--bucket=backups", "--part-size=6GiB"},
+                   "--part-size must be from 5MiB to 5GiB");
+}
+
+TEST(CliUsageTest, KeysAreRefusedAndNotEchoed) {
+  const std::vector<std::string> key_flags = {
+      "access-key",    "secret-key",    "secret-access-key", "aws-secret-access-key",
+      "session-token", "access-key-id", "aws-access-key-id"};
+  const std::vector<std::vector<std::string>> commands = {
+      {"storage", "add", "b", "--kind=s3", "--bucket=backups"},
+      {"s3", "list", "s3://backups"},
+      {"s3", "restore", "s3://backups", "20260115T020000Z-0badc0de", "--database=app",
+       "--target=/tmp/app.db"},
+      {}};
+  for (const std::string& flag : key_flags) {
+    for (const std::vector<std::string>& command : commands) {
+      for (bool inline_value : {true, false}) {
+        std::vector<std::string> args;
+        if (command.empty()) {
+          args = {"--" + flag, "AKIAwJalrXUtnFEMI7K", "agents", "list"};
+        } else {
+          args = command;
+          if (inline_value) {
+            args.push_back("--" + flag + "=AKIAwJalrXUtnFEMI7K");
+          } else {
+            args.push_back("--" + flag);
+            args.push_back("AKIAwJalrXUtnFEMI7K");
+          }
+        }
+        Result r = RunOffline(args);
+        EXPECT_EQ(r.code, 2) << flag;
+        EXPECT_NE(r.err.find("never pass S3 keys on the command line: use "
+                             "--credentials-ref=file:/path"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find("AWS_SECRET_ACCESS_KEY"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("AKIA"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+      }
+    }
+  }
+}
+
+TEST(CliUsageTest, CredentialsRefIsNotEchoed) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"storage", "add", "b", "--kind=s3", "--bucket=backups",
+            "--credentials-ref=wJalrXUtnFEMIK7MDENG"},
+           {"s3", "list", "s3://backups", "--credentials-ref=wJalrXUtnFEMIK7MDENG"}}) {
+    Result r = RunOffline(args);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("--credentials-ref must be file:/absolute/path"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("wJalr"), std::string::npos) << r.err;
+  }
+}
+
+TEST(CliUsageTest, S3ListChecksTheUrl) {
+  ExpectUsageError({"s3", "list"}, "missing s3://BUCKET[/PREFIX] for \"s3 list\"");
+  ExpectUsageError({"s3", "list", "gs://backups"},
+                   "\"gs://backups\" is not an s3:// URL: use s3://BUCKET[/PREFIX]");
+  ExpectUsageError({"s3", "list", "backups"}, "\"backups\" is not an s3:// URL");
+  ExpectUsageError({"s3", "list", "s3://"}, "\"s3://\" names no bucket");
+  ExpectUsageError({"s3", "list", "s3:///prefix"}, "names no bucket");
+  ExpectUsageError({"s3", "list", "s3://Bad_Bucket/x"},
+                   "bucket name \"Bad_Bucket\" may only contain lowercase letters");
+  ExpectUsageError({"s3", "list", "s3://ab"}, "bucket name \"ab\" must be 3 to 63 characters");
+  ExpectUsageError({"s3", "list", "s3://backups/a/../b"}, "bad prefix in \"s3://backups/a/../b\"");
+  ExpectUsageError({"s3", "list", "s3://backups/.."}, "bad prefix");
+  ExpectUsageError({"s3", "list", "s3://backups//x"}, "bad prefix");
+  ExpectUsageError({"s3", "list", "s3://backups/x", "more"}, "unexpected argument \"more\"");
+  ExpectUsageError({"s3", "list", "s3://backups", "--database=../x"}, "database name \"../x\"");
+  ExpectUsageError({"s3", "list", "s3://backups", "--sse=AES256"},
+                   "unknown flag --sse for \"s3 list\"");
+  ExpectUsageError({"s3", "list", "s3://backups", "--endpoint=localhost:9000"},
+                   "--endpoint must be http(s)://host[:port]");
+  ExpectUsageError({"s3"}, "\"s3\" needs a subcommand: list, restore");
+  ExpectUsageError({"s3", "sync"}, "unknown command \"s3 sync\"");
+
+  Result r = RunOffline({"s3", "list", "s3://AKIAEXAMPLE:wJalrXUtnFEMI@backups/x"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("s3:// URLs carry no credentials"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("wJalr"), std::string::npos) << r.err;
+}
+
+TEST(CliUsageTest, S3RestoreChecksItsArguments) {
+  const std::string url = "s3://backups/nightly";
+  const std::string id = "20260115T020000Z-0badc0de";
+  ExpectUsageError({"s3", "restore", url, "--database=app", "--target=/tmp/a.db"},
+                   "missing BACKUP_ID for \"s3 restore\"");
+  ExpectUsageError({"s3", "restore", url, id, "--target=/tmp/a.db"},
+                   "missing --database=NAME for \"s3 restore\"");
+  ExpectUsageError({"s3", "restore", url, id, "--database=app"},
+                   "missing --target=DBNAME_OR_PATH for \"s3 restore\"");
+  ExpectUsageError({"s3", "restore", url, "a/../b", "--database=app", "--target=/tmp/a.db"},
+                   "backup id \"a/../b\"");
+  ExpectUsageError({"s3", "restore", "s3://x", id, "--database=app", "--target=/tmp/a.db"},
+                   "bucket name \"x\"");
+  ExpectUsageError({"s3", "restore", url, id, "--database=app", "--target=app", "--port=0"},
+                   "--port must be a whole number from 1 to 65535");
+  ExpectUsageError({"s3", "restore", url, id, "--database=app", "--target=app", "--via=app"},
+                   "unknown flag --via for \"s3 restore\"");
+  ExpectUsageError({"s3", "restore", url, id, "--database=app", "--target=app", "--wait"},
+                   "unknown flag --wait");
+
+  Result r = RunOffline(
+      {"s3", "restore", url, id, "--database=app", "--target=app", "--password-ref=hunter2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--password-ref must be file:"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << r.err;
+  r = RunOffline(
+      {"s3", "restore", url, id, "--database=app", "--target=app", "--password=hunter2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << r.err;
+}
+
+TEST(CliUsageTest, UsageListsTheNewVerbsAndFlags) {
+  Result r = RunOffline({"help"});
+  for (const char* line :
+       {"  storage add NAME --kind=local --path=/abs/dir [--prefix=P] [--probe-agent=AGENT] "
+        "[--skip-probe]\n",
+        "  storage add NAME --kind=s3 --bucket=B [--prefix=P] [--region=R] [--endpoint=URL] "
+        "[--path-style]\n",
+        "[--credentials-ref=file:/path] [--part-size=SIZE] [--upload-concurrency=N]\n",
+        "  s3 list s3://BUCKET[/PREFIX] [--database=NAME] [S3 flags]\n",
+        "  s3 restore s3://BUCKET[/PREFIX] BACKUP_ID --database=NAME --target=DBNAME_OR_PATH\n",
+        "  [--role-arn=ARN] [--external-id=ID] [--sts-endpoint=URL] [--ca-file=/path]\n"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line;
+  }
 }
 
 TEST(CliUsageTest, BackupRunChecksCompressionAndLevel) {

@@ -1,9 +1,14 @@
 // dbdumpctl verbs against a scripted fake controller: the requests they send,
 // the tables, JSON and confirmations they print, and how followed jobs end.
+#include <stdlib.h>
+
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/backup_layout.h"
+#include "common/local_storage.h"
 #include "controller/cli/cli.h"
 #include "controller/cli/controller_client.h"
 #include "controller/cli/formatting.h"
@@ -19,6 +24,7 @@ namespace {
 struct FakeController {
   v1::ListAgentsResponse agents;
   v1::ListDatabasesResponse databases;
+  v1::ListStoragesResponse storages;
   v1::ListBackupsResponse backups;
   v1::ListJobsResponse jobs;
   std::string server_version;
@@ -70,7 +76,7 @@ class FakeControllerClient : public ControllerClient {
     return resp;
   }
   absl::StatusOr<v1::ListStoragesResponse> ListStorages(const v1::ListStoragesRequest&) override {
-    return absl::UnimplementedError("no storages scripted");
+    return c_->storages;
   }
   absl::StatusOr<v1::RemoveStorageResponse> RemoveStorage(
       const v1::RemoveStorageRequest&) override {
@@ -213,6 +219,173 @@ TEST_F(CliCommandsTest, StorageAdd) {
   EXPECT_EQ(fake_.add_storage.storage().kind(), v1::STORAGE_KIND_LOCAL);
   EXPECT_EQ(fake_.add_storage.storage().path(), "/srv/backups");
   EXPECT_EQ(out_.str(), "storage \"s1\" added (local /srv/backups)\n");
+}
+
+TEST_F(CliCommandsTest, StorageAddLocalWithProbeFlags) {
+  ASSERT_EQ(Run({"storage", "add", "s1", "--kind=local", "--path=/srv/backups", "--prefix=db",
+                 "--probe-agent=a1"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(fake_.add_storage.probe_agent(), "a1");
+  EXPECT_FALSE(fake_.add_storage.skip_probe());
+  EXPECT_EQ(fake_.add_storage.storage().prefix(), "db");
+  EXPECT_EQ(fake_.add_storage.storage().bucket(), "");
+  EXPECT_EQ(out_.str(), "storage \"s1\" added (local /srv/backups/db)\n");
+
+  ASSERT_EQ(Run({"storage", "add", "s2", "--kind=local", "--path=/srv/b", "--skip-probe"}), 0)
+      << err_.str();
+  EXPECT_TRUE(fake_.add_storage.skip_probe());
+  EXPECT_EQ(out_.str(), "storage \"s2\" added (local /srv/b, not probed)\n");
+}
+
+TEST_F(CliCommandsTest, StorageAddS3SendsTheWholeDestination) {
+  ASSERT_EQ(Run({"storage",
+                 "add",
+                 "b",
+                 "--kind=s3",
+                 "--bucket",
+                 "backups.example",
+                 "--prefix=prod",
+                 "--region=eu-west-1",
+                 "--endpoint=https://minio.internal:9000",
+                 "--path-style",
+                 "--role-arn=arn:aws:iam::123456789012:role/dbdump",
+                 "--external-id=ext-7",
+                 "--sts-endpoint=https://sts.internal",
+                 "--sse=aws:kms",
+                 "--kms-key-id=key-1",
+                 "--storage-class=STANDARD_IA",
+                 "--credentials-ref=file:/etc/dbdump/aws",
+                 "--part-size=16MiB",
+                 "--upload-concurrency=8",
+                 "--ca-file=/etc/ssl/minio.pem",
+                 "--probe-agent=a1"}),
+            0)
+      << err_.str();
+  const v1::AddStorageRequest& req = fake_.add_storage;
+  const v1::StorageDestination& s = req.storage();
+  EXPECT_EQ(s.name(), "b");
+  EXPECT_EQ(s.kind(), v1::STORAGE_KIND_S3);
+  EXPECT_EQ(s.path(), "");
+  EXPECT_EQ(s.bucket(), "backups.example");
+  EXPECT_EQ(s.prefix(), "prod");
+  EXPECT_EQ(s.region(), "eu-west-1");
+  EXPECT_EQ(s.endpoint(), "https://minio.internal:9000");
+  EXPECT_TRUE(s.path_style());
+  EXPECT_EQ(s.role_arn(), "arn:aws:iam::123456789012:role/dbdump");
+  EXPECT_EQ(s.external_id(), "ext-7");
+  EXPECT_EQ(s.sts_endpoint(), "https://sts.internal");
+  EXPECT_EQ(s.sse(), "aws:kms");
+  EXPECT_EQ(s.kms_key_id(), "key-1");
+  EXPECT_EQ(s.storage_class(), "STANDARD_IA");
+  EXPECT_EQ(s.credentials_ref(), "file:/etc/dbdump/aws");
+  EXPECT_EQ(s.part_size_bytes(), 16u << 20);
+  EXPECT_EQ(s.upload_concurrency(), 8u);
+  EXPECT_EQ(s.ca_file(), "/etc/ssl/minio.pem");
+  EXPECT_EQ(req.probe_agent(), "a1");
+  EXPECT_FALSE(req.skip_probe());
+  EXPECT_EQ(out_.str(), "storage \"b\" added (s3://backups.example/prod, probed)\n");
+}
+
+TEST_F(CliCommandsTest, StorageAddS3MinimalLeavesDefaultsToTheController) {
+  ASSERT_EQ(Run({"storage", "add", "b", "--kind=s3", "--bucket=backups", "--skip-probe"}), 0)
+      << err_.str();
+  const v1::StorageDestination& s = fake_.add_storage.storage();
+  EXPECT_EQ(s.bucket(), "backups");
+  EXPECT_EQ(s.prefix(), "");
+  EXPECT_EQ(s.region(), "");
+  EXPECT_FALSE(s.path_style());
+  EXPECT_EQ(s.part_size_bytes(), 0u);
+  EXPECT_EQ(s.upload_concurrency(), 0u);
+  EXPECT_EQ(s.credentials_ref(), "");
+  EXPECT_TRUE(fake_.add_storage.skip_probe());
+  EXPECT_EQ(out_.str(), "storage \"b\" added (s3://backups, not probed)\n");
+}
+
+TEST_F(CliCommandsTest, StorageListShowsWhereEachOneIs) {
+  v1::StorageDestination* local = fake_.storages.add_storages();
+  local->set_name("disk");
+  local->set_kind(v1::STORAGE_KIND_LOCAL);
+  local->set_path("/srv/backups");
+  v1::StorageDestination* s3 = fake_.storages.add_storages();
+  s3->set_name("b");
+  s3->set_kind(v1::STORAGE_KIND_S3);
+  s3->set_bucket("backups");
+  s3->set_prefix("prod");
+  s3->set_region("eu-west-1");
+  s3->set_endpoint("http://minio:9000");
+  s3->set_role_arn("arn:aws:iam::123456789012:role/dbdump");
+  ASSERT_EQ(Run({"storage", "list"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "NAME  KIND   LOCATION           REGION     ENDPOINT           ROLE\n"
+            "disk  local  /srv/backups       -          -                  -\n"
+            "b     s3     s3://backups/prod  eu-west-1  http://minio:9000  "
+            "arn:aws:iam::123456789012:role/dbdump\n");
+}
+
+TEST_F(CliCommandsTest, S3ListNeedsNoControllerAndBuildsTheDestination) {
+  char pattern[] = "/tmp/dbdumpctl-s3list.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  std::string dir = pattern;
+  auto local = LocalStorage::Open(dir);
+  ASSERT_TRUE(local.ok()) << local.status();
+  v1::Manifest m;
+  m.set_backup_id("20260115T020000Z-0badc0de");
+  m.set_database("orders");
+  m.set_engine(v1::ENGINE_POSTGRES);
+  m.set_compression(v1::COMPRESSION_ZSTD);
+  m.set_dump_object("dump.pgdump.zst");
+  m.set_raw_size_bytes(4096);
+  m.set_stored_size_bytes(1024);
+  m.set_stored_sha256(std::string(64, 'c'));
+  m.set_finished_at("2026-01-15T02:00:05Z");
+  ASSERT_TRUE(WriteSmallObject(local->get(), ManifestKey("prod/nightly", "orders", m.backup_id()),
+                               ManifestToJson(m))
+                  .ok());
+
+  v1::StorageDestination opened;
+  CliOptions options;
+  options.make_client = [](const std::string&, absl::Duration) {
+    ADD_FAILURE() << "s3 list must not call the controller";
+    return std::unique_ptr<ControllerClient>();
+  };
+  options.open_storage =
+      [&](const v1::StorageDestination& dest) -> absl::StatusOr<std::unique_ptr<Storage>> {
+    opened = dest;
+    return std::unique_ptr<Storage>(*LocalStorage::Open(dir));
+  };
+  ASSERT_EQ(Cli(options).Run(
+                {"s3", "list", "s3://backups/prod/nightly/", "--database=orders",
+                 "--endpoint=http://127.0.0.1:9000", "--region=eu-west-1", "--path-style",
+                 "--credentials-ref=file:/home/me/.aws/credentials", "--ca-file=/etc/ca.pem"},
+                out_, err_),
+            0)
+      << err_.str();
+  EXPECT_EQ(opened.kind(), v1::STORAGE_KIND_S3);
+  EXPECT_EQ(opened.bucket(), "backups");
+  EXPECT_EQ(opened.prefix(), "prod/nightly");
+  EXPECT_EQ(opened.endpoint(), "http://127.0.0.1:9000");
+  EXPECT_EQ(opened.region(), "eu-west-1");
+  EXPECT_TRUE(opened.path_style());
+  EXPECT_EQ(opened.credentials_ref(), "file:/home/me/.aws/credentials");
+  EXPECT_EQ(opened.ca_file(), "/etc/ca.pem");
+  EXPECT_EQ(out_.str(),
+            "DATABASE  BACKUP ID                  ENGINE    STORED   RAW      RATIO  COMPRESSION  "
+            "FINISHED              STORED SHA256\n"
+            "orders    20260115T020000Z-0badc0de  postgres  1.0 KiB  4.0 KiB  4.00x  zstd         "
+            "2026-01-15T02:00:05Z  cccccccccccc\n");
+
+  // Errors opening the bucket name it and exit 1.
+  options.open_storage =
+      [](const v1::StorageDestination&) -> absl::StatusOr<std::unique_ptr<Storage>> {
+    return absl::UnauthenticatedError("no AWS credentials found");
+  };
+  out_.str("");
+  err_.str("");
+  EXPECT_EQ(Cli(options).Run({"s3", "list", "s3://backups/prod"}, out_, err_), 1);
+  EXPECT_EQ(err_.str(),
+            "dbdumpctl: error: cannot open s3://backups/prod: no AWS credentials found\n");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(CliCommandsTest, DatabaseListTable) {
