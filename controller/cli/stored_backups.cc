@@ -92,6 +92,7 @@ v1::Job JobFromEvent(const v1::JobEvent& event, const StoredBackupRestore& resto
   job.set_database(restore.database);
   job.set_backup_id(restore.backup_id);
   job.set_restore_target(restore.target);
+  job.set_agent("dbdumpctl");
   *job.mutable_progress() = event.progress();
   job.set_error(event.error());
   return job;
@@ -296,6 +297,7 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
       done.WaitForNotificationWithTimeout(std::min(restore.poll_interval, absl::Milliseconds(100)));
     }
   });
+  absl::Time started = now();
   absl::Status status = runner.Restore(job, engine.get(), &tracker);
   tracker.Finish(status.ok()                 ? v1::JOB_STATE_SUCCEEDED
                  : absl::IsCancelled(status) ? v1::JOB_STATE_CANCELLED
@@ -305,6 +307,8 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
   poller.join();
 
   v1::Job final_job = JobFromEvent(tracker.Snapshot(), restore);
+  final_job.set_started_at(TimeToString(started));
+  final_job.set_finished_at(TimeToString(now()));
   if (table) {
     progress.Update(final_job);
     progress.Finish();

@@ -242,6 +242,8 @@ TEST_F(StoredBackupsTest, JsonRestorePrintsTheFinalJob) {
   EXPECT_EQ(out_.str().front(), '{') << out_.str();
   EXPECT_NE(out_.str().find("\"state\": \"JOB_STATE_SUCCEEDED\""), std::string::npos);
   EXPECT_NE(out_.str().find("\"kind\": \"JOB_KIND_RESTORE\""), std::string::npos);
+  EXPECT_NE(out_.str().find("\"finished_at\": \"2026-01-15T02:00:00Z\""), std::string::npos)
+      << out_.str();
   EXPECT_EQ(CountRows(dir_ + "/restored.db"), 3);
 }
 
