@@ -189,7 +189,9 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobTr
                                               " is corrupted: raw sha256 does not match the manifest"));
     }
     // Verified: only now may the tool see the end of the stream.
-    return hold.Release();
+    RETURN_IF_ERROR(hold.Release());
+    tracker->SetProgress(stored_hash.bytes(), counter.bytes);
+    return absl::OkStatus();
   }();
   tracker->ClearCancelHook();
   if (!applied.ok()) {

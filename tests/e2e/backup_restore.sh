@@ -61,7 +61,8 @@ RAW_SHA=$(json_field 'd["raw_sha256"]' < "$MANIFEST")
 [ "$(sha256sum < "$PG_DIR/dump.pgdump.zst" | cut -d' ' -f1)" = "$STORED_SHA" ] || fail "stored sha256 mismatch"
 [ "$(zstd -dc < "$PG_DIR/dump.pgdump.zst" | sha256sum | cut -d' ' -f1)" = "$RAW_SHA" ] || fail "raw sha256 mismatch"
 zstd -dc < "$PG_DIR/dump.pgdump.zst" > "$T/shop.pgdump"
-pg_restore -l "$T/shop.pgdump" | grep -q "TABLE public orders" || fail "pg_restore -l does not list the orders table"
+pg_restore -l "$T/shop.pgdump" > "$T/toc.txt" || fail "pg_restore -l cannot read the dump"
+grep -q "TABLE public orders" "$T/toc.txt" || fail "pg_restore -l does not list the orders table"
 SQ_DIR="$T/store/app/$SQ_ID"
 [ "$(sha256sum < "$SQ_DIR/dump.sqlite.gz" | cut -d' ' -f1)" = "$(json_field 'd["stored_sha256"]' < "$SQ_DIR/manifest.json")" ] \
   || fail "sqlite stored sha256 mismatch"

@@ -64,8 +64,11 @@ aws_moto s3 cp "s3://dbdump-test/$prefix/dump.pgdump.zst" "$T/dump.zst" >/dev/nu
   || fail "stored sha256 differs from the manifest"
 [ "$(zstd -dc < "$T/dump.zst" | sha256sum | cut -d' ' -f1)" = "$(json_field 'd["raw_sha256"]' < "$T/manifest.json")" ] \
   || fail "raw sha256 differs from the manifest"
-zstd -dc < "$T/dump.zst" | pg_restore -l | grep -q "TABLE public orders" || fail "pg_restore -l cannot read the dump"
-[ -z "$(aws_moto s3api list-multipart-uploads --bucket dbdump-test --output text)" ] || fail "incomplete uploads left"
+zstd -dc < "$T/dump.zst" > "$T/dump.pgdump"
+pg_restore -l "$T/dump.pgdump" > "$T/toc.txt" || fail "pg_restore -l cannot read the dump"
+grep -q "TABLE public orders" "$T/toc.txt" || fail "pg_restore -l does not list the orders table"
+[ "$(aws_moto s3api list-multipart-uploads --bucket dbdump-test --output json | json_field 'len(d.get("Uploads") or [])')" = 0 ] \
+  || fail "incomplete uploads left"
 
 step "list and restore straight from the bucket, with no controller"
 kill -9 "$CONTROLLER_PID"
