@@ -11,7 +11,11 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "controller/admin_services.h"
+#include "controller/health_service_impl.h"
 #include "controller/registry_service_impl.h"
+#include "controller/retention_service_impl.h"
+#include "controller/schedule_service_impl.h"
+#include "controller/scheduler.h"
 
 namespace {
 
@@ -22,6 +26,10 @@ int Run(int argc, char** argv) {
   flags.Define("heartbeat_interval_s", "5", "how often agents heartbeat; 3 missed = offline");
   flags.Define("reattach_timeout_s", "60",
                "how long a broken job stream is retried before the job is marked lost");
+  flags.Define("max_running_jobs", "32",
+               "jobs running at once over all agents (0 = no limit); the rest wait queued");
+  flags.Define("max_running_jobs_per_agent", "4", "jobs running at once on one agent (0 = no limit)");
+  flags.Define("schedule_tick_ms", "1000", "how often due schedules are looked for");
   absl::Status parsed = flags.Parse(argc, argv);
   if (absl::IsNotFound(parsed)) {
     std::cout << flags.Usage("dbdump-controller");
@@ -29,11 +37,20 @@ int Run(int argc, char** argv) {
   }
   auto heartbeat = flags.GetInt("heartbeat_interval_s");
   auto reattach = flags.GetInt("reattach_timeout_s");
-  for (const absl::Status& s : {parsed, heartbeat.status(), reattach.status()}) {
+  auto max_jobs = flags.GetInt("max_running_jobs");
+  auto max_jobs_per_agent = flags.GetInt("max_running_jobs_per_agent");
+  auto tick_ms = flags.GetInt("schedule_tick_ms");
+  for (const absl::Status& s : {parsed, heartbeat.status(), reattach.status(), max_jobs.status(),
+                                max_jobs_per_agent.status(), tick_ms.status()}) {
     if (!s.ok()) {
       std::cerr << "dbdump-controller: error: " << s.message() << "\n";
       return 2;
     }
+  }
+  if (*max_jobs < 0 || *max_jobs_per_agent < 0 || *tick_ms < 10) {
+    std::cerr << "dbdump-controller: error: --max_running_jobs and --max_running_jobs_per_agent "
+                 "must be 0 or more and --schedule_tick_ms at least 10\n";
+    return 2;
   }
   if (*heartbeat < 1) {
     std::cerr << "dbdump-controller: error: --heartbeat_interval_s must be at least 1\n";
@@ -48,8 +65,20 @@ int Run(int argc, char** argv) {
     return 1;
   }
   dbdump::AgentClients agents;
-  dbdump::Dispatcher dispatcher(store->get(), &agents,
-                                {absl::Seconds(*heartbeat), absl::Seconds(*reattach)});
+  dbdump::RealClock clock;
+  absl::Time started = clock.Now();
+  dbdump::DispatcherOptions dispatch_options;
+  dispatch_options.heartbeat_interval = absl::Seconds(*heartbeat);
+  dispatch_options.reattach_for = absl::Seconds(*reattach);
+  dispatch_options.max_running_jobs = static_cast<int>(*max_jobs);
+  dispatch_options.max_running_jobs_per_agent = static_cast<int>(*max_jobs_per_agent);
+  dispatch_options.clock = &clock;
+  dbdump::Dispatcher dispatcher(store->get(), &agents, dispatch_options);
+  dbdump::Scheduler scheduler(store->get(), &dispatcher,
+                              {absl::Milliseconds(*tick_ms), &clock});
+  dbdump::ScheduleServiceImpl schedules(store->get(), &dispatcher, &clock);
+  dbdump::RetentionServiceImpl retention(store->get(), &clock);
+  dbdump::HealthServiceImpl health(store->get(), &dispatcher, &clock, started);
   dbdump::AdminContext ctx{store->get(), &dispatcher, &agents};
   dbdump::RegistryServiceImpl registry(store->get(), absl::Seconds(*heartbeat));
   dbdump::AgentAdminServiceImpl agent_admin(ctx);
@@ -63,7 +92,8 @@ int Run(int argc, char** argv) {
   int port = 0;
   builder.AddListeningPort(flags.Get("listen"), grpc::InsecureServerCredentials(), &port);
   for (grpc::Service* s : std::initializer_list<grpc::Service*>{
-           &registry, &agent_admin, &databases, &storages, &backups, &jobs}) {
+           &registry, &agent_admin, &databases, &storages, &backups, &jobs, &schedules,
+           &retention, &health}) {
     builder.RegisterService(s);
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -78,6 +108,7 @@ int Run(int argc, char** argv) {
   if (absl::Status s = dispatcher.Recover(); !s.ok()) {
     dbdump::LogWarn("controller", "recovery: ", s.message());
   }
+  scheduler.Start();
 
   sigset_t set;
   sigemptyset(&set);
@@ -86,6 +117,7 @@ int Run(int argc, char** argv) {
   int sig = 0;
   sigwait(&set, &sig);
   dbdump::LogInfo("controller", "stopping on signal ", sig);
+  scheduler.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   dispatcher.Shutdown();
   return 0;

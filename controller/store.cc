@@ -87,6 +87,29 @@ CREATE INDEX backups_by_database ON backups(database, id);
     R"sql(
 ALTER TABLE storages ADD COLUMN config BLOB NOT NULL DEFAULT x'';
 )sql",
+    // 3: schedules, retries and timeouts of jobs, retention and verification
+    // of backups.
+    R"sql(
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  database TEXT NOT NULL REFERENCES databases(name) ON DELETE CASCADE,
+  enabled INTEGER NOT NULL,
+  next_run_at TEXT NOT NULL DEFAULT '',
+  spec BLOB NOT NULL,
+  last_run_at TEXT NOT NULL DEFAULT '',
+  last_job_id TEXT NOT NULL DEFAULT '',
+  last_outcome TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL
+);
+CREATE INDEX schedules_due ON schedules(enabled, next_run_at);
+ALTER TABLE jobs ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN not_before TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN timeout_s INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE backups ADD COLUMN deleted_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN verified_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN verify_error TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // A prepared statement, finalised on scope exit.
@@ -171,7 +194,8 @@ bool IsTerminalState(int s) {
 
 constexpr const char* kJobColumns =
     "id, kind, state, database, agent, backup_id, restore_target, bytes_in, bytes_out, "
-    "elapsed_s, error, created_at, started_at, finished_at";
+    "elapsed_s, error, created_at, started_at, finished_at, schedule, attempt, not_before, "
+    "timeout_s";
 
 v1::Job JobFromRow(Stmt& s) {
   v1::Job j;
@@ -189,6 +213,10 @@ v1::Job JobFromRow(Stmt& s) {
   j.set_created_at(s.Text(11));
   j.set_started_at(s.Text(12));
   j.set_finished_at(s.Text(13));
+  j.set_schedule(s.Text(14));
+  j.set_attempt(static_cast<uint32_t>(s.Int(15)));
+  j.set_not_before(s.Text(16));
+  j.set_timeout_s(static_cast<uint32_t>(s.Int(17)));
   return j;
 }
 
@@ -238,11 +266,15 @@ v1::Backup BackupFromRow(Stmt& s) {
   b.mutable_manifest()->ParseFromString(s.Blob(5));
   b.set_duration_s(s.Double(6));
   b.set_created_at(s.Text(7));
+  b.set_deleted_at(s.Text(8));
+  b.set_verified_at(s.Text(9));
+  b.set_verify_error(s.Text(10));
   return b;
 }
 
 constexpr const char* kBackupColumns =
-    "id, database, storage, job_id, state, manifest, duration_s, created_at";
+    "id, database, storage, job_id, state, manifest, duration_s, created_at, deleted_at, "
+    "verified_at, verify_error";
 
 }  // namespace
 
@@ -498,9 +530,14 @@ absl::Status Store::RemoveDatabase(const std::string& name) {
 
 absl::Status Store::CreateJob(const v1::Job& j, const std::string& request) {
   absl::MutexLock l(&mu_);
+  return CreateJobLocked(j, request);
+}
+
+absl::Status Store::CreateJobLocked(const v1::Job& j, const std::string& request) {
   absl::Status st =
       Stmt(db_, "INSERT INTO jobs(id, kind, state, database, agent, backup_id, restore_target, "
-                "request, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                "request, created_at, schedule, attempt, not_before, timeout_s) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .Bind(1, j.id())
           .Bind(2, int64_t{j.kind()})
           .Bind(3, int64_t{j.state()})
@@ -510,6 +547,10 @@ absl::Status Store::CreateJob(const v1::Job& j, const std::string& request) {
           .Bind(7, j.restore_target())
           .BindBlob(8, request)
           .Bind(9, j.created_at())
+          .Bind(10, j.schedule())
+          .Bind(11, int64_t{j.attempt() == 0 ? 1 : j.attempt()})
+          .Bind(12, j.not_before())
+          .Bind(13, int64_t{j.timeout_s()})
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat(
@@ -601,7 +642,7 @@ absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back({JobFromRow(s), s.Blob(14)});
+    out.push_back({JobFromRow(s), s.Blob(18)});
   }
   return out;
 }
@@ -659,6 +700,221 @@ absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
     return absl::NotFoundError(absl::StrCat("unknown backup \"", id, "\": see `dbdumpctl backup list`"));
   }
   return BackupFromRow(s);
+}
+
+absl::Status Store::MarkBackupDeleted(const std::string& id, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at = ''")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("backup \"", id, "\" is unknown or already deleted"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::RecordVerification(const std::string& id, const std::string& error,
+                                       absl::Time now) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET verified_at = ?, verify_error = ? WHERE id = ?")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, error)
+                      .Bind(3, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) return absl::NotFoundError(absl::StrCat("unknown backup \"", id, "\""));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, BackupJobCounts>> Store::CountBackupJobs() {
+  absl::MutexLock l(&mu_);
+  Stmt s(db_, "SELECT database, state, COUNT(*) FROM jobs WHERE kind = 1 GROUP BY database, state");
+  std::map<std::string, BackupJobCounts> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    BackupJobCounts& c = out[s.Text(0)];
+    int n = static_cast<int>(s.Int(2));
+    switch (s.Int(1)) {
+      case v1::JOB_STATE_QUEUED: c.queued += n; break;
+      case v1::JOB_STATE_RUNNING: c.running += n; break;
+      case v1::JOB_STATE_SUCCEEDED: c.succeeded += n; break;
+      default: c.failed += n; break;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+constexpr const char* kScheduleColumns =
+    "name, database, enabled, next_run_at, spec, last_run_at, last_job_id, last_outcome, "
+    "created_at";
+
+v1::Schedule ScheduleFromRow(Stmt& s) {
+  v1::Schedule sc;
+  sc.ParseFromString(s.Blob(4));
+  sc.set_name(s.Text(0));
+  sc.set_database(s.Text(1));
+  sc.set_enabled(s.Int(2) != 0);
+  sc.set_next_run_at(s.Text(3));
+  sc.set_last_run_at(s.Text(5));
+  sc.set_last_job_id(s.Text(6));
+  sc.set_last_outcome(s.Text(7));
+  sc.set_created_at(s.Text(8));
+  return sc;
+}
+
+}  // namespace
+
+absl::Status Store::CreateSchedule(const v1::Schedule& sc, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  v1::Schedule spec = sc;
+  for (auto* f : {spec.mutable_next_run_at(), spec.mutable_last_run_at(), spec.mutable_last_job_id(),
+                  spec.mutable_last_outcome(), spec.mutable_created_at()}) {
+    f->clear();
+  }
+  spec.clear_next_runs();
+  absl::Status st = Stmt(db_, absl::StrCat("INSERT INTO schedules(", kScheduleColumns,
+                                           ") VALUES (?, ?, ?, ?, ?, '', '', '', ?)")
+                                  .c_str())
+                        .Bind(1, sc.name())
+                        .Bind(2, sc.database())
+                        .Bind(3, int64_t{sc.enabled() ? 1 : 0})
+                        .Bind(4, sc.next_run_at())
+                        .BindBlob(5, spec.SerializeAsString())
+                        .Bind(6, TimeToString(now))
+                        .Run();
+  if (absl::IsAlreadyExists(st)) {
+    // The name is taken, or (foreign key) the database does not exist.
+    Stmt exists(db_, "SELECT 1 FROM schedules WHERE name = ?");
+    exists.Bind(1, sc.name());
+    auto row = exists.Step();
+    if (row.ok() && *row) {
+      return absl::AlreadyExistsError(absl::StrCat("schedule \"", sc.name(), "\" already exists"));
+    }
+    return absl::NotFoundError(absl::StrCat("unknown database \"", sc.database(),
+                                            "\": see `dbdumpctl database list`"));
+  }
+  return st;
+}
+
+absl::StatusOr<std::vector<v1::Schedule>> Store::ListSchedules(const std::string& database) {
+  absl::MutexLock l(&mu_);
+  Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns,
+                           " FROM schedules WHERE (?1 = '' OR database = ?1) ORDER BY name")
+                  .c_str());
+  s.Bind(1, database);
+  std::vector<v1::Schedule> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ScheduleFromRow(s));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Schedule> Store::GetSchedule(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns, " FROM schedules WHERE name = ?").c_str());
+  s.Bind(1, name);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown schedule \"", name, "\": see `dbdumpctl schedule list`"));
+  }
+  return ScheduleFromRow(s);
+}
+
+absl::Status Store::SetScheduleEnabled(const std::string& name, bool enabled,
+                                       const std::string& next_run_at) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET enabled = ?, next_run_at = ? WHERE name = ?")
+                      .Bind(1, int64_t{enabled ? 1 : 0})
+                      .Bind(2, next_run_at)
+                      .Bind(3, name)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("unknown schedule \"", name, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::DeleteSchedule(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(Stmt(db_, "DELETE FROM schedules WHERE name = ?").Bind(1, name).Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("unknown schedule \"", name, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Schedule>> Store::DueSchedules(absl::Time now) {
+  absl::MutexLock l(&mu_);
+  // RFC 3339 UTC with whole seconds sorts as text.
+  Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns,
+                           " FROM schedules WHERE enabled = 1 AND next_run_at != '' AND "
+                           "next_run_at <= ? ORDER BY next_run_at, name")
+                  .c_str());
+  s.Bind(1, TimeToString(now));
+  std::vector<v1::Schedule> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ScheduleFromRow(s));
+  }
+  return out;
+}
+
+absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Time now,
+                                             std::string* outcome) {
+  absl::MutexLock l(&mu_);
+  bool created = false;
+  *outcome = c.outcome;
+  RETURN_IF_ERROR(InTransaction(db_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET next_run_at = ?, last_run_at = ? "
+                              "WHERE name = ? AND next_run_at = ? AND enabled = 1")
+                        .Bind(1, c.next_run_at)
+                        .Bind(2, TimeToString(now))
+                        .Bind(3, c.schedule)
+                        .Bind(4, c.expected_next_run_at)
+                        .Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::AbortedError(absl::StrCat("schedule \"", c.schedule,
+                                             "\" changed or was already run for this slot"));
+    }
+    std::string job_id;
+    if (!c.job.job.id().empty()) {
+      // Savepoint: a refused job must not undo the schedule's advance.
+      RETURN_IF_ERROR(Exec(db_, "SAVEPOINT job"));
+      absl::Status st = CreateJobLocked(c.job.job, c.job.request);
+      if (absl::IsAlreadyExists(st)) {
+        RETURN_IF_ERROR(Exec(db_, "ROLLBACK TO job"));
+        *outcome = absl::StrCat("skipped: the previous backup of \"", c.job.job.database(),
+                                "\" is still queued or running");
+      } else {
+        RETURN_IF_ERROR(st);
+        created = true;
+        job_id = c.job.job.id();
+      }
+      RETURN_IF_ERROR(Exec(db_, "RELEASE job"));
+    }
+    return Stmt(db_, "UPDATE schedules SET last_job_id = CASE ?1 WHEN '' THEN last_job_id "
+                     "ELSE ?1 END, last_outcome = ?2 WHERE name = ?3")
+        .Bind(1, job_id)
+        .Bind(2, *outcome)
+        .Bind(3, c.schedule)
+        .Run();
+  }));
+  return created;
+}
+
+absl::Status Store::SetScheduleOutcome(const std::string& name, const std::string& outcome) {
+  absl::MutexLock l(&mu_);
+  return Stmt(db_, "UPDATE schedules SET last_outcome = ? WHERE name = ?")
+      .Bind(1, outcome)
+      .Bind(2, name)
+      .Run();
 }
 
 }  // namespace dbdump

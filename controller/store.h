@@ -1,6 +1,7 @@
 // Store: the controller's metadata in SQLite (WAL, foreign keys, migrations).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,26 @@ namespace dbdump {
 struct StoredJob {
   dbdump::v1::Job job;
   std::string request;
+};
+
+// One slot of a schedule being taken: the schedule moves on from
+// `expected_next_run_at` to `next_run_at` and `job` is created, together.
+struct ScheduleRunClaim {
+  std::string schedule;
+  std::string expected_next_run_at;
+  std::string next_run_at;
+  // Not created when its id is empty (the outcome alone is recorded).
+  StoredJob job;
+  std::string outcome;
+};
+
+// Backup jobs of one database by how they ended.
+struct BackupJobCounts {
+  int queued = 0;
+  int running = 0;
+  int succeeded = 0;
+  // Failed, cancelled or lost.
+  int failed = 0;
 };
 
 // Thread-safe: one connection behind a mutex. Secrets are never stored:
@@ -71,10 +92,37 @@ class Store {
                                  const dbdump::v1::Progress& progress, absl::Time now);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackups(const std::string& database);
   absl::StatusOr<dbdump::v1::Backup> GetBackup(const std::string& id);
+  // Retention removed the stored objects; the entry stays, marked deleted.
+  absl::Status MarkBackupDeleted(const std::string& id, absl::Time now);
+  // Outcome of a verification; empty `error` = the checksums matched.
+  absl::Status RecordVerification(const std::string& id, const std::string& error, absl::Time now);
+  absl::StatusOr<std::map<std::string, BackupJobCounts>> CountBackupJobs();
+
+  // Schedules. The settings are kept whole; run bookkeeping in columns.
+  absl::Status CreateSchedule(const dbdump::v1::Schedule& schedule, absl::Time now);
+  absl::StatusOr<std::vector<dbdump::v1::Schedule>> ListSchedules(const std::string& database);
+  absl::StatusOr<dbdump::v1::Schedule> GetSchedule(const std::string& name);
+  // `next_run_at` is empty when disabling.
+  absl::Status SetScheduleEnabled(const std::string& name, bool enabled,
+                                  const std::string& next_run_at);
+  absl::Status DeleteSchedule(const std::string& name);
+  // Enabled schedules whose next run is at or before `now`.
+  absl::StatusOr<std::vector<dbdump::v1::Schedule>> DueSchedules(absl::Time now);
+  // In one transaction: advances the schedule (Aborted when its next run is
+  // no longer `expected_next_run_at`: another pass took the slot) and
+  // creates the job. When a backup of the database is still queued or
+  // running the job is not created, the slot is recorded as skipped and
+  // false is returned; `*outcome` says what happened.
+  absl::StatusOr<bool> ClaimScheduleRun(const ScheduleRunClaim& claim, absl::Time now,
+                                        std::string* outcome);
+  // Records the outcome of a schedule's last run (e.g. the job it queued ended).
+  absl::Status SetScheduleOutcome(const std::string& name, const std::string& outcome);
 
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   absl::Status Migrate();
+  absl::Status CreateJobLocked(const dbdump::v1::Job& job, const std::string& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status TransitionLocked(const std::string& id, dbdump::v1::JobState to,
                                 const std::string& error, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
