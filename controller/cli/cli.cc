@@ -53,6 +53,12 @@ std::vector<FlagSpec> Concat(std::vector<FlagSpec> a, const std::vector<FlagSpec
   return a;
 }
 
+// Retention rules, for schedule add and retention plan.
+std::vector<FlagSpec> RetentionFlags() {
+  return {Value("keep-last", "N"),  Value("keep-within", "DURATION"), Value("keep-daily", "N"),
+          Value("keep-weekly", "N"), Value("keep-monthly", "N"),     Value("keep-yearly", "N")};
+}
+
 std::vector<Verb> Verbs() {
   return {
       {{"agents", "list"}, "dbdumpctl agents list", {}, {}, &Commands::AgentsList},
@@ -128,6 +134,48 @@ std::vector<Verb> Verbs() {
                Value("password-ref", "file:/path|env:NAME")},
               S3ConnectionFlags()),
        &Commands::S3Restore},
+      {{"schedule", "add"},
+       "dbdumpctl schedule add NAME --database=DB --cron=EXPR --tz=ZONE [...]",
+       {"NAME"},
+       Concat({Value("database", "DB", true), Value("cron", "EXPR", true),
+               Value("tz", "ZONE", true), Value("compression", "zstd|gzip|none"),
+               Value("level", "N"), Value("max-attempts", "N"), Value("retry-backoff", "DURATION"),
+               Value("timeout", "DURATION"), Switch("disabled")},
+              RetentionFlags()),
+       &Commands::ScheduleAdd},
+      {{"schedule", "list"},
+       "dbdumpctl schedule list [--database=NAME]",
+       {},
+       {Value("database", "NAME")},
+       &Commands::ScheduleList},
+      {{"schedule", "show"},
+       "dbdumpctl schedule show NAME [--next=N]",
+       {"NAME"},
+       {Value("next", "N")},
+       &Commands::ScheduleShow},
+      {{"schedule", "next"},
+       "dbdumpctl schedule next EXPR --tz=ZONE [--count=N]",
+       {"EXPR"},
+       {Value("tz", "ZONE", true), Value("count", "N")},
+       &Commands::ScheduleNext},
+      {{"schedule", "enable"}, "dbdumpctl schedule enable NAME", {"NAME"}, {},
+       &Commands::ScheduleEnable},
+      {{"schedule", "disable"}, "dbdumpctl schedule disable NAME", {"NAME"}, {},
+       &Commands::ScheduleDisable},
+      {{"schedule", "run"},
+       "dbdumpctl schedule run NAME [--wait]",
+       {"NAME"},
+       {Switch("wait")},
+       &Commands::ScheduleRun},
+      {{"schedule", "remove"}, "dbdumpctl schedule remove NAME", {"NAME"}, {},
+       &Commands::ScheduleRemove},
+      {{"retention", "plan"},
+       "dbdumpctl retention plan DATABASE [--keep-last=N ...]",
+       {"DATABASE"},
+       RetentionFlags(),
+       &Commands::RetentionPlan},
+      {{"stats"}, "dbdumpctl stats", {}, {}, &Commands::Stats},
+      {{"health"}, "dbdumpctl health", {}, {}, &Commands::Health},
   };
 }
 

@@ -23,6 +23,7 @@ namespace dbdump {
 
 namespace v1 {
 class Job;
+class Schedule;
 class StorageDestination;
 }  // namespace v1
 
@@ -74,6 +75,18 @@ class Commands {
   absl::Status JobWait(const ParsedArgs& args);
   absl::Status S3List(const ParsedArgs& args);
   absl::Status S3Restore(const ParsedArgs& args);
+  // Schedules, retention, statistics (schedule_commands.cc).
+  absl::Status ScheduleAdd(const ParsedArgs& args);
+  absl::Status ScheduleList(const ParsedArgs& args);
+  absl::Status ScheduleShow(const ParsedArgs& args);
+  absl::Status ScheduleNext(const ParsedArgs& args);
+  absl::Status ScheduleEnable(const ParsedArgs& args);
+  absl::Status ScheduleDisable(const ParsedArgs& args);
+  absl::Status ScheduleRun(const ParsedArgs& args);
+  absl::Status ScheduleRemove(const ParsedArgs& args);
+  absl::Status RetentionPlan(const ParsedArgs& args);
+  absl::Status Stats(const ParsedArgs& args);
+  absl::Status Health(const ParsedArgs& args);
 
  private:
   ControllerClient& client();
@@ -84,6 +97,8 @@ class Commands {
   // `restore_target` is what was asked for, in case the job record lacks it.
   absl::Status Follow(const std::string& job_id, const std::string& restore_target);
   absl::Status PrintOutcome(const v1::Job& job);
+  absl::Status PrintSchedule(const v1::Schedule& schedule);
+  absl::Status SetEnabled(const ParsedArgs& args, bool enabled);
 
   Options options_;
   std::unique_ptr<ControllerClient> client_;

@@ -46,6 +46,51 @@ class ControllerClient {
   // returns when the stream ends (the controller ends it once the job is terminal).
   virtual absl::Status FollowJob(const v1::FollowJobRequest& req,
                                  const std::function<void(const v1::Job&)>& on_update) = 0;
+
+  // Schedules, retention, statistics and health. Not pure, so fakes need
+  // to script only what their tests use: unscripted calls are UNIMPLEMENTED.
+  virtual absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
+      const v1::CreateScheduleRequest&) {
+    return Unscripted("CreateSchedule");
+  }
+  virtual absl::StatusOr<v1::ListSchedulesResponse> ListSchedules(
+      const v1::ListSchedulesRequest&) {
+    return Unscripted("ListSchedules");
+  }
+  virtual absl::StatusOr<v1::GetScheduleResponse> GetSchedule(const v1::GetScheduleRequest&) {
+    return Unscripted("GetSchedule");
+  }
+  virtual absl::StatusOr<v1::SetScheduleEnabledResponse> SetScheduleEnabled(
+      const v1::SetScheduleEnabledRequest&) {
+    return Unscripted("SetScheduleEnabled");
+  }
+  virtual absl::StatusOr<v1::RunScheduleNowResponse> RunScheduleNow(
+      const v1::RunScheduleNowRequest&) {
+    return Unscripted("RunScheduleNow");
+  }
+  virtual absl::StatusOr<v1::DeleteScheduleResponse> DeleteSchedule(
+      const v1::DeleteScheduleRequest&) {
+    return Unscripted("DeleteSchedule");
+  }
+  virtual absl::StatusOr<v1::PreviewScheduleResponse> PreviewSchedule(
+      const v1::PreviewScheduleRequest&) {
+    return Unscripted("PreviewSchedule");
+  }
+  virtual absl::StatusOr<v1::PlanRetentionResponse> PlanRetention(
+      const v1::PlanRetentionRequest&) {
+    return Unscripted("PlanRetention");
+  }
+  virtual absl::StatusOr<v1::GetStatsResponse> GetStats(const v1::GetStatsRequest&) {
+    return Unscripted("GetStats");
+  }
+  virtual absl::StatusOr<v1::GetHealthResponse> GetHealth(const v1::GetHealthRequest&) {
+    return Unscripted("GetHealth");
+  }
+
+ private:
+  static absl::Status Unscripted(const char* rpc) {
+    return absl::UnimplementedError(std::string(rpc) + " is not supported by this client");
+  }
 };
 
 }  // namespace dbdump

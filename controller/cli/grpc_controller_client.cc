@@ -17,7 +17,10 @@ struct GrpcControllerClient::Stubs {
         databases(v1::DatabaseService::NewStub(channel)),
         storages(v1::StorageService::NewStub(channel)),
         backups(v1::BackupService::NewStub(channel)),
-        jobs(v1::JobService::NewStub(channel)) {}
+        jobs(v1::JobService::NewStub(channel)),
+        schedules(v1::ScheduleService::NewStub(channel)),
+        retention(v1::RetentionService::NewStub(channel)),
+        health(v1::HealthService::NewStub(channel)) {}
 
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::AgentAdminService::Stub> agents;
@@ -25,6 +28,9 @@ struct GrpcControllerClient::Stubs {
   std::unique_ptr<v1::StorageService::Stub> storages;
   std::unique_ptr<v1::BackupService::Stub> backups;
   std::unique_ptr<v1::JobService::Stub> jobs;
+  std::unique_ptr<v1::ScheduleService::Stub> schedules;
+  std::unique_ptr<v1::RetentionService::Stub> retention;
+  std::unique_ptr<v1::HealthService::Stub> health;
 };
 
 GrpcControllerClient::GrpcControllerClient(const std::string& address, absl::Duration timeout)
@@ -173,6 +179,66 @@ absl::Status GrpcControllerClient::FollowJob(const v1::FollowJobRequest& req,
   grpc::Status status = reader->Finish();
   if (!status.ok()) return Explain(status);
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::CreateScheduleResponse> GrpcControllerClient::CreateSchedule(const v1::CreateScheduleRequest& req) {
+  return Unary<v1::CreateScheduleResponse>([&](grpc::ClientContext* c, v1::CreateScheduleResponse* r) {
+    return stubs_->schedules->CreateSchedule(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::ListSchedulesResponse> GrpcControllerClient::ListSchedules(const v1::ListSchedulesRequest& req) {
+  return Unary<v1::ListSchedulesResponse>([&](grpc::ClientContext* c, v1::ListSchedulesResponse* r) {
+    return stubs_->schedules->ListSchedules(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::GetScheduleResponse> GrpcControllerClient::GetSchedule(const v1::GetScheduleRequest& req) {
+  return Unary<v1::GetScheduleResponse>([&](grpc::ClientContext* c, v1::GetScheduleResponse* r) {
+    return stubs_->schedules->GetSchedule(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::SetScheduleEnabledResponse> GrpcControllerClient::SetScheduleEnabled(const v1::SetScheduleEnabledRequest& req) {
+  return Unary<v1::SetScheduleEnabledResponse>([&](grpc::ClientContext* c, v1::SetScheduleEnabledResponse* r) {
+    return stubs_->schedules->SetScheduleEnabled(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::RunScheduleNowResponse> GrpcControllerClient::RunScheduleNow(const v1::RunScheduleNowRequest& req) {
+  return Unary<v1::RunScheduleNowResponse>([&](grpc::ClientContext* c, v1::RunScheduleNowResponse* r) {
+    return stubs_->schedules->RunScheduleNow(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::DeleteScheduleResponse> GrpcControllerClient::DeleteSchedule(const v1::DeleteScheduleRequest& req) {
+  return Unary<v1::DeleteScheduleResponse>([&](grpc::ClientContext* c, v1::DeleteScheduleResponse* r) {
+    return stubs_->schedules->DeleteSchedule(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::PreviewScheduleResponse> GrpcControllerClient::PreviewSchedule(const v1::PreviewScheduleRequest& req) {
+  return Unary<v1::PreviewScheduleResponse>([&](grpc::ClientContext* c, v1::PreviewScheduleResponse* r) {
+    return stubs_->schedules->PreviewSchedule(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::PlanRetentionResponse> GrpcControllerClient::PlanRetention(const v1::PlanRetentionRequest& req) {
+  return Unary<v1::PlanRetentionResponse>([&](grpc::ClientContext* c, v1::PlanRetentionResponse* r) {
+    return stubs_->retention->PlanRetention(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::GetStatsResponse> GrpcControllerClient::GetStats(const v1::GetStatsRequest& req) {
+  return Unary<v1::GetStatsResponse>([&](grpc::ClientContext* c, v1::GetStatsResponse* r) {
+    return stubs_->health->GetStats(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::GetHealthResponse> GrpcControllerClient::GetHealth(const v1::GetHealthRequest& req) {
+  return Unary<v1::GetHealthResponse>([&](grpc::ClientContext* c, v1::GetHealthResponse* r) {
+    return stubs_->health->GetHealth(c, req, r);
+  });
 }
 
 }  // namespace dbdump

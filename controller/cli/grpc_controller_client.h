@@ -42,6 +42,23 @@ class GrpcControllerClient : public ControllerClient {
   absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest& req) override;
   absl::Status FollowJob(const v1::FollowJobRequest& req,
                          const std::function<void(const v1::Job&)>& on_update) override;
+  absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
+      const v1::CreateScheduleRequest& req) override;
+  absl::StatusOr<v1::ListSchedulesResponse> ListSchedules(
+      const v1::ListSchedulesRequest& req) override;
+  absl::StatusOr<v1::GetScheduleResponse> GetSchedule(const v1::GetScheduleRequest& req) override;
+  absl::StatusOr<v1::SetScheduleEnabledResponse> SetScheduleEnabled(
+      const v1::SetScheduleEnabledRequest& req) override;
+  absl::StatusOr<v1::RunScheduleNowResponse> RunScheduleNow(
+      const v1::RunScheduleNowRequest& req) override;
+  absl::StatusOr<v1::DeleteScheduleResponse> DeleteSchedule(
+      const v1::DeleteScheduleRequest& req) override;
+  absl::StatusOr<v1::PreviewScheduleResponse> PreviewSchedule(
+      const v1::PreviewScheduleRequest& req) override;
+  absl::StatusOr<v1::PlanRetentionResponse> PlanRetention(
+      const v1::PlanRetentionRequest& req) override;
+  absl::StatusOr<v1::GetStatsResponse> GetStats(const v1::GetStatsRequest& req) override;
+  absl::StatusOr<v1::GetHealthResponse> GetHealth(const v1::GetHealthRequest& req) override;
 
  private:
   // The gRPC stubs, kept out of this header so its users need no gRPC headers.

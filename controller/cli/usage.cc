@@ -35,6 +35,17 @@ verbs:
   s3 list s3://BUCKET[/PREFIX] [--database=NAME] [S3 flags]
   s3 restore s3://BUCKET[/PREFIX] BACKUP_ID --database=NAME --target=DBNAME_OR_PATH
              [--host=H] [--port=P] [--user=U] [--password-ref=file:/path|env:NAME] [S3 flags]
+  schedule add NAME --database=DB --cron=EXPR --tz=ZONE [--compression=zstd|gzip|none]
+               [--level=N] [--max-attempts=N] [--retry-backoff=DURATION] [--timeout=DURATION]
+               [--disabled] [retention flags]
+  schedule list [--database=NAME]
+  schedule show NAME [--next=N]
+  schedule next EXPR --tz=ZONE [--count=N]
+  schedule enable NAME | schedule disable NAME | schedule remove NAME
+  schedule run NAME [--wait]
+  retention plan DATABASE [retention flags]
+  stats
+  health
   help | --help
 
 S3 flags of the s3 verbs:
@@ -50,6 +61,14 @@ an AWS credentials file, else the environment (AWS_ACCESS_KEY_ID, ...) is used.
 SIZE is a byte count, optionally with a KiB, MiB or GiB suffix: --part-size=8MiB.
 "s3 list" and "s3 restore" need no controller: they read the bucket from this
 machine, and "s3 restore" verifies the backup's checksums, then restores it here.
+
+EXPR is a cron expression, one argument: "30 2 * * *", "0 */6 * * mon-fri",
+@hourly, @daily, @weekly, @monthly or @yearly. ZONE is an IANA time zone
+(Europe/Berlin, UTC); there is no default. DURATION is a number with s, m, h,
+d or w: --keep-within=30d.
+retention flags: [--keep-last=N] [--keep-within=DURATION] [--keep-daily=N]
+  [--keep-weekly=N] [--keep-monthly=N] [--keep-yearly=N]; "retention plan" is a
+  dry run: without flags it applies the rules of the database's schedule.
 
 exit codes: 0 done, 1 the controller or the storage refused, or the job did not succeed,
             2 usage error
