@@ -175,4 +175,24 @@ grpc::Status AgentServiceImpl::ProbeStorage(grpc::ServerContext*, const v1::Prob
   return grpc::Status::OK;
 }
 
+grpc::Status AgentServiceImpl::DeleteBackup(grpc::ServerContext*, const v1::DeleteBackupRequest* req,
+                                            v1::DeleteBackupResponse* resp) {
+  auto removed = maintenance_.Delete(req->backup());
+  if (!removed.ok()) return ToGrpc(removed.status());
+  for (const std::string& k : *removed) resp->add_removed_keys(k);
+  LogInfo("agent", "backup ", req->backup().backup_id(), " of ", req->backup().database(),
+          " deleted (", removed->size(), " objects)");
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::VerifyBackup(grpc::ServerContext*, const v1::VerifyBackupRequest* req,
+                                            v1::VerifyBackupResponse* resp) {
+  auto r = maintenance_.Verify(req->backup());
+  if (!r.ok()) return ToGrpc(r.status());
+  *resp = *r;
+  LogInfo("agent", "backup ", req->backup().backup_id(), " verified: ",
+          r->ok() ? "checksums match" : r->error());
+  return grpc::Status::OK;
+}
+
 }  // namespace dbdump

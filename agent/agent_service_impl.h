@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 
+#include "agent/backup_maintenance.h"
 #include "agent/engine.h"
 #include "agent/job_registry.h"
 #include "agent/job_runner.h"
@@ -33,6 +34,10 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
                          dbdump::v1::CancelJobResponse*) override;
   grpc::Status ProbeStorage(grpc::ServerContext*, const dbdump::v1::ProbeStorageRequest*,
                             dbdump::v1::ProbeStorageResponse*) override;
+  grpc::Status DeleteBackup(grpc::ServerContext*, const dbdump::v1::DeleteBackupRequest*,
+                            dbdump::v1::DeleteBackupResponse*) override;
+  grpc::Status VerifyBackup(grpc::ServerContext*, const dbdump::v1::VerifyBackupRequest*,
+                            dbdump::v1::VerifyBackupResponse*) override;
 
   std::vector<dbdump::v1::Engine> engines() const;
 
@@ -46,6 +51,7 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
   std::map<dbdump::v1::Engine, std::unique_ptr<Engine>> engines_;
   JobRegistry* registry_;
   JobRunner* runner_;
+  BackupMaintenance maintenance_;
 };
 
 }  // namespace dbdump

@@ -11,11 +11,13 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "controller/admin_services.h"
+#include "controller/backup_maintainer.h"
 #include "controller/health_service_impl.h"
 #include "controller/registry_service_impl.h"
 #include "controller/retention_service_impl.h"
 #include "controller/schedule_service_impl.h"
 #include "controller/scheduler.h"
+#include "controller/verification_service_impl.h"
 
 namespace {
 
@@ -73,11 +75,25 @@ int Run(int argc, char** argv) {
   dispatch_options.max_running_jobs = static_cast<int>(*max_jobs);
   dispatch_options.max_running_jobs_per_agent = static_cast<int>(*max_jobs_per_agent);
   dispatch_options.clock = &clock;
+  dbdump::Notifier* notifier = nullptr;
+  dbdump::BackupMaintainer maintainer(store->get(), &agents, &clock, notifier);
+  dbdump::Store* store_ptr = store->get();
+  // After each job: retention of a scheduled database once a backup
+  // succeeded, and the notifications.
+  dispatch_options.on_job_end = [store_ptr, &maintainer, notifier](const dbdump::v1::Job& job) {
+    if (job.kind() != dbdump::v1::JOB_KIND_BACKUP) return;
+    if (job.state() == dbdump::v1::JOB_STATE_SUCCEEDED && !job.schedule().empty()) {
+      maintainer.ApplyLater(job.database());
+    }
+    (void)store_ptr;
+    (void)notifier;
+  };
   dbdump::Dispatcher dispatcher(store->get(), &agents, dispatch_options);
   dbdump::Scheduler scheduler(store->get(), &dispatcher,
-                              {absl::Milliseconds(*tick_ms), &clock});
+                              {absl::Milliseconds(*tick_ms), &clock, &maintainer});
   dbdump::ScheduleServiceImpl schedules(store->get(), &dispatcher, &clock);
-  dbdump::RetentionServiceImpl retention(store->get(), &clock);
+  dbdump::RetentionServiceImpl retention(&maintainer);
+  dbdump::VerificationServiceImpl verification(&maintainer);
   dbdump::HealthServiceImpl health(store->get(), &dispatcher, &clock, started);
   dbdump::AdminContext ctx{store->get(), &dispatcher, &agents};
   dbdump::RegistryServiceImpl registry(store->get(), absl::Seconds(*heartbeat));
@@ -93,7 +109,7 @@ int Run(int argc, char** argv) {
   builder.AddListeningPort(flags.Get("listen"), grpc::InsecureServerCredentials(), &port);
   for (grpc::Service* s : std::initializer_list<grpc::Service*>{
            &registry, &agent_admin, &databases, &storages, &backups, &jobs, &schedules,
-           &retention, &health}) {
+           &retention, &verification, &health}) {
     builder.RegisterService(s);
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -120,6 +136,7 @@ int Run(int argc, char** argv) {
   scheduler.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   dispatcher.Shutdown();
+  maintainer.Stop();
   return 0;
 }
 

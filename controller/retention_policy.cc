@@ -41,6 +41,7 @@ std::vector<RetentionDecision> RetentionPolicy::Plan(std::vector<RetentionCandid
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const RetentionCandidate& a, const RetentionCandidate& b) {
                      if (a.created != b.created) return a.created > b.created;
+                     if (a.sequence != b.sequence) return a.sequence > b.sequence;
                      return a.backup_id > b.backup_id;
                    });
   std::vector<RetentionDecision> out;

@@ -15,6 +15,8 @@ struct RetentionCandidate {
   // Only successful backups count towards what is kept; failed ones are
   // never counted and never chosen for deletion here.
   bool succeeded = true;
+  // Breaks ties between equal `created` times (whole seconds): higher = newer.
+  int64_t sequence = 0;
 };
 
 // The verdict on one candidate, with the reason shown in a dry run.

@@ -76,8 +76,19 @@ absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Create(const v1::CreateSchedul
   NullSink probe;
   RETURN_IF_ERROR(MakeCompressor(codec, s.compression_level(), 0, &probe).status());
   RETURN_IF_ERROR(store_->GetDatabase(s.database()).status());
+  if (!s.verify_cron().empty()) {
+    absl::StatusOr<CronExpression> verify = CronExpression::Parse(s.verify_cron());
+    if (!verify.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("verify_cron: ", verify.status().message()));
+    }
+    s.set_verify_cron(verify->text());
+  }
   s.set_enabled(!req.start_disabled());
   s.set_next_run_at(s.enabled() ? TimeToString(*next) : "");
+  if (s.enabled()) {
+    ASSIGN_OR_RETURN(std::string next_verify, Scheduler::NextVerify(s, clock_->Now()));
+    s.set_next_verify_at(next_verify);
+  }
   RETURN_IF_ERROR(store_->CreateSchedule(s, clock_->Now()));
   LogInfo("controller", "schedule ", s.name(), " of ", s.database(), ": \"", s.cron(), "\" in ",
           s.time_zone(), ", next run ", s.next_run_at());
@@ -95,13 +106,14 @@ absl::StatusOr<v1::Schedule> ScheduleServiceImpl::SetEnabled(const std::string& 
                                                              bool enabled) {
   RETURN_IF_ERROR(ValidateResourceName("schedule name", name));
   ASSIGN_OR_RETURN(v1::Schedule s, store_->GetSchedule(name));
-  std::string next;
+  std::string next, next_verify;
   if (enabled) {
     // Slots that passed while disabled are not made up for.
     ASSIGN_OR_RETURN(absl::Time t, Scheduler::NextRun(s, clock_->Now()));
     next = TimeToString(t);
+    ASSIGN_OR_RETURN(next_verify, Scheduler::NextVerify(s, clock_->Now()));
   }
-  RETURN_IF_ERROR(store_->SetScheduleEnabled(name, enabled, next));
+  RETURN_IF_ERROR(store_->SetScheduleEnabled(name, enabled, next, next_verify));
   return Get(name, 5);
 }
 

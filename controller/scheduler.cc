@@ -22,6 +22,14 @@ absl::StatusOr<absl::Time> Scheduler::NextRun(const v1::Schedule& schedule, absl
   return cron.Next(after, zone);
 }
 
+absl::StatusOr<std::string> Scheduler::NextVerify(const v1::Schedule& schedule, absl::Time after) {
+  if (schedule.verify_cron().empty()) return std::string();
+  ASSIGN_OR_RETURN(CronExpression cron, CronExpression::Parse(schedule.verify_cron()));
+  ASSIGN_OR_RETURN(absl::TimeZone zone, LoadScheduleTimeZone(schedule.time_zone()));
+  ASSIGN_OR_RETURN(absl::Time t, cron.Next(after, zone));
+  return TimeToString(t);
+}
+
 BackupSettings Scheduler::SettingsOf(const v1::Schedule& s) {
   BackupSettings b;
   b.database = s.database();
@@ -68,6 +76,17 @@ absl::StatusOr<int> Scheduler::Tick() {
     }
   }
   dispatcher_->Launch();
+  if (options_.maintainer != nullptr) {
+    ASSIGN_OR_RETURN(std::vector<v1::Schedule> verify, store_->DueVerifications(now));
+    for (const v1::Schedule& s : verify) {
+      absl::StatusOr<std::string> next = NextVerify(s, now);
+      if (!store_->ClaimVerification(s.name(), s.next_verify_at(), next.ok() ? *next : "").ok()) {
+        continue;
+      }
+      LogInfo("scheduler", "schedule ", s.name(), ": verifying the newest backup of ", s.database());
+      options_.maintainer->VerifyNewestLater(s.database());
+    }
+  }
   return queued;
 }
 

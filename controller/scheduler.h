@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "controller/backup_maintainer.h"
 #include "controller/dispatcher.h"
 #include "controller/store.h"
 
@@ -17,6 +18,8 @@ struct SchedulerOptions {
   absl::Duration tick = absl::Seconds(1);
   // Not owned; a RealClock when null.
   Clock* clock = nullptr;
+  // Runs due verifications; none when null. Not owned.
+  BackupMaintainer* maintainer = nullptr;
 };
 
 // Each pass queues one backup per due schedule, however many of its slots
@@ -29,7 +32,7 @@ class Scheduler {
   Scheduler(Store* store, Dispatcher* dispatcher, SchedulerOptions options);
   ~Scheduler();
 
-  // One pass; returns how many jobs it queued.
+  // One pass (backups, then verifications); returns how many jobs it queued.
   absl::StatusOr<int> Tick();
   // Runs Tick every `tick` on a thread until Stop.
   void Start();
@@ -37,6 +40,9 @@ class Scheduler {
 
   // The first run of `schedule` strictly after `after`.
   static absl::StatusOr<absl::Time> NextRun(const dbdump::v1::Schedule& schedule, absl::Time after);
+  // The first verification of `schedule` after `after`; empty without verify_cron.
+  static absl::StatusOr<std::string> NextVerify(const dbdump::v1::Schedule& schedule,
+                                                absl::Time after);
   static BackupSettings SettingsOf(const dbdump::v1::Schedule& schedule);
 
  private:

@@ -110,6 +110,10 @@ ALTER TABLE backups ADD COLUMN deleted_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE backups ADD COLUMN verified_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE backups ADD COLUMN verify_error TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: scheduled verification.
+    R"sql(
+ALTER TABLE schedules ADD COLUMN next_verify_at TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // A prepared statement, finalised on scope exit.
@@ -749,7 +753,7 @@ namespace {
 
 constexpr const char* kScheduleColumns =
     "name, database, enabled, next_run_at, spec, last_run_at, last_job_id, last_outcome, "
-    "created_at";
+    "created_at, next_verify_at";
 
 v1::Schedule ScheduleFromRow(Stmt& s) {
   v1::Schedule sc;
@@ -762,6 +766,7 @@ v1::Schedule ScheduleFromRow(Stmt& s) {
   sc.set_last_job_id(s.Text(6));
   sc.set_last_outcome(s.Text(7));
   sc.set_created_at(s.Text(8));
+  sc.set_next_verify_at(s.Text(9));
   return sc;
 }
 
@@ -771,12 +776,13 @@ absl::Status Store::CreateSchedule(const v1::Schedule& sc, absl::Time now) {
   absl::MutexLock l(&mu_);
   v1::Schedule spec = sc;
   for (auto* f : {spec.mutable_next_run_at(), spec.mutable_last_run_at(), spec.mutable_last_job_id(),
-                  spec.mutable_last_outcome(), spec.mutable_created_at()}) {
+                  spec.mutable_last_outcome(), spec.mutable_created_at(),
+                  spec.mutable_next_verify_at()}) {
     f->clear();
   }
   spec.clear_next_runs();
   absl::Status st = Stmt(db_, absl::StrCat("INSERT INTO schedules(", kScheduleColumns,
-                                           ") VALUES (?, ?, ?, ?, ?, '', '', '', ?)")
+                                           ") VALUES (?, ?, ?, ?, ?, '', '', '', ?, ?)")
                                   .c_str())
                         .Bind(1, sc.name())
                         .Bind(2, sc.database())
@@ -784,6 +790,7 @@ absl::Status Store::CreateSchedule(const v1::Schedule& sc, absl::Time now) {
                         .Bind(4, sc.next_run_at())
                         .BindBlob(5, spec.SerializeAsString())
                         .Bind(6, TimeToString(now))
+                        .Bind(7, sc.next_verify_at())
                         .Run();
   if (absl::IsAlreadyExists(st)) {
     // The name is taken, or (foreign key) the database does not exist.
@@ -827,12 +834,15 @@ absl::StatusOr<v1::Schedule> Store::GetSchedule(const std::string& name) {
 }
 
 absl::Status Store::SetScheduleEnabled(const std::string& name, bool enabled,
-                                       const std::string& next_run_at) {
+                                       const std::string& next_run_at,
+                                       const std::string& next_verify_at) {
   absl::MutexLock l(&mu_);
-  RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET enabled = ?, next_run_at = ? WHERE name = ?")
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET enabled = ?, next_run_at = ?, next_verify_at = ? "
+                            "WHERE name = ?")
                       .Bind(1, int64_t{enabled ? 1 : 0})
                       .Bind(2, next_run_at)
-                      .Bind(3, name)
+                      .Bind(3, next_verify_at)
+                      .Bind(4, name)
                       .Run());
   if (sqlite3_changes(db_) == 0) {
     return absl::NotFoundError(absl::StrCat("unknown schedule \"", name, "\""));
@@ -915,6 +925,53 @@ absl::Status Store::SetScheduleOutcome(const std::string& name, const std::strin
       .Bind(1, outcome)
       .Bind(2, name)
       .Run();
+}
+
+absl::StatusOr<std::vector<v1::Schedule>> Store::DueVerifications(absl::Time now) {
+  absl::MutexLock l(&mu_);
+  Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns,
+                           " FROM schedules WHERE enabled = 1 AND next_verify_at != '' AND "
+                           "next_verify_at <= ? ORDER BY next_verify_at, name")
+                  .c_str());
+  s.Bind(1, TimeToString(now));
+  std::vector<v1::Schedule> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ScheduleFromRow(s));
+  }
+  return out;
+}
+
+absl::Status Store::ClaimVerification(const std::string& name, const std::string& expected,
+                                      const std::string& next) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET next_verify_at = ? WHERE name = ? AND "
+                            "next_verify_at = ?")
+                      .Bind(1, next)
+                      .Bind(2, name)
+                      .Bind(3, expected)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::AbortedError(absl::StrCat("verification slot of \"", name, "\" already taken"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsByAge(const std::string& database) {
+  absl::MutexLock l(&mu_);
+  Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns,
+                           " FROM backups WHERE (?1 = '' OR database = ?1) "
+                           "ORDER BY created_at, rowid")
+                  .c_str());
+  s.Bind(1, database);
+  std::vector<v1::Backup> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(BackupFromRow(s));
+  }
+  return out;
 }
 
 }  // namespace dbdump

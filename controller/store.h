@@ -92,6 +92,8 @@ class Store {
                                  const dbdump::v1::Progress& progress, absl::Time now);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackups(const std::string& database);
   absl::StatusOr<dbdump::v1::Backup> GetBackup(const std::string& id);
+  // Oldest first by when they were catalogued (ties: catalogue order).
+  absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackupsByAge(const std::string& database);
   // Retention removed the stored objects; the entry stays, marked deleted.
   absl::Status MarkBackupDeleted(const std::string& id, absl::Time now);
   // Outcome of a verification; empty `error` = the checksums matched.
@@ -104,7 +106,13 @@ class Store {
   absl::StatusOr<dbdump::v1::Schedule> GetSchedule(const std::string& name);
   // `next_run_at` is empty when disabling.
   absl::Status SetScheduleEnabled(const std::string& name, bool enabled,
-                                  const std::string& next_run_at);
+                                  const std::string& next_run_at,
+                                  const std::string& next_verify_at = "");
+  // Enabled schedules whose next verification is due.
+  absl::StatusOr<std::vector<dbdump::v1::Schedule>> DueVerifications(absl::Time now);
+  // Moves the verification slot on; Aborted when another pass took it.
+  absl::Status ClaimVerification(const std::string& name, const std::string& expected,
+                                 const std::string& next);
   absl::Status DeleteSchedule(const std::string& name);
   // Enabled schedules whose next run is at or before `now`.
   absl::StatusOr<std::vector<dbdump::v1::Schedule>> DueSchedules(absl::Time now);
