@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
+#include <thread>
 
 #include "agent/agent_service_impl.h"
 #include "agent/postgres_engine.h"
@@ -26,7 +27,9 @@ int Run(int argc, char** argv) {
   flags.Define("work_dir", "/var/lib/dbdump-agent", "private scratch and job journal directory");
   flags.Define("buffer_bytes", "1048576", "size of each pipeline buffer");
   flags.Define("buffers", "4", "number of pipeline buffers");
-  flags.Define("compression_workers", "2", "zstd worker threads per job");
+  flags.Define("compression_workers", "auto",
+               "zstd worker threads per job; auto = 2 on hosts with 4 or more cores, else 0 "
+               "(compress on the pipeline's own thread: same speed on 2 cores, ~20 MiB less memory)");
   absl::Status parsed = flags.Parse(argc, argv);
   if (absl::IsNotFound(parsed)) {
     std::cout << flags.Usage("dbdump-agent");
@@ -39,7 +42,10 @@ int Run(int argc, char** argv) {
   absl::Status name_ok = dbdump::ValidateResourceName("agent name", flags.Get("name"));
   auto buffer_bytes = flags.GetInt("buffer_bytes");
   auto buffers = flags.GetInt("buffers");
-  auto workers = flags.GetInt("compression_workers");
+  absl::StatusOr<int> workers =
+      flags.Get("compression_workers") == "auto"
+          ? absl::StatusOr<int>(std::thread::hardware_concurrency() >= 4 ? 2 : 0)
+          : flags.GetInt("compression_workers");
   for (const absl::Status& s : {name_ok, buffer_bytes.status(), buffers.status(), workers.status()}) {
     if (!s.ok()) {
       std::cerr << "dbdump-agent: error: " << s.message() << "\n";

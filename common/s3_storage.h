@@ -16,7 +16,7 @@ struct S3StorageOptions {
   size_t part_size_bytes = 8 << 20;
   int max_parts = 10000;
   // Parts in flight at once. Writer memory <= (concurrency + 1) x part size.
-  int upload_concurrency = 4;
+  int upload_concurrency = 3;
   size_t download_chunk_bytes = 8 << 20;
   int download_concurrency = 4;
 };

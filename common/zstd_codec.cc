@@ -14,7 +14,7 @@ ZstdCompressor::ZstdCompressor(Sink* next, int level, int workers)
   if (!ZSTD_isError(r) && workers > 0) {
     r = ZSTD_CCtx_setParameter(ctx_, ZSTD_c_nbWorkers, workers);
     // Keep each worker's job small so memory stays bounded whatever the level.
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(ctx_, ZSTD_c_jobSize, 4 << 20);
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(ctx_, ZSTD_c_jobSize, 2 << 20);
   }
   if (ZSTD_isError(r)) {
     init_status_ = absl::InvalidArgumentError(

@@ -59,7 +59,7 @@ start_controller() {
 
 start_agent() {
   "$BIN/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$AGENT_PORT \
-    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent-work" >>"$T/agent.log" 2>&1 &
+    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent-work" ${AGENT_FLAGS:-} >>"$T/agent.log" 2>&1 &
   AGENT_PID=$!
   PIDS+=("$AGENT_PID")
 }
