@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "controller/admin_services.h"
 #include "controller/backup_maintainer.h"
 #include "controller/health_service_impl.h"
+#include "controller/notifier_config.h"
+#include "controller/stale_watcher.h"
 #include "controller/registry_service_impl.h"
 #include "controller/retention_service_impl.h"
 #include "controller/schedule_service_impl.h"
@@ -32,6 +35,17 @@ int Run(int argc, char** argv) {
                "jobs running at once over all agents (0 = no limit); the rest wait queued");
   flags.Define("max_running_jobs_per_agent", "4", "jobs running at once on one agent (0 = no limit)");
   flags.Define("schedule_tick_ms", "1000", "how often due schedules are looked for");
+  flags.Define("notify_webhook_url", "", "generic webhook receiving JSON notifications");
+  flags.Define("notify_webhook_secret_file", "",
+               "0600 file with the HMAC-SHA256 key signing webhook bodies (X-Dbdump-Signature)");
+  flags.Define("notify_slack_url_file", "", "0600 file holding a Slack incoming webhook URL");
+  flags.Define("notify_smtp_url", "", "smtp://host:port (or smtps://) for e-mail notifications");
+  flags.Define("notify_email_from", "", "sender address of notification e-mails");
+  flags.Define("notify_email_to", "", "comma-separated recipients of notification e-mails");
+  flags.Define("notify_smtp_credentials_file", "", "0600 file with one line user:password");
+  flags.Define("notify_events", "failure,verify_failure,stale",
+               "events to notify: failure, success, verify_failure, stale");
+  flags.Define("stale_check_s", "60", "how often databases are checked for stale backups");
   absl::Status parsed = flags.Parse(argc, argv);
   if (absl::IsNotFound(parsed)) {
     std::cout << flags.Usage("dbdump-controller");
@@ -75,26 +89,58 @@ int Run(int argc, char** argv) {
   dispatch_options.max_running_jobs = static_cast<int>(*max_jobs);
   dispatch_options.max_running_jobs_per_agent = static_cast<int>(*max_jobs_per_agent);
   dispatch_options.clock = &clock;
-  dbdump::Notifier* notifier = nullptr;
+  dbdump::NotifierConfig notify_config{
+      flags.Get("notify_webhook_url"),   flags.Get("notify_webhook_secret_file"),
+      flags.Get("notify_slack_url_file"), flags.Get("notify_smtp_url"),
+      flags.Get("notify_email_from"),    flags.Get("notify_email_to"),
+      flags.Get("notify_smtp_credentials_file"), flags.Get("notify_events")};
+  auto made_notifier = dbdump::MakeNotifier(notify_config, dbdump::AsyncNotifierOptions());
+  auto stale_check_s = flags.GetInt("stale_check_s");
+  if (!made_notifier.ok() || !stale_check_s.ok()) {
+    std::cerr << "dbdump-controller: error: "
+              << (made_notifier.ok() ? stale_check_s.status() : made_notifier.status()).message()
+              << "\n";
+    return 2;
+  }
+  std::unique_ptr<dbdump::AsyncNotifier> async_notifier = std::move(*made_notifier);
+  dbdump::Notifier* notifier = async_notifier.get();
+  if (async_notifier) async_notifier->Start();
   dbdump::BackupMaintainer maintainer(store->get(), &agents, &clock, notifier);
   dbdump::Store* store_ptr = store->get();
   // After each job: retention of a scheduled database once a backup
   // succeeded, and the notifications.
-  dispatch_options.on_job_end = [store_ptr, &maintainer, notifier](const dbdump::v1::Job& job) {
+  dispatch_options.on_job_end = [store_ptr, &maintainer, notifier,
+                                 &clock](const dbdump::v1::Job& job) {
     if (job.kind() != dbdump::v1::JOB_KIND_BACKUP) return;
-    if (job.state() == dbdump::v1::JOB_STATE_SUCCEEDED && !job.schedule().empty()) {
-      maintainer.ApplyLater(job.database());
-    }
+    bool ok = job.state() == dbdump::v1::JOB_STATE_SUCCEEDED;
+    if (ok && !job.schedule().empty()) maintainer.ApplyLater(job.database());
+    if (notifier == nullptr) return;
+    dbdump::Notification n;
+    n.event = ok ? dbdump::NotificationEvent::kBackupSucceeded
+                 : dbdump::NotificationEvent::kBackupFailed;
+    n.database = job.database();
+    n.summary = absl::StrCat("backup of ", job.database(), ok ? " succeeded" : " failed");
+    n.fields = {{"job", job.id()},
+                {"state", dbdump::v1::JobState_Name(job.state())},
+                {"agent", job.agent()},
+                {"attempt", absl::StrCat(job.attempt())}};
+    if (!job.schedule().empty()) n.fields["schedule"] = job.schedule();
+    if (ok) n.fields["backup"] = job.backup_id();
+    if (!job.error().empty()) n.fields["error"] = job.error();
+    n.time = clock.Now();
+    notifier->Notify(n);
     (void)store_ptr;
-    (void)notifier;
   };
   dbdump::Dispatcher dispatcher(store->get(), &agents, dispatch_options);
-  dbdump::Scheduler scheduler(store->get(), &dispatcher,
-                              {absl::Milliseconds(*tick_ms), &clock, &maintainer});
+  dbdump::HealthServiceImpl health(store->get(), &dispatcher, &clock, started);
+  dbdump::StaleWatcher stale_watcher(&health, notifier, absl::Seconds(*stale_check_s));
+  dbdump::Scheduler scheduler(
+      store->get(), &dispatcher,
+      {absl::Milliseconds(*tick_ms), &clock, &maintainer,
+       [&stale_watcher](absl::Time now) { stale_watcher.Check(now); }});
   dbdump::ScheduleServiceImpl schedules(store->get(), &dispatcher, &clock);
   dbdump::RetentionServiceImpl retention(&maintainer);
   dbdump::VerificationServiceImpl verification(&maintainer);
-  dbdump::HealthServiceImpl health(store->get(), &dispatcher, &clock, started);
   dbdump::AdminContext ctx{store->get(), &dispatcher, &agents};
   dbdump::RegistryServiceImpl registry(store->get(), absl::Seconds(*heartbeat));
   dbdump::AgentAdminServiceImpl agent_admin(ctx);
@@ -137,6 +183,10 @@ int Run(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   dispatcher.Shutdown();
   maintainer.Stop();
+  if (async_notifier) {
+    async_notifier->Flush(absl::Seconds(5));
+    async_notifier->Stop();
+  }
   return 0;
 }
 

@@ -96,6 +96,7 @@ void Scheduler::Start() {
     do {
       absl::StatusOr<int> n = Tick();
       if (!n.ok()) LogWarn("scheduler", "pass failed: ", n.status().message());
+      if (options_.on_tick) options_.on_tick(clock_->Now());
     } while (!stop_.WaitForNotificationWithTimeout(options_.tick));
   });
 }

@@ -1,6 +1,7 @@
 // Scheduler: turns due schedules into queued backup jobs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -20,6 +21,9 @@ struct SchedulerOptions {
   Clock* clock = nullptr;
   // Runs due verifications; none when null. Not owned.
   BackupMaintainer* maintainer = nullptr;
+  // Called at the end of every pass of the background thread (e.g. the
+  // stale-backup check); must not block for long.
+  std::function<void(absl::Time now)> on_tick;
 };
 
 // Each pass queues one backup per due schedule, however many of its slots

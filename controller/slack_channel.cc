@@ -1,6 +1,7 @@
 #include "controller/slack_channel.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace dbdump {
 
@@ -21,7 +22,11 @@ absl::Status SlackChannel::Send(const Notification& n) {
   req.body_size = body.size();
   HttpResponse resp;
   absl::Status st = http_.Send(req, &resp);
-  if (!st.ok()) return absl::UnavailableError(absl::StrCat("slack: ", st.message()));
+  // The URL is the credential: it never reaches a log or an error.
+  if (!st.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "slack: ", absl::StrReplaceAll(st.message(), {{url_, "<slack webhook url>"}})));
+  }
   if (resp.status >= 200 && resp.status < 300) return absl::OkStatus();
   std::string msg = absl::StrCat("slack answered HTTP ", resp.status);
   if (resp.status >= 500 || resp.status == 429) return absl::UnavailableError(msg);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace dbdump {
 
@@ -54,7 +55,11 @@ absl::Status WebhookChannel::Send(const Notification& n) {
   req.body_size = body.size();
   HttpResponse resp;
   absl::Status st = http_.Send(req, &resp);
-  if (!st.ok()) return absl::UnavailableError(absl::StrCat(name(), ": ", st.message()));
+  // A webhook URL may carry a token: only its host is ever shown.
+  if (!st.ok()) {
+    return absl::UnavailableError(
+        absl::StrReplaceAll(st.message(), {{url_, absl::StrCat("<", name(), ">")}}));
+  }
   return CheckHttpStatus(name(), resp.status, resp.body);
 }
 

@@ -80,6 +80,14 @@ class ControllerClient {
       const v1::PlanRetentionRequest&) {
     return Unscripted("PlanRetention");
   }
+  virtual absl::StatusOr<v1::ApplyRetentionResponse> ApplyRetention(
+      const v1::ApplyRetentionRequest&) {
+    return Unscripted("ApplyRetention");
+  }
+  virtual absl::StatusOr<v1::VerifyStoredBackupResponse> VerifyBackup(
+      const v1::VerifyStoredBackupRequest&) {
+    return Unscripted("VerifyBackup");
+  }
   virtual absl::StatusOr<v1::GetStatsResponse> GetStats(const v1::GetStatsRequest&) {
     return Unscripted("GetStats");
   }

@@ -20,7 +20,8 @@ struct GrpcControllerClient::Stubs {
         jobs(v1::JobService::NewStub(channel)),
         schedules(v1::ScheduleService::NewStub(channel)),
         retention(v1::RetentionService::NewStub(channel)),
-        health(v1::HealthService::NewStub(channel)) {}
+        health(v1::HealthService::NewStub(channel)),
+        verification(v1::VerificationService::NewStub(channel)) {}
 
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::AgentAdminService::Stub> agents;
@@ -31,6 +32,7 @@ struct GrpcControllerClient::Stubs {
   std::unique_ptr<v1::ScheduleService::Stub> schedules;
   std::unique_ptr<v1::RetentionService::Stub> retention;
   std::unique_ptr<v1::HealthService::Stub> health;
+  std::unique_ptr<v1::VerificationService::Stub> verification;
 };
 
 GrpcControllerClient::GrpcControllerClient(const std::string& address, absl::Duration timeout)
@@ -239,6 +241,22 @@ absl::StatusOr<v1::GetHealthResponse> GrpcControllerClient::GetHealth(const v1::
   return Unary<v1::GetHealthResponse>([&](grpc::ClientContext* c, v1::GetHealthResponse* r) {
     return stubs_->health->GetHealth(c, req, r);
   });
+}
+
+absl::StatusOr<v1::ApplyRetentionResponse> GrpcControllerClient::ApplyRetention(
+    const v1::ApplyRetentionRequest& req) {
+  return Unary<v1::ApplyRetentionResponse>(
+      [&](grpc::ClientContext* c, v1::ApplyRetentionResponse* r) {
+        return stubs_->retention->ApplyRetention(c, req, r);
+      });
+}
+
+absl::StatusOr<v1::VerifyStoredBackupResponse> GrpcControllerClient::VerifyBackup(
+    const v1::VerifyStoredBackupRequest& req) {
+  return Unary<v1::VerifyStoredBackupResponse>(
+      [&](grpc::ClientContext* c, v1::VerifyStoredBackupResponse* r) {
+        return stubs_->verification->VerifyBackup(c, req, r);
+      });
 }
 
 }  // namespace dbdump

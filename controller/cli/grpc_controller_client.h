@@ -57,6 +57,10 @@ class GrpcControllerClient : public ControllerClient {
       const v1::PreviewScheduleRequest& req) override;
   absl::StatusOr<v1::PlanRetentionResponse> PlanRetention(
       const v1::PlanRetentionRequest& req) override;
+  absl::StatusOr<v1::ApplyRetentionResponse> ApplyRetention(
+      const v1::ApplyRetentionRequest& req) override;
+  absl::StatusOr<v1::VerifyStoredBackupResponse> VerifyBackup(
+      const v1::VerifyStoredBackupRequest& req) override;
   absl::StatusOr<v1::GetStatsResponse> GetStats(const v1::GetStatsRequest& req) override;
   absl::StatusOr<v1::GetHealthResponse> GetHealth(const v1::GetHealthRequest& req) override;
 

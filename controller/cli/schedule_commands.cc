@@ -128,6 +128,7 @@ absl::Status Commands::ScheduleAdd(const ParsedArgs& args) {
     ASSIGN_OR_RETURN(uint64_t t, ParseDurationFlag(args, "timeout"));
     s->set_timeout_s(static_cast<uint32_t>(std::min<uint64_t>(t, UINT32_MAX)));
   }
+  s->set_verify_cron(args.Get("verify-cron"));
   req.set_start_disabled(args.Has("disabled"));
   ASSIGN_OR_RETURN(v1::CreateScheduleResponse resp, client().CreateSchedule(req));
   if (json()) return PrintJson(resp);
@@ -146,6 +147,9 @@ absl::Status Commands::PrintSchedule(const v1::Schedule& s) {
       {"retention", RetentionText(s.retention())},
       {"attempts", absl::StrCat(std::max<uint32_t>(1, s.max_attempts()))},
       {"timeout", s.timeout_s() ? absl::StrCat(s.timeout_s(), "s") : "none"},
+      {"verify", s.verify_cron().empty()
+                     ? "not scheduled"
+                     : absl::StrCat(s.verify_cron(), ", next ", InZone(s.next_verify_at(), s.time_zone()))},
       {"last run", InZone(s.last_run_at(), s.time_zone())},
       {"last outcome", s.last_outcome()},
   };
@@ -308,6 +312,40 @@ absl::Status Commands::Health(const ParsedArgs&) {
                                      " queued")},
                {"stale databases", absl::StrCat(resp.stale_databases())}});
   for (const std::string& p : resp.problems()) *options_.out << "problem: " << p << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Commands::RetentionApply(const ParsedArgs& args) {
+  v1::ApplyRetentionRequest req;
+  req.set_database(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckScheduleName("database name", req.database()));
+  ASSIGN_OR_RETURN(v1::ApplyRetentionResponse resp, client().ApplyRetention(req));
+  if (json()) return PrintJson(resp);
+  *options_.out << "retention of " << req.database() << ": " << resp.rules() << "\n";
+  for (const std::string& id : resp.deleted()) *options_.out << "deleted " << id << "\n";
+  for (const std::string& e : resp.errors()) *options_.out << "not deleted: " << e << "\n";
+  *options_.out << resp.deleted_size() << " backup" << (resp.deleted_size() == 1 ? "" : "s")
+                << " deleted\n";
+  if (resp.errors_size() > 0) {
+    return absl::UnavailableError(
+        absl::StrCat(resp.errors_size(), " deletions failed; they are retried the next time"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Commands::BackupVerify(const ParsedArgs& args) {
+  v1::VerifyStoredBackupRequest req;
+  req.set_backup_id(args.positionals()[0]);
+  absl::Status id = ValidateId("backup id", req.backup_id());
+  if (!id.ok()) return UsageError(id.message());
+  ASSIGN_OR_RETURN(v1::VerifyStoredBackupResponse resp, client().VerifyBackup(req));
+  if (json()) return PrintJson(resp);
+  if (!resp.backup().verify_error().empty()) {
+    return absl::DataLossError(absl::StrCat("backup ", req.backup_id(),
+                                            " failed verification: ", resp.backup().verify_error()));
+  }
+  *options_.out << "backup " << req.backup_id() << " verified at " << resp.backup().verified_at()
+                << ": both sha256 checksums match the manifest\n";
   return absl::OkStatus();
 }
 

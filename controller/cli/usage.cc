@@ -37,13 +37,15 @@ verbs:
              [--host=H] [--port=P] [--user=U] [--password-ref=file:/path|env:NAME] [S3 flags]
   schedule add NAME --database=DB --cron=EXPR --tz=ZONE [--compression=zstd|gzip|none]
                [--level=N] [--max-attempts=N] [--retry-backoff=DURATION] [--timeout=DURATION]
-               [--disabled] [retention flags]
+               [--verify-cron=EXPR] [--disabled] [retention flags]
   schedule list [--database=NAME]
   schedule show NAME [--next=N]
   schedule next EXPR --tz=ZONE [--count=N]
   schedule enable NAME | schedule disable NAME | schedule remove NAME
   schedule run NAME [--wait]
   retention plan DATABASE [retention flags]
+  retention apply DATABASE
+  backup verify BACKUP_ID
   stats
   health
   help | --help

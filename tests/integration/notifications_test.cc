@@ -147,7 +147,8 @@ TEST_F(NotificationsTest, AReceiverThatKeepsFailingIsGivenUpOn) {
 }
 
 TEST_F(NotificationsTest, NotifyNeverBlocksOnAHungReceiver) {
-  Receiver r(dir_, {"http", "--hang"});
+  auto hung = std::make_unique<Receiver>(dir_, std::vector<std::string>{"http", "--hang"});
+  Receiver& r = *hung;
   AsyncNotifierOptions o = Fast();
   o.max_queued = 50;
   AsyncNotifier notifier(o);
@@ -160,7 +161,9 @@ TEST_F(NotificationsTest, NotifyNeverBlocksOnAHungReceiver) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_LT(std::chrono::duration<double>(took).count(), 0.5);
   EXPECT_GE(notifier.dropped(), 149) << "the queue is bounded";
-  // Kill the receiver first so the worker's request fails and Stop returns.
+  // The receiver goes first, so the worker's pending request fails and Stop
+  // returns at once.
+  hung.reset();
 }
 
 TEST_F(NotificationsTest, SlackGetsOneTextField) {

@@ -21,6 +21,8 @@ struct ScheduleFake {
   v1::PlanRetentionResponse plan_response;
   absl::Status create_error;
   int calls = 0;
+  v1::VerifyStoredBackupResponse verify_response;
+  v1::ApplyRetentionResponse apply_response;
 };
 
 // Only the calls these verbs make are scripted; the rest are refused.
@@ -88,6 +90,16 @@ class ScheduleFakeClient : public ControllerClient {
     resp.mutable_schedule()->set_time_zone("Europe/Berlin");
     if (req.enabled()) resp.mutable_schedule()->set_next_run_at("2026-03-28T01:30:00Z");
     return resp;
+  }
+  absl::StatusOr<v1::VerifyStoredBackupResponse> VerifyBackup(
+      const v1::VerifyStoredBackupRequest&) override {
+    ++f_->calls;
+    return f_->verify_response;
+  }
+  absl::StatusOr<v1::ApplyRetentionResponse> ApplyRetention(
+      const v1::ApplyRetentionRequest&) override {
+    ++f_->calls;
+    return f_->apply_response;
   }
 
  private:
@@ -209,6 +221,33 @@ TEST_F(ScheduleCommandsTest, RetentionPlanListsWhatWouldGoAndWhy) {
 
   ASSERT_EQ(Run({"retention", "plan", "orders"}), 0);
   EXPECT_FALSE(fake_.plan.use_given_rules()) << "without flags the schedule's rules apply";
+}
+
+TEST_F(ScheduleCommandsTest, BackupVerifyFailsLoudlyOnAMismatch) {
+  fake_.verify_response.mutable_backup()->set_verified_at("2026-03-01T02:00:00Z");
+  ASSERT_EQ(Run({"backup", "verify", "20260301T010000Z-0a1b2c3d"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "backup 20260301T010000Z-0a1b2c3d verified at 2026-03-01T02:00:00Z: both sha256 "
+            "checksums match the manifest\n");
+  fake_.verify_response.mutable_backup()->set_verify_error("stored sha256 ab does not match");
+  EXPECT_EQ(Run({"backup", "verify", "20260301T010000Z-0a1b2c3d"}), 1);
+  EXPECT_EQ(err_.str(),
+            "dbdumpctl: error: backup 20260301T010000Z-0a1b2c3d failed verification: stored "
+            "sha256 ab does not match\n");
+  EXPECT_EQ(Run({"backup", "verify", "../etc"}), 2);
+}
+
+TEST_F(ScheduleCommandsTest, RetentionApplyReportsDeletionsAndFailures) {
+  fake_.apply_response.set_rules("last 1 (schedule nightly, UTC)");
+  fake_.apply_response.add_deleted("20260301T010000Z-0a1b2c3d");
+  ASSERT_EQ(Run({"retention", "apply", "orders"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "retention of orders: last 1 (schedule nightly, UTC)\ndeleted "
+            "20260301T010000Z-0a1b2c3d\n1 backup deleted\n");
+  fake_.apply_response.add_errors("20260302T010000Z-0a1b2c3d: agent offline");
+  EXPECT_EQ(Run({"retention", "apply", "orders"}), 1);
+  EXPECT_NE(out_.str().find("not deleted: 20260302T010000Z-0a1b2c3d: agent offline"),
+            std::string::npos);
 }
 
 }  // namespace
