@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev
-  sqlite3 zstd gzip python3 procps bc
+  sqlite3 zstd gzip python3 procps bc tzdata
   postgresql postgresql-client
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
 )
