@@ -158,9 +158,9 @@ TEST_P(S3StorageTest, MissingBucketIsNotFound) {
 INSTANTIATE_TEST_SUITE_P(Servers, S3StorageTest, ::testing::Values("moto", "swift"),
                          [](const auto& info) { return info.param; });
 
-// --- STS (moto only: Swift has no STS) -------------------------------------
+// --- moto only: STS (Swift has none) and virtual-hosted addressing ---------
 
-class StsTest : public ::testing::Test {
+class MotoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto s = S3Server::Start("moto");
@@ -169,9 +169,9 @@ class StsTest : public ::testing::Test {
   static void TearDownTestSuite() { delete server_; }
   static S3Server* server_;
 };
-S3Server* StsTest::server_ = nullptr;
+S3Server* MotoTest::server_ = nullptr;
 
-TEST_F(StsTest, AssumeRoleWithExternalIdAndRefreshMidUpload) {
+TEST_F(MotoTest, AssumeRoleWithExternalIdAndRefreshMidUpload) {
   ASSERT_NE(server_, nullptr);
   AwsCredentials base;
   base.access_key_id = server_->access_key_id();
@@ -214,7 +214,7 @@ TEST_F(StsTest, AssumeRoleWithExternalIdAndRefreshMidUpload) {
   EXPECT_EQ(cached.refreshes(), 1);
 }
 
-TEST_F(StsTest, AssumeRoleWithWrongBaseSecretIsDenied) {
+TEST_F(MotoTest, AssumeRoleWithWrongBaseSecretIsDenied) {
   ASSERT_NE(server_, nullptr);
   AwsCredentials base;
   base.access_key_id = server_->access_key_id();
@@ -227,6 +227,27 @@ TEST_F(StsTest, AssumeRoleWithWrongBaseSecretIsDenied) {
   auto c = sts.Get();
   EXPECT_TRUE(absl::IsPermissionDenied(c.status())) << c.status();
   EXPECT_EQ(c.status().message().find("not-the-secret"), std::string::npos);
+}
+
+TEST_F(MotoTest, VirtualHostedAddressing) {
+  ASSERT_NE(server_, nullptr);
+  // curl resolves *.localhost to the loopback address itself, so
+  // "dbdump-test.localhost:PORT" reaches moto with the bucket in Host.
+  v1::StorageDestination d = server_->Destination("virtual");
+  std::string ep = d.endpoint();
+  d.set_endpoint("http://localhost" + ep.substr(ep.rfind(':')));
+  d.set_path_style(false);
+  auto s = OpenS3Storage(d);
+  ASSERT_TRUE(s.ok());
+  std::string data = Bytes((5 << 20) + 3, 11);
+  auto w = (*s)->NewWriter("virtual/object");
+  ASSERT_TRUE((*w)->Write(data.data(), data.size()).ok());
+  absl::Status st = (*w)->Finish();
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(ReadAll(s->get(), "virtual/object") == data);
+  // The same object, addressed path-style.
+  auto path_style = OpenS3Storage(server_->Destination("virtual"));
+  EXPECT_TRUE(ReadAll(path_style->get(), "virtual/object") == data);
 }
 
 }  // namespace
