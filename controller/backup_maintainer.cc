@@ -62,6 +62,7 @@ void BackupMaintainer::Work() {
     std::function<void()> task;
     {
       absl::MutexLock l(&mu_);
+      busy_ = false;
       mu_.Await(absl::Condition(
           +[](BackupMaintainer* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
             return m->stopping_ || !m->tasks_.empty();
@@ -70,9 +71,20 @@ void BackupMaintainer::Work() {
       if (stopping_) return;
       task = std::move(tasks_.front());
       tasks_.pop_front();
+      busy_ = true;
     }
     task();
   }
+}
+
+bool BackupMaintainer::WaitIdle(absl::Duration timeout) {
+  absl::MutexLock l(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](BackupMaintainer* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                    return m->tasks_.empty() && !m->busy_;
+                                  },
+                                  this),
+                              timeout);
 }
 
 void BackupMaintainer::VerifyNewestLater(const std::string& database) {

@@ -39,6 +39,8 @@ class BackupMaintainer {
   void VerifyNewestLater(const std::string& database);
   // Applies retention on the worker thread.
   void ApplyLater(const std::string& database);
+  // Waits until the worker has nothing left to do; false on timeout.
+  bool WaitIdle(absl::Duration timeout);
   void Stop();
 
  private:
@@ -52,6 +54,7 @@ class BackupMaintainer {
   Notifier* notifier_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
 };

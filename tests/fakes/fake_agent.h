@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -197,6 +198,19 @@ class FakeAgent final : public v1::AgentService::Service {
     return grpc::Status::OK;
   }
 
+  // Every backup verifies; the call is counted.
+  grpc::Status VerifyBackup(grpc::ServerContext*, const v1::VerifyBackupRequest* req,
+                            v1::VerifyBackupResponse* resp) override {
+    absl::MutexLock l(&mu_);
+    verified_.push_back(req->backup().backup_id());
+    resp->set_ok(true);
+    return grpc::Status::OK;
+  }
+  std::vector<std::string> verified() {
+    absl::MutexLock l(&mu_);
+    return verified_;
+  }
+
   grpc::Status CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* req,
                          v1::CancelJobResponse*) override {
     absl::MutexLock l(&mu_);
@@ -218,6 +232,7 @@ class FakeAgent final : public v1::AgentService::Service {
   std::map<std::string, std::function<Outcome(int)>> script_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> cancelled_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> started_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> verified_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::JobEvent> finished_ ABSL_GUARDED_BY(mu_);
 };
 

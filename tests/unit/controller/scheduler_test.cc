@@ -15,7 +15,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/names.h"
+#include "controller/health_service_impl.h"
 #include "controller/schedule_service_impl.h"
+#include "controller/stale_watcher.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_agent.h"
 #include "tests/fakes/fake_clock.h"
@@ -403,6 +405,102 @@ TEST_F(SchedulerTest, ScheduleServiceValidatesAndShowsNextRuns) {
   ASSERT_TRUE(preview.ok());
   EXPECT_EQ(preview->next_runs(0), "2026-04-01T04:00:00Z");
   EXPECT_EQ(preview->next_runs_local(0), "2026-04-01 00:00 EDT (UTC-04:00)");
+}
+
+TEST_F(SchedulerTest, VerificationRunsOnItsOwnCronWithoutBlockingThePass) {
+  FakeAgent* a = AddAgent("agent-1");
+  AddDatabase("orders", a->name());
+  BackupMaintainer maintainer(store_.get(), &clients_, &clock_, nullptr);
+  Scheduler scheduler(store_.get(), dispatcher_.get(),
+                      SchedulerOptions{absl::Seconds(1), &clock_, &maintainer});
+  v1::Schedule extra;
+  extra.set_verify_cron("0 6 * * *");
+  auto s = AddSchedule("nightly", "orders", "0 2 * * *", "UTC", extra);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(store_->GetSchedule("nightly")->next_verify_at(), "2026-03-01T06:00:00Z");
+  clock_.Set(TimeFromString("2026-03-01T02:00:00Z"));
+  Heartbeat(a);
+  EXPECT_EQ(*scheduler.Tick(), 1);
+  ASSERT_TRUE(WaitEnded(1));
+  std::string backup_id = Ended()[0].backup_id();
+
+  clock_.Set(TimeFromString("2026-03-01T06:00:00Z"));
+  Heartbeat(a);
+  EXPECT_EQ(*scheduler.Tick(), 0);
+  EXPECT_EQ(*scheduler.Tick(), 0);
+  EXPECT_EQ(store_->GetSchedule("nightly")->next_verify_at(), "2026-03-02T06:00:00Z");
+  // The verification runs on the maintainer's thread, not in the pass.
+  ASSERT_TRUE(maintainer.WaitIdle(absl::Seconds(20)));
+  EXPECT_EQ(a->verified(), std::vector<std::string>{backup_id});
+  EXPECT_EQ(store_->GetBackup(backup_id)->verify_error(), "");
+  EXPECT_FALSE(store_->GetBackup(backup_id)->verified_at().empty());
+}
+
+class CapturingNotifier : public Notifier {
+ public:
+  void Notify(const Notification& n) override {
+    absl::MutexLock l(&mu);
+    seen.push_back(n);
+  }
+  absl::Mutex mu;
+  std::vector<Notification> seen ABSL_GUARDED_BY(mu);
+};
+
+TEST_F(SchedulerTest, StatsHealthAndStaleNotificationFollowTheSchedule) {
+  FakeAgent* a = AddAgent("agent-1");
+  AddDatabase("orders", a->name());
+  AddDatabase("adhoc", a->name());  // no schedule: never stale
+  ASSERT_TRUE(AddSchedule("hourly", "orders", "@hourly", "UTC").ok());
+  clock_.Set(TimeFromString("2026-03-01T01:00:00Z"));
+  Heartbeat(a);
+  ASSERT_EQ(*scheduler_->Tick(), 1);
+  ASSERT_TRUE(WaitEnded(1));
+  a->Script("orders", [](int) { return FakeAgent::Outcome::kFail; });
+  clock_.Set(TimeFromString("2026-03-01T02:00:00Z"));
+  Heartbeat(a);
+  ASSERT_EQ(*scheduler_->Tick(), 1);
+  ASSERT_TRUE(WaitEnded(2));
+
+  HealthServiceImpl health(store_.get(), dispatcher_.get(), &clock_, clock_.Now());
+  CapturingNotifier notifier;
+  StaleWatcher watcher(&health, &notifier, absl::Minutes(1));
+  auto stats = health.Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const v1::DatabaseStats* orders = nullptr;
+  for (const auto& d : stats->databases()) {
+    if (d.database() == "orders") orders = &d;
+  }
+  ASSERT_NE(orders, nullptr);
+  EXPECT_EQ(orders->backups_total(), 2u);
+  EXPECT_EQ(orders->backups_succeeded(), 1u);
+  EXPECT_DOUBLE_EQ(orders->success_rate(), 0.5);
+  EXPECT_EQ(orders->bytes_stored(), 1000u);
+  EXPECT_DOUBLE_EQ(orders->avg_compression_ratio(), 3.0);
+  EXPECT_DOUBLE_EQ(orders->avg_duration_s(), 2.0);
+  EXPECT_EQ(orders->last_good_backup_at(), "2026-03-01T01:00:00Z");
+  EXPECT_DOUBLE_EQ(orders->last_good_age_s(), 3600);
+  EXPECT_FALSE(orders->stale()) << "one hour old under an hourly schedule";
+  watcher.Check(clock_.Now());
+
+  // Two hourly intervals later without a good backup: stale, notified once.
+  clock_.Set(TimeFromString("2026-03-01T03:00:01Z"));
+  Heartbeat(a);
+  watcher.Check(clock_.Now());
+  watcher.Check(clock_.Now() + absl::Minutes(2));
+  {
+    absl::MutexLock l(&notifier.mu);
+    ASSERT_EQ(notifier.seen.size(), 1u);
+    EXPECT_EQ(notifier.seen[0].event, NotificationEvent::kBackupStale);
+    EXPECT_EQ(notifier.seen[0].database, "orders");
+    EXPECT_EQ(notifier.seen[0].fields.at("last good backup"), "2026-03-01T01:00:00Z");
+  }
+  auto h = health.Health();
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->status(), "degraded");
+  EXPECT_EQ(h->stale_databases(), 1u);
+  EXPECT_EQ(h->agents_online(), 1u);
+  ASSERT_EQ(h->problems_size(), 1);
+  EXPECT_EQ(h->problems(0), "database orders is stale: last good backup 2026-03-01T01:00:00Z");
 }
 
 }  // namespace
