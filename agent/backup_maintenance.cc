@@ -1,5 +1,7 @@
 #include "agent/backup_maintenance.h"
 
+#include "agent/dump_read_back.h"
+
 #include "absl/strings/str_cat.h"
 #include "common/backup_layout.h"
 #include "common/compression.h"
@@ -57,35 +59,26 @@ absl::StatusOr<v1::VerifyBackupResponse> BackupMaintenance::Verify(
   }
   std::string dump_key =
       absl::StrCat(BackupDir(prefix, ref.database(), ref.backup_id()), "/", m->dump_object());
-  absl::StatusOr<std::unique_ptr<ObjectReader>> reader = storage->NewReader(dump_key);
-  if (!reader.ok()) {
-    resp.set_error(absl::StrCat("dump ", m->dump_object(), " unreadable: ", reader.status().message()));
-    return resp;
-  }
   NullSink discard;
-  Sha256Filter raw_hash(&discard);
-  ASSIGN_OR_RETURN(std::unique_ptr<Sink> decompressor, MakeDecompressor(m->compression(), &raw_hash));
-  Sha256Filter stored_hash(decompressor.get());
   PumpOptions po;
   po.buffer_bytes = buffer_bytes_;
   po.buffers = buffers_;
-  absl::Status pumped = Pump(reader->get(), &stored_hash, po);
-  resp.set_stored_size_bytes(stored_hash.bytes());
-  resp.set_raw_size_bytes(raw_hash.bytes());
-  resp.set_stored_sha256(stored_hash.hex_digest());
-  resp.set_raw_sha256(raw_hash.hex_digest());
-  // The stored checksum is checked first: it says whether the object changed,
-  // which explains any decompression error after it.
-  if (!stored_hash.hex_digest().empty() && stored_hash.hex_digest() != m->stored_sha256()) {
-    resp.set_error(absl::StrCat("stored sha256 ", stored_hash.hex_digest(),
-                                " does not match the manifest's ", m->stored_sha256()));
-  } else if (!pumped.ok()) {
-    resp.set_error(absl::StrCat("dump cannot be read back: ", pumped.message()));
-  } else if (stored_hash.bytes() != m->stored_size_bytes()) {
-    resp.set_error(absl::StrCat("stored size ", stored_hash.bytes(), " bytes, manifest says ",
-                                m->stored_size_bytes()));
-  } else if (raw_hash.hex_digest() != m->raw_sha256() || raw_hash.bytes() != m->raw_size_bytes()) {
-    resp.set_error("raw sha256 or size does not match the manifest");
+  absl::StatusOr<ReadBackResult> r =
+      ReadBackDump(storage.get(), dump_key, m->compression(), &discard, po);
+  if (!r.ok()) {
+    resp.set_error(absl::StrCat("dump ", m->dump_object(), " unreadable: ", r.status().message()));
+    return resp;
+  }
+  resp.set_stored_size_bytes(r->stored_bytes);
+  resp.set_raw_size_bytes(r->raw_bytes);
+  resp.set_stored_sha256(r->stored_sha256);
+  resp.set_raw_sha256(r->raw_sha256);
+  if (absl::Status st = CheckReadBack(*r, *m, ref.backup_id()); !st.ok()) {
+    resp.set_error(std::string(st.message()));
+  } else if (r->stored_bytes != m->stored_size_bytes() || r->raw_bytes != m->raw_size_bytes()) {
+    resp.set_error(absl::StrCat("backup ", ref.backup_id(), " has ", r->stored_bytes,
+                                " stored and ", r->raw_bytes, " raw bytes; the manifest says ",
+                                m->stored_size_bytes(), " and ", m->raw_size_bytes()));
   }
   resp.set_ok(resp.error().empty());
   return resp;

@@ -1,5 +1,7 @@
 #include "agent/job_runner.h"
 
+#include "agent/dump_read_back.h"
+
 #include "absl/strings/str_cat.h"
 #include "common/backup_layout.h"
 #include "common/compression.h"
@@ -170,27 +172,15 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobTr
   CountingSink counter(session->sink());
   HoldBackSink hold(&counter, kRestoreHoldBackBytes);
   absl::Status applied = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, storage->NewReader(dump_key));
-    Sha256Filter raw_hash(&hold);
-    ASSIGN_OR_RETURN(std::unique_ptr<Sink> decompressor, MakeDecompressor(m.compression(), &raw_hash));
-    Sha256Filter stored_hash(decompressor.get());
     PumpOptions po = MakePumpOptions(tracker, &counter.bytes);
-    absl::Status pumped = Pump(reader.get(), &stored_hash, po);
+    ASSIGN_OR_RETURN(ReadBackResult r,
+                     ReadBackDump(storage.get(), dump_key, m.compression(), &hold, po));
     if (tracker->cancel_flag()->load()) return absl::CancelledError("job cancelled");
-    if (absl::IsAborted(pumped)) return pumped;  // the tool stopped reading
-    if (!stored_hash.hex_digest().empty() && stored_hash.hex_digest() != m.stored_sha256()) {
-      return absl::DataLossError(absl::StrCat(
-          "backup ", job.backup_id(), " is corrupted: stored sha256 ", stored_hash.hex_digest(),
-          " does not match the manifest's ", m.stored_sha256()));
-    }
-    RETURN_IF_ERROR(Annotate(pumped, absl::StrCat("backup ", job.backup_id(), " cannot be read")));
-    if (raw_hash.hex_digest() != m.raw_sha256()) {
-      return absl::DataLossError(absl::StrCat("backup ", job.backup_id(),
-                                              " is corrupted: raw sha256 does not match the manifest"));
-    }
+    if (absl::IsAborted(r.pumped)) return r.pumped;  // the tool stopped reading
+    RETURN_IF_ERROR(CheckReadBack(r, m, job.backup_id()));
     // Verified: only now may the tool see the end of the stream.
     RETURN_IF_ERROR(hold.Release());
-    tracker->SetProgress(stored_hash.bytes(), counter.bytes);
+    tracker->SetProgress(r.stored_bytes, counter.bytes);
     return absl::OkStatus();
   }();
   tracker->ClearCancelHook();

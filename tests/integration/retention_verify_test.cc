@@ -226,7 +226,7 @@ TEST_F(RetentionVerifyTest, VerificationRecordsMatchesAndAlertsOnCorruption) {
   ASSERT_TRUE(bad.ok()) << bad.status();
   EXPECT_NE(bad->verify_error(), "");
   EXPECT_TRUE(bad->verify_error().find("stored sha256") != std::string::npos ||
-              bad->verify_error().find("cannot be read back") != std::string::npos)
+              bad->verify_error().find("cannot be read") != std::string::npos)
       << bad->verify_error();
   absl::MutexLock l(&notifier_.mu);
   ASSERT_EQ(notifier_.seen.size(), 1u);
