@@ -18,17 +18,13 @@
 #include "gtest/gtest.h"
 #include "tests/fixtures/postgres_server.h"
 #include "tests/fixtures/s3_server.h"
+#include "tests/fixtures/test_data.h"
 
 namespace dbdump {
 namespace {
 using testing::S3Server;
 
-std::string Bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using testing::RandomBytes;
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
@@ -151,7 +147,7 @@ TEST_F(S3FaultsTest, TransientErrorsAreRetriedAndTheBytesAreRight) {
     {"method": "PUT", "path": "partNumber=4&", "action": "reset", "forward": true},
     {"method": "PUT", "path": "partNumber=1&", "action": "delay_ms", "delay_ms": 700}
   ])");
-  std::string data = Bytes((5 << 20) * 4 + 777, 1);
+  std::string data = RandomBytes((5 << 20) * 4 + 777, 1);
   absl::Status st = Upload("faults/retried", data);
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_GE(LogCount("action=status:500"), 2);
@@ -163,7 +159,7 @@ TEST_F(S3FaultsTest, TransientErrorsAreRetriedAndTheBytesAreRight) {
 
 TEST_F(S3FaultsTest, CompleteAnswered200WithErrorIsNotTakenAsSuccess) {
   WritePlan(R"([{"method": "POST", "path": "uploadId=", "action": "complete_error"}])");
-  std::string data = Bytes((5 << 20) + 5, 2);
+  std::string data = RandomBytes((5 << 20) + 5, 2);
   absl::Status st = Upload("faults/complete", data);
   // The proxy let moto complete the upload but told us it failed: the retry
   // finds the upload gone, and the object is accepted only because it holds
@@ -176,7 +172,7 @@ TEST_F(S3FaultsTest, CompleteAnswered200WithErrorIsNotTakenAsSuccess) {
 TEST_F(S3FaultsTest, CompleteErrorThatPersistsFailsCleanly) {
   // Every Complete fails and never reaches the server.
   WritePlan(R"([{"method": "POST", "path": "uploadId=", "times": -1, "action": "status", "status": 500}])");
-  absl::Status st = Upload("faults/never-completes", Bytes((5 << 20) * 2, 3));
+  absl::Status st = Upload("faults/never-completes", RandomBytes((5 << 20) * 2, 3));
   EXPECT_FALSE(st.ok());
   WritePlan("[]");
   ExpectNothingLeft("faults/never-completes");
@@ -184,7 +180,7 @@ TEST_F(S3FaultsTest, CompleteErrorThatPersistsFailsCleanly) {
 
 TEST_F(S3FaultsTest, PersistentPartFailureAbortsTheUpload) {
   WritePlan(R"([{"method": "PUT", "path": "partNumber=2&", "times": -1, "action": "status", "status": 503}])");
-  absl::Status st = Upload("faults/aborted", Bytes((5 << 20) * 3, 4));
+  absl::Status st = Upload("faults/aborted", RandomBytes((5 << 20) * 3, 4));
   EXPECT_TRUE(absl::IsUnavailable(st)) << st;
   EXPECT_NE(st.message().find("gave up"), std::string::npos) << st;
   WritePlan("[]");
@@ -192,7 +188,7 @@ TEST_F(S3FaultsTest, PersistentPartFailureAbortsTheUpload) {
 }
 
 TEST_F(S3FaultsTest, TruncatedDownloadsAreRetried) {
-  std::string data = Bytes((8 << 20) * 2 + 99, 5);
+  std::string data = RandomBytes((8 << 20) * 2 + 99, 5);
   ASSERT_TRUE(Upload("faults/download", data).ok());
   WritePlan(R"([{"method": "GET", "times": 2, "action": "truncate"},
                 {"method": "GET", "skip": 1, "action": "reset"}])");

@@ -13,17 +13,13 @@
 #include "common/sts_credentials_provider.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/s3_server.h"
+#include "tests/fixtures/test_data.h"
 
 namespace dbdump {
 namespace {
 using testing::S3Server;
 
-std::string Bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using testing::RandomBytes;
 
 std::string ReadAll(Storage* s, const std::string& key) {
   auto r = s->NewReader(key);
@@ -92,7 +88,7 @@ TEST_P(S3StorageTest, RoundTripsOfEverySize) {
                {"many-parts", 3 * part + 12345}};
   for (const auto& c : cases) {
     std::string key = absl::StrCat(prefix_, "/", c.name, " ünï+=%.bin");
-    std::string data = Bytes(c.size, static_cast<uint32_t>(c.size));
+    std::string data = RandomBytes(c.size, static_cast<uint32_t>(c.size));
     absl::Status st = Put(key, data);
     ASSERT_TRUE(st.ok()) << c.name << ": " << st;
     auto info = storage_->Stat(key);
@@ -116,7 +112,7 @@ TEST_P(S3StorageTest, AbandonedUploadIsAbortedAndLeavesNothing) {
   {
     auto w = storage_->NewWriter(key);
     ASSERT_TRUE(w.ok());
-    std::string data = Bytes(12 << 20, 7);  // two full parts: a multipart upload is open
+    std::string data = RandomBytes(12 << 20, 7);  // two full parts: a multipart upload is open
     ASSERT_TRUE((*w)->Write(data.data(), data.size()).ok());
     auto uploads = storage_->client()->ListMultipartUploads(prefix_);
     ASSERT_TRUE(uploads.ok()) << uploads.status();
@@ -198,7 +194,7 @@ TEST_F(MotoTest, AssumeRoleWithExternalIdAndRefreshMidUpload) {
   S3StorageOptions so;
   so.part_size_bytes = 5 << 20;
   S3Storage storage(std::make_shared<S3Client>(o, sts), so);
-  std::string data = Bytes(16 << 20, 3);
+  std::string data = RandomBytes(16 << 20, 3);
   auto w = storage.NewWriter("sts/object");
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Write(data.data(), data.size()).ok());
@@ -239,7 +235,7 @@ TEST_F(MotoTest, VirtualHostedAddressing) {
   d.set_path_style(false);
   auto s = OpenS3Storage(d);
   ASSERT_TRUE(s.ok());
-  std::string data = Bytes((5 << 20) + 3, 11);
+  std::string data = RandomBytes((5 << 20) + 3, 11);
   auto w = (*s)->NewWriter("virtual/object");
   ASSERT_TRUE((*w)->Write(data.data(), data.size()).ok());
   absl::Status st = (*w)->Finish();
