@@ -76,7 +76,8 @@ constexpr const char* kS3ConnectionFlags[] = {"endpoint",        "region",      
                                               "credentials-ref", "ca-file"};
 // Flags of "storage add" that say how the agent writes there.
 constexpr const char* kS3WriteFlags[] = {"bucket",        "sse",       "kms-key-id",
-                                         "storage-class", "part-size", "upload-concurrency"};
+                                         "storage-class", "part-size", "upload-concurrency",
+                                         "max-parts"};
 
 // S3's multipart limits; the controller checks them too.
 constexpr uint64_t kMinPartSizeBytes = uint64_t{5} << 20;
@@ -394,6 +395,9 @@ absl::Status Commands::StorageAdd(const ParsedArgs& args) {
     ASSIGN_OR_RETURN(uint32_t concurrency,
                      args.GetUint32("upload-concurrency", 0, 1, kMaxUploadConcurrency));
     storage->set_upload_concurrency(concurrency);
+    // Servers other than AWS may allow fewer parts (Swift's s3api: 1000).
+    ASSIGN_OR_RETURN(uint32_t max_parts, args.GetUint32("max-parts", 0, 10, 10000));
+    storage->set_max_parts(max_parts);
   }
 
   ASSIGN_OR_RETURN(v1::AddStorageResponse resp, client().AddStorage(req));

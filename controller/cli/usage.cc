@@ -22,7 +22,7 @@ verbs:
               [--role-arn=ARN] [--external-id=ID] [--sts-endpoint=URL]
               [--sse=AES256|aws:kms] [--kms-key-id=K] [--storage-class=C]
               [--credentials-ref=file:/path] [--part-size=SIZE] [--upload-concurrency=N]
-              [--ca-file=/path] [--probe-agent=AGENT] [--skip-probe]
+              [--max-parts=N] [--ca-file=/path] [--probe-agent=AGENT] [--skip-probe]
   storage list
   storage remove NAME
   backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]
@@ -44,6 +44,7 @@ verbs:
   schedule enable NAME | schedule disable NAME | schedule remove NAME
   schedule run NAME [--wait]
   retention plan DATABASE [retention flags]
+  retention set DATABASE [--tz=ZONE] [retention flags]
   retention apply DATABASE
   backup verify BACKUP_ID
   stats
@@ -69,8 +70,9 @@ EXPR is a cron expression, one argument: "30 2 * * *", "0 */6 * * mon-fri",
 (Europe/Berlin, UTC); there is no default. DURATION is a number with s, m, h,
 d or w: --keep-within=30d.
 retention flags: [--keep-last=N] [--keep-within=DURATION] [--keep-daily=N]
-  [--keep-weekly=N] [--keep-monthly=N] [--keep-yearly=N]; "retention plan" is a
-  dry run: without flags it applies the rules of the database's schedule.
+  [--keep-weekly=N] [--keep-monthly=N] [--keep-yearly=N]; "retention set" gives
+  a database its own rules (no flags: removes them), which take precedence over
+  its schedule's; "retention plan" is a dry run: without flags it uses those.
 
 exit codes: 0 done, 1 the controller or the storage refused, or the job did not succeed,
             2 usage error

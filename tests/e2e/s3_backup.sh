@@ -40,7 +40,7 @@ step "add S3 storages: moto through STS AssumeRole, Swift with static keys"
 ctl storage add moto --kind=s3 --bucket=dbdump-test --prefix=backups/prod --endpoint="$(cat "$MOTO/endpoint")" \
   --path-style --credentials-ref="file:$MOTO/credentials" --role-arn="$(cat "$MOTO/role_arn")" \
   --external-id="$(cat "$MOTO/external_id")" --part-size=5MiB
-ctl storage add swift --kind=s3 --bucket=dbdump-test --prefix=pg --endpoint="$(cat "$SWIFT/endpoint")" \
+ctl storage add swift --kind=s3 --bucket=dbdump-test --prefix=pg --endpoint="$(cat "$SWIFT/endpoint")" --max-parts=1000 \
   --path-style --credentials-ref="file:$SWIFT/credentials" --part-size=5MiB
 ctl storage list
 

@@ -290,6 +290,7 @@ TEST(CliUsageTest, StorageAddChecksS3Values) {
   EXPECT_EQ(r.err.find("wJalr"), std::string::npos) << r.err;
   ExpectUsageError(s3({"--region=EU West"}), "--region \"EU West\" is not a region name");
   ExpectUsageError(s3({"--ca-file=ca.pem"}), "--ca-file must be an absolute path");
+  ExpectUsageError(s3({"--max-parts=5"}), "--max-parts");
   ExpectUsageError(s3({"--upload-concurrency=0"}),
                    "--upload-concurrency must be a whole number from 1 to 64");
   ExpectUsageError(s3({"--upload-concurrency=65"}),
