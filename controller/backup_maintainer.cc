@@ -125,7 +125,12 @@ absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::Plan(
   std::string source = "given rules, UTC";
   if (req.use_given_rules()) {
     rules = FromProto(req.rules());
+  } else if (auto own = store_->GetDatabaseRetention(req.database()); own.ok()) {
+    rules = FromProto(own->first);
+    ASSIGN_OR_RETURN(zone, LoadScheduleTimeZone(own->second));
+    source = absl::StrCat("rules of database ", req.database(), ", ", own->second);
   } else {
+    if (!absl::IsNotFound(own.status())) return own.status();
     ASSIGN_OR_RETURN(std::vector<v1::Schedule> schedules, store_->ListSchedules(req.database()));
     for (const v1::Schedule& s : schedules) {
       RetentionRules r = FromProto(s.retention());
@@ -240,6 +245,34 @@ absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id
     notifier_->Notify(n);
   }
   return store_->GetBackup(b.id());
+}
+
+absl::Status BackupMaintainer::ValidateRules(const v1::RetentionRules& r) {
+  auto at_most = [](const char* what, uint64_t value, uint64_t max) {
+    return value <= max ? absl::OkStatus()
+                        : absl::InvalidArgumentError(
+                              absl::StrCat(what, " is ", value, ": it must be at most ", max));
+  };
+  RETURN_IF_ERROR(at_most("keep_last", r.keep_last(), 100000));
+  RETURN_IF_ERROR(at_most("keep_within_s", r.keep_within_s(), uint64_t{100} * 366 * 86400));
+  RETURN_IF_ERROR(at_most("keep_daily", r.keep_daily(), 100000));
+  RETURN_IF_ERROR(at_most("keep_weekly", r.keep_weekly(), 10000));
+  RETURN_IF_ERROR(at_most("keep_monthly", r.keep_monthly(), 10000));
+  return at_most("keep_yearly", r.keep_yearly(), 1000);
+}
+
+absl::StatusOr<std::string> BackupMaintainer::SetDatabaseRules(
+    const v1::SetDatabaseRetentionRequest& req) {
+  RETURN_IF_ERROR(ValidateResourceName("database name", req.database()));
+  RETURN_IF_ERROR(ValidateRules(req.rules()));
+  std::string zone_name = req.time_zone().empty() ? "UTC" : req.time_zone();
+  RETURN_IF_ERROR(LoadScheduleTimeZone(zone_name).status());
+  RETURN_IF_ERROR(store_->GetDatabase(req.database()).status());
+  RETURN_IF_ERROR(store_->SetDatabaseRetention(req.database(), req.rules(), zone_name, clock_->Now()));
+  v1::PlanRetentionRequest plan;
+  plan.set_database(req.database());
+  ASSIGN_OR_RETURN(v1::PlanRetentionResponse p, Plan(plan));
+  return p.rules();
 }
 
 }  // namespace dbdump

@@ -28,10 +28,18 @@ class BackupMaintainer {
   BackupMaintainer(Store* store, AgentClients* agents, Clock* clock, Notifier* notifier);
   ~BackupMaintainer();
 
-  // Dry run: every live backup of the database with its verdict.
+  // Dry run: every live backup of the database with its verdict. Without
+  // rules in the request: the database's own rules, else the first of its
+  // schedules that has rules.
   absl::StatusOr<dbdump::v1::PlanRetentionResponse> Plan(
       const dbdump::v1::PlanRetentionRequest& req);
-  // Plans with the database's schedule rules and deletes what goes.
+  // InvalidArgument for counts or durations beyond sane limits.
+  static absl::Status ValidateRules(const dbdump::v1::RetentionRules& rules);
+  // Sets (or with empty rules removes) the database's own rules, which take
+  // precedence over those of its schedules; returns the rules now in force.
+  absl::StatusOr<std::string> SetDatabaseRules(const dbdump::v1::SetDatabaseRetentionRequest& req);
+  // Plans with the database's rules (its own, else its schedule's) and
+  // deletes what goes.
   absl::StatusOr<dbdump::v1::ApplyRetentionResponse> Apply(const std::string& database);
   // Verifies now and records the result; a failed check notifies.
   absl::StatusOr<dbdump::v1::Backup> Verify(const std::string& backup_id);

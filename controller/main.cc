@@ -113,7 +113,8 @@ int Run(int argc, char** argv) {
                                  &clock](const dbdump::v1::Job& job) {
     if (job.kind() != dbdump::v1::JOB_KIND_BACKUP) return;
     bool ok = job.state() == dbdump::v1::JOB_STATE_SUCCEEDED;
-    if (ok && !job.schedule().empty()) maintainer.ApplyLater(job.database());
+    // Retention after every good backup (a no-op for databases without rules).
+    if (ok) maintainer.ApplyLater(job.database());
     if (notifier == nullptr) return;
     dbdump::Notification n;
     n.event = ok ? dbdump::NotificationEvent::kBackupSucceeded

@@ -22,4 +22,13 @@ grpc::Status RetentionServiceImpl::ApplyRetention(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status RetentionServiceImpl::SetDatabaseRetention(
+    grpc::ServerContext*, const v1::SetDatabaseRetentionRequest* req,
+    v1::SetDatabaseRetentionResponse* resp) {
+  auto r = maintainer_->SetDatabaseRules(*req);
+  if (!r.ok()) return ToGrpc(r.status());
+  resp->set_rules(*r);
+  return grpc::Status::OK;
+}
+
 }  // namespace dbdump

@@ -15,6 +15,9 @@ class RetentionServiceImpl final : public dbdump::v1::RetentionService::Service 
                              dbdump::v1::PlanRetentionResponse*) override;
   grpc::Status ApplyRetention(grpc::ServerContext*, const dbdump::v1::ApplyRetentionRequest*,
                               dbdump::v1::ApplyRetentionResponse*) override;
+  grpc::Status SetDatabaseRetention(grpc::ServerContext*,
+                                    const dbdump::v1::SetDatabaseRetentionRequest*,
+                                    dbdump::v1::SetDatabaseRetentionResponse*) override;
 
  private:
   BackupMaintainer* maintainer_;

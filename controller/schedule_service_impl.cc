@@ -8,6 +8,7 @@
 #include "common/sha256_filter.h"
 #include "common/status_macros.h"
 #include "controller/cron_expression.h"
+#include "controller/backup_maintainer.h"
 #include "controller/scheduler.h"
 
 namespace dbdump {
@@ -23,14 +24,6 @@ absl::Status CheckAtMost(const char* what, uint64_t value, uint64_t max) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateRetention(const v1::RetentionRules& r) {
-  RETURN_IF_ERROR(CheckAtMost("keep_last", r.keep_last(), 100000));
-  RETURN_IF_ERROR(CheckAtMost("keep_within_s", r.keep_within_s(), uint64_t{100} * 366 * 86400));
-  RETURN_IF_ERROR(CheckAtMost("keep_daily", r.keep_daily(), 100000));
-  RETURN_IF_ERROR(CheckAtMost("keep_weekly", r.keep_weekly(), 10000));
-  RETURN_IF_ERROR(CheckAtMost("keep_monthly", r.keep_monthly(), 10000));
-  return CheckAtMost("keep_yearly", r.keep_yearly(), 1000);
-}
 
 // Fills next_runs (RFC 3339 UTC) for an enabled schedule.
 void AddNextRuns(v1::Schedule* s, absl::Time now, int n) {
@@ -66,7 +59,7 @@ absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Create(const v1::CreateSchedul
   absl::StatusOr<absl::Time> next = cron.Next(clock_->Now(), zone);
   if (absl::IsNotFound(next.status())) return absl::InvalidArgumentError(next.status().message());
   RETURN_IF_ERROR(next.status());
-  RETURN_IF_ERROR(ValidateRetention(s.retention()));
+  RETURN_IF_ERROR(BackupMaintainer::ValidateRules(s.retention()));
   RETURN_IF_ERROR(CheckAtMost("max_attempts", s.max_attempts(), 20));
   RETURN_IF_ERROR(CheckAtMost("retry_backoff_s", s.retry_backoff_s(), 86400));
   RETURN_IF_ERROR(CheckAtMost("timeout_s", s.timeout_s(), 7 * 86400));

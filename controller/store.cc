@@ -114,6 +114,15 @@ ALTER TABLE backups ADD COLUMN verify_error TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE schedules ADD COLUMN next_verify_at TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: retention rules of a database itself.
+    R"sql(
+CREATE TABLE database_retention (
+  database TEXT PRIMARY KEY REFERENCES databases(name) ON DELETE CASCADE,
+  rules BLOB NOT NULL,
+  time_zone TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+)sql",
 };
 
 // A prepared statement, finalised on scope exit.
@@ -972,6 +981,40 @@ absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsByAge(const std::strin
     out.push_back(BackupFromRow(s));
   }
   return out;
+}
+
+absl::Status Store::SetDatabaseRetention(const std::string& database,
+                                         const v1::RetentionRules& rules,
+                                         const std::string& time_zone, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  if (rules.ByteSizeLong() == 0) {
+    return Stmt(db_, "DELETE FROM database_retention WHERE database = ?").Bind(1, database).Run();
+  }
+  absl::Status st = Stmt(db_, "INSERT INTO database_retention(database, rules, time_zone, updated_at) "
+                              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(database) DO UPDATE SET "
+                              "rules = ?2, time_zone = ?3, updated_at = ?4")
+                        .Bind(1, database)
+                        .BindBlob(2, rules.SerializeAsString())
+                        .Bind(3, time_zone)
+                        .Bind(4, TimeToString(now))
+                        .Run();
+  if (absl::IsAlreadyExists(st)) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown database \"", database, "\": see `dbdumpctl database list`"));
+  }
+  return st;
+}
+
+absl::StatusOr<std::pair<v1::RetentionRules, std::string>> Store::GetDatabaseRetention(
+    const std::string& database) {
+  absl::MutexLock l(&mu_);
+  Stmt s(db_, "SELECT rules, time_zone FROM database_retention WHERE database = ?");
+  s.Bind(1, database);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("database ", database, " has no own retention rules"));
+  v1::RetentionRules r;
+  r.ParseFromString(s.Blob(0));
+  return std::make_pair(r, s.Text(1));
 }
 
 }  // namespace dbdump

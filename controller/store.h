@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -99,6 +100,14 @@ class Store {
   // Outcome of a verification; empty `error` = the checksums matched.
   absl::Status RecordVerification(const std::string& id, const std::string& error, absl::Time now);
   absl::StatusOr<std::map<std::string, BackupJobCounts>> CountBackupJobs();
+
+  // Retention rules of a database itself (empty rules remove them), with
+  // the zone its periods are counted in. NotFound when it has none.
+  absl::Status SetDatabaseRetention(const std::string& database,
+                                    const dbdump::v1::RetentionRules& rules,
+                                    const std::string& time_zone, absl::Time now);
+  absl::StatusOr<std::pair<dbdump::v1::RetentionRules, std::string>> GetDatabaseRetention(
+      const std::string& database);
 
   // Schedules. The settings are kept whole; run bookkeeping in columns.
   absl::Status CreateSchedule(const dbdump::v1::Schedule& schedule, absl::Time now);

@@ -86,6 +86,7 @@ class Commands {
   absl::Status ScheduleRemove(const ParsedArgs& args);
   absl::Status RetentionPlan(const ParsedArgs& args);
   absl::Status RetentionApply(const ParsedArgs& args);
+  absl::Status RetentionSet(const ParsedArgs& args);
   absl::Status BackupVerify(const ParsedArgs& args);
   absl::Status Stats(const ParsedArgs& args);
   absl::Status Health(const ParsedArgs& args);

@@ -84,6 +84,10 @@ class ControllerClient {
       const v1::ApplyRetentionRequest&) {
     return Unscripted("ApplyRetention");
   }
+  virtual absl::StatusOr<v1::SetDatabaseRetentionResponse> SetDatabaseRetention(
+      const v1::SetDatabaseRetentionRequest&) {
+    return Unscripted("SetDatabaseRetention");
+  }
   virtual absl::StatusOr<v1::VerifyStoredBackupResponse> VerifyBackup(
       const v1::VerifyStoredBackupRequest&) {
     return Unscripted("VerifyBackup");

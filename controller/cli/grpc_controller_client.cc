@@ -259,4 +259,12 @@ absl::StatusOr<v1::VerifyStoredBackupResponse> GrpcControllerClient::VerifyBacku
       });
 }
 
+absl::StatusOr<v1::SetDatabaseRetentionResponse> GrpcControllerClient::SetDatabaseRetention(
+    const v1::SetDatabaseRetentionRequest& req) {
+  return Unary<v1::SetDatabaseRetentionResponse>(
+      [&](grpc::ClientContext* c, v1::SetDatabaseRetentionResponse* r) {
+        return stubs_->retention->SetDatabaseRetention(c, req, r);
+      });
+}
+
 }  // namespace dbdump

@@ -59,6 +59,8 @@ class GrpcControllerClient : public ControllerClient {
       const v1::PlanRetentionRequest& req) override;
   absl::StatusOr<v1::ApplyRetentionResponse> ApplyRetention(
       const v1::ApplyRetentionRequest& req) override;
+  absl::StatusOr<v1::SetDatabaseRetentionResponse> SetDatabaseRetention(
+      const v1::SetDatabaseRetentionRequest& req) override;
   absl::StatusOr<v1::VerifyStoredBackupResponse> VerifyBackup(
       const v1::VerifyStoredBackupRequest& req) override;
   absl::StatusOr<v1::GetStatsResponse> GetStats(const v1::GetStatsRequest& req) override;

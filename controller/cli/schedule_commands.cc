@@ -349,4 +349,17 @@ absl::Status Commands::BackupVerify(const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+absl::Status Commands::RetentionSet(const ParsedArgs& args) {
+  v1::SetDatabaseRetentionRequest req;
+  req.set_database(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckScheduleName("database name", req.database()));
+  bool any = false;
+  ASSIGN_OR_RETURN(*req.mutable_rules(), ParseRetention(args, &any));
+  req.set_time_zone(args.Get("tz", "UTC"));
+  ASSIGN_OR_RETURN(v1::SetDatabaseRetentionResponse resp, client().SetDatabaseRetention(req));
+  if (json()) return PrintJson(resp);
+  *options_.out << "retention of " << req.database() << ": " << resp.rules() << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace dbdump

@@ -23,6 +23,7 @@ struct ScheduleFake {
   int calls = 0;
   v1::VerifyStoredBackupResponse verify_response;
   v1::ApplyRetentionResponse apply_response;
+  v1::SetDatabaseRetentionRequest set_retention;
 };
 
 // Only the calls these verbs make are scripted; the rest are refused.
@@ -100,6 +101,14 @@ class ScheduleFakeClient : public ControllerClient {
       const v1::ApplyRetentionRequest&) override {
     ++f_->calls;
     return f_->apply_response;
+  }
+  absl::StatusOr<v1::SetDatabaseRetentionResponse> SetDatabaseRetention(
+      const v1::SetDatabaseRetentionRequest& req) override {
+    ++f_->calls;
+    f_->set_retention = req;
+    v1::SetDatabaseRetentionResponse resp;
+    resp.set_rules("last 3, monthly 6 (rules of database orders, Europe/Berlin)");
+    return resp;
   }
 
  private:
@@ -248,6 +257,22 @@ TEST_F(ScheduleCommandsTest, RetentionApplyReportsDeletionsAndFailures) {
   EXPECT_EQ(Run({"retention", "apply", "orders"}), 1);
   EXPECT_NE(out_.str().find("not deleted: 20260302T010000Z-0a1b2c3d: agent offline"),
             std::string::npos);
+}
+
+TEST_F(ScheduleCommandsTest, RetentionSetGivesADatabaseItsOwnRules) {
+  ASSERT_EQ(Run({"retention", "set", "orders", "--keep-last=3", "--keep-monthly=6",
+                 "--tz=Europe/Berlin"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(fake_.set_retention.database(), "orders");
+  EXPECT_EQ(fake_.set_retention.rules().keep_last(), 3u);
+  EXPECT_EQ(fake_.set_retention.rules().keep_monthly(), 6u);
+  EXPECT_EQ(fake_.set_retention.time_zone(), "Europe/Berlin");
+  EXPECT_EQ(out_.str(),
+            "retention of orders: last 3, monthly 6 (rules of database orders, Europe/Berlin)\n");
+  ASSERT_EQ(Run({"retention", "set", "orders"}), 0);
+  EXPECT_EQ(fake_.set_retention.rules().ByteSizeLong(), 0u) << "no flags: rules removed";
+  EXPECT_EQ(fake_.set_retention.time_zone(), "UTC");
 }
 
 }  // namespace

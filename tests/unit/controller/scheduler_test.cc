@@ -62,8 +62,9 @@ class SchedulerTest : public ::testing::Test {
       ended_.push_back(j);
     };
     dispatcher_ = std::make_unique<Dispatcher>(store_.get(), &clients_, options);
-    scheduler_ = std::make_unique<Scheduler>(store_.get(), dispatcher_.get(),
-                                             SchedulerOptions{absl::Seconds(1), &clock_});
+    SchedulerOptions so;
+    so.clock = &clock_;
+    scheduler_ = std::make_unique<Scheduler>(store_.get(), dispatcher_.get(), so);
     service_ = std::make_unique<ScheduleServiceImpl>(store_.get(), dispatcher_.get(), &clock_);
   }
   // As after a crash: nothing is cleaned up at the agents or in the store.
@@ -411,8 +412,10 @@ TEST_F(SchedulerTest, VerificationRunsOnItsOwnCronWithoutBlockingThePass) {
   FakeAgent* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   BackupMaintainer maintainer(store_.get(), &clients_, &clock_, nullptr);
-  Scheduler scheduler(store_.get(), dispatcher_.get(),
-                      SchedulerOptions{absl::Seconds(1), &clock_, &maintainer});
+  SchedulerOptions so;
+  so.clock = &clock_;
+  so.maintainer = &maintainer;
+  Scheduler scheduler(store_.get(), dispatcher_.get(), so);
   v1::Schedule extra;
   extra.set_verify_cron("0 6 * * *");
   auto s = AddSchedule("nightly", "orders", "0 2 * * *", "UTC", extra);
@@ -501,6 +504,49 @@ TEST_F(SchedulerTest, StatsHealthAndStaleNotificationFollowTheSchedule) {
   EXPECT_EQ(h->agents_online(), 1u);
   ASSERT_EQ(h->problems_size(), 1);
   EXPECT_EQ(h->problems(0), "database orders is stale: last good backup 2026-03-01T01:00:00Z");
+}
+
+TEST_F(SchedulerTest, ADatabasesOwnRetentionRulesTakePrecedence) {
+  FakeAgent* a = AddAgent("agent-1");
+  AddDatabase("orders", a->name());
+  v1::Schedule extra;
+  extra.mutable_retention()->set_keep_last(5);
+  ASSERT_TRUE(AddSchedule("nightly", "orders", "@daily", "UTC", extra).ok());
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(absl::Hours(1));
+    Heartbeat(a);
+    v1::StartBackupRequest req;
+    req.set_database("orders");
+    ASSERT_TRUE(dispatcher_->StartBackup(req).ok());
+    ASSERT_TRUE(WaitEnded(i + 1));
+  }
+  BackupMaintainer maintainer(store_.get(), &clients_, &clock_, nullptr);
+  v1::PlanRetentionRequest plan;
+  plan.set_database("orders");
+  auto by_schedule = maintainer.Plan(plan);
+  ASSERT_TRUE(by_schedule.ok());
+  EXPECT_EQ(by_schedule->rules(), "last 5 (schedule nightly, UTC)");
+  for (const auto& v : by_schedule->verdicts()) EXPECT_TRUE(v.keep());
+
+  v1::SetDatabaseRetentionRequest set;
+  set.set_database("orders");
+  set.mutable_rules()->set_keep_last(1);
+  set.set_time_zone("Asia/Kolkata");
+  auto rules = maintainer.SetDatabaseRules(set);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(*rules, "last 1 (rules of database orders, Asia/Kolkata)");
+  auto own = maintainer.Plan(plan);
+  ASSERT_TRUE(own.ok());
+  int deleted = 0;
+  for (const auto& v : own->verdicts()) deleted += v.keep() ? 0 : 1;
+  EXPECT_EQ(deleted, 2);
+  EXPECT_TRUE(own->verdicts(0).keep()) << "newest first, and kept";
+
+  set.mutable_rules()->set_keep_last(1000000);
+  EXPECT_TRUE(absl::IsInvalidArgument(maintainer.SetDatabaseRules(set).status()));
+  set.clear_rules();
+  ASSERT_TRUE(maintainer.SetDatabaseRules(set).ok());
+  EXPECT_EQ(maintainer.Plan(plan)->rules(), "last 5 (schedule nightly, UTC)");
 }
 
 }  // namespace
