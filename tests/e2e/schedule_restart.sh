@@ -47,7 +47,7 @@ grep -Eq '^[0-9-]{10} 02:30 CES?T \(UTC\+0[12]:00\)  [0-9T:-]{19}Z$' "$T/next.tx
   || fail "next runs are not shown as Berlin wall-clock times"
 # Every minute, so a slot comes within 60 s; zstd 19 makes the job last seconds.
 ctl schedule add every-minute --database=big --cron="* * * * *" --tz=Europe/Berlin \
-  --compression=zstd --level=19 --keep-last=1 --max-attempts=1
+  --compression=zstd --level=19 --keep-last=2 --max-attempts=1
 ctl schedule show every-minute --next=5 | tee "$T/show.txt"
 [ "$(grep -c 'CES\?T  (' "$T/show.txt")" = 5 ] || fail "schedule show lists five next runs"
 
@@ -71,11 +71,15 @@ grep -q "re-attaching to job $J" "$T/controller.log" || fail "controller did not
   || fail "the slot produced more than one job"
 
 step "retention: dry run, apply through the agent, files and catalogue agree"
+# A second backup; the schedule keeps the last 2, so retention after it deletes nothing.
 ctl backup run big --wait >/dev/null
 ctl retention plan big | tee "$T/plan.txt"
+grep -q "dry run: 0 of 2 backups would be deleted" "$T/plan.txt" || fail "the schedule keeps two"
+ctl retention plan big --keep-last=1 | tee "$T/plan.txt"
 grep -q "dry run: 1 of 2 backups would be deleted" "$T/plan.txt" || fail "dry run should delete one"
-OLD=$(ctl --output=json retention plan big | json_field '[v["backup_id"] for v in d["verdicts"] if not v.get("keep")][0]')
+OLD=$(ctl --output=json retention plan big --keep-last=1 | json_field '[v["backup_id"] for v in d["verdicts"] if not v.get("keep")][0]')
 [ -e "$T/store/big/$OLD/manifest.json" ] || fail "the dry run deleted something"
+ctl retention set big --keep-last=1 --tz=Europe/Berlin
 ctl retention apply big
 [ ! -e "$T/store/big/$OLD/manifest.json" ] || fail "manifest of $OLD still there"
 [ -z "$(ls -A "$T/store/big/$OLD" 2>/dev/null)" ] || fail "objects of $OLD still there"
