@@ -2,12 +2,17 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/names.h"
 
 namespace dbdump {
@@ -45,12 +50,23 @@ void JobRegistry::WriteJournal(const v1::JobEvent& event) {
   (void)google::protobuf::util::MessageToJsonString(event, &json);
   std::string path = JournalPath(event.job_id());
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json;
+  // Durable before watchers see the outcome: a lost journal would let a
+  // retried dispatch run a finished job again.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size()) &&
+            ::fsync(fd) == 0;
+  if (fd >= 0) ok = ::close(fd) == 0 && ok;
+  if (ok) ok = ::rename(tmp.c_str(), path.c_str()) == 0;
+  if (ok) {
+    int dir = ::open(absl::StrCat(work_dir_, "/journal").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  } else {
+    LogWarn("agent", "cannot journal the outcome of job ", event.job_id(), " in ", path, ": ",
+            strerror(errno));
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
 }
 
 std::shared_ptr<JobTracker> JobRegistry::Start(const std::string& job_id,
@@ -89,6 +105,24 @@ std::optional<v1::JobEvent> JobRegistry::Journaled(const std::string& job_id) {
   v1::JobEvent e;
   if (!google::protobuf::util::JsonStringToMessage(ss.str(), &e).ok()) return std::nullopt;
   return e;
+}
+
+bool JobRegistry::CancelAllAndWait(absl::Duration timeout) {
+  std::vector<std::shared_ptr<JobTracker>> live;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto& [id, t] : jobs_) live.push_back(t);
+  }
+  for (auto& t : live) {
+    LogInfo("agent", "cancelling job ", t->job_id(), " for shutdown");
+    t->Cancel();
+  }
+  absl::MutexLock l(&mu_);
+  return mu_.AwaitWithTimeout(
+      absl::Condition(+[](std::map<std::string, std::shared_ptr<JobTracker>>* jobs) {
+        return jobs->empty();
+      }, &jobs_),
+      timeout);
 }
 
 int JobRegistry::running() {

@@ -35,6 +35,9 @@ class JobRegistry {
   std::optional<dbdump::v1::JobEvent> Journaled(const std::string& job_id);
   // Number of jobs still running.
   int running();
+  // Cancels every running job and waits until all have journaled their end;
+  // false if some are still running after `timeout`.
+  bool CancelAllAndWait(absl::Duration timeout);
 
  private:
   void WriteJournal(const dbdump::v1::JobEvent& event);

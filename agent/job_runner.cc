@@ -108,13 +108,14 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
   PumpOptions po = MakePumpOptions(tracker, &end.bytes);
   po.on_early_stop = [d = dump.get()] { d->Cancel(); };
   absl::Status pumped = Pump(dump->source(), &raw_hash, po);
-  // The tool's own verdict matters more than a pipe error it caused.
   absl::Status tool = dump->Finish();
   tracker->ClearCancelHook();
   tracker->SetProgress(raw_hash.bytes(), end.bytes);
   if (tracker->cancel_flag()->load()) return absl::CancelledError("job cancelled");
-  RETURN_IF_ERROR(tool);
+  // A failed pump stopped the tool itself: its error (storage, compression)
+  // is the cause. Otherwise the tool's own verdict decides.
   RETURN_IF_ERROR(Annotate(pumped, "backup stream failed"));
+  RETURN_IF_ERROR(tool);
   RETURN_IF_ERROR(Annotate((*writer)->Finish(), "cannot commit the dump to storage"));
 
   v1::Manifest m;

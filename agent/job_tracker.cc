@@ -34,7 +34,6 @@ void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::
   p->set_bytes_in(bytes_in_);
   p->set_bytes_out(bytes_out_);
   p->set_elapsed_s(absl::ToDoubleSeconds(absl::Now() - started_));
-  cancel_hook_ = nullptr;
 }
 
 v1::JobEvent JobTracker::Snapshot() {
@@ -59,16 +58,12 @@ bool JobTracker::WaitTerminal(absl::Duration timeout) {
 
 void JobTracker::Cancel() {
   cancel_ = true;
-  std::function<void()> hook;
-  {
-    absl::MutexLock l(&mu_);
-    hook = cancel_hook_;
-  }
-  if (hook) hook();
+  absl::MutexLock l(&hook_mu_);
+  if (cancel_hook_) cancel_hook_();
 }
 
 void JobTracker::SetCancelHook(std::function<void()> hook) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&hook_mu_);
   cancel_hook_ = std::move(hook);
 }
 

@@ -30,7 +30,8 @@ class JobTracker {
   bool WaitTerminal(absl::Duration timeout);
 
   // Requests cancellation: sets the flag the pump polls and runs the hook
-  // that stops the dump tool.
+  // that stops the dump tool. ClearCancelHook() returns only once no hook
+  // runs any more.
   void Cancel();
   const std::atomic<bool>* cancel_flag() const { return &cancel_; }
   void SetCancelHook(std::function<void()> hook);
@@ -45,7 +46,10 @@ class JobTracker {
   absl::Mutex mu_;
   dbdump::v1::JobState state_ ABSL_GUARDED_BY(mu_) = dbdump::v1::JOB_STATE_QUEUED;
   dbdump::v1::JobEvent terminal_ ABSL_GUARDED_BY(mu_);
-  std::function<void()> cancel_hook_ ABSL_GUARDED_BY(mu_);
+  // Held while the hook runs, so ClearCancelHook() waits for a running hook
+  // and the runner can then free what the hook touches.
+  absl::Mutex hook_mu_;
+  std::function<void()> cancel_hook_ ABSL_GUARDED_BY(hook_mu_);
 };
 
 bool IsTerminal(dbdump::v1::JobState s);

@@ -5,6 +5,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -98,6 +99,12 @@ int Run(int argc, char** argv) {
   sigwait(&set, &sig);
   dbdump::LogInfo("agent", "stopping on signal ", sig);
   registrar.Stop();
+  // Running jobs end CANCELLED (uploads aborted, journal written) before
+  // what they use is torn down.
+  if (!registry.CancelAllAndWait(absl::Seconds(30))) {
+    dbdump::LogWarn("agent", "jobs still running after 30 s; exiting anyway");
+    std::_Exit(1);
+  }
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   return 0;
 }

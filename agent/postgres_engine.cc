@@ -14,6 +14,7 @@
 #include "agent/private_file.h"
 #include "agent/secret_ref.h"
 #include "common/fd_io.h"
+#include "common/log.h"
 #include "common/names.h"
 #include "common/status_macros.h"
 
@@ -351,10 +352,23 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     int timeout = options_.connect_timeout_s;
     on_failure = [target, timeout] {
       PgConn c;
-      if (!Connect(target, "postgres", timeout, &c).ok()) return;
+      absl::Status connected = Connect(target, "postgres", timeout, &c);
+      if (!connected.ok()) {
+        LogWarn("agent", "cannot drop the database created for a failed restore: ", connected.message());
+        return;
+      }
       char* ident = PQescapeIdentifier(c.conn, target.database().c_str(), target.database().size());
-      PQclear(PQexec(c.conn, absl::StrCat("DROP DATABASE IF EXISTS ", ident).c_str()));
+      // FORCE (PostgreSQL 13+): the killed pg_restore's backend may not have
+      // gone yet.
+      std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", ident,
+                                     PQserverVersion(c.conn) >= 130000 ? " WITH (FORCE)" : "");
       PQfreemem(ident);
+      PGresult* r = PQexec(c.conn, sql.c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        LogWarn("agent", "cannot drop the database created for a failed restore: ",
+                PQerrorMessage(c.conn));
+      }
+      PQclear(r);
     };
   }
   int major = 0;

@@ -27,6 +27,19 @@ struct Db {
   }
 };
 
+// A path as the path part of a SQLite "file:" URI: '%', '?' and '#' escaped.
+std::string UriPath(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      absl::StrAppend(&out, c == '%' ? "%25" : c == '?' ? "%3f" : "%23");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 absl::Status ValidatePath(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("sqlite database path is empty");
   absl::Status st = ValidateLocalRoot(path);
@@ -96,15 +109,18 @@ class FileRestoreSession : public RestoreSession {
   }
   Sink* sink() override { return &sink_; }
   absl::Status Finish() override {
-    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-      fd_ = -1;
-      return absl::InternalError(absl::StrCat("cannot write ", tmp_, ": ", strerror(errno)));
-    }
+    bool synced = ::fsync(fd_) == 0;
+    int err = errno;
+    bool closed = ::close(fd_) == 0;
+    if (!closed) err = errno;
     fd_ = -1;
+    if (!synced || !closed) {
+      return absl::InternalError(absl::StrCat("cannot write ", tmp_, ": ", strerror(err)));
+    }
     {
       // immutable=1: read the file as it is, creating no -wal/-shm beside it.
       Db db;
-      RETURN_IF_ERROR(Open(absl::StrCat("file:", tmp_, "?immutable=1"),
+      RETURN_IF_ERROR(Open(absl::StrCat("file:", UriPath(tmp_), "?immutable=1"),
                            SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &db));
       RETURN_IF_ERROR(CheckIntegrity(db.db, "restored database", /*full=*/true));
     }

@@ -67,6 +67,13 @@ GzipDecompressor::GzipDecompressor(Sink* next)
 GzipDecompressor::~GzipDecompressor() { inflateEnd(z_.get()); }
 
 absl::Status GzipDecompressor::Write(const char* data, size_t n) {
+  // zlib counts input in uInt: feed very large writes in slices.
+  constexpr size_t kSlice = 1u << 30;
+  while (n > kSlice) {
+    RETURN_IF_ERROR(Write(data, kSlice));
+    data += kSlice;
+    n -= kSlice;
+  }
   z_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
   z_->avail_in = static_cast<uInt>(n);
   while (z_->avail_in > 0) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -42,7 +43,7 @@ class Subprocess : public Process {
     });
   }
   ~Subprocess() override {
-    if (!waited_) {
+    if (!reaped_.load()) {
       Terminate();
       Wait();
     }
@@ -56,34 +57,35 @@ class Subprocess : public Process {
     return fd;
   }
   int stdout_fd() const override { return out_fd_; }
+  // Only Wait() reaps, under reap_mu_, so concurrent Wait/Terminate calls
+  // never race on waitpid or on joining the stderr reader.
   int Wait() override {
-    if (!waited_) {
+    absl::MutexLock l(&reap_mu_);
+    if (!reaped_.load()) {
       int st = 0;
-      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      pid_t r;
+      while ((r = ::waitpid(pid_, &st, 0)) < 0 && errno == EINTR) {
       }
-      waited_ = true;
-      exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      if (r == pid_) {
+        exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      } else {
+        exit_code_ = 255;  // cannot know: never report success
+      }
+      reaped_ = true;
       if (err_reader_.joinable()) err_reader_.join();
     }
     return exit_code_;
   }
+  // Safe from any thread: signals only, and looks at the exit without
+  // reaping it (WNOWAIT), so the pid stays ours until Wait().
   void Terminate() override {
-    if (waited_) return;
+    if (reaped_.load()) return;
     ::kill(-pid_, SIGTERM);
-    // Give the tool a moment to exit cleanly, then make sure it is gone.
     for (int i = 0; i < 50; ++i) {
-      int st = 0;
-      pid_t r = ::waitpid(pid_, &st, WNOHANG);
-      if (r == pid_) {
-        waited_ = true;
-        exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        ::kill(-pid_, SIGKILL);  // stragglers in the group
-        if (err_reader_.joinable()) err_reader_.join();
-        return;
-      }
+      if (reaped_.load() || Exited()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ::kill(-pid_, SIGKILL);
+    if (!reaped_.load()) ::kill(-pid_, SIGKILL);  // the group: stragglers too
   }
   std::string StderrTail() override {
     absl::MutexLock l(&mu_);
@@ -94,9 +96,18 @@ class Subprocess : public Process {
   pid_t pid_;
   int in_fd_;
   int out_fd_;
+  bool Exited() {
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+      return true;  // already reaped by Wait()
+    }
+    return info.si_pid == pid_;
+  }
+
   std::thread err_reader_;
-  bool waited_ = false;
-  int exit_code_ = -1;
+  std::atomic<bool> reaped_{false};
+  absl::Mutex reap_mu_;
+  int exit_code_ ABSL_GUARDED_BY(reap_mu_) = -1;
   absl::Mutex mu_;
   std::string err_ ABSL_GUARDED_BY(mu_);
 };

@@ -140,7 +140,13 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
       absl::Duration cap = std::min(options_.max_backoff, options_.base_backoff * (1 << (attempt - 2)));
       absl::SleepFor(cap * absl::Uniform(gen, 0.0, 1.0));
     }
-    ASSIGN_OR_RETURN(AwsCredentials creds, credentials_->Get());
+    absl::StatusOr<AwsCredentials> got = credentials_->Get();
+    if (!got.ok()) {
+      if (!absl::IsUnavailable(got.status())) return got.status();
+      last = got.status();  // STS unreachable for now: retried like a request
+      continue;
+    }
+    const AwsCredentials& creds = *got;
     // Signed afresh each attempt: a new date, maybe new credentials.
     SignedRequest signed_req = signer_.Sign(sr, creds, absl::Now());
     HttpRequest req;
@@ -211,7 +217,7 @@ absl::Status S3Client::GetObjectRange(const std::string& key, uint64_t offset, u
 
 absl::Status S3Client::DeleteObject(const std::string& key) {
   absl::StatusOr<HttpResponse> r = Execute({"DELETE", key, {}, {}, nullptr, 0, "delete"});
-  if (absl::IsNotFound(r.status()) && !absl::StrContains(r.status().message(), "bucket")) {
+  if (absl::IsNotFound(r.status()) && !absl::StrContains(r.status().message(), "(NoSuchBucket")) {
     return absl::OkStatus();
   }
   return r.status();
@@ -280,7 +286,7 @@ absl::Status S3Client::CompleteMultipartUpload(const std::string& key, const std
   Call c{"POST", key, {{"uploadId", upload_id}}, {{"content-type", "application/xml"}},
          body.data(), body.size(), "complete multipart upload"};
   if (options_.content_md5) c.headers.emplace_back("content-md5", Base64Md5(body.data(), body.size()));
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
     absl::StatusOr<HttpResponse> r = Execute(c);
     if (!r.ok()) {
       // A retried Complete that already succeeded answers NoSuchUpload: the
@@ -307,11 +313,22 @@ absl::Status S3Client::AbortMultipartUpload(const std::string& key, const std::s
 }
 
 absl::StatusOr<std::vector<S3Upload>> S3Client::ListMultipartUploads(const std::string& prefix) {
-  ASSIGN_OR_RETURN(HttpResponse r,
-                   Execute({"GET", "", {{"uploads", ""}, {"prefix", prefix}}, {}, nullptr, 0, "list uploads"}));
   std::vector<S3Upload> out;
-  for (const std::string& e : XmlElements(r.body, "Upload")) {
-    out.push_back({XmlValue(e, "Key"), XmlValue(e, "UploadId")});
+  std::string key_marker, id_marker;
+  while (true) {
+    Call c{"GET", "", {{"uploads", ""}, {"prefix", prefix}}, {}, nullptr, 0, "list uploads"};
+    if (!key_marker.empty()) {
+      c.query.emplace_back("key-marker", key_marker);
+      c.query.emplace_back("upload-id-marker", id_marker);
+    }
+    ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
+    for (const std::string& e : XmlElements(r.body, "Upload")) {
+      out.push_back({XmlValue(e, "Key"), XmlValue(e, "UploadId")});
+    }
+    if (XmlValue(r.body, "IsTruncated") != "true") break;
+    key_marker = XmlValue(r.body, "NextKeyMarker");
+    id_marker = XmlValue(r.body, "NextUploadIdMarker");
+    if (key_marker.empty()) break;
   }
   return out;
 }

@@ -16,6 +16,9 @@ namespace dbdump {
 namespace {
 
 constexpr size_t kMaxPartBytes = size_t{5} << 30;  // S3's limit per part
+// Parts stop growing at 1 GiB: memory stays (concurrency + 1) GiB at worst,
+// while 10,000 parts still reach 6.8 TiB (S3 objects end at 5 TiB).
+constexpr size_t kPartCapBytes = size_t{1} << 30;
 
 class S3Writer : public ObjectWriter {
  public:
@@ -237,10 +240,10 @@ class S3Reader : public ObjectReader {
 }  // namespace
 
 size_t S3Storage::PartSize(size_t first, int n, int max_parts) {
-  int doublings = (n - 1) / std::max(1, max_parts / 10);
+  int doublings = (n - 1) / std::max(1, max_parts / 20);
   size_t size = first;
-  for (int i = 0; i < doublings && size < kMaxPartBytes; ++i) size *= 2;
-  return std::min(size, kMaxPartBytes);
+  for (int i = 0; i < doublings && size < kPartCapBytes; ++i) size *= 2;
+  return std::max(first, std::min(size, kPartCapBytes));
 }
 
 absl::StatusOr<std::unique_ptr<ObjectWriter>> S3Storage::NewWriter(const std::string& key) {

@@ -10,9 +10,10 @@
 namespace dbdump {
 
 struct S3StorageOptions {
-  // First part size; parts double every max_parts/10 parts, so the server's
-  // part limit holds any object it accepts, whatever the stream length
-  // (8 MiB first parts and 10,000 parts: 8 TB).
+  // First part size; parts double every max_parts/20 parts up to 1 GiB, so
+  // the server's part limit holds any object it accepts, whatever the stream
+  // length (8 MiB first parts and 10,000 parts: 6.8 TiB; memory at most
+  // (concurrency + 1) x 1 GiB, reached only past 3.5 TiB).
   size_t part_size_bytes = 8 << 20;
   int max_parts = 10000;
   // Parts in flight at once. Writer memory <= (concurrency + 1) x part size.

@@ -36,8 +36,14 @@ void StsCredentialsProvider::Invalidate() {
 absl::StatusOr<AwsCredentials> StsCredentialsProvider::Get() {
   absl::MutexLock l(&mu_);  // held across the refresh: one STS call, not one per part
   if (have_ && absl::Now() < cached_.expiration - options_.refresh_before) return cached_;
-  ASSIGN_OR_RETURN(AwsCredentials fresh, AssumeRole());
-  cached_ = fresh;
+  absl::StatusOr<AwsCredentials> fresh = AssumeRole();
+  if (!fresh.ok()) {
+    // An STS hiccup at refresh time must not fail a long upload while the
+    // credentials we hold are still good.
+    if (have_ && absl::Now() < cached_.expiration - absl::Seconds(30)) return cached_;
+    return fresh.status();
+  }
+  cached_ = *fresh;
   have_ = true;
   ++refreshes_;
   return cached_;
@@ -97,6 +103,9 @@ absl::StatusOr<AwsCredentials> StsCredentialsProvider::AssumeRole() {
       return absl::PermissionDeniedError(absl::StrCat(
           "assume role ", options_.role_arn, " denied (", detail,
           "); check the agent's credentials, the role's trust policy and the external id"));
+    }
+    if (resp.status >= 500) {
+      return absl::UnavailableError(absl::StrCat("assume role ", options_.role_arn, ": ", detail));
     }
     return absl::FailedPreconditionError(absl::StrCat("assume role ", options_.role_arn, ": ", detail));
   }

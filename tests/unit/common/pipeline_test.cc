@@ -269,17 +269,27 @@ namespace dbdump {
 namespace {
 
 TEST(S3PartSizeTest, PartLimitNeverReachedBeforeTheServersObjectLimit) {
-  // AWS: 10,000 parts; first 8 MiB. Sum of all part sizes covers 5 TiB.
+  // AWS: 10,000 parts; first 8 MiB. All parts together exceed 5 TiB.
   uint64_t total = 0;
-  for (int n = 1; n <= 10000; ++n) total += S3Storage::PartSize(8 << 20, n, 10000);
+  size_t biggest = 0;
+  for (int n = 1; n <= 10000; ++n) {
+    size_t p = S3Storage::PartSize(8 << 20, n, 10000);
+    total += p;
+    biggest = std::max(biggest, p);
+  }
   EXPECT_GE(total, uint64_t{5} << 40);
+  EXPECT_EQ(biggest, size_t{1} << 30);  // memory stays bounded
   EXPECT_EQ(S3Storage::PartSize(8 << 20, 1, 10000), 8u << 20);
-  EXPECT_EQ(S3Storage::PartSize(8 << 20, 1000, 10000), 8u << 20);
-  EXPECT_EQ(S3Storage::PartSize(8 << 20, 1001, 10000), 16u << 20);
-  EXPECT_LE(S3Storage::PartSize(8 << 20, 10000, 10000), size_t{5} << 30);
-  // Swift s3api: 1,000 parts; still well past any dump we would write.
+  EXPECT_EQ(S3Storage::PartSize(8 << 20, 500, 10000), 8u << 20);
+  EXPECT_EQ(S3Storage::PartSize(8 << 20, 501, 10000), 16u << 20);
+  // Up to 4 GB, parts stay at most 64 MiB.
+  uint64_t sum = 0;
+  int n = 1;
+  for (; sum < (uint64_t{4} << 30); ++n) sum += S3Storage::PartSize(8 << 20, n, 10000);
+  EXPECT_LE(S3Storage::PartSize(8 << 20, n, 10000), 64u << 20);
+  // Swift s3api: 1,000 parts; still far past any dump we would write.
   total = 0;
-  for (int n = 1; n <= 1000; ++n) total += S3Storage::PartSize(8 << 20, n, 1000);
+  for (int k = 1; k <= 1000; ++k) total += S3Storage::PartSize(8 << 20, k, 1000);
   EXPECT_GE(total, uint64_t{500} << 30);
 }
 
