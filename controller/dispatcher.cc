@@ -495,7 +495,10 @@ void Dispatcher::Follow(const v1::Job& job, const std::string& request, bool rea
     }
     shutdown_.WaitForNotificationWithTimeout(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(5));
-    use_watch = true;
+    // Once the agent has the job, follow it with WatchJob. Until then send
+    // Run* again: the agent runs a job id at most once, and a channel still
+    // backing off from an agent restart fails the first call at once.
+    use_watch = use_watch || any_event;
   }
   // Stopped before the job ended: shutdown (the next controller re-attaches)
   // or the agent went offline.

@@ -64,4 +64,18 @@ grep -q "stopped answering" "$T/j3.out" || fail "no reason for the lost job: $(c
 # pg_dump died with its agent's process group or on its own pipe; nothing runs on.
 sleep 1
 if pgrep -f "pg_dump.*dbname='big'" >/dev/null; then fail "pg_dump left running after the agent died"; fi
+
+step "agent stopped with SIGTERM mid-job: the job ends CANCELLED, cleanly"
+start_agent
+wait_for "agent to come back" agent_online
+J4=$(start_backup)
+wait_for "job $J4 to run" job_running_with_bytes "$J4"
+B4=$(ctl --output=json job show "$J4" | json_field 'd["job"]["backup_id"]')
+kill -TERM "$AGENT_PID"
+for _ in $(seq 1 150); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$AGENT_PID" 2>/dev/null; then fail "the agent did not stop on SIGTERM"; fi
+if ctl job wait "$J4" > "$T/j4.out" 2>&1; then fail "job $J4 succeeded after the agent was stopped"; fi
+[ "$(job_state "$J4")" = JOB_STATE_CANCELLED ] || fail "job $J4 is $(job_state "$J4"), want CANCELLED"
+grep -q "cancelling job $J4 for shutdown" "$T/agent.log" || fail "the agent did not cancel $J4 on shutdown"
+[ -z "$(find "$T/store/big/$B4" -type f 2>/dev/null)" ] || fail "files left for the cancelled job: $(ls "$T/store/big/$B4")"
 echo "PASS"
