@@ -1,6 +1,5 @@
 // dbdump-agent: runs dump tools next to the databases and streams the
 // backups into storage.
-#include <signal.h>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -15,6 +14,7 @@
 #include "agent/sqlite_engine.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/termination_signals.h"
 #include "common/names.h"
 
 namespace {
@@ -91,12 +91,7 @@ int Run(int argc, char** argv) {
   registrar.Start();
 
   // Wait for SIGINT/SIGTERM on this thread, then shut down in order.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
+  int sig = dbdump::WaitForTerminationSignal();
   dbdump::LogInfo("agent", "stopping on signal ", sig);
   registrar.Stop();
   // Running jobs end CANCELLED (uploads aborted, journal written) before
@@ -112,13 +107,6 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Writing to a dump tool that died must be an error, not the end of us;
-  // SIGINT/SIGTERM are taken by sigwait in Run.
-  signal(SIGPIPE, SIG_IGN);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  dbdump::BlockTerminationSignals();
   return Run(argc, argv);
 }

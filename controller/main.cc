@@ -1,6 +1,5 @@
 // dbdump-controller: the control plane. Holds the catalogue, dispatches jobs
 // to agents and serves the admin API.
-#include <signal.h>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -11,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/termination_signals.h"
 #include "controller/admin_services.h"
 #include "controller/backup_maintainer.h"
 #include "controller/health_service_impl.h"
@@ -173,12 +173,7 @@ int Run(int argc, char** argv) {
   }
   scheduler.Start();
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
+  int sig = dbdump::WaitForTerminationSignal();
   dbdump::LogInfo("controller", "stopping on signal ", sig);
   scheduler.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -194,11 +189,6 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  dbdump::BlockTerminationSignals();
   return Run(argc, argv);
 }
