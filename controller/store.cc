@@ -180,6 +180,17 @@ class Stmt {
   int rc_;
 };
 
+// Every remaining row of `s`, each turned into a T by `from_row`.
+template <typename T, typename F>
+absl::StatusOr<std::vector<T>> CollectRows(Stmt& s, F from_row) {
+  std::vector<T> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(from_row(s));
+  }
+}
+
 absl::Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -389,13 +400,7 @@ absl::StatusOr<std::vector<v1::Agent>> Store::ListAgents() {
   absl::MutexLock l(&mu_);
   Stmt s(db_, "SELECT name, address, version, engines, registered_at, last_heartbeat "
               "FROM agents ORDER BY name");
-  std::vector<v1::Agent> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(AgentFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Agent>(s, AgentFromRow);
 }
 
 absl::StatusOr<v1::Agent> Store::GetAgent(const std::string& name) {
@@ -502,13 +507,7 @@ absl::Status Store::AddDatabase(const v1::Database& d, absl::Time now) {
 absl::StatusOr<std::vector<v1::Database>> Store::ListDatabases() {
   absl::MutexLock l(&mu_);
   Stmt s(db_, absl::StrCat("SELECT ", kDatabaseColumns, " FROM databases ORDER BY name").c_str());
-  std::vector<v1::Database> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(DatabaseFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Database>(s, DatabaseFromRow);
 }
 
 absl::StatusOr<v1::Database> Store::GetDatabase(const std::string& name) {
@@ -637,13 +636,7 @@ absl::StatusOr<std::vector<v1::Job>> Store::ListJobs(const std::string& database
                            "ORDER BY created_at DESC, id DESC LIMIT ?2")
                   .c_str());
   s.Bind(1, database).Bind(2, int64_t{limit <= 0 ? 50 : limit});
-  std::vector<v1::Job> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(JobFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Job>(s, JobFromRow);
 }
 
 absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
@@ -695,13 +688,7 @@ absl::StatusOr<std::vector<v1::Backup>> Store::ListBackups(const std::string& da
                            " FROM backups WHERE (?1 = '' OR database = ?1) ORDER BY id")
                   .c_str());
   s.Bind(1, database);
-  std::vector<v1::Backup> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(BackupFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Backup>(s, BackupFromRow);
 }
 
 absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
@@ -821,13 +808,7 @@ absl::StatusOr<std::vector<v1::Schedule>> Store::ListSchedules(const std::string
                            " FROM schedules WHERE (?1 = '' OR database = ?1) ORDER BY name")
                   .c_str());
   s.Bind(1, database);
-  std::vector<v1::Schedule> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ScheduleFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Schedule>(s, ScheduleFromRow);
 }
 
 absl::StatusOr<v1::Schedule> Store::GetSchedule(const std::string& name) {
@@ -876,13 +857,7 @@ absl::StatusOr<std::vector<v1::Schedule>> Store::DueSchedules(absl::Time now) {
                            "next_run_at <= ? ORDER BY next_run_at, name")
                   .c_str());
   s.Bind(1, TimeToString(now));
-  std::vector<v1::Schedule> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ScheduleFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Schedule>(s, ScheduleFromRow);
 }
 
 absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Time now,
@@ -943,13 +918,7 @@ absl::StatusOr<std::vector<v1::Schedule>> Store::DueVerifications(absl::Time now
                            "next_verify_at <= ? ORDER BY next_verify_at, name")
                   .c_str());
   s.Bind(1, TimeToString(now));
-  std::vector<v1::Schedule> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ScheduleFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Schedule>(s, ScheduleFromRow);
 }
 
 absl::Status Store::ClaimVerification(const std::string& name, const std::string& expected,
@@ -974,13 +943,7 @@ absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsByAge(const std::strin
                            "ORDER BY created_at, rowid")
                   .c_str());
   s.Bind(1, database);
-  std::vector<v1::Backup> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(BackupFromRow(s));
-  }
-  return out;
+  return CollectRows<v1::Backup>(s, BackupFromRow);
 }
 
 absl::Status Store::SetDatabaseRetention(const std::string& database,
