@@ -4,11 +4,6 @@
 
 namespace dbdump {
 
-bool IsTerminal(v1::JobState s) {
-  return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED ||
-         s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_LOST;
-}
-
 JobTracker::JobTracker(std::string job_id) : job_id_(std::move(job_id)), started_(absl::Now()) {}
 
 void JobTracker::SetRunning() {
@@ -23,7 +18,7 @@ void JobTracker::SetProgress(uint64_t bytes_in, uint64_t bytes_out) {
 
 void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::Manifest* manifest) {
   absl::MutexLock l(&mu_);
-  if (IsTerminal(state_)) return;
+  if (IsTerminalJobState(state_)) return;
   state_ = state;
   terminal_.set_job_id(job_id_);
   terminal_.set_state(state);
@@ -38,7 +33,7 @@ void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::
 
 v1::JobEvent JobTracker::Snapshot() {
   absl::MutexLock l(&mu_);
-  if (IsTerminal(state_)) return terminal_;
+  if (IsTerminalJobState(state_)) return terminal_;
   v1::JobEvent e;
   e.set_job_id(job_id_);
   e.set_state(state_);
@@ -53,7 +48,7 @@ v1::JobEvent JobTracker::Snapshot() {
 bool JobTracker::WaitTerminal(absl::Duration timeout) {
   absl::MutexLock l(&mu_);
   return mu_.AwaitWithTimeout(
-      absl::Condition(+[](JobTracker* t) { return IsTerminal(t->state_); }, this), timeout);
+      absl::Condition(+[](JobTracker* t) { return IsTerminalJobState(t->state_); }, this), timeout);
 }
 
 void JobTracker::Cancel() {

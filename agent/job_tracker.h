@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/job_state.h"
 #include "dbdump/v1/types.pb.h"
 
 namespace dbdump {
@@ -52,6 +53,5 @@ class JobTracker {
   std::function<void()> cancel_hook_ ABSL_GUARDED_BY(hook_mu_);
 };
 
-bool IsTerminal(dbdump::v1::JobState s);
 
 }  // namespace dbdump

@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/private_file.h"
-#include "agent/secret_ref.h"
+#include "common/secret_ref.h"
 #include "common/fd_io.h"
 #include "common/log.h"
 #include "common/names.h"

@@ -7,9 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/grpc_status.h"
+#include "common/job_state.h"
 #include "common/local_storage.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "common/secret_ref.h"
 #include "common/status_macros.h"
 #include "common/storage.h"
 #include "controller/storage_validation.h"
@@ -17,24 +19,10 @@
 namespace dbdump {
 namespace {
 
-absl::Status ValidatePasswordRef(const std::string& ref) {
-  if (ref.empty()) return absl::OkStatus();
-  bool file = ref.rfind("file:/", 0) == 0 && ref.find("/../") == std::string::npos;
-  bool env = ref.rfind("env:", 0) == 0 && ref.size() > 4 &&
-             ref.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
-                                   4) == std::string::npos;
-  if (!file && !env) {
-    return absl::InvalidArgumentError(
-        "password reference must be file:/absolute/path or env:NAME on the agent host; "
-        "dbdump never stores the password itself");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateTarget(const v1::DatabaseTarget& t) {
   RETURN_IF_ERROR(ValidateResourceName("database name", t.name()));
   RETURN_IF_ERROR(ValidateResourceName("agent name", t.agent()));
-  RETURN_IF_ERROR(ValidatePasswordRef(t.password_ref()));
+  RETURN_IF_ERROR(ValidateSecretRef(t.password_ref()));
   switch (t.engine()) {
     case v1::ENGINE_POSTGRES:
       if (t.host().empty()) return absl::InvalidArgumentError("postgres target needs a host (--host)");
@@ -257,11 +245,7 @@ grpc::Status JobServiceImpl::FollowJob(grpc::ServerContext* ctx, const v1::Follo
       last = *j;
       first = false;
     }
-    v1::JobState s = j->state();
-    if (s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED ||
-        s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_LOST) {
-      return grpc::Status::OK;
-    }
+    if (IsTerminalJobState(j->state())) return grpc::Status::OK;
     absl::SleepFor(absl::Milliseconds(250));
   }
   return grpc::Status::CANCELLED;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/compression.h"
 #include "common/grpc_status.h"
+#include "common/job_state.h"
 #include "common/local_storage.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -15,11 +16,6 @@
 
 namespace dbdump {
 namespace {
-
-bool Terminal(v1::JobState s) {
-  return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED ||
-         s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_LOST;
-}
 
 // Status codes with which an agent refuses a job outright.
 bool IsRefusal(grpc::StatusCode c) {
@@ -317,7 +313,7 @@ void Dispatcher::End(const v1::Job& job, v1::JobState state, const std::string& 
 
 void Dispatcher::AfterEnd(const v1::Job& job) {
   absl::StatusOr<v1::Job> final_job = store_->GetJob(job.id());
-  if (!final_job.ok() || !Terminal(final_job->state())) return;
+  if (!final_job.ok() || !IsTerminalJobState(final_job->state())) return;
   if (job.kind() == v1::JOB_KIND_BACKUP && !job.schedule().empty()) {
     absl::StatusOr<v1::Schedule> sched = store_->GetSchedule(job.schedule());
     uint32_t attempt = std::max<uint32_t>(1, job.attempt());
@@ -370,7 +366,7 @@ bool Dispatcher::Apply(const v1::Job& job, const v1::JobEvent& e, absl::Time* la
     }
     return false;
   }
-  if (!Terminal(e.state())) return false;
+  if (!IsTerminalJobState(e.state())) return false;
   if (e.state() == v1::JOB_STATE_SUCCEEDED && job.kind() == v1::JOB_KIND_BACKUP) {
     v1::Backup b;
     b.set_id(e.manifest().backup_id());

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/numbers.h"
+#include "common/job_state.h"
 #include "common/names.h"
 #include "common/status_macros.h"
 
@@ -209,11 +210,6 @@ absl::Status InTransaction(sqlite3* db, F body) {
   if (st.ok()) st = Exec(db, "COMMIT");
   if (!st.ok()) (void)Exec(db, "ROLLBACK");
   return st;
-}
-
-bool IsTerminalState(int s) {
-  return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED ||
-         s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_LOST;
 }
 
 constexpr const char* kJobColumns =
@@ -578,7 +574,7 @@ absl::Status Store::TransitionLocked(const std::string& id, JobState to, const s
   ASSIGN_OR_RETURN(bool row, cur.Step());
   if (!row) return absl::NotFoundError(absl::StrCat("unknown job \"", id, "\""));
   int from = static_cast<int>(cur.Int(0));
-  if (IsTerminalState(from)) {
+  if (IsTerminalJobState(static_cast<JobState>(from))) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", id, " already ended as ", v1::JobState_Name(static_cast<JobState>(from))));
   }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/backup_layout.h"
+#include "common/job_state.h"
 #include "common/compression.h"
 #include "common/names.h"
 #include "common/s3_client.h"
@@ -647,7 +648,7 @@ absl::Status Commands::Follow(const std::string& job_id, const std::string& rest
   });
   progress.Finish();
   if (!status.ok()) return status;
-  if (!any || !IsFinalJobState(last.state())) {
+  if (!any || !IsTerminalJobState(last.state())) {
     return absl::UnavailableError(absl::StrCat("the controller stopped streaming job ", job_id,
                                                " before it finished: run \"dbdumpctl job wait ",
                                                job_id, "\" to follow it again"));

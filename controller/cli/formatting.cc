@@ -62,10 +62,6 @@ std::string BackupStateName(v1::BackupState state) {
   return Short(v1::BackupState_Name(state), "BACKUP_STATE_", state);
 }
 
-bool IsFinalJobState(v1::JobState state) {
-  return state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
-         state == v1::JOB_STATE_CANCELLED || state == v1::JOB_STATE_LOST;
-}
 
 std::string StorageLocation(const v1::StorageDestination& storage) {
   std::string location = storage.kind() == v1::STORAGE_KIND_S3

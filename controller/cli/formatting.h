@@ -28,10 +28,6 @@ std::string JobKindName(v1::JobKind kind);
 std::string JobStateName(v1::JobState state);
 std::string BackupStateName(v1::BackupState state);
 
-// Succeeded, failed, cancelled and lost jobs do not change any more. Named
-// apart from the agent's IsTerminal, which dbdumpctl links too.
-bool IsFinalJobState(v1::JobState state);
-
 // Where a destination keeps its backups: the directory for local storage
 // ("/srv/backups", or "/srv/backups/P" with a prefix), s3://bucket[/prefix]
 // for S3.

@@ -12,7 +12,8 @@ namespace dbdump {
 // Errors name the reference, never the secret.
 absl::StatusOr<std::string> ResolveSecretRef(const std::string& ref);
 
-// Validates the shape of a reference without reading it (controller side).
+// Validates the shape of a reference without reading it (the controller
+// checks targets with it; the agent before resolving).
 absl::Status ValidateSecretRef(const std::string& ref);
 
 }  // namespace dbdump

@@ -1,4 +1,4 @@
-#include "agent/secret_ref.h"
+#include "common/secret_ref.h"
 
 #include <sys/stat.h>
 
