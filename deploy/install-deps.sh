@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   sqlite3 zstd gzip python3 procps bc tzdata
   postgresql postgresql-client
+  mariadb-server mariadb-client
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
 )
 
@@ -40,7 +41,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Not started now, and not at the next boot either.
 if [ -d /run/systemd/system ]; then
-  for unit in memcached $(systemctl list-unit-files --no-legend 'swift-*' 2>/dev/null | awk '{print $1}'); do
+  for unit in memcached mariadb $(systemctl list-unit-files --no-legend 'swift-*' 2>/dev/null | awk '{print $1}'); do
     $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi
