@@ -880,3 +880,93 @@ TEST_F(SqliteBackupTest, MissingFileAndBadPathsAreClearErrors) {
 
 }  // namespace
 }  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST_F(SqliteBackupTest, RecordsCountsDryRunTestRestoreAndCleanReplace) {
+  std::string path = dir_ + "/shop.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Sql(db, "CREATE TABLE \"odd \"\"name\" (id INTEGER PRIMARY KEY, v BLOB);"
+          "CREATE TABLE t2 (x TEXT); CREATE VIEW v AS SELECT * FROM t2;"
+          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 321) "
+          "INSERT INTO \"odd \"\"name\"(v) SELECT randomblob(100) FROM c;"
+          "INSERT INTO t2 VALUES ('ünï'), (NULL);");
+  sqlite3_close(db);
+  v1::BackupJob job;
+  job.set_job_id(NewJobId(absl::Now()));
+  job.set_backup_id(NewBackupId(absl::Now()));
+  job.mutable_target()->set_name("shop");
+  job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
+  job.mutable_target()->set_path(path);
+  *job.mutable_storage() = storage_;
+  JobTracker t(job.job_id());
+  auto m = JobRunner(opts_).Backup(job, &engine_, &t);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->tables_size(), 2);
+  EXPECT_EQ(m->tables(0).name(), "odd \"name");
+  EXPECT_EQ(m->tables(0).rows(), 321);
+  EXPECT_EQ(m->tables(1).name(), "t2");
+  EXPECT_EQ(m->tables(1).rows(), 2);
+
+  v1::RestoreJob r;
+  r.set_job_id(NewJobId(absl::Now()));
+  r.set_backup_id(job.backup_id());
+  r.set_source_database("shop");
+  *r.mutable_storage() = storage_;
+  *r.mutable_target() = job.target();
+
+  // Dry run: checked and listed in the work directory, nothing placed.
+  v1::RestoreJob dry = r;
+  dry.mutable_options()->set_dry_run(true);
+  dry.mutable_target()->set_path(dir_ + "/never.db");
+  JobTracker dt(dry.job_id());
+  v1::RestoreReport report;
+  absl::Status st = JobRunner(opts_).Restore(dry, &engine_, &dt, &report);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(report.listed_entries(), 2u);
+  EXPECT_NE(report.summary().find("integrity_check ok, 2 tables"), std::string::npos) << report.summary();
+  EXPECT_FALSE(fs::exists(dir_ + "/never.db"));
+  EXPECT_TRUE(fs::is_empty(dir_ + "/work"));
+
+  // Test restore: exact counts compared, the scratch copy removed.
+  v1::RestoreJob tr = r;
+  tr.set_job_id(r.job_id() + "t");
+  tr.mutable_options()->set_test_restore(true);
+  JobTracker tt(tr.job_id());
+  v1::RestoreReport treport;
+  st = JobRunner(opts_).Restore(tr, &engine_, &tt, &treport);
+  ASSERT_TRUE(st.ok()) << st;
+  ASSERT_EQ(treport.tables_size(), 2);
+  EXPECT_TRUE(treport.tables(0).ok());
+  EXPECT_EQ(treport.tables(0).restored_rows(), 321);
+  EXPECT_TRUE(treport.scratch_dropped());
+  EXPECT_TRUE(fs::is_empty(dir_ + "/work"));
+
+  // Restoring over the original: refused without --clean, replaced with it.
+  db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Sql(db, "DELETE FROM t2");
+  sqlite3_close(db);
+  JobTracker rt(r.job_id() + "r");
+  st = JobRunner(opts_).Restore(r, &engine_, &rt);
+  EXPECT_TRUE(absl::IsAlreadyExists(st)) << st;
+  EXPECT_NE(st.message().find("--clean"), std::string::npos) << st;
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM t2"), 0);
+  r.mutable_options()->set_clean(true);
+  JobTracker rt2(r.job_id() + "c");
+  st = JobRunner(opts_).Restore(r, &engine_, &rt2);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM t2"), 2);
+  // Options the engine does not have are refused by name.
+  r.mutable_options()->set_jobs(4);
+  JobTracker rt3(r.job_id() + "j");
+  st = JobRunner(opts_).Restore(r, &engine_, &rt3);
+  EXPECT_NE(st.message().find("restore option jobs is not supported for ENGINE_SQLITE"),
+            std::string::npos)
+      << st;
+}
+
+}  // namespace
+}  // namespace dbdump
