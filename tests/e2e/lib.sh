@@ -9,11 +9,13 @@ T=$(mktemp -d /tmp/dbdump-e2e.XXXXXX)
 chmod 755 "$T"
 PIDS=()
 PG_DIRS=()
+MY_DIRS=()
 
 cleanup() {
   local rc=$?
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for d in "${PG_DIRS[@]}"; do bash "$FIXTURES/postgres.sh" stop "$d" || true; done
+  for d in "${MY_DIRS[@]}"; do bash "$FIXTURES/mariadb.sh" stop "$d" || true; done
   declare -F stop_s3_all >/dev/null && stop_s3_all
   if [ "$rc" != 0 ]; then
     echo "--- controller log"; tail -n 30 "$T/controller.log" 2>/dev/null || true
@@ -44,6 +46,21 @@ psql_as() {
   PGPASSWORD=$(cat "$PG_PASSFILE") psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
     -U dbdump -d "$1" -tA -c "$2"
 }
+
+# start_mariadb NAME: starts a MariaDB server in $T/NAME; sets MY_PORT,
+# MY_PASSFILE and MY_CNF (the test's own client options, mode 0600).
+start_mariadb() {
+  local d="$T/$1"
+  MY_PORT=$(bash "$FIXTURES/mariadb.sh" start "$d")
+  MY_DIRS+=("$d")
+  MY_PASSFILE="$d/password"
+  MY_CNF="$T/$1-client.cnf"
+  (umask 077; printf '[client]\nhost=127.0.0.1\nport=%s\nuser=dbdump\npassword="%s"\n' \
+    "$MY_PORT" "$(cat "$MY_PASSFILE")" > "$MY_CNF")
+}
+
+# mysql_as DB SQL: runs SQL as the fixture's user; rows tab-separated.
+mysql_as() { mariadb --defaults-file="$MY_CNF" -N -B -D "$1" -e "$2"; }
 
 CTL_PORT=$(free_port)
 AGENT_PORT=$(free_port)
