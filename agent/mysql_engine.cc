@@ -18,6 +18,7 @@
 #include "agent/tool_session.h"
 #include "common/fd_io.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/secret_ref.h"
 #include "common/status_macros.h"
 
@@ -258,6 +259,15 @@ absl::StatusOr<ServerState> ParseState(const std::string& out) {
   }
   if (st.version.empty()) return bad();
   return st;
+}
+
+// CREATE DATABASE with the character set and collation it had.
+std::string CreateDatabaseSql(const std::string& name, const SchemaInfo& info) {
+  std::string sql = absl::StrCat("CREATE DATABASE ", QuoteMysqlIdentifier(name));
+  if (IsPlainWord(info.charset) && IsPlainWord(info.collation)) {
+    absl::StrAppend(&sql, " CHARACTER SET ", info.charset, " COLLATE ", info.collation);
+  }
+  return sql + ";\n";
 }
 
 absl::Status ValidateOptions(const DumpOptions& o) {
@@ -712,8 +722,10 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
     return RunSql(tools, target, "", sql, work_dir, what).status();
   };
 
-  // Databases this restore may create; dropped again when it fails.
-  std::vector<std::string> created;
+  // How a failed restore is undone: databases it created are dropped, and
+  // databases that were empty (or that clean emptied) are emptied again.
+  std::vector<std::string> drop_on_failure;
+  std::map<std::string, std::string> empty_on_failure;  // name -> CREATE DATABASE
   if (!multi) {
     auto it = st.schemas.find(db);
     std::string q = QuoteMysqlIdentifier(db);
@@ -724,26 +736,31 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
             " and no_create is set: create it first or restore without no_create"));
       }
       RETURN_IF_ERROR(run(absl::StrCat("CREATE DATABASE ", q, ";\n"), "cannot create the database on"));
-      created.push_back(db);
-    } else if (it->second.objects > 0) {
-      if (!options.clean()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "database \"", db, "\" already has ", it->second.objects,
-            " tables, views, routines or events: pass --clean to replace them or restore into "
-            "another database"));
+      drop_on_failure.push_back(db);
+    } else {
+      std::string create = CreateDatabaseSql(db, it->second);
+      if (it->second.objects > 0) {
+        if (!options.clean()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "database \"", db, "\" already has ", it->second.objects,
+              " tables, views, routines or events: pass --clean to replace them or restore "
+              "into another database"));
+        }
+        RETURN_IF_ERROR(run(absl::StrCat("DROP DATABASE ", q, ";\n", create),
+                            "cannot drop and recreate the database (clean) on"));
       }
-      // Same character set and collation as before, so only the content changes.
-      std::string create = absl::StrCat("CREATE DATABASE ", q);
-      if (IsPlainWord(it->second.charset) && IsPlainWord(it->second.collation)) {
-        absl::StrAppend(&create, " CHARACTER SET ", it->second.charset, " COLLATE ",
-                        it->second.collation);
-      }
-      RETURN_IF_ERROR(run(absl::StrCat("DROP DATABASE ", q, ";\n", create, ";\n"),
-                          "cannot drop and recreate the database (clean) on"));
+      empty_on_failure[db] = create;
     }
   } else {
+    if (absl::StartsWith(db, kScratchPrefix)) {
+      // The dump would go to the databases it names, not to the scratch one.
+      return absl::FailedPreconditionError(
+          "a backup of several databases restores into the databases it was made from, not "
+          "into a scratch database: test-restore a single-database backup instead");
+    }
     // The dump names its databases (CREATE DATABASE IF NOT EXISTS, USE):
-    // they are the ones listed in the backup, and those its tables are in.
+    // the ones listed in the backup, and for all databases those its tables
+    // are in.
     std::vector<std::string> listed;
     if (!dumped.all_databases()) {
       if (!db.empty()) listed.push_back(db);
@@ -751,8 +768,11 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
         if (std::find(listed.begin(), listed.end(), d) == listed.end()) listed.push_back(d);
       }
     }
+    auto is_listed = [&](const std::string& name) {
+      return std::find(listed.begin(), listed.end(), name) != listed.end();
+    };
     auto in_backup = [&](const std::string& name) {
-      if (std::find(listed.begin(), listed.end(), name) != listed.end()) return true;
+      if (is_listed(name)) return true;
       for (const v1::TableInfo& t : manifest.tables()) {
         if (absl::StartsWith(t.name(), name + ".")) return true;
       }
@@ -760,7 +780,8 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
     };
     std::vector<std::string> busy;
     for (const auto& [name, info] : st.schemas) {
-      if (info.objects > 0 && !IsSystemSchema(name) && in_backup(name)) busy.push_back(name);
+      if (IsSystemSchema(name) || !in_backup(name)) continue;
+      if (info.objects > 0) busy.push_back(name);
     }
     if (options.no_create()) {
       for (const std::string& d : listed) {
@@ -779,48 +800,41 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
           "databases it was made from)"));
     }
     for (const std::string& b : busy) {
-      if (std::find(listed.begin(), listed.end(), b) == listed.end()) {
+      if (!is_listed(b)) {
         return absl::FailedPreconditionError(absl::StrCat(
             "database \"", b, "\" holds tables of the backup but is not in its database list: "
             "drop it yourself or restore into the original target"));
       }
     }
-    if (options.clean()) {
-      std::string sql;
-      for (const std::string& d : listed) {
-        if (st.schemas.count(d) > 0) {
-          absl::StrAppend(&sql, "DROP DATABASE ", QuoteMysqlIdentifier(d), ";\n");
-        }
-      }
-      if (!sql.empty()) RETURN_IF_ERROR(run(sql, "cannot drop the databases (clean) on"));
-    }
-    // What the dump will create: the listed databases missing now (after a
-    // clean), and for all databases the ones its tables name.
-    std::set<std::string> present;
+    std::string clean_sql;
     for (const auto& [name, info] : st.schemas) {
-      if (!options.clean() || std::find(listed.begin(), listed.end(), name) == listed.end()) {
-        present.insert(name);
+      if (IsSystemSchema(name) || !in_backup(name)) continue;
+      std::string create = CreateDatabaseSql(name, info);
+      if (options.clean() && is_listed(name)) {
+        absl::StrAppend(&clean_sql, "DROP DATABASE ", QuoteMysqlIdentifier(name), ";\n", create);
       }
+      empty_on_failure[name] = create;
     }
+    if (!clean_sql.empty()) RETURN_IF_ERROR(run(clean_sql, "cannot drop the databases (clean) on"));
     for (const std::string& d : listed) {
-      if (present.count(d) == 0) created.push_back(d);
+      if (st.schemas.count(d) == 0) drop_on_failure.push_back(d);
     }
   }
 
   std::function<void()> on_failure;
-  if (!created.empty() || (multi && dumped.all_databases())) {
-    // Drops what this restore created. For all databases the catalog says
-    // which databases appeared that the backup's tables belong to.
+  {
     std::set<std::string> before;
     for (const auto& [name, info] : st.schemas) before.insert(name);
     bool all = multi && dumped.all_databases();
     std::vector<std::string> table_names;
     for (const v1::TableInfo& t : manifest.tables()) table_names.push_back(t.name());
-    on_failure = [this, tools, target, work_dir, created, before, all, table_names] {
-      std::vector<std::string> drop = created;
+    on_failure = [this, tools, target, work_dir, drop_on_failure, empty_on_failure, before, all,
+                  table_names] {
+      std::vector<std::string> drop = drop_on_failure;
       if (all) {
-        absl::StatusOr<std::string> now = RunSql(tools, target, "", kStateSql, work_dir,
-                                                 "cannot read the catalog of");
+        // Databases that appeared and that the backup's tables are in.
+        absl::StatusOr<std::string> now =
+            RunSql(tools, target, "", kStateSql, work_dir, "cannot read the catalog of");
         absl::StatusOr<ServerState> st = now.ok() ? ParseState(*now) : now.status();
         if (st.ok()) {
           for (const auto& [name, info] : st->schemas) {
@@ -838,12 +852,14 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
       for (const std::string& d : drop) {
         absl::StrAppend(&sql, "DROP DATABASE IF EXISTS ", QuoteMysqlIdentifier(d), ";\n");
       }
+      for (const auto& [name, create] : empty_on_failure) {
+        absl::StrAppend(&sql, "DROP DATABASE IF EXISTS ", QuoteMysqlIdentifier(name), ";\n", create);
+      }
       if (sql.empty()) return;
-      absl::Status dropped =
-          RunSql(tools, target, "", sql, work_dir, "cannot drop the databases created for").status();
-      if (!dropped.ok()) {
-        LogWarn("agent", "cannot drop the databases created for a failed restore: ",
-                dropped.message());
+      absl::Status undone =
+          RunSql(tools, target, "", sql, work_dir, "cannot undo the failed restore on").status();
+      if (!undone.ok()) {
+        LogWarn("agent", "cannot undo a failed restore: ", undone.message());
       }
     };
   }
@@ -886,11 +902,8 @@ absl::StatusOr<DatabaseTarget> MysqlEngine::ScratchTarget(const DatabaseTarget& 
         "a backup of several databases restores into the databases it was made from, not into "
         "a scratch database: test-restore a single-database backup instead");
   }
-  std::string name = kScratchPrefix;
-  for (char c : id) name.push_back(absl::ascii_isalnum(static_cast<unsigned char>(c)) ? c : '_');
-  if (name.size() > kMaxNameChars) name.resize(kMaxNameChars);
   DatabaseTarget scratch = target;
-  scratch.set_database(name);
+  scratch.set_database(absl::StrCat(kScratchPrefix, ScratchSuffix(id)));
   scratch.clear_dump_options();
   return scratch;
 }

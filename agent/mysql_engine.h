@@ -25,7 +25,7 @@ struct MysqlEngineOptions {
   // Where the 0600 client option file of a call without a work directory
   // (TestConnection, InspectTables, DropScratch) lives while the client
   // runs; empty = $TMPDIR or /tmp.
-  std::string private_dir;
+  std::string private_dir = "";
 };
 
 // Credentials and the default database reach the tools in a 0600 option
