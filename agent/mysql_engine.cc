@@ -41,17 +41,6 @@ bool IsSystemSchema(const std::string& name) {
          name == "sys";
 }
 
-std::string HexEncode(absl::string_view s) {
-  static const char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 2);
-  for (unsigned char c : s) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
 bool HexDecode(absl::string_view hex, std::string* out) {
   if (hex.size() % 2 != 0) return false;
   out->clear();
