@@ -361,6 +361,50 @@ class MysqlDryRunSession : public RestoreSession {
   HeaderSink sink_{&scan_};
 };
 
+// Runs a data-only restore as one transaction: autocommit goes off before
+// the first row, and COMMIT follows only once the whole dump has arrived
+// (the agent finishes the sink only after both checksums matched), so a
+// restore that fails or stops early leaves no row behind.
+class OneTransactionSession : public RestoreSession {
+ public:
+  explicit OneTransactionSession(std::unique_ptr<RestoreSession> inner)
+      : inner_(std::move(inner)), sink_(inner_->sink()) {}
+  Sink* sink() override { return &sink_; }
+  absl::Status Finish() override { return inner_->Finish(); }
+  void Cancel() override { inner_->Cancel(); }
+
+ private:
+  class Wrapper : public Sink {
+   public:
+    explicit Wrapper(Sink* next) : next_(next) {}
+    absl::Status Write(const char* data, size_t n) override {
+      RETURN_IF_ERROR(Begin());
+      return next_->Write(data, n);
+    }
+    absl::Status Finish() override {
+      if (finished_) return absl::OkStatus();
+      finished_ = true;
+      RETURN_IF_ERROR(Begin());
+      static constexpr char kCommit[] = "\nCOMMIT;\n";
+      RETURN_IF_ERROR(next_->Write(kCommit, sizeof kCommit - 1));
+      return next_->Finish();
+    }
+
+   private:
+    absl::Status Begin() {
+      if (begun_) return absl::OkStatus();
+      begun_ = true;
+      static constexpr char kBegin[] = "SET autocommit = 0;\n";
+      return next_->Write(kBegin, sizeof kBegin - 1);
+    }
+    Sink* next_;
+    bool begun_ = false;
+    bool finished_ = false;
+  };
+  std::unique_ptr<RestoreSession> inner_;
+  Wrapper sink_;
+};
+
 }  // namespace
 
 absl::Status ValidateMysqlName(absl::string_view kind, const std::string& name) {
@@ -649,7 +693,10 @@ absl::StatusOr<std::unique_ptr<DumpSession>> MysqlEngine::StartDump(const Databa
              "--skip-dump-date",  "--no-tablespaces",
              "--default-character-set=utf8mb4"};
   if (o.data_only()) {
-    po.argv.insert(po.argv.end(), {"--no-create-info", "--skip-triggers"});
+    // No LOCK TABLES or ALTER TABLE ... DISABLE KEYS: they would commit
+    // implicitly, and a data-only restore runs as one transaction.
+    po.argv.insert(po.argv.end(),
+                   {"--no-create-info", "--skip-triggers", "--skip-add-locks", "--skip-disable-keys"});
   } else {
     po.argv.insert(po.argv.end(), {"--routines", "--events", "--triggers"});
   }
@@ -690,6 +737,11 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
         "a backup of several databases restores into the databases it was made from, not into "
         "a scratch database: test-restore a single-database backup instead");
   }
+  if (dumped.data_only() && options.clean()) {
+    return absl::InvalidArgumentError(
+        "clean would drop the tables a data-only backup restores its rows into: restore "
+        "without clean");
+  }
   if (multi && options.clean() && dumped.all_databases()) {
     return absl::InvalidArgumentError(
         "clean is not available for a backup of all databases: drop the databases yourself "
@@ -718,7 +770,15 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
   if (!multi) {
     auto it = st.schemas.find(db);
     std::string q = QuoteMysqlIdentifier(db);
-    if (it == st.schemas.end()) {
+    if (dumped.data_only()) {
+      // Rows only: into the tables that are there, nothing created, nothing
+      // to empty; the transaction undoes a failure.
+      if (it == st.schemas.end()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "database \"", db, "\" does not exist on ", server,
+            ": a data-only backup restores rows into existing tables; restore the schema first"));
+      }
+    } else if (it == st.schemas.end()) {
       if (options.no_create()) {
         return absl::NotFoundError(absl::StrCat(
             "database \"", db, "\" does not exist on ", server,
@@ -770,7 +830,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
     std::vector<std::string> busy;
     for (const auto& [name, info] : st.schemas) {
       if (IsSystemSchema(name) || !in_backup(name)) continue;
-      if (info.objects > 0) busy.push_back(name);
+      if (info.objects > 0 && !dumped.data_only()) busy.push_back(name);
     }
     if (options.no_create()) {
       for (const std::string& d : listed) {
@@ -802,7 +862,8 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
       if (options.clean() && is_listed(name)) {
         absl::StrAppend(&clean_sql, "DROP DATABASE ", QuoteMysqlIdentifier(name), ";\n", create);
       }
-      empty_on_failure[name] = create;
+      // Rows of a data-only backup go into existing tables: never emptied.
+      if (!dumped.data_only()) empty_on_failure[name] = create;
     }
     if (!clean_sql.empty()) RETURN_IF_ERROR(run(clean_sql, "cannot drop the databases (clean) on"));
     for (const std::string& d : listed) {
@@ -814,14 +875,16 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
   {
     std::set<std::string> before;
     for (const auto& [name, info] : st.schemas) before.insert(name);
-    bool all = multi && dumped.all_databases();
+    // For several databases, the catalog also says which databases
+    // appeared that the backup's tables are in (whatever the restore
+    // target's name).
+    bool look_for_new = multi;
     std::vector<std::string> table_names;
     for (const v1::TableInfo& t : manifest.tables()) table_names.push_back(t.name());
-    on_failure = [this, tools, target, work_dir, drop_on_failure, empty_on_failure, before, all,
-                  table_names] {
+    on_failure = [this, tools, target, work_dir, drop_on_failure, empty_on_failure, before,
+                  look_for_new, table_names] {
       std::vector<std::string> drop = drop_on_failure;
-      if (all) {
-        // Databases that appeared and that the backup's tables are in.
+      if (look_for_new) {
         absl::StatusOr<std::string> now =
             RunSql(tools, target, "", kStateSql, work_dir, "cannot read the catalog of");
         absl::StatusOr<ServerState> st = now.ok() ? ParseState(*now) : now.status();
@@ -865,7 +928,10 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
   ProcessOptions po;
   // Stops at the first error; --binary-mode keeps NUL bytes and \r\n as
   // they are and interprets no client command (\!, source) of the dump.
-  po.argv = {tools.client, "--defaults-file=" + file->path(), "--batch", "--binary-mode"};
+  // No reconnect: a new session would carry on without the statements
+  // (and the transaction) of the lost one.
+  po.argv = {tools.client, "--defaults-file=" + file->path(), "--batch", "--binary-mode",
+             "--skip-reconnect"};
   po.env = ToolEnv();
   po.pipe_stdin = true;
   absl::StatusOr<std::unique_ptr<Process>> p = options_.runner->Start(po);
@@ -879,7 +945,11 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
     return MysqlError(absl::StrCat("restore with ", client, " failed for"), desc, err, code, "");
   };
   so.on_failure = std::move(on_failure);
-  return std::unique_ptr<RestoreSession>(new ToolRestoreSession(std::move(so)));
+  auto session = std::make_unique<ToolRestoreSession>(std::move(so));
+  if (dumped.data_only()) {
+    return std::unique_ptr<RestoreSession>(new OneTransactionSession(std::move(session)));
+  }
+  return std::unique_ptr<RestoreSession>(std::move(session));
 }
 
 absl::StatusOr<DatabaseTarget> MysqlEngine::ScratchTarget(const DatabaseTarget& target,

@@ -390,6 +390,34 @@ TEST_F(MysqlEngineTest, SelectiveOptions) {
   ASSERT_EQ(restored->size(), 4u);
   for (const auto& r : *restored) EXPECT_EQ(r.rows(), 0) << r.name();
 
+  // The data-only backup fills those tables: rows only, nothing dropped or
+  // created, and all of it in one transaction.
+  EXPECT_FALSE(absl::StrContains(data->data, "LOCK TABLES"));
+  EXPECT_FALSE(absl::StrContains(data->data, "ALTER TABLE"));
+  absl::Status st = Restore(server_->Target("x", "sel_schema"), *data);
+  ASSERT_TRUE(st.ok()) << st;
+  auto counted = engine_->InspectTables(server_->Target("x", "sel_schema"));
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  std::vector<int64_t> rows;
+  for (const auto& r : *counted) rows.push_back(r.rows());
+  EXPECT_EQ(rows, (std::vector<int64_t>{1, 2, 1, 3}));  // --where=1, s1, s2, s3
+  // Again: `--where=1` (no key) takes its row, then s1's duplicate key
+  // fails the restore, and the transaction takes the first row back.
+  st = Restore(server_->Target("x", "sel_schema"), *data);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "Duplicate entry")) << st;
+  EXPECT_EQ(Q("sel_schema", "SELECT COUNT(*) FROM `--where=1`;"), "1\n");
+  EXPECT_TRUE(server_->HasDatabase("sel_schema"));
+  v1::RestoreOptions clean;
+  clean.set_clean(true);
+  st = Restore(server_->Target("x", "sel_schema"), *data, clean);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_EQ(Q("sel_schema", "SELECT COUNT(*) FROM s3;"), "3\n");
+  DropDatabase("sel_nothing");
+  st = Restore(server_->Target("x", "sel_nothing"), *data);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_FALSE(server_->HasDatabase("sel_nothing"));
+
   // A table that is not there is an error naming it, not an empty dump.
   t.mutable_dump_options()->Clear();
   t.mutable_dump_options()->add_include_tables("nope");
