@@ -129,10 +129,18 @@ absl::Status MysqlError(absl::string_view what, const std::string& desc, const s
   }
   if (absl::StrContains(all, "Can't connect") || absl::StrContains(all, "Unknown server host") ||
       absl::StrContains(all, "Unknown MySQL server host") ||
-      absl::StrContains(all, "Connection refused") || absl::StrContains(all, "Lost connection")) {
+      absl::StrContains(all, "Connection refused")) {
     return absl::UnavailableError(absl::StrCat(
         head, ": database server unreachable (", detail,
         "); check host and port and that the server is running"));
+  }
+  if (absl::StrContains(all, "Lost connection") || absl::StrContains(all, "has gone away")) {
+    // A statement larger than the server's max_allowed_packet ends the
+    // connection the same way a crash does.
+    return absl::UnavailableError(absl::StrCat(
+        head, ": connection to the database server lost (", detail,
+        "); check that the server is running and that its max_allowed_packet holds the "
+        "largest row"));
   }
   if (absl::StrContains(all, "Couldn't find table")) {
     return absl::NotFoundError(absl::StrCat(head, ": ", detail, "; check the table names"));
