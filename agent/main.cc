@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/agent_service_impl.h"
+#include "agent/mysql_engine.h"
 #include "agent/postgres_engine.h"
 #include "agent/registrar.h"
 #include "agent/sqlite_engine.h"
@@ -67,6 +68,8 @@ int Run(int argc, char** argv) {
   engines[dbdump::v1::ENGINE_POSTGRES] =
       std::make_unique<dbdump::PostgresEngine>(dbdump::PostgresEngineOptions{&processes});
   engines[dbdump::v1::ENGINE_SQLITE] = std::make_unique<dbdump::SqliteEngine>();
+  engines[dbdump::v1::ENGINE_MYSQL] =
+      std::make_unique<dbdump::MysqlEngine>(dbdump::MysqlEngineOptions{&processes});
   dbdump::AgentServiceImpl service(flags.Get("name"), std::move(engines), &registry, &runner);
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
