@@ -55,7 +55,7 @@ start_mariadb() {
   MY_DIRS+=("$d")
   MY_PASSFILE="$d/password"
   MY_CNF="$T/$1-client.cnf"
-  (umask 077; printf '[client]\nhost=127.0.0.1\nport=%s\nuser=dbdump\npassword="%s"\n' \
+  (umask 077; printf '[client]\ndefault-character-set=utf8mb4\nhost=127.0.0.1\nport=%s\nuser=dbdump\npassword="%s"\n' \
     "$MY_PORT" "$(cat "$MY_PASSFILE")" > "$MY_CNF")
 }
 

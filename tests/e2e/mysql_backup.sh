@@ -9,7 +9,7 @@ step "start MariaDB, controller and agent"
 start_mariadb my
 mysql_as mysql "CREATE DATABASE shop CHARACTER SET utf8mb4"
 mysql_as shop "
-  CREATE TABLE customers (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(200), note TEXT NULL,
+  CREATE TABLE customers (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(200), note MEDIUMTEXT NULL,
                           photo LONGBLOB NULL) ENGINE=InnoDB;
   INSERT INTO customers (name, note, photo) VALUES
     ('Zoë ünïcødé 😀', NULL, UNHEX('00FF00FF')), ('O''Brien; DROP TABLE x', 'tab\there', NULL),
@@ -30,8 +30,9 @@ MY_FLAGS=(--engine=mysql --agent=agent-1 --storage=local --host=127.0.0.1 --port
 step "bad input is refused in one line"
 echo "wrong-password" > "$T/wrong.pass"; chmod 600 "$T/wrong.pass"
 expect_error "authentication failed" ctl database add bad --engine=mysql --agent=agent-1 \
-  --storage=local --host=127.0.0.1 --port="$MY_PORT" --user=dbdump --password-ref="file:$T/wrong.pass"
-expect_error "unknown PostgreSQL\|not supported\|--globals" \
+  --storage=local --host=127.0.0.1 --port="$MY_PORT" --user=dbdump --dbname=shop \
+  --password-ref="file:$T/wrong.pass"
+expect_error "globals is a PostgreSQL option" \
   ctl database add bad "${MY_FLAGS[@]}" --dbname=shop --globals
 rm -f /tmp/dbdump-e2e-mysql-x
 if ctl database add hostile "${MY_FLAGS[@]}" --dbname=--file=/tmp/dbdump-e2e-mysql-x 2>"$T/hostile.err"; then
