@@ -163,7 +163,8 @@ std::string ToolProblem(const std::string& tail) {
   std::string failed;
   for (absl::string_view line : absl::StrSplit(tail, '\n')) {
     absl::string_view msg = LogMessage(line);
-    if (msg.empty()) continue;
+    // "try 'mongodump --help' ..." follows an option error and says nothing.
+    if (msg.empty() || absl::StartsWith(msg, "try '")) continue;
     last = std::string(msg);
     if (absl::ConsumePrefix(&msg, "Failed: ")) failed = std::string(msg);
   }
