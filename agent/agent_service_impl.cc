@@ -48,6 +48,7 @@ grpc::Status AgentServiceImpl::GetAgentInfo(grpc::ServerContext*, const v1::GetA
     auto* info = resp->add_engines();
     info->set_engine(kind);
     info->set_tool_version(engine->ToolVersion());
+    *info->mutable_capabilities() = engine->Capabilities();
   }
   return grpc::Status::OK;
 }
@@ -57,6 +58,10 @@ grpc::Status AgentServiceImpl::TestConnection(grpc::ServerContext*,
                                               v1::TestConnectionResponse* resp) {
   auto engine = EngineFor(req->target().engine());
   if (!engine.ok()) return ToGrpc(engine.status());
+  // Options the engine cannot honour are refused before anything is stored.
+  if (absl::Status st = (*engine)->ValidateDumpOptions(req->target().dump_options()); !st.ok()) {
+    return ToGrpc(st);
+  }
   auto version = (*engine)->TestConnection(req->target());
   if (!version.ok()) return ToGrpc(version.status());
   resp->set_server_version(*version);
@@ -93,8 +98,10 @@ grpc::Status AgentServiceImpl::RunRestore(grpc::ServerContext* ctx, const v1::Ru
   if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
     LogInfo("agent", "restore ", job.job_id(), " of backup ", job.backup_id(), " started");
     registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
-      absl::Status s = runner_->Restore(job, e, t);
-      t->Finish(StateFor(s), std::string(s.message()), nullptr);
+      v1::RestoreReport report;
+      absl::Status s = runner_->Restore(job, e, t, &report);
+      bool reported = job.options().dry_run() || job.options().test_restore();
+      t->Finish(StateFor(s), std::string(s.message()), nullptr, reported ? &report : nullptr);
       LogInfo("agent", "restore ", job.job_id(), " ended: ", s.ok() ? "succeeded" : std::string(s.message()));
     });
   }

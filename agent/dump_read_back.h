@@ -36,5 +36,11 @@ absl::StatusOr<ReadBackResult> ReadBackDump(Storage* storage, const std::string&
 // decompression), else the pump's error, else OK.
 absl::Status CheckReadBack(const ReadBackResult& r, const dbdump::v1::Manifest& m,
                            const std::string& backup_id);
+// The same against one object of the backup (the main dump or an extra one).
+absl::Status CheckReadBack(const ReadBackResult& r, const dbdump::v1::StoredObject& expected,
+                           const std::string& backup_id);
+
+// The manifest's main dump as a StoredObject (role "dump").
+dbdump::v1::StoredObject MainObject(const dbdump::v1::Manifest& m);
 
 }  // namespace dbdump

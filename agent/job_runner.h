@@ -7,6 +7,7 @@
 #include "agent/engine.h"
 #include "agent/job_tracker.h"
 #include "common/pump.h"
+#include "common/storage.h"
 #include "dbdump/v1/types.pb.h"
 
 namespace dbdump {
@@ -33,10 +34,32 @@ class JobRunner {
   // Reads the manifest and streams the stored dump into the engine in one
   // pass, checking both checksums; the last MiB is held back from the engine
   // until they match, so a corrupted backup is never committed.
-  absl::Status Restore(const dbdump::v1::RestoreJob& job, Engine* engine, JobTracker* tracker);
+  //
+  // job.options(): a dry run checks every object of the backup and lets the
+  // engine list the dump without touching a database; a test restore goes
+  // into a scratch database the engine names, is checked against the tables
+  // recorded at backup time and is dropped again whatever happened. What
+  // they found goes into `report` (also when they fail).
+  absl::Status Restore(const dbdump::v1::RestoreJob& job, Engine* engine, JobTracker* tracker,
+                       dbdump::v1::RestoreReport* report = nullptr);
 
  private:
   PumpOptions MakePumpOptions(JobTracker* tracker, const uint64_t* bytes_out) const;
+  // Streams one dump session into `key` and commits it; fills the sizes and
+  // digests of `object`.
+  absl::Status StoreDump(DumpSession* dump, Storage* storage, const std::string& key,
+                         const dbdump::v1::BackupJob& job, dbdump::v1::Compression codec,
+                         JobTracker* tracker, dbdump::v1::StoredObject* object);
+  // Streams the dump into a session started on `target`, with the checksum
+  // hold-back; returns the session's verdict.
+  absl::Status Apply(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
+                     Storage* storage, const dbdump::v1::DatabaseTarget& target,
+                     const dbdump::v1::RestoreOptions& options, Engine* engine,
+                     JobTracker* tracker, dbdump::v1::RestoreReport* report);
+  // Test restore: Apply into a scratch target, compare, drop.
+  absl::Status TestRestore(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
+                           Storage* storage, Engine* engine, JobTracker* tracker,
+                           dbdump::v1::RestoreReport* report);
   JobRunnerOptions options_;
 };
 

@@ -16,7 +16,8 @@ void JobTracker::SetProgress(uint64_t bytes_in, uint64_t bytes_out) {
   bytes_out_ = bytes_out;
 }
 
-void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::Manifest* manifest) {
+void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::Manifest* manifest,
+                        const v1::RestoreReport* report) {
   absl::MutexLock l(&mu_);
   if (IsTerminalJobState(state_)) return;
   state_ = state;
@@ -24,6 +25,7 @@ void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::
   terminal_.set_state(state);
   terminal_.set_error(error);
   if (manifest) *terminal_.mutable_manifest() = *manifest;
+  if (report) *terminal_.mutable_restore_report() = *report;
   terminal_.set_time(TimeToString(absl::Now()));
   auto* p = terminal_.mutable_progress();
   p->set_bytes_in(bytes_in_);

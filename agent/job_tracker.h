@@ -23,7 +23,8 @@ class JobTracker {
   void SetProgress(uint64_t bytes_in, uint64_t bytes_out);
   // Records the terminal event (SUCCEEDED with manifest, FAILED/CANCELLED with error).
   void Finish(dbdump::v1::JobState state, const std::string& error,
-              const dbdump::v1::Manifest* manifest);
+              const dbdump::v1::Manifest* manifest,
+              const dbdump::v1::RestoreReport* report = nullptr);
 
   // The current state as an event (terminal once finished).
   dbdump::v1::JobEvent Snapshot();

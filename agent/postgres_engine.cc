@@ -3,7 +3,13 @@
 #include <glob.h>
 #include <libpq-fe.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -12,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/private_file.h"
+#include "agent/tool_session.h"
 #include "common/secret_ref.h"
 #include "common/fd_io.h"
 #include "common/log.h"
@@ -136,80 +143,153 @@ absl::StatusOr<PrivateFile> MakePassfile(const DatabaseTarget& t, const std::str
                              absl::StrCat("*:*:*:*:", PgpassEscape(password), "\n"));
 }
 
-// Status of a finished pg_dump / pg_restore.
-absl::Status ToolResult(Process* p, const std::string& tool, const std::string& target_desc) {
-  int code = p->Wait();
-  if (code == 0) return absl::OkStatus();
-  std::string err = p->StderrTail();
-  if (err.empty()) err = absl::StrCat("exit code ", code);
-  // pg tools prefix every line with "<tool>: error: "; keep the message.
-  std::string msg = absl::StrReplaceAll(err, {{"pg_dump: error: ", ""}, {"pg_restore: error: ", ""}});
-  return PgError(absl::StrCat(tool, " failed for"), target_desc, msg);
+// How a failed pg tool is reported: its message without the "<tool>:
+// error: " prefixes, mapped like libpq's.
+ToolErrorFn PgToolError(const std::string& tool, const std::string& target_desc) {
+  return [tool, target_desc](int code, const std::string& tail) {
+    std::string err = tail.empty() ? absl::StrCat("exit code ", code) : tail;
+    std::string msg = absl::StrReplaceAll(err, {{"pg_dump: error: ", ""},
+                                                {"pg_restore: error: ", ""},
+                                                {"pg_dumpall: error: ", ""},
+                                                {"psql:<stdin>:", "line "}});
+    return PgError(absl::StrCat(tool, " failed for"), target_desc, msg);
+  };
 }
 
-class PgDumpSession : public DumpSession {
- public:
-  PgDumpSession(std::unique_ptr<Process> p, PrivateFile passfile, std::string desc,
-                std::string server_version, std::string tool_version)
-      : p_(std::move(p)),
-        passfile_(std::move(passfile)),
-        source_(p_->stdout_fd()),
-        desc_(std::move(desc)),
-        server_version_(std::move(server_version)),
-        tool_version_(std::move(tool_version)) {}
-  Source* source() override { return &source_; }
-  absl::Status Finish() override {
-    absl::Status st = ToolResult(p_.get(), "pg_dump", desc_);
-    passfile_.Remove();
-    return st;
+// A table name for pg_dump --table / --exclude-table and --schema: each
+// part in double quotes, so pg_dump matches it exactly instead of as a
+// pattern ("*", "?", "." and regex characters lose their meaning inside
+// quotes, and "" stands for one quote).
+std::string QuotedPatternPart(absl::string_view part) {
+  std::string out = "\"";
+  for (char c : part) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
   }
-  void Cancel() override { p_->Terminate(); }
-  std::string server_version() const override { return server_version_; }
-  std::string tool_version() const override { return tool_version_; }
+  out.push_back('"');
+  return out;
+}
 
- private:
-  std::unique_ptr<Process> p_;
-  PrivateFile passfile_;
-  FdSource source_;
-  std::string desc_;
-  std::string server_version_;
-  std::string tool_version_;
-};
+// "schema.table" -> "schema"."table"; "table" -> "table" (any schema).
+std::string TablePattern(const std::string& name) {
+  size_t dot = name.find('.');
+  if (dot == std::string::npos) return QuotedPatternPart(name);
+  return absl::StrCat(QuotedPatternPart(absl::string_view(name).substr(0, dot)), ".",
+                      QuotedPatternPart(absl::string_view(name).substr(dot + 1)));
+}
 
-class PgRestoreSession : public RestoreSession {
+// Whether a table "schema.table" is named by `wanted` ("schema.table" or
+// "table").
+bool NamesTable(const std::string& wanted, const std::string& schema, const std::string& table) {
+  return wanted == table || wanted == absl::StrCat(schema, ".", table);
+}
+
+// Whether pg_dump with these options dumps the table, as pg_dump decides:
+// with --table only the named tables (schema options have no effect);
+// otherwise the included schemas (all when none) minus the excluded ones;
+// excluded tables never.
+bool Selected(const v1::DumpOptions& o, const std::string& schema, const std::string& table) {
+  auto any = [&](const auto& list, auto pred) {
+    return std::any_of(list.begin(), list.end(), pred);
+  };
+  auto names_it = [&](const std::string& w) { return NamesTable(w, schema, table); };
+  if (any(o.exclude_tables(), names_it)) return false;
+  if (!o.include_tables().empty()) return any(o.include_tables(), names_it);
+  auto is_schema = [&](const std::string& w) { return w == schema; };
+  if (!o.include_schemas().empty() && !any(o.include_schemas(), is_schema)) return false;
+  return !any(o.exclude_schemas(), is_schema);
+}
+
+constexpr char kUserTablesSql[] =
+    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' "
+    "AND n.nspname NOT LIKE 'pg\\_%' "
+    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass "
+    "AND d.objid = c.oid AND d.deptype = 'e') "
+    "ORDER BY 1, 2";
+
+// User tables of the connected database as (schema, table).
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> UserTables(
+    PGconn* conn, const std::string& desc) {
+  PGresult* r = PQexec(conn, kUserTablesSql);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    std::string err = PQerrorMessage(conn);
+    PQclear(r);
+    return PgError("cannot list the tables of", desc, err);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+  PQclear(r);
+  return out;
+}
+
+// A dump restored by pg_restore --jobs: pg_restore needs a seekable file
+// for parallel workers, so the verified stream is written to a private file
+// in the work directory first and pg_restore runs on it in Finish(). The
+// file never outlives the session.
+class PgParallelRestoreSession : public RestoreSession {
  public:
-  PgRestoreSession(std::unique_ptr<Process> p, PrivateFile passfile, std::string desc,
-                   std::function<void()> on_failure)
-      : p_(std::move(p)),
+  PgParallelRestoreSession(PrivateFile spool, int fd, ProcessRunner* runner, ProcessOptions po,
+                           PrivateFile passfile, ToolErrorFn on_error,
+                           std::function<void()> on_failure)
+      : spool_(std::move(spool)),
+        sink_(fd, /*close_on_finish=*/true),
+        runner_(runner),
+        po_(std::move(po)),
         passfile_(std::move(passfile)),
-        sink_(p_->ReleaseStdin(), /*close_on_finish=*/true),
-        desc_(std::move(desc)),
+        on_error_(std::move(on_error)),
         on_failure_(std::move(on_failure)) {}
-  ~PgRestoreSession() override {
-    if (!finished_) {
-      p_->Terminate();
-      if (on_failure_) on_failure_();
-    }
+  ~PgParallelRestoreSession() override {
+    if (!finished_ && on_failure_) on_failure_();
   }
   Sink* sink() override { return &sink_; }
   absl::Status Finish() override {
-    (void)sink_.Finish();
-    absl::Status st = ToolResult(p_.get(), "pg_restore", desc_);
-    passfile_.Remove();
     finished_ = true;
+    absl::Status st = [&]() -> absl::Status {
+      RETURN_IF_ERROR(sink_.Finish());
+      if (cancelled_.load()) return absl::CancelledError("job cancelled");
+      po_.argv.push_back(spool_.path());
+      ASSIGN_OR_RETURN(std::unique_ptr<Process> p, runner_->Start(po_));
+      {
+        absl::MutexLock l(&mu_);
+        process_ = p.get();
+      }
+      if (cancelled_.load()) p->Terminate();
+      int code = p->Wait();
+      {
+        absl::MutexLock l(&mu_);
+        process_ = nullptr;
+      }
+      if (code != 0) return on_error_(code, p->StderrTail());
+      return absl::OkStatus();
+    }();
+    spool_.Remove();
+    passfile_.Remove();
     if (!st.ok() && on_failure_) on_failure_();
     return st;
   }
-  void Cancel() override { p_->Terminate(); }
+  void Cancel() override {
+    cancelled_.store(true);
+    absl::MutexLock l(&mu_);
+    if (process_ != nullptr) process_->Terminate();
+  }
 
  private:
-  std::unique_ptr<Process> p_;
-  PrivateFile passfile_;
+  PrivateFile spool_;
   FdSink sink_;
-  std::string desc_;
+  ProcessRunner* runner_;
+  ProcessOptions po_;
+  PrivateFile passfile_;
+  ToolErrorFn on_error_;
   std::function<void()> on_failure_;
   bool finished_ = false;
+  std::atomic<bool> cancelled_{false};
+  absl::Mutex mu_;
+  Process* process_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
+
+bool IsPlain(const v1::DumpOptions& o) { return o.format() == "plain"; }
 
 }  // namespace
 
@@ -256,7 +336,8 @@ std::vector<PgTools> PostgresEngine::InstalledTools() {
       absl::MutexLock l(&mu_);
       version_cache_[dump] = version;
     }
-    PgTools t{dump, restore, 0, version};
+    PgTools t{dump, restore, FindExecutable("pg_dumpall", dir), FindExecutable("psql", dir), 0,
+              version};
     if (!absl::SimpleAtoi(version.substr(0, version.find('.')), &t.major)) continue;
     bool dup = std::any_of(out.begin(), out.end(), [&](const PgTools& o) {
       return o.version == t.version;
@@ -297,29 +378,190 @@ absl::StatusOr<std::string> PostgresEngine::TestConnection(const DatabaseTarget&
   return ServerVersion(c.conn);
 }
 
+v1::EngineCapabilities PostgresEngine::Capabilities() const {
+  v1::EngineCapabilities c;
+  for (const char* f : {"custom", "plain"}) c.add_formats(f);
+  for (const char* o : {"schema_only", "data_only", "include_tables", "exclude_tables",
+                        "include_schemas", "exclude_schemas", "globals"}) {
+    c.add_selective_options(o);
+  }
+  for (const char* o : {"clean", "dry_run", "jobs", "test_restore", "no_create"}) {
+    c.add_restore_options(o);
+  }
+  return c;
+}
+
+absl::Status PostgresEngine::ValidateDumpOptions(const v1::DumpOptions& o) const {
+  if (!o.format().empty() && o.format() != "custom" && o.format() != "plain") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown PostgreSQL dump format \"", o.format(), "\": use custom (default) or plain"));
+  }
+  if (o.schema_only() && o.data_only()) {
+    return absl::InvalidArgumentError("--schema-only and --data-only exclude each other");
+  }
+  if (!o.databases().empty() || o.all_databases()) {
+    return absl::InvalidArgumentError(
+        "--databases/--all-databases are MySQL options: add one PostgreSQL database per target");
+  }
+  if (!o.include_namespaces().empty() || !o.exclude_namespaces().empty()) {
+    return absl::InvalidArgumentError("--include-namespace/--exclude-namespace are MongoDB options");
+  }
+  for (const auto* list : {&o.include_tables(), &o.exclude_tables(), &o.include_schemas(),
+                           &o.exclude_schemas()}) {
+    for (const std::string& name : *list) {
+      if (name.empty() || name.size() > 127 || name.find('\0') != std::string::npos ||
+          name.front() == '.' || name.back() == '.') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "invalid table or schema name \"", name,
+            "\": give exact names, \"table\" or \"schema.table\", up to 63 bytes each"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartDump(
     const DatabaseTarget& target, const std::string& work_dir) {
+  const v1::DumpOptions& o = target.dump_options();
+  RETURN_IF_ERROR(ValidateDumpOptions(o));
+  RETURN_IF_ERROR(ValidatePgDatabaseName(target.database()));
   // Connect first: a clear error for a wrong password or missing database,
-  // and the server version that picks the tool.
-  ASSIGN_OR_RETURN(std::string server_version, TestConnection(target));
+  // the server version that picks the tool, and the tables the dump holds.
+  DumpInfo info;
+  {
+    PgConn c;
+    RETURN_IF_ERROR(Connect(target, target.database(), options_.connect_timeout_s, &c));
+    info.server_version = ServerVersion(c.conn);
+    ASSIGN_OR_RETURN(auto tables, UserTables(c.conn, Describe(target)));
+    for (const auto& [schema, table] : tables) {
+      if (!Selected(o, schema, table)) continue;
+      v1::TableInfo t;
+      t.set_name(absl::StrCat(schema, ".", table));
+      t.set_rows(-1);  // counting every row is not cheap
+      info.tables.push_back(std::move(t));
+    }
+  }
   int major = 0;
-  (void)absl::SimpleAtoi(server_version.substr(0, server_version.find('.')), &major);
+  (void)absl::SimpleAtoi(info.server_version.substr(0, info.server_version.find('.')), &major);
   ASSIGN_OR_RETURN(PgTools tools, ToolsFor(major));
+  info.tool_version = tools.version;
   ASSIGN_OR_RETURN(PrivateFile passfile, MakePassfile(target, work_dir));
   ProcessOptions po;
-  // Our own compressor follows, so pg_dump's is off (--compress=0).
-  po.argv = {tools.pg_dump, "--format=custom", "--compress=0", "--no-password",
+  po.argv = {tools.pg_dump, "--no-password"};
+  if (IsPlain(o)) {
+    po.argv.push_back("--format=plain");
+    info.extension = "sql";
+    info.dump_format = "pg_dump plain";
+  } else {
+    // Our own compressor follows, so pg_dump's is off (--compress=0).
+    po.argv.push_back("--format=custom");
+    po.argv.push_back("--compress=0");
+    info.extension = "pgdump";
+    info.dump_format = "pg_dump custom";
+  }
+  if (o.schema_only()) po.argv.push_back("--schema-only");
+  if (o.data_only()) po.argv.push_back("--data-only");
+  for (const std::string& t : o.include_tables()) po.argv.push_back("--table=" + TablePattern(t));
+  for (const std::string& t : o.exclude_tables()) {
+    po.argv.push_back("--exclude-table=" + TablePattern(t));
+  }
+  for (const std::string& n : o.include_schemas()) po.argv.push_back("--schema=" + QuotedPatternPart(n));
+  for (const std::string& n : o.exclude_schemas()) {
+    po.argv.push_back("--exclude-schema=" + QuotedPatternPart(n));
+  }
+  po.argv.push_back("--dbname=" + QuotedDbnameConninfo(target.database()));
+  po.env = ToolEnv(target, passfile.path(), options_.connect_timeout_s);
+  po.pipe_stdout = true;
+  ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
+  std::vector<PrivateFile> files;
+  files.push_back(std::move(passfile));
+  return std::unique_ptr<DumpSession>(new ToolDumpSession(
+      std::move(p), std::move(files), PgToolError("pg_dump", Describe(target)), std::move(info)));
+}
+
+std::vector<std::string> PostgresEngine::ExtraDumps(const DatabaseTarget& target) const {
+  if (target.dump_options().globals()) return {"globals"};
+  return {};
+}
+
+absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartExtraDump(
+    const DatabaseTarget& target, const std::string& role, const std::string& work_dir) {
+  if (role != "globals") return absl::InvalidArgumentError("unknown extra dump " + role);
+  DumpInfo info;
+  {
+    PgConn c;
+    RETURN_IF_ERROR(Connect(target, target.database(), options_.connect_timeout_s, &c));
+    info.server_version = ServerVersion(c.conn);
+  }
+  int major = 0;
+  (void)absl::SimpleAtoi(info.server_version.substr(0, info.server_version.find('.')), &major);
+  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(major));
+  if (tools.pg_dumpall.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pg_dumpall is missing beside ", tools.pg_dump, ": reinstall postgresql-client-", tools.major));
+  }
+  info.tool_version = tools.version;
+  info.extension = "sql";
+  info.dump_format = "pg_dumpall globals";
+  ASSIGN_OR_RETURN(PrivateFile passfile, MakePassfile(target, work_dir));
+  ProcessOptions po;
+  // Roles and tablespaces of the cluster; pg_dumpall connects through the
+  // target's own database (it needs one it may connect to).
+  po.argv = {tools.pg_dumpall, "--no-password", "--globals-only",
              "--dbname=" + QuotedDbnameConninfo(target.database())};
   po.env = ToolEnv(target, passfile.path(), options_.connect_timeout_s);
   po.pipe_stdout = true;
   ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
-  return std::unique_ptr<DumpSession>(new PgDumpSession(
-      std::move(p), std::move(passfile), Describe(target), server_version, tools.version));
+  std::vector<PrivateFile> files;
+  files.push_back(std::move(passfile));
+  return std::unique_ptr<DumpSession>(new ToolDumpSession(
+      std::move(p), std::move(files), PgToolError("pg_dumpall", Describe(target)),
+      std::move(info)));
+}
+
+absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartDryRun(
+    const v1::Manifest& manifest) {
+  if (IsPlain(manifest.dump_options())) {
+    // A SQL script: read it whole and count what it creates.
+    return std::unique_ptr<RestoreSession>(new LineScanSession(
+        [](absl::string_view line) { return absl::StartsWith(line, "CREATE TABLE "); },
+        "%d tables created by the SQL script"));
+  }
+  // pg_restore --list reads the archive and prints its table of contents;
+  // it connects to nothing.
+  int dump_major = 0;
+  (void)absl::SimpleAtoi(manifest.tool_version().substr(0, manifest.tool_version().find('.')),
+                         &dump_major);
+  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(dump_major));
+  ProcessOptions po;
+  po.argv = {tools.pg_restore, "--list"};
+  po.env = {{"PATH", "/usr/bin:/bin"}, {"LC_ALL", "C.UTF-8"}};
+  po.pipe_stdin = true;
+  po.pipe_stdout = true;
+  ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
+  ToolRestoreSession::Options o;
+  o.process = std::move(p);
+  o.on_error = PgToolError("pg_restore --list", "backup " + manifest.backup_id());
+  o.count_line = [](absl::string_view line) { return !line.empty() && line.front() != ';'; };
+  o.summary_format = "%d entries listed by pg_restore --list";
+  return std::unique_ptr<RestoreSession>(new ToolRestoreSession(std::move(o)));
 }
 
 absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
-    const DatabaseTarget& target, const v1::Manifest& manifest, const std::string& work_dir) {
+    const DatabaseTarget& target, const v1::Manifest& manifest, const v1::RestoreOptions& options,
+    const std::string& work_dir) {
+  if (options.dry_run()) return StartDryRun(manifest);
   RETURN_IF_ERROR(ValidatePgDatabaseName(target.database()));
+  bool plain = IsPlain(manifest.dump_options());
+  if (plain && options.clean()) {
+    return absl::InvalidArgumentError(
+        "--clean needs a custom-format backup (a plain SQL script names no objects to drop): "
+        "restore into a new database instead");
+  }
+  if (plain && options.jobs() > 1) {
+    return absl::InvalidArgumentError(
+        "--jobs needs a custom-format backup: a plain SQL script is restored by one psql");
+  }
   // Create the target database when it is missing, through the maintenance
   // database; remember that we did, so a failed restore can drop it again.
   bool created = false;
@@ -336,6 +578,11 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     std::string err = PQerrorMessage(c.conn);
     PQclear(r);
     if (!ok) return PgError("cannot look up", Describe(target), err);
+    if (!exists && options.no_create()) {
+      return absl::NotFoundError(absl::StrCat(
+          "target database \"", target.database(),
+          "\" does not exist and --no-create was given: create it first or drop --no-create"));
+    }
     if (!exists) {
       char* ident = PQescapeIdentifier(c.conn, target.database().c_str(), target.database().size());
       std::string sql = absl::StrCat("CREATE DATABASE ", ident);
@@ -349,58 +596,129 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
   }
   std::function<void()> on_failure;
   if (created) {
-    int timeout = options_.connect_timeout_s;
-    on_failure = [target, timeout] {
-      PgConn c;
-      absl::Status connected = Connect(target, "postgres", timeout, &c);
-      if (!connected.ok()) {
-        LogWarn("agent", "cannot drop the database created for a failed restore: ", connected.message());
-        return;
-      }
-      char* ident = PQescapeIdentifier(c.conn, target.database().c_str(), target.database().size());
-      // FORCE (PostgreSQL 13+): the killed pg_restore's backend may not have
-      // gone yet.
-      std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", ident,
-                                     PQserverVersion(c.conn) >= 130000 ? " WITH (FORCE)" : "");
-      PQfreemem(ident);
-      PGresult* r = PQexec(c.conn, sql.c_str());
-      if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    on_failure = [this, target] {
+      absl::Status dropped = DropDatabase(target);
+      if (!dropped.ok()) {
         LogWarn("agent", "cannot drop the database created for a failed restore: ",
-                PQerrorMessage(c.conn));
+                dropped.message());
       }
-      PQclear(r);
     };
   }
+  auto fail = [&](absl::Status st) {
+    if (on_failure) on_failure();
+    return st;
+  };
   int major = 0;
   (void)absl::SimpleAtoi(server_version.substr(0, server_version.find('.')), &major);
-  // The dump was written by a pg_dump of the manifest's version: pg_restore
-  // must be at least that new, and new enough for the server.
+  // The dump was written by a tool of the manifest's version: the restoring
+  // tool must be at least that new, and new enough for the server.
   int dump_major = 0;
   (void)absl::SimpleAtoi(manifest.tool_version().substr(0, manifest.tool_version().find('.')),
                          &dump_major);
   absl::StatusOr<PgTools> tools = ToolsFor(std::max(major, dump_major));
-  if (!tools.ok()) {
-    if (on_failure) on_failure();
-    return tools.status();
+  if (!tools.ok()) return fail(tools.status());
+  if (plain && tools->psql.empty()) {
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        "psql is missing beside ", tools->pg_dump, ": install postgresql-client-", tools->major)));
   }
   absl::StatusOr<PrivateFile> passfile = MakePassfile(target, work_dir);
-  if (!passfile.ok()) {
-    if (on_failure) on_failure();
-    return passfile.status();
-  }
+  if (!passfile.ok()) return fail(passfile.status());
   ProcessOptions po;
-  // One transaction and stop at the first error: a failed restore changes nothing.
-  po.argv = {tools->pg_restore, "--no-password", "--exit-on-error", "--single-transaction",
-             "--dbname=" + QuotedDbnameConninfo(target.database())};
   po.env = ToolEnv(target, passfile->path(), options_.connect_timeout_s);
+  std::string conninfo = "--dbname=" + QuotedDbnameConninfo(target.database());
+  if (plain) {
+    // One transaction, stop at the first error: a failed restore changes nothing.
+    po.argv = {tools->psql, "--no-password", "--no-psqlrc", "--quiet", "--single-transaction",
+               "--set=ON_ERROR_STOP=1", "--output=/dev/null", conninfo};
+  } else {
+    po.argv = {tools->pg_restore, "--no-password", "--exit-on-error"};
+    if (options.clean()) {
+      po.argv.push_back("--clean");
+      po.argv.push_back("--if-exists");
+    }
+    if (options.jobs() <= 1) po.argv.push_back("--single-transaction");
+    po.argv.push_back(conninfo);
+  }
+  std::string tool = plain ? "psql" : "pg_restore";
+  if (!plain && options.jobs() > 1) {
+    // Parallel workers are not one transaction: a failure can leave part of
+    // the backup applied (documented with --jobs).
+    po.argv.insert(po.argv.begin() + 1, absl::StrCat("--jobs=", options.jobs()));
+    absl::StatusOr<PrivateFile> spool = PrivateFile::Create(work_dir, "pg-restore", ".pgdump", "");
+    if (!spool.ok()) return fail(spool.status());
+    int fd = ::open(spool->path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) {
+      return fail(absl::InternalError(
+          absl::StrCat("cannot open ", spool->path(), ": ", strerror(errno))));
+    }
+    return std::unique_ptr<RestoreSession>(new PgParallelRestoreSession(
+        *std::move(spool), fd, options_.runner, std::move(po), *std::move(passfile),
+        PgToolError(tool, Describe(target)), std::move(on_failure)));
+  }
   po.pipe_stdin = true;
   absl::StatusOr<std::unique_ptr<Process>> p = options_.runner->Start(po);
-  if (!p.ok()) {
-    if (on_failure) on_failure();
-    return p.status();
+  if (!p.ok()) return fail(p.status());
+  ToolRestoreSession::Options o;
+  o.process = *std::move(p);
+  o.files.push_back(*std::move(passfile));
+  o.on_error = PgToolError(tool, Describe(target));
+  o.on_failure = std::move(on_failure);
+  return std::unique_ptr<RestoreSession>(new ToolRestoreSession(std::move(o)));
+}
+
+absl::Status PostgresEngine::DropDatabase(const DatabaseTarget& target) {
+  PgConn c;
+  RETURN_IF_ERROR(Connect(target, "postgres", options_.connect_timeout_s, &c));
+  char* ident = PQescapeIdentifier(c.conn, target.database().c_str(), target.database().size());
+  // FORCE (PostgreSQL 13+): a killed tool's backend may not have gone yet.
+  std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", ident,
+                                 PQserverVersion(c.conn) >= 130000 ? " WITH (FORCE)" : "");
+  PQfreemem(ident);
+  PGresult* r = PQexec(c.conn, sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  if (!ok) return PgError("cannot drop", Describe(target), PQerrorMessage(c.conn));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DatabaseTarget> PostgresEngine::ScratchTarget(const DatabaseTarget& target,
+                                                             const std::string& id,
+                                                             const std::string&) {
+  DatabaseTarget scratch = target;
+  scratch.set_database(absl::StrCat("dbdump_scratch_", ScratchSuffix(id)));
+  return scratch;
+}
+
+absl::StatusOr<std::vector<v1::TableInfo>> PostgresEngine::InspectTables(
+    const DatabaseTarget& target) {
+  PgConn c;
+  RETURN_IF_ERROR(Connect(target, target.database(), options_.connect_timeout_s, &c));
+  ASSIGN_OR_RETURN(auto tables, UserTables(c.conn, Describe(target)));
+  std::vector<v1::TableInfo> out;
+  for (const auto& [schema, table] : tables) {
+    char* s = PQescapeIdentifier(c.conn, schema.c_str(), schema.size());
+    char* t = PQescapeIdentifier(c.conn, table.c_str(), table.size());
+    std::string sql = absl::StrCat("SELECT count(*) FROM ", s, ".", t);
+    PQfreemem(s);
+    PQfreemem(t);
+    PGresult* r = PQexec(c.conn, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    int64_t rows = -1;
+    if (ok) (void)absl::SimpleAtoi(PQgetvalue(r, 0, 0), &rows);
+    std::string err = PQerrorMessage(c.conn);
+    PQclear(r);
+    if (!ok) return PgError(absl::StrCat("cannot count rows of ", schema, ".", table, " in"),
+                            Describe(target), err);
+    v1::TableInfo info;
+    info.set_name(absl::StrCat(schema, ".", table));
+    info.set_rows(rows);
+    out.push_back(std::move(info));
   }
-  return std::unique_ptr<RestoreSession>(new PgRestoreSession(
-      *std::move(p), *std::move(passfile), Describe(target), std::move(on_failure)));
+  return out;
+}
+
+absl::Status PostgresEngine::DropScratch(const DatabaseTarget& target) {
+  return DropDatabase(target);
 }
 
 }  // namespace dbdump

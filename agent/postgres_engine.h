@@ -15,6 +15,9 @@ namespace dbdump {
 struct PgTools {
   std::string pg_dump;
   std::string pg_restore;
+  // Beside them; empty when not installed.
+  std::string pg_dumpall;
+  std::string psql;
   int major = 0;
   std::string version;  // e.g. "15.18"
 };
@@ -35,14 +38,31 @@ class PostgresEngine : public Engine {
 
   dbdump::v1::Engine kind() const override { return dbdump::v1::ENGINE_POSTGRES; }
   std::string ToolVersion() override;
+  dbdump::v1::EngineCapabilities Capabilities() const override;
+  absl::Status ValidateDumpOptions(const dbdump::v1::DumpOptions& options) const override;
   absl::StatusOr<std::string> TestConnection(const dbdump::v1::DatabaseTarget& target) override;
+  // pg_dump in the custom (default) or plain format, with the selective
+  // options; the tables recorded are those the options select.
   absl::StatusOr<std::unique_ptr<DumpSession>> StartDump(
       const dbdump::v1::DatabaseTarget& target, const std::string& work_dir) override;
+  // "globals" (pg_dumpall --globals-only) when dump_options.globals.
+  std::vector<std::string> ExtraDumps(const dbdump::v1::DatabaseTarget& target) const override;
+  absl::StatusOr<std::unique_ptr<DumpSession>> StartExtraDump(
+      const dbdump::v1::DatabaseTarget& target, const std::string& role,
+      const std::string& work_dir) override;
+  // pg_restore (custom) or psql (plain) in one transaction; --clean drops
+  // the dump's objects first, --jobs restores in parallel from a spooled
+  // file (not one transaction). A dry run is pg_restore --list.
   absl::StatusOr<std::unique_ptr<RestoreSession>> StartRestore(
       const dbdump::v1::DatabaseTarget& target, const dbdump::v1::Manifest& manifest,
+      const dbdump::v1::RestoreOptions& options, const std::string& work_dir) override;
+  absl::StatusOr<dbdump::v1::DatabaseTarget> ScratchTarget(
+      const dbdump::v1::DatabaseTarget& target, const std::string& id,
       const std::string& work_dir) override;
-  std::string Extension() const override { return "pgdump"; }
-  std::string DumpFormat() const override { return "pg_dump custom"; }
+  // Exact row counts (SELECT count(*)) of every user table.
+  absl::StatusOr<std::vector<dbdump::v1::TableInfo>> InspectTables(
+      const dbdump::v1::DatabaseTarget& target) override;
+  absl::Status DropScratch(const dbdump::v1::DatabaseTarget& target) override;
 
   // Installed tool pairs, newest first.
   std::vector<PgTools> InstalledTools();
@@ -50,6 +70,9 @@ class PostgresEngine : public Engine {
   absl::StatusOr<PgTools> ToolsFor(int server_major);
 
  private:
+  absl::StatusOr<std::unique_ptr<RestoreSession>> StartDryRun(const dbdump::v1::Manifest& manifest);
+  absl::Status DropDatabase(const dbdump::v1::DatabaseTarget& target);
+
   PostgresEngineOptions options_;
   absl::Mutex mu_;
   std::map<std::string, std::string> version_cache_ ABSL_GUARDED_BY(mu_);

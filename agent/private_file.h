@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 
@@ -22,6 +23,8 @@ class PrivateFile {
   const std::string& path() const { return path_; }
   // Removes the file now.
   void Remove();
+  // Stops owning the file (it is no longer removed) and returns its path.
+  std::string Release() { return std::exchange(path_, std::string()); }
 
  private:
   explicit PrivateFile(std::string path) : path_(std::move(path)) {}

@@ -29,7 +29,9 @@ absl::Status ToolDumpSession::Finish() {
 }
 
 ToolRestoreSession::ToolRestoreSession(Options o)
-    : o_(std::move(o)), sink_(o_.process->ReleaseStdin(), /*close_on_finish=*/true) {
+    : o_(std::move(o)),
+      sink_(o_.process->ReleaseStdin(), /*close_on_finish=*/true),
+      in_(&sink_, static_cast<bool>(o_.count_line)) {
   if (o_.count_line) {
     int fd = o_.process->stdout_fd();
     reader_ = std::thread([this, fd] {
@@ -69,6 +71,16 @@ absl::Status ToolRestoreSession::Finish() {
   return st;
 }
 
+absl::Status ToolRestoreSession::Input::Write(const char* data, size_t n) {
+  if (stopped_) return absl::OkStatus();
+  absl::Status st = to_->Write(data, n);
+  if (!st.ok() && tool_may_stop_) {
+    stopped_ = true;
+    return absl::OkStatus();
+  }
+  return st;
+}
+
 std::string ToolRestoreSession::summary() const {
   return o_.summary_format.empty() ? "" : FormatCount(o_.summary_format, entries_);
 }
@@ -79,12 +91,12 @@ absl::Status LineCounter::Write(const char* data, size_t n) {
     size_t nl = rest.find('\n');
     if (nl == absl::string_view::npos) {
       // Only the start of a long line matters to the predicates.
-      if (partial_.size() < 4096) partial_.append(rest.substr(0, 4096 - partial_.size()));
+      if (partial_.size() < 4096) absl::StrAppend(&partial_, rest.substr(0, 4096 - partial_.size()));
       return absl::OkStatus();
     }
     absl::string_view line = rest.substr(0, nl);
     if (!partial_.empty()) {
-      if (partial_.size() < 4096) partial_.append(line.substr(0, 4096 - partial_.size()));
+      if (partial_.size() < 4096) absl::StrAppend(&partial_, line.substr(0, 4096 - partial_.size()));
       if (count_line_(partial_)) ++count_;
       partial_.clear();
     } else if (count_line_(line)) {

@@ -71,15 +71,32 @@ class ToolRestoreSession : public RestoreSession {
   };
   explicit ToolRestoreSession(Options o);
   ~ToolRestoreSession() override;
-  Sink* sink() override { return &sink_; }
+  Sink* sink() override { return &in_; }
   absl::Status Finish() override;
   void Cancel() override { o_.process->Terminate(); }
   uint32_t listed_entries() const override { return entries_; }
   std::string summary() const override;
 
  private:
+  // Forwards to the tool's stdin. A listing tool may stop reading once it
+  // has what it lists (pg_restore --list reads only the table of contents):
+  // then the rest of the stream is still read, for the checksums, and
+  // dropped; the tool's exit code decides.
+  class Input : public Sink {
+   public:
+    Input(FdSink* to, bool tool_may_stop) : to_(to), tool_may_stop_(tool_may_stop) {}
+    absl::Status Write(const char* data, size_t n) override;
+    absl::Status Finish() override { return to_->Finish(); }
+
+   private:
+    FdSink* to_;
+    bool tool_may_stop_;
+    bool stopped_ = false;
+  };
+
   Options o_;
   FdSink sink_;
+  Input in_;
   std::thread reader_;
   uint32_t entries_ = 0;
   bool finished_ = false;

@@ -79,4 +79,17 @@ absl::Time TimeFromString(const std::string& s) {
   return t;
 }
 
+std::string ScratchSuffix(const std::string& id) {
+  std::string out;
+  for (char c : id) {
+    if (out.size() >= 40) break;
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    } else {
+      out.push_back('_');
+    }
+  }
+  return out;
+}
+
 }  // namespace dbdump

@@ -25,6 +25,10 @@ std::string NewJobId(absl::Time now);
 // Checks an id received from a client has the shape of one we generate.
 absl::Status ValidateId(const std::string& kind, const std::string& id);
 
+// `id` reduced to [a-z0-9_] (at most 40 characters), for names of scratch
+// databases a test restore creates: "dbdump_scratch_" + ScratchSuffix(job id).
+std::string ScratchSuffix(const std::string& id);
+
 // RFC 3339 UTC with seconds, e.g. "2026-01-15T02:00:00Z"; empty for InfinitePast.
 std::string TimeToString(absl::Time t);
 absl::Time TimeFromString(const std::string& s);

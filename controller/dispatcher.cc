@@ -132,15 +132,29 @@ absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& 
         via, "\" is ", v1::Engine_Name(db->target().engine())));
   }
   v1::DatabaseTarget target = db->target();
-  if (req.target().empty()) {
-    return absl::InvalidArgumentError("a restore target is required (--target)");
+  const v1::RestoreOptions& options = req.options();
+  if (options.dry_run() && options.test_restore()) {
+    return absl::InvalidArgumentError("a restore is either a dry run or a test restore, not both");
   }
-  if (target.engine() == v1::ENGINE_SQLITE) {
-    RETURN_IF_ERROR(ValidateLocalRoot(req.target()));
-    target.set_path(req.target());
-  } else {
-    RETURN_IF_ERROR(ValidatePgDatabaseName(req.target()));
-    target.set_database(req.target());
+  // A dry run touches no database and a test restore uses a scratch one the
+  // agent names; otherwise the target defaults to the original database.
+  bool no_target = options.dry_run() || options.test_restore();
+  std::string restore_target;
+  if (!no_target) {
+    restore_target = req.target();
+    if (restore_target.empty()) {
+      restore_target = target.engine() == v1::ENGINE_SQLITE ? target.path() : target.database();
+    }
+    if (target.engine() == v1::ENGINE_SQLITE) {
+      RETURN_IF_ERROR(ValidateLocalRoot(restore_target));
+      target.set_path(restore_target);
+    } else {
+      RETURN_IF_ERROR(ValidatePgDatabaseName(restore_target));
+      target.set_database(restore_target);
+    }
+  } else if (!req.target().empty()) {
+    return absl::InvalidArgumentError(
+        "a dry run or test restore takes no --target: it restores into no database of yours");
   }
   ASSIGN_OR_RETURN(v1::Agent agent, OnlineAgent(target.agent()));
   ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(backup.storage()));
@@ -152,6 +166,7 @@ absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& 
   rj.set_source_database(backup.database());
   *rj.mutable_storage() = storage;
   *rj.mutable_target() = target;
+  *rj.mutable_options() = options;
 
   StoredJob sj;
   v1::Job& job = sj.job;
@@ -161,7 +176,10 @@ absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& 
   job.set_database(backup.database());
   job.set_agent(agent.name());
   job.set_backup_id(backup.id());
-  job.set_restore_target(req.target());
+  job.set_restore_target(options.test_restore() ? "(scratch database)"
+                         : options.dry_run()   ? "(dry run)"
+                                               : restore_target);
+  *job.mutable_restore_options() = options;
   job.set_created_at(TimeToString(now));
   job.set_attempt(1);
   sj.request = rj.SerializeAsString();
@@ -388,6 +406,20 @@ bool Dispatcher::Apply(const v1::Job& job, const v1::JobEvent& e, absl::Time* la
     return true;
   }
   (void)store_->UpdateProgress(job.id(), e.progress());
+  if (e.has_restore_report()) {
+    (void)store_->SetRestoreReport(job.id(), e.restore_report());
+    // A test restore's verdict is recorded on the backup, pass or fail
+    // (not when it was cancelled: then there is no verdict).
+    if (job.restore_options().test_restore() &&
+        (e.state() == v1::JOB_STATE_SUCCEEDED || e.state() == v1::JOB_STATE_FAILED)) {
+      absl::Status st = store_->RecordTestRestore(
+          job.backup_id(), e.state() == v1::JOB_STATE_SUCCEEDED ? "" : e.error(),
+          e.restore_report(), now);
+      if (!st.ok()) {
+        LogWarn("controller", "job ", job.id(), ": cannot record the test restore: ", st.message());
+      }
+    }
+  }
   End(job, e.state(), e.error());
   return true;
 }

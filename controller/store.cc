@@ -124,6 +124,16 @@ CREATE TABLE database_retention (
   updated_at TEXT NOT NULL
 );
 )sql",
+    // 6: what a backup of a database holds (selective options), how a
+    // restore runs and what it found, and test restores of backups.
+    R"sql(
+ALTER TABLE databases ADD COLUMN dump_options BLOB NOT NULL DEFAULT x'';
+ALTER TABLE jobs ADD COLUMN restore_options BLOB NOT NULL DEFAULT x'';
+ALTER TABLE jobs ADD COLUMN restore_report BLOB NOT NULL DEFAULT x'';
+ALTER TABLE backups ADD COLUMN test_restored_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN test_restore_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN test_restore_report BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 
 // A prepared statement, finalised on scope exit.
@@ -215,7 +225,7 @@ absl::Status InTransaction(sqlite3* db, F body) {
 constexpr const char* kJobColumns =
     "id, kind, state, database, agent, backup_id, restore_target, bytes_in, bytes_out, "
     "elapsed_s, error, created_at, started_at, finished_at, schedule, attempt, not_before, "
-    "timeout_s";
+    "timeout_s, restore_options, restore_report";
 
 v1::Job JobFromRow(Stmt& s) {
   v1::Job j;
@@ -237,12 +247,14 @@ v1::Job JobFromRow(Stmt& s) {
   j.set_attempt(static_cast<uint32_t>(s.Int(15)));
   j.set_not_before(s.Text(16));
   j.set_timeout_s(static_cast<uint32_t>(s.Int(17)));
+  if (std::string o = s.Blob(18); !o.empty()) j.mutable_restore_options()->ParseFromString(o);
+  if (std::string r = s.Blob(19); !r.empty()) j.mutable_restore_report()->ParseFromString(r);
   return j;
 }
 
 constexpr const char* kDatabaseColumns =
     "name, engine, agent, storage, host, port, user, dbname, path, password_ref, "
-    "server_version, created_at";
+    "server_version, created_at, dump_options";
 
 v1::Database DatabaseFromRow(Stmt& s) {
   v1::Database d;
@@ -259,6 +271,7 @@ v1::Database DatabaseFromRow(Stmt& s) {
   t->set_password_ref(s.Text(9));
   d.set_server_version(s.Text(10));
   d.set_created_at(s.Text(11));
+  t->mutable_dump_options()->ParseFromString(s.Blob(12));
   return d;
 }
 
@@ -289,12 +302,15 @@ v1::Backup BackupFromRow(Stmt& s) {
   b.set_deleted_at(s.Text(8));
   b.set_verified_at(s.Text(9));
   b.set_verify_error(s.Text(10));
+  b.set_test_restored_at(s.Text(11));
+  b.set_test_restore_error(s.Text(12));
+  b.mutable_test_restore_report()->ParseFromString(s.Blob(13));
   return b;
 }
 
 constexpr const char* kBackupColumns =
     "id, database, storage, job_id, state, manifest, duration_s, created_at, deleted_at, "
-    "verified_at, verify_error";
+    "verified_at, verify_error, test_restored_at, test_restore_error, test_restore_report";
 
 }  // namespace
 
@@ -479,7 +495,7 @@ absl::Status Store::AddDatabase(const v1::Database& d, absl::Time now) {
   const v1::DatabaseTarget& t = d.target();
   absl::Status st =
       Stmt(db_, absl::StrCat("INSERT INTO databases(", kDatabaseColumns,
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .c_str())
           .Bind(1, t.name())
           .Bind(2, int64_t{t.engine()})
@@ -493,6 +509,7 @@ absl::Status Store::AddDatabase(const v1::Database& d, absl::Time now) {
           .Bind(10, t.password_ref())
           .Bind(11, d.server_version())
           .Bind(12, TimeToString(now))
+          .BindBlob(13, t.dump_options().SerializeAsString())
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat("database \"", t.name(), "\" already exists"));
@@ -544,8 +561,8 @@ absl::Status Store::CreateJob(const v1::Job& j, const std::string& request) {
 absl::Status Store::CreateJobLocked(const v1::Job& j, const std::string& request) {
   absl::Status st =
       Stmt(db_, "INSERT INTO jobs(id, kind, state, database, agent, backup_id, restore_target, "
-                "request, created_at, schedule, attempt, not_before, timeout_s) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                "request, created_at, schedule, attempt, not_before, timeout_s, restore_options) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .Bind(1, j.id())
           .Bind(2, int64_t{j.kind()})
           .Bind(3, int64_t{j.state()})
@@ -559,6 +576,7 @@ absl::Status Store::CreateJobLocked(const v1::Job& j, const std::string& request
           .Bind(11, int64_t{j.attempt() == 0 ? 1 : j.attempt()})
           .Bind(12, j.not_before())
           .Bind(13, int64_t{j.timeout_s()})
+          .BindBlob(14, j.has_restore_options() ? j.restore_options().SerializeAsString() : "")
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat(
@@ -644,7 +662,7 @@ absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back({JobFromRow(s), s.Blob(18)});
+    out.push_back({JobFromRow(s), s.Blob(20)});
   }
   return out;
 }
@@ -717,6 +735,28 @@ absl::Status Store::RecordVerification(const std::string& id, const std::string&
                       .Bind(1, TimeToString(now))
                       .Bind(2, error)
                       .Bind(3, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) return absl::NotFoundError(absl::StrCat("unknown backup \"", id, "\""));
+  return absl::OkStatus();
+}
+
+absl::Status Store::SetRestoreReport(const std::string& job_id, const v1::RestoreReport& report) {
+  absl::MutexLock l(&mu_);
+  return Stmt(db_, "UPDATE jobs SET restore_report = ? WHERE id = ?")
+      .BindBlob(1, report.SerializeAsString())
+      .Bind(2, job_id)
+      .Run();
+}
+
+absl::Status Store::RecordTestRestore(const std::string& id, const std::string& error,
+                                      const v1::RestoreReport& report, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET test_restored_at = ?, test_restore_error = ?, "
+                            "test_restore_report = ? WHERE id = ?")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, error)
+                      .BindBlob(3, report.SerializeAsString())
+                      .Bind(4, id)
                       .Run());
   if (sqlite3_changes(db_) == 0) return absl::NotFoundError(absl::StrCat("unknown backup \"", id, "\""));
   return absl::OkStatus();

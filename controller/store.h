@@ -99,6 +99,11 @@ class Store {
   absl::Status MarkBackupDeleted(const std::string& id, absl::Time now);
   // Outcome of a verification; empty `error` = the checksums matched.
   absl::Status RecordVerification(const std::string& id, const std::string& error, absl::Time now);
+  // What a dry run or test restore job found.
+  absl::Status SetRestoreReport(const std::string& job_id, const dbdump::v1::RestoreReport& report);
+  // The outcome of a test restore of a backup (error empty = passed).
+  absl::Status RecordTestRestore(const std::string& id, const std::string& error,
+                                 const dbdump::v1::RestoreReport& report, absl::Time now);
   absl::StatusOr<std::map<std::string, BackupJobCounts>> CountBackupJobs();
 
   // Retention rules of a database itself (empty rules remove them), with

@@ -50,7 +50,7 @@ absl::Status ArgParser::ParseFlag(const std::vector<std::string>& args, size_t* 
     return UsageError(absl::StrCat("unknown flag --", name, Where(),
                                    ": run \"dbdumpctl help\" for the accepted flags"));
   }
-  if (out->Has(name)) return UsageError(absl::StrCat("flag --", name, " is given twice"));
+  if (out->Has(name) && !spec->repeatable) return UsageError(absl::StrCat("flag --", name, " is given twice"));
 
   if (!spec->takes_value) {
     if (inline_value) return UsageError(absl::StrCat("flag --", name, " takes no value"));

@@ -23,6 +23,8 @@ struct FlagSpec {
   bool required = false;
   // Shown in errors, e.g. "postgres|sqlite" for "use --engine=postgres|sqlite".
   std::string value_hint;
+  // May be given more than once; ParsedArgs::GetAll() has every value.
+  bool repeatable = false;
 };
 
 class ArgParser {

@@ -36,6 +36,10 @@ FlagSpec Value(std::string name, std::string hint, bool required = false) {
 
 FlagSpec Switch(std::string name) { return FlagSpec{std::move(name), false, false, ""}; }
 
+FlagSpec Repeated(std::string name, std::string hint) {
+  return FlagSpec{std::move(name), true, false, std::move(hint), /*repeatable=*/true};
+}
+
 // How to reach a bucket: shared by "storage add --kind=s3" and the s3 verbs.
 std::vector<FlagSpec> S3ConnectionFlags() {
   return {Value("endpoint", "URL"),
@@ -63,13 +67,18 @@ std::vector<Verb> Verbs() {
   return {
       {{"agents", "list"}, "dbdumpctl agents list", {}, {}, &Commands::AgentsList},
       {{"database", "add"},
-       "dbdumpctl database add NAME --engine=postgres|sqlite --agent=AGENT --storage=STORAGE "
-       "[...]",
+       "dbdumpctl database add NAME --engine=postgres|mysql|mongodb|sqlite --agent=AGENT "
+       "--storage=STORAGE [...]",
        {"NAME"},
-       {Value("engine", "postgres|sqlite", true), Value("agent", "AGENT", true),
+       {Value("engine", "postgres|mysql|mongodb|sqlite", true), Value("agent", "AGENT", true),
         Value("storage", "STORAGE", true), Value("host", "H"), Value("port", "P"),
         Value("user", "U"), Value("dbname", "DB"), Value("password-ref", "file:/path|env:NAME"),
-        Value("path", "/abs/file.db"), Switch("skip-connection-test")},
+        Value("path", "/abs/file.db"), Switch("skip-connection-test"),
+        Value("format", "custom|plain"), Switch("schema-only"), Switch("data-only"),
+        Repeated("table", "[SCHEMA.]TABLE"), Repeated("exclude-table", "[SCHEMA.]TABLE"),
+        Repeated("schema", "SCHEMA"), Repeated("exclude-schema", "SCHEMA"), Switch("globals"),
+        Repeated("also-database", "DB"), Switch("all-databases"),
+        Repeated("namespace", "DB.COLLECTION"), Repeated("exclude-namespace", "DB.COLLECTION")},
        &Commands::DatabaseAdd},
       {{"database", "list"}, "dbdumpctl database list", {}, {}, &Commands::DatabaseList},
       {{"database", "remove"},
@@ -110,10 +119,17 @@ std::vector<Verb> Verbs() {
        {},
        &Commands::BackupShow},
       {{"restore"},
-       "dbdumpctl restore BACKUP_ID --target=DBNAME_OR_PATH [--via=DATABASE] [--wait]",
+       "dbdumpctl restore BACKUP_ID [--target=DBNAME_OR_PATH] [--via=DATABASE] [--clean] "
+       "[--no-create] [--jobs=N] [--dry-run] [--wait]",
        {"BACKUP_ID"},
-       {Value("target", "DBNAME_OR_PATH", true), Value("via", "DATABASE"), Switch("wait")},
+       {Value("target", "DBNAME_OR_PATH"), Value("via", "DATABASE"), Switch("clean"),
+        Switch("no-create"), Value("jobs", "N"), Switch("dry-run"), Switch("wait")},
        &Commands::Restore},
+      {{"backup", "test-restore"},
+       "dbdumpctl backup test-restore BACKUP_ID [--via=DATABASE] [--jobs=N] [--wait]",
+       {"BACKUP_ID"},
+       {Value("via", "DATABASE"), Value("jobs", "N"), Switch("wait")},
+       &Commands::BackupTestRestore},
       {{"job", "list"},
        "dbdumpctl job list [--database=NAME] [--limit=N]",
        {},

@@ -57,10 +57,37 @@ absl::Status CheckPasswordRef(const std::string& ref) {
 }
 
 absl::StatusOr<v1::Engine> ParseEngine(const std::string& name) {
-  if (name == "postgres") return v1::ENGINE_POSTGRES;
+  if (name == "postgres" || name == "postgresql") return v1::ENGINE_POSTGRES;
+  if (name == "mysql" || name == "mariadb") return v1::ENGINE_MYSQL;
+  if (name == "mongodb" || name == "mongo") return v1::ENGINE_MONGODB;
   if (name == "sqlite") return v1::ENGINE_SQLITE;
-  return UsageError(
-      absl::StrCat("unknown engine \"", name, "\": use --engine=postgres or --engine=sqlite"));
+  return UsageError(absl::StrCat("unknown engine \"", name,
+                                 "\": use --engine=postgres, mysql, mongodb or sqlite"));
+}
+
+// Flags of "database add" that choose what a backup holds.
+constexpr const char* kDumpOptionFlags[] = {
+    "format",        "schema-only",   "data-only",    "table",      "exclude-table",
+    "schema",        "exclude-schema", "globals",     "also-database", "all-databases",
+    "namespace",     "exclude-namespace"};
+
+// The selective options given on the command line; the agent checks them
+// against what the engine can honour when the database is added.
+v1::DumpOptions ParseDumpOptions(const ParsedArgs& args) {
+  v1::DumpOptions o;
+  o.set_format(args.Get("format"));
+  o.set_schema_only(args.Has("schema-only"));
+  o.set_data_only(args.Has("data-only"));
+  for (const std::string& v : args.GetAll("table")) o.add_include_tables(v);
+  for (const std::string& v : args.GetAll("exclude-table")) o.add_exclude_tables(v);
+  for (const std::string& v : args.GetAll("schema")) o.add_include_schemas(v);
+  for (const std::string& v : args.GetAll("exclude-schema")) o.add_exclude_schemas(v);
+  o.set_globals(args.Has("globals"));
+  for (const std::string& v : args.GetAll("also-database")) o.add_databases(v);
+  o.set_all_databases(args.Has("all-databases"));
+  for (const std::string& v : args.GetAll("namespace")) o.add_include_namespaces(v);
+  for (const std::string& v : args.GetAll("exclude-namespace")) o.add_exclude_namespaces(v);
+  return o;
 }
 
 absl::StatusOr<v1::StorageKind> ParseStorageKind(const std::string& name) {
@@ -265,7 +292,15 @@ absl::Status Commands::DatabaseAdd(const ParsedArgs& args) {
   RETURN_IF_ERROR(CheckName("storage name", req.storage()));
   req.set_skip_connection_test(args.Has("skip-connection-test"));
 
+  *target->mutable_dump_options() = ParseDumpOptions(args);
   if (engine == v1::ENGINE_SQLITE) {
+    for (const char* flag : kDumpOptionFlags) {
+      if (args.Has(flag)) {
+        return UsageError(absl::StrCat("--", flag,
+                                       " does not apply to sqlite databases: a backup is always "
+                                       "the whole database file"));
+      }
+    }
     for (const char* flag : {"host", "port", "user", "dbname", "password-ref"}) {
       if (args.Has(flag)) {
         return UsageError(absl::StrCat("--", flag,
@@ -280,7 +315,7 @@ absl::Status Commands::DatabaseAdd(const ParsedArgs& args) {
     RETURN_IF_ERROR(CheckAbsolutePath("path", target->path()));
   } else {
     if (args.Has("path")) {
-      return UsageError("--path is for sqlite databases: give postgres ones --dbname=DB");
+      return UsageError("--path is for sqlite databases: give the others --dbname=DB");
     }
     ASSIGN_OR_RETURN(uint32_t port, args.GetUint32("port", 0, 1, 65535));
     target->set_host(args.Get("host"));
@@ -513,6 +548,38 @@ absl::Status Commands::BackupShow(const ParsedArgs& args) {
                {"stored sha256", m.stored_sha256()},
                {"encryption key", m.encryption_key_id().empty() ? "none" : m.encryption_key_id()},
                {"manifest version", absl::StrCat(m.format_version())}});
+  std::vector<std::pair<std::string, std::string>> more;
+  std::string selective = DumpOptionsText(m.dump_options());
+  more.push_back({"dump options", selective.empty() ? "whole database" : selective});
+  for (const v1::StoredObject& o : m.extra_objects()) {
+    more.push_back({o.role() + " object", absl::StrCat(o.object(), " (", o.dump_format(), ", ",
+                                                     HumanBytes(o.raw_size_bytes()), " raw)")});
+  }
+  int64_t rows = 0;
+  bool counted = false;
+  for (const v1::TableInfo& t : m.tables()) {
+    if (t.rows() >= 0) {
+      rows += t.rows();
+      counted = true;
+    }
+  }
+  more.push_back({"tables", counted ? absl::StrCat(m.tables_size(), " (", rows, " rows)")
+                                    : absl::StrCat(m.tables_size())});
+  if (!b.verified_at().empty()) {
+    more.push_back({"verified", absl::StrCat(b.verified_at(), b.verify_error().empty()
+                                                                  ? ": checksums match"
+                                                                  : ": FAILED " + b.verify_error())});
+  }
+  if (b.test_restored_at().empty()) {
+    more.push_back({"test restore", "never"});
+  } else {
+    more.push_back({"test restore",
+                    absl::StrCat(b.test_restored_at(), b.test_restore_error().empty()
+                                                           ? ": passed"
+                                                           : ": FAILED " + b.test_restore_error())});
+  }
+  PrintFields(*options_.out, more);
+  if (!b.test_restored_at().empty()) PrintRestoreReport(*options_.out, b.test_restore_report());
   return absl::OkStatus();
 }
 
@@ -525,16 +592,47 @@ absl::Status Commands::Restore(const ParsedArgs& args) {
     req.set_via_database(args.Get("via"));
     RETURN_IF_ERROR(CheckName("database name", req.via_database()));
   }
+  v1::RestoreOptions* o = req.mutable_options();
+  o->set_clean(args.Has("clean"));
+  o->set_no_create(args.Has("no-create"));
+  o->set_dry_run(args.Has("dry-run"));
+  ASSIGN_OR_RETURN(uint32_t jobs, args.GetUint32("jobs", 0, 1, 64));
+  o->set_jobs(jobs);
+  if (o->dry_run() && (o->clean() || o->no_create() || args.Has("target"))) {
+    return UsageError("--dry-run touches no database: drop --target, --clean and --no-create");
+  }
+  return StartRestoreJob(req, args.Has("wait"));
+}
 
+absl::Status Commands::BackupTestRestore(const ParsedArgs& args) {
+  v1::StartRestoreRequest req;
+  req.set_backup_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("backup id", req.backup_id()));
+  if (args.Has("via")) {
+    req.set_via_database(args.Get("via"));
+    RETURN_IF_ERROR(CheckName("database name", req.via_database()));
+  }
+  req.mutable_options()->set_test_restore(true);
+  ASSIGN_OR_RETURN(uint32_t jobs, args.GetUint32("jobs", 0, 1, 64));
+  req.mutable_options()->set_jobs(jobs);
+  return StartRestoreJob(req, args.Has("wait"));
+}
+
+absl::Status Commands::StartRestoreJob(const v1::StartRestoreRequest& req, bool wait) {
   ASSIGN_OR_RETURN(v1::StartRestoreResponse resp, client().StartRestore(req));
-  bool wait = args.Has("wait");
+  if (resp.job().restore_target().empty()) resp.mutable_job()->set_restore_target(req.target());
   if (json() && !wait) return PrintJson(resp);
   if (!json()) {
-    *options_.out << "restore job " << resp.job().id() << " queued: backup " << req.backup_id()
-                  << " into " << req.target() << "\n";
+    const v1::RestoreOptions& o = req.options();
+    std::string what = o.test_restore() ? "test restore"
+                       : o.dry_run()    ? "dry run"
+                                        : "restore";
+    *options_.out << what << " job " << resp.job().id() << " queued: backup " << req.backup_id();
+    if (!o.test_restore() && !o.dry_run()) *options_.out << " into " << resp.job().restore_target();
+    *options_.out << "\n";
   }
   if (!wait) return absl::OkStatus();
-  return Follow(resp.job().id(), req.target());
+  return Follow(resp.job().id(), resp.job().restore_target());
 }
 
 absl::Status Commands::JobList(const ParsedArgs& args) {
@@ -659,6 +757,7 @@ absl::Status Commands::Follow(const std::string& job_id, const std::string& rest
 
 absl::Status Commands::PrintOutcome(const v1::Job& job) {
   if (json()) RETURN_IF_ERROR(PrintJson(job));
+  if (!json() && job.has_restore_report()) PrintRestoreReport(*options_.out, job.restore_report());
   if (job.state() != v1::JOB_STATE_SUCCEEDED) {
     std::string message = absl::StrCat("job ", job.id(), " ", JobStateName(job.state()));
     if (!job.error().empty()) absl::StrAppend(&message, ": ", job.error());
@@ -667,7 +766,14 @@ absl::Status Commands::PrintOutcome(const v1::Job& job) {
   if (json()) return absl::OkStatus();
 
   if (job.kind() == v1::JOB_KIND_RESTORE) {
-    *options_.out << "restore completed into " << job.restore_target() << "\n";
+    if (job.restore_options().test_restore()) {
+      *options_.out << "test restore of backup " << job.backup_id() << " passed\n";
+    } else if (job.restore_options().dry_run()) {
+      *options_.out << "dry run of backup " << job.backup_id()
+                    << " passed: nothing was restored\n";
+    } else {
+      *options_.out << "restore completed into " << job.restore_target() << "\n";
+    }
     return absl::OkStatus();
   }
   // Sizes come from the catalogue entry, which holds what the manifest

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "controller/cli/parsed_args.h"
+#include "dbdump/v1/controller_service.pb.h"
 
 namespace google::protobuf {
 class Message;
@@ -70,6 +71,8 @@ class Commands {
   absl::Status BackupList(const ParsedArgs& args);
   absl::Status BackupShow(const ParsedArgs& args);
   absl::Status Restore(const ParsedArgs& args);
+  absl::Status BackupTestRestore(const ParsedArgs& args);
+  absl::Status StartRestoreJob(const dbdump::v1::StartRestoreRequest& req, bool wait);
   absl::Status JobList(const ParsedArgs& args);
   absl::Status JobShow(const ParsedArgs& args);
   absl::Status JobWait(const ParsedArgs& args);

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/util/json_util.h"
@@ -94,6 +95,41 @@ void PrintFields(std::ostream& out,
     out << key << ':' << std::string(width - key.size() + 1, ' ') << (value.empty() ? "-" : value)
         << '\n';
   }
+}
+
+void PrintRestoreReport(std::ostream& out, const v1::RestoreReport& report) {
+  if (!report.summary().empty()) out << report.summary() << "\n";
+  if (report.test_restore() && !report.scratch_database().empty()) {
+    out << "scratch database " << report.scratch_database()
+        << (report.scratch_dropped() ? " dropped" : " NOT dropped: remove it by hand") << "\n";
+  }
+  for (const v1::TableCheck& t : report.tables()) {
+    out << "  " << (t.ok() ? "ok      " : "PROBLEM ") << t.name() << ": ";
+    if (t.restored_rows() < 0) {
+      out << "missing";
+    } else {
+      out << t.restored_rows() << " rows";
+      if (t.expected_rows() >= 0) out << " (" << t.expected_rows() << " at backup time)";
+    }
+    out << "\n";
+  }
+}
+
+std::string DumpOptionsText(const v1::DumpOptions& o) {
+  std::vector<std::string> words;
+  if (!o.format().empty()) words.push_back("--format=" + o.format());
+  if (o.schema_only()) words.push_back("--schema-only");
+  if (o.data_only()) words.push_back("--data-only");
+  for (const auto& v : o.include_tables()) words.push_back("--table=" + v);
+  for (const auto& v : o.exclude_tables()) words.push_back("--exclude-table=" + v);
+  for (const auto& v : o.include_schemas()) words.push_back("--schema=" + v);
+  for (const auto& v : o.exclude_schemas()) words.push_back("--exclude-schema=" + v);
+  if (o.globals()) words.push_back("--globals");
+  for (const auto& v : o.databases()) words.push_back("--also-database=" + v);
+  if (o.all_databases()) words.push_back("--all-databases");
+  for (const auto& v : o.include_namespaces()) words.push_back("--namespace=" + v);
+  for (const auto& v : o.exclude_namespaces()) words.push_back("--exclude-namespace=" + v);
+  return absl::StrJoin(words, " ");
 }
 
 }  // namespace dbdump

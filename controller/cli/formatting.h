@@ -40,4 +40,10 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 // Prints "key: value" lines with the values aligned; empty values print "-".
 void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& fields);
 
+// What a dry run or test restore found: the summary and one line per table.
+void PrintRestoreReport(std::ostream& out, const dbdump::v1::RestoreReport& report);
+
+// The selective options of a backup in command-line words, "" for none.
+std::string DumpOptionsText(const dbdump::v1::DumpOptions& o);
+
 }  // namespace dbdump

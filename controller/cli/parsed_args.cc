@@ -10,6 +10,12 @@ namespace dbdump {
 
 void ParsedArgs::SetFlag(const std::string& name, const std::string& value) {
   flags_[name] = value;
+  all_[name].push_back(value);
+}
+
+std::vector<std::string> ParsedArgs::GetAll(const std::string& name) const {
+  auto it = all_.find(name);
+  return it == all_.end() ? std::vector<std::string>{} : it->second;
 }
 
 void ParsedArgs::AddPositional(const std::string& value) { positionals_.push_back(value); }

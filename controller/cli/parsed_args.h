@@ -20,6 +20,8 @@ class ParsedArgs {
   void AddPositional(const std::string& value);
 
   bool Has(const std::string& name) const;
+  // Every value of a repeatable flag, in the order given.
+  std::vector<std::string> GetAll(const std::string& name) const;
   // The flag's value, or `fallback` when it was not given.
   std::string Get(const std::string& name, const std::string& fallback = "") const;
   // The flag as a whole number in [min, max]; `fallback` when not given.
@@ -36,6 +38,7 @@ class ParsedArgs {
 
  private:
   std::map<std::string, std::string> flags_;
+  std::map<std::string, std::vector<std::string>> all_;
   std::vector<std::string> positionals_;
 };
 

@@ -12,9 +12,9 @@ global flags (before the verb):
 
 verbs:
   agents list
-  database add NAME --engine=postgres|sqlite --agent=AGENT --storage=STORAGE
+  database add NAME --engine=postgres|mysql|mongodb|sqlite --agent=AGENT --storage=STORAGE
                [--host=H] [--port=P] [--user=U] [--dbname=DB] [--password-ref=file:/path|env:NAME]
-               [--path=/abs/file.db] [--skip-connection-test]
+               [--path=/abs/file.db] [--skip-connection-test] [dump options]
   database list
   database remove NAME
   storage add NAME --kind=local --path=/abs/dir [--prefix=P] [--probe-agent=AGENT] [--skip-probe]
@@ -28,7 +28,10 @@ verbs:
   backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]
   backup list [--database=NAME]
   backup show BACKUP_ID
-  restore BACKUP_ID --target=DBNAME_OR_PATH [--via=DATABASE] [--wait]
+  restore BACKUP_ID [--target=DBNAME_OR_PATH] [--via=DATABASE] [--clean] [--no-create]
+          [--jobs=N] [--wait]
+  restore BACKUP_ID --dry-run [--via=DATABASE] [--wait]
+  backup test-restore BACKUP_ID [--via=DATABASE] [--jobs=N] [--wait]
   job list [--database=NAME] [--limit=N]
   job show JOB_ID
   job wait JOB_ID
@@ -50,6 +53,24 @@ verbs:
   stats
   health
   help | --help
+
+dump options of "database add" (what each backup holds; names are exact, not patterns;
+the flags marked * may be repeated):
+  postgres: [--format=custom|plain] [--schema-only | --data-only] [--table=[SCHEMA.]TABLE]*
+            [--exclude-table=[SCHEMA.]TABLE]* [--schema=S]* [--exclude-schema=S]* [--globals]
+  mysql:    [--schema-only | --data-only] [--table=TABLE]* [--exclude-table=TABLE]*
+            [--also-database=DB]* [--all-databases]
+  mongodb:  [--namespace=DB.COLLECTION]* [--exclude-namespace=DB.COLLECTION]*
+--globals stores roles and tablespaces (pg_dumpall --globals-only) beside the dump.
+
+restore: without --target the backup goes back into its original database. It
+creates a missing database (not with --no-create) and never drops anything
+unless --clean is given. --jobs=N restores in parallel where the engine can
+(PostgreSQL custom format: not one transaction then). --dry-run downloads the
+backup, checks its checksums and lists it with the engine's own tool, and
+touches no database. "backup test-restore" restores into a scratch database,
+checks its tables against the backup's, drops it and records the result on
+the backup ("backup show").
 
 S3 flags of the s3 verbs:
   [--endpoint=URL] [--region=R] [--path-style] [--credentials-ref=file:/path]

@@ -187,12 +187,33 @@ TEST(CliUsageTest, NoCommand) { ExpectUsageError({}, "no command given"); }
 
 TEST(CliUsageTest, MissingEngine) {
   ExpectUsageError({"database", "add", "orders", "--agent=a1", "--storage=s1"},
-                   "missing --engine=postgres|sqlite for \"database add\"");
+                   "missing --engine=postgres|mysql|mongodb|sqlite for \"database add\"");
 }
 
 TEST(CliUsageTest, UnknownEngine) {
-  ExpectUsageError({"database", "add", "orders", "--engine=mysql", "--agent=a1", "--storage=s1"},
-                   "unknown engine \"mysql\"");
+  ExpectUsageError({"database", "add", "orders", "--engine=oracle", "--agent=a1", "--storage=s1"},
+                   "unknown engine \"oracle\": use --engine=postgres, mysql, mongodb or sqlite");
+}
+
+TEST(CliUsageTest, DumpOptionsDoNotApplyToSqlite) {
+  ExpectUsageError({"database", "add", "app", "--engine=sqlite", "--agent=a1", "--storage=s1",
+                    "--path=/data/app.db", "--table=users"},
+                   "--table does not apply to sqlite databases");
+}
+
+TEST(CliUsageTest, RepeatableFlagsOnlyWhereDeclared) {
+  ExpectUsageError({"database", "add", "app", "--engine=sqlite", "--agent=a1", "--agent=a2",
+                    "--storage=s1", "--path=/data/app.db"},
+                   "flag --agent is given twice");
+}
+
+TEST(CliUsageTest, RestoreOptionsAreChecked) {
+  const std::string id = "20260115T020000Z-0badc0de";
+  ExpectUsageError({"restore", id, "--dry-run", "--target=x"},
+                   "--dry-run touches no database: drop --target, --clean and --no-create");
+  ExpectUsageError({"restore", id, "--jobs=0"}, "--jobs must be a whole number from 1 to 64");
+  ExpectUsageError({"backup", "test-restore", id, "--target=x"},
+                   "unknown flag --target for \"backup test-restore\"");
 }
 
 TEST(CliUsageTest, PasswordIsRefusedAndNotEchoed) {
@@ -456,9 +477,8 @@ TEST(CliUsageTest, ExtraPositional) {
   ExpectUsageError({"agents", "list", "now"}, "unexpected argument \"now\" for \"agents list\"");
 }
 
-TEST(CliUsageTest, RestoreNeedsTarget) {
-  ExpectUsageError({"restore", "20260115T020000Z-0badc0de"},
-                   "missing --target=DBNAME_OR_PATH for \"restore\"");
+TEST(CliUsageTest, RestoreNeedsABackupId) {
+  ExpectUsageError({"restore", "--target=x"}, "missing BACKUP_ID for \"restore\"");
 }
 
 TEST(CliUsageTest, GlobalFlagsMustPrecedeTheVerb) {

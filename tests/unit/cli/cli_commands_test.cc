@@ -194,6 +194,38 @@ TEST_F(CliCommandsTest, DatabaseAddPostgresSendsTheTarget) {
   EXPECT_EQ(out_.str(), "database \"orders\" added (postgresql 15.18)\n");
 }
 
+TEST_F(CliCommandsTest, DatabaseAddSendsDumpOptionsInOrder) {
+  ASSERT_EQ(Run({"database", "add", "shop", "--engine=mariadb", "--agent=a1", "--storage=s1",
+                 "--dbname=shop", "--table=orders", "--table", "a,b", "--exclude-table=x",
+                 "--also-database=crm", "--schema-only"}),
+            0)
+      << err_.str();
+  const v1::DatabaseTarget& t = fake_.add_database.database();
+  EXPECT_EQ(t.engine(), v1::ENGINE_MYSQL);
+  ASSERT_EQ(t.dump_options().include_tables_size(), 2);
+  EXPECT_EQ(t.dump_options().include_tables(0), "orders");
+  EXPECT_EQ(t.dump_options().include_tables(1), "a,b");  // values are never split
+  EXPECT_EQ(t.dump_options().exclude_tables(0), "x");
+  EXPECT_EQ(t.dump_options().databases(0), "crm");
+  EXPECT_TRUE(t.dump_options().schema_only());
+  EXPECT_FALSE(t.dump_options().data_only());
+}
+
+TEST_F(CliCommandsTest, RestoreAndTestRestoreSendTheirOptions) {
+  const std::string id = "20260115T020000Z-0badc0de";
+  ASSERT_EQ(Run({"restore", id, "--clean", "--jobs=4", "--no-create"}), 0) << err_.str();
+  EXPECT_EQ(fake_.start_restore.target(), "");  // the original database
+  EXPECT_TRUE(fake_.start_restore.options().clean());
+  EXPECT_TRUE(fake_.start_restore.options().no_create());
+  EXPECT_EQ(fake_.start_restore.options().jobs(), 4u);
+  EXPECT_FALSE(fake_.start_restore.options().dry_run());
+  ASSERT_EQ(Run({"restore", id, "--dry-run"}), 0) << err_.str();
+  EXPECT_TRUE(fake_.start_restore.options().dry_run());
+  ASSERT_EQ(Run({"backup", "test-restore", id}), 0) << err_.str();
+  EXPECT_TRUE(fake_.start_restore.options().test_restore());
+  EXPECT_FALSE(fake_.start_restore.options().clean());
+}
+
 TEST_F(CliCommandsTest, DatabaseAddSqlite) {
   ASSERT_EQ(Run({"database", "add", "app", "--engine=sqlite", "--agent=a1", "--storage=s1",
                  "--path=/var/lib/app.db"}),
