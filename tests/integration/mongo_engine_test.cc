@@ -26,7 +26,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/job_runner.h"
 #include "agent/mongo_engine.h"
+#include "common/names.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {
@@ -654,6 +656,69 @@ TEST_F(MongoEngineTest, RestoreRefusesAnArchiveTheManifestDoesNotDescribe) {
   Restored cut = Restore(Target("copy"), d.manifest, d.bytes.substr(0, 30));
   EXPECT_TRUE(absl::IsDataLoss(cut.status)) << cut.status;
   EXPECT_EQ(ReadFile(dir_ + "/state/server.json"), before);
+}
+
+TEST_F(MongoEngineTest, JobRunnerBacksUpAndRestoresThroughStorage) {
+  // The agent's whole data path: zstd, both checksums, local storage, the
+  // manifest, the checksum hold-back before mongorestore, dry run and
+  // restore into another database.
+  SetServer(absl::StrCat("{\"shop\": {\"big\": ", ManyDocs(4000, 300),
+                         ", \"items\": [{\"_id\": 1, \"name\": \"ünï ✓\"}]}}"));
+  v1::StorageDestination storage;
+  storage.set_name("local");
+  storage.set_kind(v1::STORAGE_KIND_LOCAL);
+  storage.set_path(dir_ + "/store");
+  JobRunner runner({"agent-test", dir_ + "/work", 256 << 10, 4, 0});
+  v1::BackupJob job;
+  job.set_job_id(NewJobId(absl::Now()));
+  job.set_backup_id(NewBackupId(absl::Now()));
+  *job.mutable_target() = Target("shop");
+  *job.mutable_storage() = storage;
+  job.set_compression(v1::COMPRESSION_ZSTD);
+  JobTracker bt(job.job_id());
+  absl::StatusOr<v1::Manifest> m = runner.Backup(job, engine_.get(), &bt);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->server_version(), "7.0.14");
+  EXPECT_EQ(m->tool_version(), "100.9.4");
+  EXPECT_EQ(m->dump_format(), "mongodump archive");
+  EXPECT_TRUE(absl::EndsWith(m->dump_object(), "dump.archive.zst")) << m->dump_object();
+  ASSERT_EQ(m->tables_size(), 2);
+  EXPECT_EQ(m->tables(0).name(), "shop.big");
+  std::string before = ReadFile(dir_ + "/state/server.json");
+
+  auto restore_job = [&](const std::string& into) {
+    v1::RestoreJob r;
+    r.set_job_id(NewJobId(absl::Now()));
+    r.set_backup_id(job.backup_id());
+    r.set_source_database(job.target().name());
+    *r.mutable_storage() = storage;
+    *r.mutable_target() = Target(into);
+    return r;
+  };
+  v1::RestoreJob dry = restore_job("copy");
+  dry.mutable_options()->set_dry_run(true);
+  JobTracker dt(dry.job_id());
+  v1::RestoreReport report;
+  absl::Status dry_status = runner.Restore(dry, engine_.get(), &dt, &report);
+  ASSERT_TRUE(dry_status.ok()) << dry_status;
+  EXPECT_EQ(report.listed_entries(), 2u);
+  EXPECT_TRUE(Has(report.summary(), "mongorestore --dryRun accepted the archive"));
+  EXPECT_EQ(ReadFile(dir_ + "/state/server.json"), before);
+
+  v1::RestoreJob test = restore_job("copy");
+  test.mutable_options()->set_test_restore(true);
+  JobTracker tt(test.job_id());
+  absl::Status tested = runner.Restore(test, engine_.get(), &tt);
+  EXPECT_TRUE(absl::IsInvalidArgument(tested)) << tested;
+  EXPECT_TRUE(Has(std::string(tested.message()), "test_restore"));
+
+  v1::RestoreJob real = restore_job("copy");
+  real.mutable_options()->set_jobs(2);
+  JobTracker rt(real.job_id());
+  absl::Status restored = runner.Restore(real, engine_.get(), &rt);
+  ASSERT_TRUE(restored.ok()) << restored;
+  EXPECT_EQ(Db("copy"), Db("shop"));
+  EXPECT_TRUE(WorkDirEmpty());
 }
 
 }  // namespace
