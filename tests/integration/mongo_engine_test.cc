@@ -326,7 +326,7 @@ TEST_F(MongoEngineTest, ExactCommandLinesForDumpAndRestore) {
   ASSERT_EQ(runner_.started.size(), 2u);  // --version, then the dump
   EXPECT_EQ(runner_.started[0].argv,
             (std::vector<std::string>{dir_ + "/bin/mongodump", "--version"}));
-  const ProcessOptions& dump = runner_.started[1];
+  const ProcessOptions dump = runner_.started[1];  // a copy: more starts follow
   ASSERT_EQ(dump.argv.size(), 7u) << absl::StrJoin(dump.argv, " ");
   EXPECT_EQ(dump.argv[0], dir_ + "/bin/mongodump");
   EXPECT_TRUE(absl::StartsWith(dump.argv[1], "--config=" + dir_ + "/work/mongo-config-"));
