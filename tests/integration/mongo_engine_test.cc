@@ -259,6 +259,18 @@ class MongoEngineTest : public ::testing::Test {
 
   bool WorkDirEmpty() { return fs::is_empty(dir_ + "/work"); }
 
+  // Waits until the stand-in running as `pid` has recorded its call: it has
+  // then finished starting (/proc/<pid>/cmdline reads empty while execve,
+  // and /usr/bin/env's exec of python3, are under way).
+  bool WaitUntilRunning(pid_t pid) {
+    std::string mark = absl::StrCat("\"pid\": ", pid, "}");
+    for (int i = 0; i < 500; ++i) {
+      if (absl::StrContains(ReadFile(dir_ + "/state/calls.jsonl"), mark)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
   std::string dir_;
   StandinRunner runner_;
   std::unique_ptr<MongoEngine> engine_;
@@ -564,6 +576,7 @@ TEST_F(MongoEngineTest, PasswordNeverInArgvNorEnvironmentAndConfigFileIsPrivate)
   ASSERT_FALSE(runner_.pids.empty());
   pid_t pid = runner_.pids.back();
   std::string config = runner_.started.back().argv[1].substr(strlen("--config="));
+  ASSERT_TRUE(WaitUntilRunning(pid));
   // While the tool runs: its command line and environment, and its config file.
   std::string cmdline = Proc(pid, "cmdline");
   std::string environ = Proc(pid, "environ");
@@ -588,9 +601,12 @@ TEST_F(MongoEngineTest, PasswordNeverInArgvNorEnvironmentAndConfigFileIsPrivate)
   ASSERT_TRUE(r.ok()) << r.status();
   pid = runner_.pids.back();
   config = runner_.started.back().argv[1].substr(strlen("--config="));
+  ASSERT_TRUE(WaitUntilRunning(pid));
   ASSERT_EQ(stat(config.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_FALSE(absl::StrContains(Proc(pid, "cmdline"), "Pa55"));
+  std::string restore_cmdline = Proc(pid, "cmdline");
+  ASSERT_TRUE(Has(restore_cmdline, "--archive"));  // it is the tool's
+  EXPECT_FALSE(absl::StrContains(restore_cmdline, "Pa55"));
   EXPECT_FALSE(absl::StrContains(Proc(pid, "environ"), "Pa55"));
   ASSERT_TRUE((*r)->sink()->Write(bytes.data(), bytes.size()).ok());
   ASSERT_TRUE((*r)->sink()->Finish().ok());
