@@ -38,9 +38,10 @@ constexpr char kNoTestRestore[] =
 // How the tools reach the server: everything but the password, which goes
 // into the config file.
 struct Connection {
-  std::string uri;       // host and port only: mongodb://host:port/?authSource=admin&...
+  std::string uri;       // host and port only: mongodb://host:port/?authSource=admin
   std::string user;      // empty = no authentication
   std::string password;  // empty = none
+  int timeout_s = 0;     // --dialTimeout
   std::string desc;      // for messages: mongodb://user@host:port/db
 };
 
@@ -99,12 +100,11 @@ absl::StatusOr<Connection> ConnectionFor(const DatabaseTarget& t, int timeout_s)
     return absl::InvalidArgumentError(
         "the target has a password reference but no user: set the MongoDB user");
   }
-  int64_t timeout_ms = static_cast<int64_t>(timeout_s) * 1000;
   // Users are looked up in admin, whatever database is dumped (the tools
-  // would otherwise authenticate against --db).
-  c.uri = absl::StrCat("mongodb://", host_part, ":", port,
-                       "/?authSource=admin&connectTimeoutMS=", timeout_ms,
-                       "&serverSelectionTimeoutMS=", timeout_ms);
+  // would otherwise authenticate against --db). No timeouts in the URI: the
+  // tools copy its millisecond values into fields they read as seconds.
+  c.uri = absl::StrCat("mongodb://", host_part, ":", port, "/?authSource=admin");
+  c.timeout_s = timeout_s;
   c.desc = absl::StrCat("mongodb://", c.user.empty() ? "" : absl::CHexEscape(c.user) + "@",
                         host_part, ":", port, "/",
                         t.database().empty() ? "(all databases)" : absl::CHexEscape(t.database()));
@@ -130,13 +130,15 @@ absl::StatusOr<std::vector<PrivateFile>> ConfigFile(const Connection& c, const s
   return files;
 }
 
-// Connection arguments: --config, --uri and --username, each one argument.
+// Connection arguments: --config, --uri, --username and the connect timeout
+// in seconds (--dialTimeout), each one argument.
 std::vector<std::string> ConnectionArgs(const Connection& c,
                                         const std::vector<PrivateFile>& config) {
   std::vector<std::string> args;
   if (!config.empty()) args.push_back("--config=" + config.front().path());
   args.push_back("--uri=" + c.uri);
   if (!c.user.empty()) args.push_back("--username=" + c.user);
+  if (c.timeout_s > 0) args.push_back(absl::StrCat("--dialTimeout=", c.timeout_s));
   return args;
 }
 

@@ -37,9 +37,7 @@ namespace fs = std::filesystem;
 
 constexpr int kPort = 27999;
 constexpr char kPassword[] = "Pa55 \"w0rd\" \\ #: 'ünï' ✓\t!";
-constexpr char kUri[] =
-    "--uri=mongodb://127.0.0.1:27999/?authSource=admin&connectTimeoutMS=10000"
-    "&serverSelectionTimeoutMS=10000";
+constexpr char kUri[] = "--uri=mongodb://127.0.0.1:27999/?authSource=admin";
 
 // `text` contains `part` (gmock is not linked).
 ::testing::AssertionResult Has(const std::string& text, const std::string& part) {
@@ -339,13 +337,13 @@ TEST_F(MongoEngineTest, ExactCommandLinesForDumpAndRestore) {
   EXPECT_EQ(runner_.started[0].argv,
             (std::vector<std::string>{dir_ + "/bin/mongodump", "--version"}));
   const ProcessOptions dump = runner_.started[1];  // a copy: more starts follow
-  ASSERT_EQ(dump.argv.size(), 7u) << absl::StrJoin(dump.argv, " ");
+  ASSERT_EQ(dump.argv.size(), 8u) << absl::StrJoin(dump.argv, " ");
   EXPECT_EQ(dump.argv[0], dir_ + "/bin/mongodump");
   EXPECT_TRUE(absl::StartsWith(dump.argv[1], "--config=" + dir_ + "/work/mongo-config-"));
   EXPECT_TRUE(absl::EndsWith(dump.argv[1], ".yaml"));
   std::vector<std::string> rest(dump.argv.begin() + 2, dump.argv.end());
-  EXPECT_EQ(rest, (std::vector<std::string>{kUri, "--username=backup", "--db=shop",
-                                            "--collection=items", "--archive"}));
+  EXPECT_EQ(rest, (std::vector<std::string>{kUri, "--username=backup", "--dialTimeout=10",
+                                            "--db=shop", "--collection=items", "--archive"}));
   EXPECT_EQ(dump.env, (std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"},
                                                           {"LC_ALL", "C.UTF-8"}}));
   EXPECT_TRUE(dump.pipe_stdout);
@@ -360,7 +358,8 @@ TEST_F(MongoEngineTest, ExactCommandLinesForDumpAndRestore) {
   ASSERT_TRUE(Dump(ex).status.ok());
   std::vector<std::string> ex_argv(runner_.started.back().argv.begin() + 2,
                                    runner_.started.back().argv.end());
-  EXPECT_EQ(ex_argv, (std::vector<std::string>{kUri, "--username=backup", "--db=shop",
+  EXPECT_EQ(ex_argv, (std::vector<std::string>{kUri, "--username=backup", "--dialTimeout=10",
+                                               "--db=shop",
                                                "--excludeCollection=users",
                                                "--excludeCollection=logs", "--archive"}));
 
@@ -375,7 +374,8 @@ TEST_F(MongoEngineTest, ExactCommandLinesForDumpAndRestore) {
   EXPECT_TRUE(absl::StartsWith(restore.argv[1], "--config=" + dir_ + "/work/mongo-config-"));
   std::vector<std::string> restore_rest(restore.argv.begin() + 2, restore.argv.end());
   EXPECT_EQ(restore_rest,
-            (std::vector<std::string>{kUri, "--username=backup", "--archive", "--stopOnError",
+            (std::vector<std::string>{kUri, "--username=backup", "--dialTimeout=10", "--archive",
+                                      "--stopOnError",
                                       "--drop", "--dryRun", "--numParallelCollections=3",
                                       "--nsFrom=shop.*", "--nsTo=copy.*"}));
   EXPECT_TRUE(restore.pipe_stdin);
