@@ -41,12 +41,18 @@ absl::Status ValidateResourceName(const std::string& kind, const std::string& na
 }
 
 absl::Status ValidatePgDatabaseName(const std::string& name) {
-  if (name.empty()) return absl::InvalidArgumentError("postgresql database name is empty");
-  if (name.size() > 63) {
-    return absl::InvalidArgumentError("postgresql database name is longer than 63 bytes");
+  return ValidateServerDatabaseName("postgresql", name, 63);
+}
+
+absl::Status ValidateServerDatabaseName(const std::string& engine_label, const std::string& name,
+                                        size_t max_bytes) {
+  if (name.empty()) return absl::InvalidArgumentError(engine_label + " database name is empty");
+  if (name.size() > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(engine_label, " database name is longer than ",
+                                                   max_bytes, " bytes"));
   }
   if (name.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError("postgresql database name contains a NUL byte");
+    return absl::InvalidArgumentError(engine_label + " database name contains a NUL byte");
   }
   return absl::OkStatus();
 }

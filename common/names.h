@@ -17,6 +17,10 @@ absl::Status ValidateResourceName(const std::string& kind, const std::string& na
 // A PostgreSQL database name as the server accepts it: 1-63 bytes, no NUL.
 // Anything else is allowed and always passed as data, never as an option.
 absl::Status ValidatePgDatabaseName(const std::string& name);
+// A database name on a server of `engine_label` ("mysql", "mongodb"):
+// non-empty, at most `max_bytes`, no NUL.
+absl::Status ValidateServerDatabaseName(const std::string& engine_label, const std::string& name,
+                                        size_t max_bytes);
 
 // Backup ids sort by time: "20260115T020000Z-<8 hex>".
 std::string NewBackupId(absl::Time now);

@@ -38,8 +38,22 @@ absl::Status ValidateTarget(const v1::DatabaseTarget& t) {
             "sqlite path \"", t.path(), "\" must be absolute without \".\" or \"..\" segments"));
       }
       return absl::OkStatus();
+    case v1::ENGINE_MYSQL:
+    case v1::ENGINE_MONGODB: {
+      bool mysql = t.engine() == v1::ENGINE_MYSQL;
+      std::string label = mysql ? "mysql" : "mongodb";
+      if (t.host().empty()) return absl::InvalidArgumentError(label + " target needs a host (--host)");
+      if (t.port() > 65535) return absl::InvalidArgumentError("port must be 1 to 65535");
+      if (!t.path().empty()) return absl::InvalidArgumentError("--path is for sqlite targets only");
+      // Every database (MySQL --all-databases; MongoDB without --dbname)
+      // needs no name.
+      if (t.database().empty() && (!mysql || t.dump_options().all_databases())) {
+        return absl::OkStatus();
+      }
+      return ValidateServerDatabaseName(label, t.database(), 64);
+    }
     default:
-      return absl::InvalidArgumentError("unknown engine: use postgres or sqlite");
+      return absl::InvalidArgumentError("unknown engine: use postgres, mysql, mongodb or sqlite");
   }
 }
 
@@ -64,7 +78,11 @@ grpc::Status AgentAdminServiceImpl::ListAgents(grpc::ServerContext*, const v1::L
 
 absl::Status DatabaseServiceImpl::Add(const v1::AddDatabaseRequest& req, v1::Database* out) {
   v1::DatabaseTarget t = req.database();
-  if (t.engine() == v1::ENGINE_POSTGRES && t.port() == 0) t.set_port(5432);
+  if (t.port() == 0) {
+    if (t.engine() == v1::ENGINE_POSTGRES) t.set_port(5432);
+    if (t.engine() == v1::ENGINE_MYSQL) t.set_port(3306);
+    if (t.engine() == v1::ENGINE_MONGODB) t.set_port(27017);
+  }
   RETURN_IF_ERROR(ValidateTarget(t));
   RETURN_IF_ERROR(ValidateResourceName("storage name", req.storage()));
   RETURN_IF_ERROR(c_.store->GetStorage(req.storage()).status());

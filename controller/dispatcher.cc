@@ -149,7 +149,13 @@ absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& 
       RETURN_IF_ERROR(ValidateLocalRoot(restore_target));
       target.set_path(restore_target);
     } else {
-      RETURN_IF_ERROR(ValidatePgDatabaseName(restore_target));
+      // A backup of every database (MySQL --all-databases, MongoDB without
+      // a database) goes back into the databases it names.
+      if (target.engine() == v1::ENGINE_POSTGRES) {
+        RETURN_IF_ERROR(ValidatePgDatabaseName(restore_target));
+      } else if (!restore_target.empty()) {
+        RETURN_IF_ERROR(ValidateServerDatabaseName("target", restore_target, 64));
+      }
       target.set_database(restore_target);
     }
   } else if (!req.target().empty()) {

@@ -524,8 +524,8 @@ absl::Status Commands::BackupShow(const ParsedArgs& args) {
   std::string compression = CompressionName(m.compression());
   if (m.compression_level() != 0)
     absl::StrAppend(&compression, " (level ", m.compression_level(), ")");
-  PrintFields(*options_.out,
-              {{"id", b.id()},
+  std::vector<std::pair<std::string, std::string>> fields = {
+              {"id", b.id()},
                {"database", b.database()},
                {"storage", b.storage()},
                {"state", BackupStateName(b.state())},
@@ -547,8 +547,8 @@ absl::Status Commands::BackupShow(const ParsedArgs& args) {
                {"raw sha256", m.raw_sha256()},
                {"stored sha256", m.stored_sha256()},
                {"encryption key", m.encryption_key_id().empty() ? "none" : m.encryption_key_id()},
-               {"manifest version", absl::StrCat(m.format_version())}});
-  std::vector<std::pair<std::string, std::string>> more;
+               {"manifest version", absl::StrCat(m.format_version())}};
+  std::vector<std::pair<std::string, std::string>>& more = fields;
   std::string selective = DumpOptionsText(m.dump_options());
   more.push_back({"dump options", selective.empty() ? "whole database" : selective});
   for (const v1::StoredObject& o : m.extra_objects()) {
@@ -578,7 +578,7 @@ absl::Status Commands::BackupShow(const ParsedArgs& args) {
                                                            ? ": passed"
                                                            : ": FAILED " + b.test_restore_error())});
   }
-  PrintFields(*options_.out, more);
+  PrintFields(*options_.out, fields);
   if (!b.test_restored_at().empty()) PrintRestoreReport(*options_.out, b.test_restore_report());
   return absl::OkStatus();
 }

@@ -4,10 +4,15 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "agent/job_runner.h"
 #include "agent/postgres_engine.h"
 #include "agent/sqlite_engine.h"
@@ -29,9 +34,12 @@ class RecordingRunner : public ProcessRunner {
  public:
   absl::StatusOr<std::unique_ptr<Process>> Start(const ProcessOptions& o) override {
     started.push_back(o);
-    return real_.Start(o);
+    auto p = real_.Start(o);
+    pids.push_back(p.ok() ? (*p)->pid() : 0);
+    return p;
   }
   std::vector<ProcessOptions> started;
+  std::vector<pid_t> pids;
 
  private:
   SubprocessRunner real_;
@@ -100,16 +108,27 @@ class PostgresBackupTest : public ::testing::Test {
     j.set_compression(c);
     return j;
   }
-  absl::Status Restore(const v1::BackupJob& b, const std::string& into) {
+  v1::RestoreJob RestoreJobFor(const v1::BackupJob& b, const std::string& into) {
     v1::RestoreJob r;
     r.set_job_id(NewJobId(absl::Now()));
     r.set_backup_id(b.backup_id());
     r.set_source_database(b.target().name());
     *r.mutable_storage() = storage_;
     *r.mutable_target() = server_->Target(b.target().name(), into);
+    return r;
+  }
+  absl::Status Restore(const v1::BackupJob& b, const std::string& into) {
+    v1::RestoreJob r = RestoreJobFor(b, into);
     JobTracker t(r.job_id());
     return JobRunner(runner_opts_).Restore(r, engine_.get(), &t);
   }
+
+ public:
+  absl::StatusOr<v1::Manifest> RunBackup(const v1::BackupJob& job, JobTracker* t) {
+    return JobRunner(runner_opts_).Backup(job, engine_.get(), t);
+  }
+
+ protected:
   std::vector<std::string> StoreFiles() {
     std::vector<std::string> out;
     if (!fs::exists(storage_.path())) return out;
@@ -326,6 +345,425 @@ TEST_F(PostgresBackupTest, ToolsMustBeAtLeastTheServerVersion) {
             std::string::npos);
 }
 
+// --- PostgreSQL formats, selective options and restore options -------------
+
+// Runs a backup of `db` with `options`; the manifest or the error.
+absl::StatusOr<v1::Manifest> BackupWith(PostgresBackupTest* t, v1::BackupJob job) {
+  JobTracker tracker(job.job_id());
+  return t->RunBackup(job, &tracker);
+}
+
+// A plain pg_dump of a database as text, for comparing two databases.
+std::string PlainDump(PostgresServer* server, const std::string& db) {
+  std::string out;
+  std::string pw;
+  std::ifstream f(server->dir() + "/cluster/password");
+  std::getline(f, pw);
+  std::string pass = server->dir() + "/cluster/plain.pgpass";
+  {
+    std::ofstream p(pass);
+    p << "*:*:*:*:" << pw << "\n";
+  }
+  fs::permissions(pass, fs::perms::owner_read | fs::perms::owner_write);
+  SubprocessRunner runner;
+  PostgresEngine e(PostgresEngineOptions{&runner});
+  auto tools = e.InstalledTools();
+  if (tools.empty()) return "no pg_dump";
+  auto text = RunAndCapture(
+      &runner, {{tools.front().pg_dump, "--format=plain", "--no-owner",
+                 "--dbname=" + QuotedDbnameConninfo(db)},
+                {{"PATH", "/usr/bin:/bin"},
+                 {"PGHOST", "127.0.0.1"},
+                 {"PGPORT", absl::StrCat(server->port())},
+                 {"PGUSER", "dbdump"},
+                 {"PGPASSFILE", pass}}});
+  if (!text.ok()) return "pg_dump failed: " + std::string(text.status().message());
+  // pg_dump writes a random key into \restrict / \unrestrict lines of every
+  // plain dump; everything else is the same for the same content.
+  std::string out_text;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    if (absl::StartsWith(line, "\\restrict ") || absl::StartsWith(line, "\\unrestrict ")) continue;
+    absl::StrAppend(&out_text, line, "\n");
+  }
+  return out_text;
+}
+
+// Equal dumps, without printing megabytes when they differ.
+void ExpectSameDump(const std::string& a, const std::string& b) {
+  EXPECT_GT(a.size(), 1000u) << a.substr(0, 200);
+  if (a == b) return;
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  ADD_FAILURE() << "dumps differ at byte " << i << " of " << a.size() << "/" << b.size() << ": \""
+                << a.substr(i, 120) << "\" vs \"" << b.substr(i, 120) << "\"";
+}
+
+TEST_F(PostgresBackupTest, PlainFormatRoundTripDumpsIdentically) {
+  CreateContent("plainsrc");
+  v1::BackupJob job = Job("plainsrc", "plainsrc", v1::COMPRESSION_ZSTD);
+  job.mutable_target()->mutable_dump_options()->set_format("plain");
+  auto m = BackupWith(this, job);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->dump_format(), "pg_dump plain");
+  EXPECT_EQ(m->dump_object(), "dump.sql.zst");
+  EXPECT_EQ(m->dump_options().format(), "plain");
+  ASSERT_TRUE(Restore(job, "plaincopy").ok());
+  std::string a = PlainDump(server_, "plainsrc"), b = PlainDump(server_, "plaincopy");
+  EXPECT_NE(a.find("CREATE TABLE public.items"), std::string::npos) << a.substr(0, 300);
+  ExpectSameDump(a, b);
+  // The custom format too: restore, dump again, diff.
+  v1::BackupJob custom = Job("plainsrc", "plainsrc", v1::COMPRESSION_GZIP);
+  ASSERT_TRUE(BackupWith(this, custom).ok());
+  ASSERT_TRUE(Restore(custom, "customcopy").ok());
+  ExpectSameDump(PlainDump(server_, "customcopy"), a);
+}
+
+TEST_F(PostgresBackupTest, SelectiveOptionsChooseWhatTheBackupHolds) {
+  Exec("postgres", "CREATE DATABASE sel");
+  Exec("sel", R"sql(
+    CREATE SCHEMA s2;
+    CREATE TABLE keep (id int); INSERT INTO keep VALUES (1), (2);
+    CREATE TABLE drop_me (id int); INSERT INTO drop_me VALUES (1);
+    CREATE TABLE "a*b" (id int); INSERT INTO "a*b" VALUES (7);
+    CREATE TABLE "aXb" (id int); INSERT INTO "aXb" VALUES (8);
+    CREATE TABLE s2.other (id int); INSERT INTO s2.other VALUES (3);
+  )sql");
+  auto tables_of = [&](const std::string& db) {
+    return Q(db, "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM pg_tables "
+                 "WHERE schemaname IN ('public', 's2')");
+  };
+  struct Case {
+    std::function<void(v1::DumpOptions*)> set;
+    std::string tables;
+    std::string keep_rows;
+  };
+  std::vector<Case> cases = {
+      // "a*b" is a name, not a pattern: "aXb" is not included.
+      {[](v1::DumpOptions* o) { o->add_include_tables("a*b"); o->add_include_tables("public.keep"); },
+       "public.a*b,public.keep\n", "2\n"},
+      {[](v1::DumpOptions* o) { o->add_exclude_tables("drop_me"); o->add_exclude_schemas("s2"); },
+       "public.a*b,public.aXb,public.keep\n", "2\n"},
+      {[](v1::DumpOptions* o) { o->add_include_schemas("s2"); }, "s2.other\n", ""},
+      {[](v1::DumpOptions* o) { o->set_schema_only(true); },
+       "public.a*b,public.aXb,public.drop_me,public.keep,s2.other\n", "0\n"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    v1::BackupJob job = Job("sel", "sel", v1::COMPRESSION_ZSTD);
+    cases[i].set(job.mutable_target()->mutable_dump_options());
+    auto m = BackupWith(this, job);
+    ASSERT_TRUE(m.ok()) << i << ": " << m.status();
+    std::string into = absl::StrCat("sel_case", i);
+    ASSERT_TRUE(Restore(job, into).ok()) << i;
+    EXPECT_EQ(tables_of(into), cases[i].tables) << i;
+    if (!cases[i].keep_rows.empty()) EXPECT_EQ(Q(into, "SELECT count(*) FROM keep"), cases[i].keep_rows) << i;
+    // The manifest records exactly the tables the options selected.
+    std::vector<std::string> names;
+    for (const auto& t : m->tables()) names.push_back(t.name());
+    EXPECT_EQ(absl::StrJoin(names, ",") + "\n", cases[i].tables) << i;
+  }
+  // Data only: restoring into a database that has the tables fills them.
+  v1::BackupJob data = Job("sel", "sel", v1::COMPRESSION_ZSTD);
+  data.mutable_target()->mutable_dump_options()->set_data_only(true);
+  data.mutable_target()->mutable_dump_options()->add_include_tables("keep");
+  ASSERT_TRUE(BackupWith(this, data).ok());
+  ASSERT_TRUE(Restore(data, "sel_case3").ok());  // the schema-only copy
+  EXPECT_EQ(Q("sel_case3", "SELECT count(*) FROM keep"), "2\n");
+  EXPECT_EQ(Q("sel_case3", "SELECT count(*) FROM drop_me"), "0\n");
+  // Options that contradict each other or belong to another engine.
+  v1::BackupJob bad = Job("sel", "sel", v1::COMPRESSION_ZSTD);
+  bad.mutable_target()->mutable_dump_options()->set_schema_only(true);
+  bad.mutable_target()->mutable_dump_options()->set_data_only(true);
+  EXPECT_TRUE(absl::IsInvalidArgument(BackupWith(this, bad).status()));
+  bad = Job("sel", "sel", v1::COMPRESSION_ZSTD);
+  bad.mutable_target()->mutable_dump_options()->set_format("directory");
+  EXPECT_NE(BackupWith(this, bad).status().message().find("use custom (default) or plain"),
+            std::string::npos);
+  EXPECT_TRUE(WorkDirEmpty());
+}
+
+TEST_F(PostgresBackupTest, GlobalsAreASecondCheckedObject) {
+  Exec("postgres", "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_reader') "
+                   "THEN CREATE ROLE app_reader; END IF; END $$");
+  CreateContent("withglobals");
+  v1::BackupJob job = Job("withglobals", "withglobals", v1::COMPRESSION_ZSTD);
+  job.mutable_target()->mutable_dump_options()->set_globals(true);
+  auto m = BackupWith(this, job);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->extra_objects_size(), 1);
+  const v1::StoredObject& g = m->extra_objects(0);
+  EXPECT_EQ(g.role(), "globals");
+  EXPECT_EQ(g.object(), "globals.sql.zst");
+  EXPECT_EQ(g.dump_format(), "pg_dumpall globals");
+  std::string path = absl::StrCat(storage_.path(), "/withglobals/", job.backup_id(), "/", g.object());
+  ASSERT_TRUE(fs::exists(path));
+  // Read it with the real zstd.
+  SubprocessRunner runner;
+  auto text = RunAndCapture(&runner, {{"zstd", "-dc", path}, {{"PATH", "/usr/bin:/bin"}}});
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_NE(text->find("CREATE ROLE app_reader"), std::string::npos);
+  EXPECT_EQ(text->size(), g.raw_size_bytes());
+  // A dry run checks it too: flip a byte and the dry run fails naming it.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('\x5a');
+  }
+  v1::RestoreJob r = RestoreJobFor(job, "");
+  r.mutable_options()->set_dry_run(true);
+  JobTracker t(r.job_id());
+  absl::Status st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t);
+  EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+  EXPECT_NE(st.message().find("globals of backup"), std::string::npos) << st;
+}
+
+TEST_F(PostgresBackupTest, CleanAndNoCreateOnlyWhenAsked) {
+  CreateContent("cleansrc");
+  v1::BackupJob job = Job("cleansrc", "cleansrc", v1::COMPRESSION_ZSTD);
+  ASSERT_TRUE(BackupWith(this, job).ok());
+  std::string before = Fingerprint("cleansrc");
+  // Changes after the backup.
+  Exec("cleansrc", "DELETE FROM items WHERE id > 100; CREATE TABLE extra (x int)");
+  std::string changed = Fingerprint("cleansrc");
+  // Without --clean the objects conflict: nothing changes.
+  absl::Status st = Restore(job, "cleansrc");
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(Fingerprint("cleansrc"), changed);
+  // With --clean the backup's objects are replaced; others stay.
+  v1::RestoreJob r = RestoreJobFor(job, "cleansrc");
+  r.mutable_options()->set_clean(true);
+  JobTracker t(r.job_id());
+  st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(Fingerprint("cleansrc"), before);
+  EXPECT_EQ(Q("cleansrc", "SELECT count(*) FROM extra"), "0\n");
+  // --no-create: a missing database is an error and is not created.
+  v1::RestoreJob nc = RestoreJobFor(job, "never_created");
+  nc.mutable_options()->set_no_create(true);
+  JobTracker t2(nc.job_id());
+  st = JobRunner(runner_opts_).Restore(nc, engine_.get(), &t2);
+  EXPECT_TRUE(absl::IsNotFound(st)) << st;
+  EXPECT_NE(st.message().find("--no-create"), std::string::npos) << st;
+  EXPECT_FALSE(server_->HasDatabase("never_created"));
+}
+
+TEST_F(PostgresBackupTest, ParallelRestoreSpoolsAndCleansUp) {
+  CreateContent("parsrc");
+  v1::BackupJob job = Job("parsrc", "parsrc", v1::COMPRESSION_ZSTD);
+  ASSERT_TRUE(BackupWith(this, job).ok());
+  v1::RestoreJob r = RestoreJobFor(job, "parcopy");
+  r.mutable_options()->set_jobs(3);
+  JobTracker t(r.job_id());
+  absl::Status st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(Fingerprint("parcopy"), Fingerprint("parsrc"));
+  EXPECT_TRUE(WorkDirEmpty()) << "spooled dump left behind";
+  bool saw_jobs = false;
+  for (const ProcessOptions& o : runner_.started) {
+    for (const auto& a : o.argv) saw_jobs |= a == "--jobs=3";
+  }
+  EXPECT_TRUE(saw_jobs);
+  // A corrupted backup never reaches pg_restore: the spool is checked first.
+  std::string dump = absl::StrCat(storage_.path(), "/parsrc/", job.backup_id(), "/dump.pgdump.zst");
+  {
+    std::fstream f(dump, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(dump) / 2));
+    f.put('\x11');
+  }
+  v1::RestoreJob bad = RestoreJobFor(job, "parbad");
+  bad.mutable_options()->set_jobs(2);
+  JobTracker t2(bad.job_id());
+  st = JobRunner(runner_opts_).Restore(bad, engine_.get(), &t2);
+  EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+  EXPECT_FALSE(server_->HasDatabase("parbad"));
+  EXPECT_TRUE(WorkDirEmpty());
+}
+
+TEST_F(PostgresBackupTest, DryRunListsAndTouchesNothing) {
+  CreateContent("drysrc");
+  v1::BackupJob job = Job("drysrc", "drysrc", v1::COMPRESSION_ZSTD);
+  ASSERT_TRUE(BackupWith(this, job).ok());
+  std::string dbs_before = Q("postgres", "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database");
+  v1::RestoreJob r = RestoreJobFor(job, "");
+  r.mutable_options()->set_dry_run(true);
+  r.mutable_target()->set_port(1);  // no connection is made at all
+  JobTracker t(r.job_id());
+  v1::RestoreReport report;
+  absl::Status st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t, &report);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(report.dry_run());
+  EXPECT_GE(report.listed_entries(), 6u);  // tables, data, view, function, constraints
+  EXPECT_NE(report.summary().find("entries listed by pg_restore --list"), std::string::npos)
+      << report.summary();
+  EXPECT_EQ(Q("postgres", "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database"),
+            dbs_before);
+  EXPECT_TRUE(WorkDirEmpty());
+  // A corrupted dump fails the dry run.
+  std::string dump = absl::StrCat(storage_.path(), "/drysrc/", job.backup_id(), "/dump.pgdump.zst");
+  {
+    std::fstream f(dump, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(dump) - 10));
+    f.put('\x11');
+  }
+  JobTracker t2(r.job_id() + "b");
+  st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t2);
+  EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+}
+
+TEST_F(PostgresBackupTest, TestRestoreChecksTablesAndAlwaysDropsTheScratchDatabase) {
+  CreateContent("trsrc");
+  v1::BackupJob job = Job("trsrc", "trsrc", v1::COMPRESSION_ZSTD);
+  auto m = BackupWith(this, job);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->tables_size(), 2);  // public.blobs, public.items
+  auto scratch_dbs = [&] {
+    return Q("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbdump_scratch_%'");
+  };
+  v1::RestoreJob r = RestoreJobFor(job, "");
+  r.mutable_options()->set_test_restore(true);
+  JobTracker t(r.job_id());
+  v1::RestoreReport report;
+  absl::Status st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t, &report);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(report.test_restore());
+  EXPECT_TRUE(report.scratch_dropped());
+  EXPECT_EQ(report.scratch_database().rfind("dbdump_scratch_", 0), 0u) << report.scratch_database();
+  ASSERT_EQ(report.tables_size(), 2);
+  for (const auto& c : report.tables()) {
+    EXPECT_TRUE(c.ok()) << c.name();
+    if (c.name() == "public.items") EXPECT_EQ(c.restored_rows(), 20000);
+    if (c.name() == "public.blobs") EXPECT_EQ(c.restored_rows(), 50);
+  }
+  EXPECT_EQ(scratch_dbs(), "0\n");
+
+  // A table recorded at backup time but missing from the dump fails the
+  // check; the scratch database still goes.
+  std::string manifest = absl::StrCat(storage_.path(), "/trsrc/", job.backup_id(), "/manifest.json");
+  v1::Manifest tampered = *m;
+  tampered.add_tables()->set_name("public.ghost");
+  tampered.mutable_tables()->rbegin()->set_rows(-1);
+  {
+    std::ofstream f(manifest, std::ios::trunc);
+    f << ManifestToJson(tampered);
+  }
+  JobTracker t2(r.job_id() + "b");
+  v1::RestoreReport report2;
+  st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t2, &report2);
+  EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+  EXPECT_NE(st.message().find("table public.ghost is missing"), std::string::npos) << st;
+  EXPECT_TRUE(report2.scratch_dropped());
+  EXPECT_EQ(scratch_dbs(), "0\n");
+
+  // A corrupted dump fails the restore itself; nothing is left either.
+  std::string dump = absl::StrCat(storage_.path(), "/trsrc/", job.backup_id(), "/dump.pgdump.zst");
+  {
+    std::fstream f(dump, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(dump) / 3));
+    f.put('\x11');
+  }
+  JobTracker t3(r.job_id() + "c");
+  st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t3);
+  EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+  EXPECT_EQ(scratch_dbs(), "0\n");
+  EXPECT_TRUE(WorkDirEmpty());
+}
+
+TEST_F(PostgresBackupTest, PasswordNeverInTheRunningChildsCmdlineOrEnviron) {
+  Exec("postgres", "CREATE DATABASE procsrc");
+  Exec("procsrc", "CREATE TABLE t AS SELECT g, repeat('z', 500) AS s FROM generate_series(1, 200000) g");
+  std::ifstream pw(server_->dir() + "/cluster/password");
+  std::string password;
+  std::getline(pw, password);
+  ASSERT_FALSE(password.empty());
+  // Start the dump and, before reading a byte, look at the live child: it
+  // is blocked writing into the pipe.
+  v1::DatabaseTarget target = server_->Target("procsrc", "procsrc");
+  auto dump = engine_->StartDump(target, dir_ + "/work");
+  ASSERT_TRUE(dump.ok()) << dump.status();
+  pid_t pid = 0;
+  ASSERT_FALSE(runner_.started.empty());
+  pid = runner_.pids.back();
+  auto read_proc = [](const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  // Right after the spawn the new image may not be readable yet.
+  std::string cmdline;
+  for (int i = 0; i < 200 && cmdline.empty(); ++i) {
+    cmdline = read_proc(absl::StrCat("/proc/", pid, "/cmdline"));
+    if (cmdline.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::string environ = read_proc(absl::StrCat("/proc/", pid, "/environ"));
+  EXPECT_NE(cmdline.find("pg_dump"), std::string::npos)
+      << "not the running pg_dump: pid " << pid << " cmdline \"" << cmdline << "\" argv0 "
+      << runner_.started.back().argv[0] << " of " << runner_.started.size() << " status "
+      << read_proc(absl::StrCat("/proc/", pid, "/status")).substr(0, 200);
+  EXPECT_EQ(cmdline.find(password), std::string::npos);
+  EXPECT_EQ(environ.find(password), std::string::npos);
+  EXPECT_EQ(environ.find("PGPASSWORD"), std::string::npos);
+  // The pgpass file exists only while the tool runs, and only for us.
+  int private_files = 0;
+  for (auto& e : fs::directory_iterator(dir_ + "/work")) {
+    ++private_files;
+    EXPECT_EQ(fs::status(e.path()).permissions() & (fs::perms::group_all | fs::perms::others_all),
+              fs::perms::none);
+  }
+  EXPECT_EQ(private_files, 1);
+  (*dump)->Cancel();
+  (void)(*dump)->Finish();
+  EXPECT_TRUE(WorkDirEmpty());
+}
+
+TEST(PostgresToolChoiceTest, PicksTheClosestToolAtLeastTheServerVersion) {
+  // Fake installations: empty pg_dump/pg_restore files whose --version the
+  // injected runner answers with a made-up version string.
+  std::string dir = MakeTempDir("dbdump-pgtools");
+  std::map<std::string, std::string> versions = {{dir + "/v13", "13.2"}, {dir + "/v16", "16.1"}};
+  for (const auto& [d, v] : versions) {
+    fs::create_directories(d);
+    for (const char* tool : {"pg_dump", "pg_restore"}) {
+      std::ofstream(d + "/" + tool) << "#!/bin/sh\n";
+      fs::permissions(d + "/" + tool, fs::perms::owner_all);
+    }
+  }
+  class FakeVersionRunner : public ProcessRunner {
+   public:
+    explicit FakeVersionRunner(std::map<std::string, std::string> v) : versions_(std::move(v)) {}
+    absl::StatusOr<std::unique_ptr<Process>> Start(const ProcessOptions& o) override {
+      std::string prog = o.argv[0];
+      std::string d = prog.substr(0, prog.rfind('/'));
+      ProcessOptions echo = o;
+      auto it = versions_.find(d);
+      std::string v = it != versions_.end() ? it->second : "";
+      if (v.empty()) return real_.Start(o);  // a real installation
+      echo.argv = {"/bin/echo", "pg_dump (PostgreSQL) " + v + " (fake)"};
+      return real_.Start(echo);
+    }
+
+   private:
+    std::map<std::string, std::string> versions_;
+    SubprocessRunner real_;
+  } runner(versions);
+  PostgresEngineOptions o{&runner};
+  o.search_path = dir + "/v13:" + dir + "/v16";
+  PostgresEngine engine(o);
+  auto tools = engine.InstalledTools();
+  ASSERT_GE(tools.size(), 2u);
+  EXPECT_EQ(engine.ToolsFor(13)->version, "13.2");
+  EXPECT_EQ(engine.ToolsFor(16)->version, "16.1");
+  EXPECT_EQ(engine.ToolsFor(16)->pg_dump, dir + "/v16/pg_dump");
+  // 14 takes the closest newer one: the real 15 if installed, else 16.
+  EXPECT_GT(engine.ToolsFor(14)->major, 13);
+  auto none = engine.ToolsFor(17);
+  ASSERT_TRUE(absl::IsFailedPrecondition(none.status())) << none.status();
+  EXPECT_NE(none.status().message().find("the server runs PostgreSQL 17"), std::string::npos)
+      << none.status();
+  EXPECT_NE(none.status().message().find("newest pg_dump on the agent host is 16.1"),
+            std::string::npos)
+      << none.status();
+  EXPECT_NE(none.status().message().find("install postgresql-client-17"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 // --- SQLite -----------------------------------------------------------------
 
 class SqliteBackupTest : public ::testing::Test {
@@ -438,6 +876,96 @@ TEST_F(SqliteBackupTest, MissingFileAndBadPathsAreClearErrors) {
   std::ofstream(dir_ + "/junk.db") << std::string(8192, 'j');
   t.set_path(dir_ + "/junk.db");
   EXPECT_FALSE(engine_.TestConnection(t).ok());
+}
+
+}  // namespace
+}  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST_F(SqliteBackupTest, RecordsCountsDryRunTestRestoreAndCleanReplace) {
+  std::string path = dir_ + "/shop.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Sql(db, "CREATE TABLE \"odd \"\"name\" (id INTEGER PRIMARY KEY, v BLOB);"
+          "CREATE TABLE t2 (x TEXT); CREATE VIEW v AS SELECT * FROM t2;"
+          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 321) "
+          "INSERT INTO \"odd \"\"name\"(v) SELECT randomblob(100) FROM c;"
+          "INSERT INTO t2 VALUES ('ünï'), (NULL);");
+  sqlite3_close(db);
+  v1::BackupJob job;
+  job.set_job_id(NewJobId(absl::Now()));
+  job.set_backup_id(NewBackupId(absl::Now()));
+  job.mutable_target()->set_name("shop");
+  job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
+  job.mutable_target()->set_path(path);
+  *job.mutable_storage() = storage_;
+  JobTracker t(job.job_id());
+  auto m = JobRunner(opts_).Backup(job, &engine_, &t);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->tables_size(), 2);
+  EXPECT_EQ(m->tables(0).name(), "odd \"name");
+  EXPECT_EQ(m->tables(0).rows(), 321);
+  EXPECT_EQ(m->tables(1).name(), "t2");
+  EXPECT_EQ(m->tables(1).rows(), 2);
+
+  v1::RestoreJob r;
+  r.set_job_id(NewJobId(absl::Now()));
+  r.set_backup_id(job.backup_id());
+  r.set_source_database("shop");
+  *r.mutable_storage() = storage_;
+  *r.mutable_target() = job.target();
+
+  // Dry run: checked and listed in the work directory, nothing placed.
+  v1::RestoreJob dry = r;
+  dry.mutable_options()->set_dry_run(true);
+  dry.mutable_target()->set_path(dir_ + "/never.db");
+  JobTracker dt(dry.job_id());
+  v1::RestoreReport report;
+  absl::Status st = JobRunner(opts_).Restore(dry, &engine_, &dt, &report);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(report.listed_entries(), 2u);
+  EXPECT_NE(report.summary().find("integrity_check ok, 2 tables"), std::string::npos) << report.summary();
+  EXPECT_FALSE(fs::exists(dir_ + "/never.db"));
+  EXPECT_TRUE(fs::is_empty(dir_ + "/work"));
+
+  // Test restore: exact counts compared, the scratch copy removed.
+  v1::RestoreJob tr = r;
+  tr.set_job_id(r.job_id() + "t");
+  tr.mutable_options()->set_test_restore(true);
+  JobTracker tt(tr.job_id());
+  v1::RestoreReport treport;
+  st = JobRunner(opts_).Restore(tr, &engine_, &tt, &treport);
+  ASSERT_TRUE(st.ok()) << st;
+  ASSERT_EQ(treport.tables_size(), 2);
+  EXPECT_TRUE(treport.tables(0).ok());
+  EXPECT_EQ(treport.tables(0).restored_rows(), 321);
+  EXPECT_TRUE(treport.scratch_dropped());
+  EXPECT_TRUE(fs::is_empty(dir_ + "/work"));
+
+  // Restoring over the original: refused without --clean, replaced with it.
+  db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Sql(db, "DELETE FROM t2");
+  sqlite3_close(db);
+  JobTracker rt(r.job_id() + "r");
+  st = JobRunner(opts_).Restore(r, &engine_, &rt);
+  EXPECT_TRUE(absl::IsAlreadyExists(st)) << st;
+  EXPECT_NE(st.message().find("--clean"), std::string::npos) << st;
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM t2"), 0);
+  r.mutable_options()->set_clean(true);
+  JobTracker rt2(r.job_id() + "c");
+  st = JobRunner(opts_).Restore(r, &engine_, &rt2);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM t2"), 2);
+  // Options the engine does not have are refused by name.
+  r.mutable_options()->set_jobs(4);
+  JobTracker rt3(r.job_id() + "j");
+  st = JobRunner(opts_).Restore(r, &engine_, &rt3);
+  EXPECT_NE(st.message().find("restore option jobs is not supported for ENGINE_SQLITE"),
+            std::string::npos)
+      << st;
 }
 
 }  // namespace

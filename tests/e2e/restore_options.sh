@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# End to end: selective backups, every restore option and test-restore
+# verification through controller, agent and dbdumpctl as separate processes,
+# against a real PostgreSQL. The controller records the test restore on the
+# backup; dry runs and test restores leave no database behind.
+source "$(dirname "$0")/lib.sh"
+
+step "start PostgreSQL, controller and agent"
+start_postgres pg
+psql_as postgres "CREATE DATABASE shop"
+psql_as postgres "CREATE ROLE shop_reader"
+psql_as shop "CREATE TABLE orders (id serial PRIMARY KEY, note text);
+              INSERT INTO orders (note) SELECT 'n' || g FROM generate_series(1, 5000) g;
+              CREATE TABLE audit (id int); INSERT INTO audit SELECT generate_series(1, 10);"
+start_controller
+start_agent
+wait_for "agent to register" agent_online
+ctl storage add local --kind=local --path="$T/store"
+PG_FLAGS=(--agent=agent-1 --storage=local --host=127.0.0.1 --port="$PG_PORT" --user=dbdump
+          --password-ref="file:$PG_PASSFILE")
+
+step "dump options are checked when the database is added"
+expect_error "unknown PostgreSQL dump format \"directory\"" \
+  ctl database add bad --engine=postgres "${PG_FLAGS[@]}" --dbname=shop --format=directory
+expect_error "exclude each other" \
+  ctl database add bad --engine=postgres "${PG_FLAGS[@]}" --dbname=shop --schema-only --data-only
+expect_error "does not apply to sqlite" \
+  ctl database add bad --engine=sqlite --agent=agent-1 --storage=local --path=/x.db --globals
+expect_error "unknown engine \"oracle\"" \
+  ctl database add bad --engine=oracle --agent=agent-1 --storage=local
+ctl database add shop --engine=postgres "${PG_FLAGS[@]}" --dbname=shop --globals \
+  --exclude-table=audit
+
+step "selective backup with globals"
+ctl backup run shop --wait
+ID=$(ctl --output=json backup list --database=shop | json_field 'd["backups"][0]["id"]')
+ctl backup show "$ID" | tee "$T/show.txt"
+grep -q "dump options: *--exclude-table=audit --globals" "$T/show.txt" || fail "dump options not shown"
+grep -q "globals object: *globals.sql.zst" "$T/show.txt" || fail "globals object not shown"
+grep -q "test restore: *never" "$T/show.txt" || fail "a fresh backup claims a test restore"
+zstd -dc "$T/store/shop/$ID/globals.sql.zst" > "$T/globals.sql"
+grep -q "CREATE ROLE shop_reader" "$T/globals.sql" || fail "globals object lacks the role"
+zstd -dc "$T/store/shop/$ID/dump.pgdump.zst" > "$T/dump.pgdump"
+pg_restore -l "$T/dump.pgdump" > "$T/toc.txt"
+grep -q "TABLE DATA public orders" "$T/toc.txt" || fail "orders missing from the dump"
+if grep -q "audit" "$T/toc.txt"; then fail "excluded table audit is in the dump"; fi
+
+step "test restore: recorded on the backup, no scratch database left"
+ctl backup test-restore "$ID" --wait | tee "$T/tr.txt"
+grep -q "test restore of backup $ID passed" "$T/tr.txt" || fail "test restore did not pass"
+grep -q "ok  *public.orders: 5000 rows" "$T/tr.txt" || fail "row count of orders not reported"
+ctl backup show "$ID" | tee "$T/show2.txt"
+grep -q "test restore: *20.*: passed" "$T/show2.txt" || fail "test restore not recorded on the backup"
+[ "$(psql_as postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbdump_scratch_%'")" = 0 ] \
+  || fail "scratch database left behind"
+
+step "dry run: checks and lists, touches no database"
+DBS_BEFORE=$(psql_as postgres "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")
+ctl restore "$ID" --dry-run --wait | tee "$T/dry.txt"
+grep -q "entries listed by pg_restore --list" "$T/dry.txt" || fail "dry run listed nothing"
+grep -q "dry run of backup $ID passed: nothing was restored" "$T/dry.txt" || fail "dry run outcome"
+[ "$(psql_as postgres "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")" = "$DBS_BEFORE" ] \
+  || fail "the dry run changed the databases"
+expect_error "touches no database" ctl restore "$ID" --dry-run --target=x
+
+step "restore into the original: nothing dropped unless --clean"
+psql_as shop "DELETE FROM orders WHERE id > 100"
+expect_job_failure "already exists" ctl restore "$ID" --wait
+[ "$(psql_as shop "SELECT count(*) FROM orders")" = 100 ] || fail "a failed restore changed data"
+ctl restore "$ID" --clean --wait
+[ "$(psql_as shop "SELECT count(*) FROM orders")" = 5000 ] || fail "--clean did not restore orders"
+[ "$(psql_as shop "SELECT count(*) FROM audit")" = 10 ] || fail "--clean dropped a table not in the backup"
+
+step "parallel restore and --no-create"
+ctl restore "$ID" --target=shop_par --jobs=2 --wait
+[ "$(psql_as shop_par "SELECT count(*) FROM orders")" = 5000 ] || fail "parallel restore content"
+expect_job_failure "--no-create" ctl restore "$ID" --target=shop_absent --no-create --wait
+[ "$(psql_as postgres "SELECT count(*) FROM pg_database WHERE datname = 'shop_absent'")" = 0 ] \
+  || fail "--no-create created the database"
+
+step "a failing test restore is recorded too"
+python3 - "$T/store/shop/$ID/manifest.json" <<'EOF'
+import json, sys
+p = sys.argv[1]
+m = json.load(open(p))
+m.setdefault("tables", []).append({"name": "public.ghost", "rows": "-1"})
+json.dump(m, open(p, "w"))
+EOF
+expect_job_failure "table public.ghost is missing" ctl backup test-restore "$ID" --wait
+ctl backup show "$ID" > "$T/show3.txt"
+grep -q "test restore: *20.*: FAILED .*public.ghost" "$T/show3.txt" || fail "failed test restore not recorded"
+[ "$(psql_as postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbdump_scratch_%'")" = 0 ] \
+  || fail "scratch database left behind after a failure"
+
+step "no secret in logs or the store"
+PW=$(cat "$PG_PASSFILE")
+if grep -rqF -- "$PW" "$T"/*.log "$T/controller.db"* 2>/dev/null; then fail "password leaked"; fi
+echo "PASS"
