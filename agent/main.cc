@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/agent_service_impl.h"
+#include "agent/mongo_engine.h"
 #include "agent/mysql_engine.h"
 #include "agent/postgres_engine.h"
 #include "agent/registrar.h"
@@ -68,8 +69,16 @@ int Run(int argc, char** argv) {
   engines[dbdump::v1::ENGINE_POSTGRES] =
       std::make_unique<dbdump::PostgresEngine>(dbdump::PostgresEngineOptions{&processes});
   engines[dbdump::v1::ENGINE_SQLITE] = std::make_unique<dbdump::SqliteEngine>();
-  engines[dbdump::v1::ENGINE_MYSQL] =
-      std::make_unique<dbdump::MysqlEngine>(dbdump::MysqlEngineOptions{&processes});
+  // Both put the short-lived password files of their connection checks in
+  // the agent's private work directory.
+  dbdump::MysqlEngineOptions mysql_options;
+  mysql_options.runner = &processes;
+  mysql_options.private_dir = flags.Get("work_dir");
+  engines[dbdump::v1::ENGINE_MYSQL] = std::make_unique<dbdump::MysqlEngine>(mysql_options);
+  dbdump::MongoEngineOptions mongo_options;
+  mongo_options.runner = &processes;
+  mongo_options.work_dir = flags.Get("work_dir");
+  engines[dbdump::v1::ENGINE_MONGODB] = std::make_unique<dbdump::MongoEngine>(mongo_options);
   dbdump::AgentServiceImpl service(flags.Get("name"), std::move(engines), &registry, &runner);
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
