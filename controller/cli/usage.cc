@@ -60,7 +60,7 @@ the flags marked * may be repeated):
             [--exclude-table=[SCHEMA.]TABLE]* [--schema=S]* [--exclude-schema=S]* [--globals]
   mysql:    [--schema-only | --data-only] [--table=TABLE]* [--exclude-table=TABLE]*
             [--also-database=DB]* [--all-databases]
-  mongodb:  [--namespace=DB.COLLECTION]* [--exclude-namespace=DB.COLLECTION]*
+  mongodb:  [--namespace=DB.COLLECTION | --exclude-namespace=DB.COLLECTION]
 --globals stores roles and tablespaces (pg_dumpall --globals-only) beside the dump.
 
 restore: without --target the backup goes back into its original database. It

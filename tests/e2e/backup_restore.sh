@@ -81,10 +81,9 @@ expect_error "unreachable" ctl database add x2 --engine=postgres --agent=agent-1
   --host=127.0.0.1 --port=1 --user=dbdump --dbname=shop --password-ref="file:$PG_PASSFILE"
 expect_error "authentication failed" ctl database add x3 --engine=postgres --agent=agent-1 --storage=local \
   --host=127.0.0.1 --port="$PG_PORT" --user=dbdump --dbname=shop --password-ref="file:$T/wrong.pass"
-rm -f /tmp/x
 expect_error "does not exist" ctl database add x4 --engine=postgres --agent=agent-1 --storage=local \
-  --host=127.0.0.1 --port="$PG_PORT" --user=dbdump --dbname=--file=/tmp/x --password-ref="file:$PG_PASSFILE"
-[ ! -e /tmp/x ] || fail "/tmp/x was created"
+  --host=127.0.0.1 --port="$PG_PORT" --user=dbdump --dbname="--file=$T/hostile-x" --password-ref="file:$PG_PASSFILE"
+[ ! -e "$T/hostile-x" ] || fail "$T/hostile-x was created"
 expect_error "does not exist" ctl database add x5 --engine=postgres --agent=agent-1 --storage=local \
   --host=127.0.0.1 --port="$PG_PORT" --user=dbdump "--dbname=a b'c" --password-ref="file:$PG_PASSFILE"
 expect_error "database name" ctl database add ../x --engine=sqlite --agent=agent-1 --storage=local --path="$T/app.db"
