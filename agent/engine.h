@@ -45,6 +45,10 @@ class RestoreSession {
   // saying what it found. Valid once Finish() succeeded.
   virtual uint32_t listed_entries() const { return 0; }
   virtual std::string summary() const { return ""; }
+  // Undoes what the session prepared (a database it created), also after
+  // Finish() succeeded: for a tool that ended before the whole stream was
+  // verified. Idempotent.
+  virtual void Undo() {}
 };
 
 // One database engine (PostgresEngine, MysqlEngine, MongoEngine,

@@ -244,6 +244,13 @@ absl::Status JobRunner::Apply(const v1::RestoreJob& job, const v1::Manifest& m, 
       // The restore tool stopped reading: its own error says why.
       absl::Status tool = session->Finish();
       if (!tool.ok()) return tool;
+      // It ended well before the stream did, so before the checksums were
+      // checked: whatever it applied is not trusted.
+      session->Undo();
+      return absl::DataLossError(absl::StrCat(
+          "the restore tool ended before the end of backup ", job.backup_id(),
+          ", before its checksums could be checked: the backup is damaged or not a complete "
+          "dump; verify it with `dbdumpctl backup verify`"));
     }
     session->Cancel();
     // The session's destructor undoes what it created; the tool never saw

@@ -62,6 +62,9 @@ void JobTracker::Cancel() {
 void JobTracker::SetCancelHook(std::function<void()> hook) {
   absl::MutexLock l(&hook_mu_);
   cancel_hook_ = std::move(hook);
+  // A cancel that came while no hook was set still stops what the new hook
+  // guards (hooks are idempotent: they only signal).
+  if (cancel_hook_ && cancel_.load()) cancel_hook_();
 }
 
 }  // namespace dbdump

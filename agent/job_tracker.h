@@ -36,6 +36,7 @@ class JobTracker {
   // runs any more.
   void Cancel();
   const std::atomic<bool>* cancel_flag() const { return &cancel_; }
+  // Runs the hook at once when the job was already cancelled.
   void SetCancelHook(std::function<void()> hook);
   void ClearCancelHook() { SetCancelHook(nullptr); }
 

@@ -170,34 +170,64 @@ std::string QuotedPatternPart(absl::string_view part) {
   return out;
 }
 
-// "schema.table" -> "schema"."table"; "table" -> "table" (any schema).
-std::string TablePattern(const std::string& name) {
-  size_t dot = name.find('.');
-  if (dot == std::string::npos) return QuotedPatternPart(name);
-  return absl::StrCat(QuotedPatternPart(absl::string_view(name).substr(0, dot)), ".",
-                      QuotedPatternPart(absl::string_view(name).substr(dot + 1)));
+using TableName = std::pair<std::string, std::string>;  // schema, table
+
+// --table / --exclude-table argument for one resolved table.
+std::string TablePattern(const TableName& t) {
+  return absl::StrCat(QuotedPatternPart(t.first), ".", QuotedPatternPart(t.second));
 }
 
-// Whether a table "schema.table" is named by `wanted` ("schema.table" or
-// "table").
-bool NamesTable(const std::string& wanted, const std::string& schema, const std::string& table) {
-  return wanted == table || wanted == absl::StrCat(schema, ".", table);
+// Resolves user-given table names against the database's tables: "table"
+// must name exactly one table of any schema, "schema.table" that table (a
+// name with dots in it is matched whole first). pg_dump itself would take
+// an unqualified name only from the search path, so names always go to it
+// qualified. Included names must exist; excluded ones may not.
+absl::StatusOr<std::vector<TableName>> ResolveTables(
+    const google::protobuf::RepeatedPtrField<std::string>& names,
+    const std::vector<TableName>& tables, bool must_exist, const std::string& desc) {
+  std::vector<TableName> out;
+  for (const std::string& name : names) {
+    std::vector<TableName> found;
+    for (const TableName& t : tables) {
+      if (t.second == name) found.push_back(t);
+    }
+    if (found.empty()) {
+      for (const TableName& t : tables) {
+        if (absl::StrCat(t.first, ".", t.second) == name) found.push_back(t);
+      }
+    }
+    if (found.size() > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "table name \"", name, "\" is ambiguous in ", desc, ": it names ", found[0].first, ".",
+          found[0].second, " and ", found[1].first, ".", found[1].second,
+          "; give it as schema.table"));
+    }
+    if (found.empty() && must_exist) {
+      return absl::NotFoundError(absl::StrCat("no table \"", name, "\" in ", desc,
+                                              ": check --table (exact names, table or schema.table)"));
+    }
+    if (!found.empty()) out.push_back(found[0]);
+  }
+  return out;
 }
 
 // Whether pg_dump with these options dumps the table, as pg_dump decides:
 // with --table only the named tables (schema options have no effect);
 // otherwise the included schemas (all when none) minus the excluded ones;
 // excluded tables never.
-bool Selected(const v1::DumpOptions& o, const std::string& schema, const std::string& table) {
-  auto any = [&](const auto& list, auto pred) {
-    return std::any_of(list.begin(), list.end(), pred);
+bool Selected(const v1::DumpOptions& o, const std::vector<TableName>& include,
+              const std::vector<TableName>& exclude, const TableName& t) {
+  auto has = [&](const std::vector<TableName>& list) {
+    return std::find(list.begin(), list.end(), t) != list.end();
   };
-  auto names_it = [&](const std::string& w) { return NamesTable(w, schema, table); };
-  if (any(o.exclude_tables(), names_it)) return false;
-  if (!o.include_tables().empty()) return any(o.include_tables(), names_it);
-  auto is_schema = [&](const std::string& w) { return w == schema; };
-  if (!o.include_schemas().empty() && !any(o.include_schemas(), is_schema)) return false;
-  return !any(o.exclude_schemas(), is_schema);
+  if (has(exclude)) return false;
+  if (!include.empty()) return has(include);
+  auto is_schema = [&](const std::string& w) { return w == t.first; };
+  if (!o.include_schemas().empty() &&
+      std::none_of(o.include_schemas().begin(), o.include_schemas().end(), is_schema)) {
+    return false;
+  }
+  return std::none_of(o.exclude_schemas().begin(), o.exclude_schemas().end(), is_schema);
 }
 
 constexpr char kUserTablesSql[] =
@@ -210,7 +240,7 @@ constexpr char kUserTablesSql[] =
     "ORDER BY 1, 2";
 
 // User tables of the connected database as (schema, table).
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> UserTables(
+absl::StatusOr<std::vector<TableName>> UserTables(
     PGconn* conn, const std::string& desc) {
   PGresult* r = PQexec(conn, kUserTablesSql);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -218,7 +248,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> UserTables(
     PQclear(r);
     return PgError("cannot list the tables of", desc, err);
   }
-  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<TableName> out;
   for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
   PQclear(r);
   return out;
@@ -428,15 +458,18 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartDump(
   // Connect first: a clear error for a wrong password or missing database,
   // the server version that picks the tool, and the tables the dump holds.
   DumpInfo info;
+  std::vector<TableName> include, exclude;
   {
     PgConn c;
     RETURN_IF_ERROR(Connect(target, target.database(), options_.connect_timeout_s, &c));
     info.server_version = ServerVersion(c.conn);
-    ASSIGN_OR_RETURN(auto tables, UserTables(c.conn, Describe(target)));
-    for (const auto& [schema, table] : tables) {
-      if (!Selected(o, schema, table)) continue;
+    ASSIGN_OR_RETURN(std::vector<TableName> tables, UserTables(c.conn, Describe(target)));
+    ASSIGN_OR_RETURN(include, ResolveTables(o.include_tables(), tables, true, Describe(target)));
+    ASSIGN_OR_RETURN(exclude, ResolveTables(o.exclude_tables(), tables, false, Describe(target)));
+    for (const TableName& table : tables) {
+      if (!Selected(o, include, exclude, table)) continue;
       v1::TableInfo t;
-      t.set_name(absl::StrCat(schema, ".", table));
+      t.set_name(absl::StrCat(table.first, ".", table.second));
       t.set_rows(-1);  // counting every row is not cheap
       info.tables.push_back(std::move(t));
     }
@@ -461,10 +494,8 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartDump(
   }
   if (o.schema_only()) po.argv.push_back("--schema-only");
   if (o.data_only()) po.argv.push_back("--data-only");
-  for (const std::string& t : o.include_tables()) po.argv.push_back("--table=" + TablePattern(t));
-  for (const std::string& t : o.exclude_tables()) {
-    po.argv.push_back("--exclude-table=" + TablePattern(t));
-  }
+  for (const TableName& t : include) po.argv.push_back("--table=" + TablePattern(t));
+  for (const TableName& t : exclude) po.argv.push_back("--exclude-table=" + TablePattern(t));
   for (const std::string& n : o.include_schemas()) po.argv.push_back("--schema=" + QuotedPatternPart(n));
   for (const std::string& n : o.exclude_schemas()) {
     po.argv.push_back("--exclude-schema=" + QuotedPatternPart(n));

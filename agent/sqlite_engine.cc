@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -111,8 +112,12 @@ absl::StatusOr<std::vector<v1::TableInfo>> ListTables(sqlite3* db) {
     sqlite3_stmt* st = nullptr;
     std::string sql = absl::StrCat("SELECT count(*) FROM ", quoted);
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      return absl::DataLossError(
-          absl::StrCat("cannot count rows of table ", name, ": ", sqlite3_errmsg(db)));
+      // A virtual table whose module this library lacks: listed, not counted.
+      v1::TableInfo t;
+      t.set_name(name);
+      t.set_rows(-1);
+      out.push_back(std::move(t));
+      continue;
     }
     v1::TableInfo t;
     t.set_name(name);
@@ -295,6 +300,20 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> SqliteEngine::StartRestore(
     return absl::AlreadyExistsError(absl::StrCat(
         "restore target ", target.path(),
         " already exists: choose a new path, or pass --clean to replace it"));
+  }
+  if (exists) {
+    // SQLite would apply a leftover write-ahead log or hot journal of the
+    // old file to the new one on its next open.
+    for (const char* suffix : {"-wal", "-journal"}) {
+      struct stat st;
+      std::string side = target.path() + suffix;
+      if (::stat(side.c_str(), &st) == 0 && st.st_size > 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot replace ", target.path(), ": ", side,
+            " exists, so the database is open or was not closed cleanly; stop the application "
+            "using it (and let SQLite checkpoint), or restore to a new path"));
+      }
+    }
   }
   std::string dir = target.path().substr(0, target.path().rfind('/'));
   if (dir.empty()) dir = "/";

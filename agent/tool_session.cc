@@ -55,7 +55,7 @@ ToolRestoreSession::~ToolRestoreSession() {
     (void)sink_.Finish();
     o_.process->Wait();
     if (reader_.joinable()) reader_.join();
-    if (o_.on_failure) o_.on_failure();
+    Undo();
   }
 }
 
@@ -67,7 +67,7 @@ absl::Status ToolRestoreSession::Finish() {
   finished_ = true;
   if (code == 0) return absl::OkStatus();
   absl::Status st = o_.on_error(code, o_.process->StderrTail());
-  if (o_.on_failure) o_.on_failure();
+  Undo();
   return st;
 }
 
@@ -79,6 +79,14 @@ absl::Status ToolRestoreSession::Input::Write(const char* data, size_t n) {
     return absl::OkStatus();
   }
   return st;
+}
+
+void ToolRestoreSession::Undo() {
+  if (o_.on_failure) {
+    auto undo = std::move(o_.on_failure);
+    o_.on_failure = nullptr;
+    undo();
+  }
 }
 
 std::string ToolRestoreSession::summary() const {

@@ -76,6 +76,7 @@ class ToolRestoreSession : public RestoreSession {
   void Cancel() override { o_.process->Terminate(); }
   uint32_t listed_entries() const override { return entries_; }
   std::string summary() const override;
+  void Undo() override;
 
  private:
   // Forwards to the tool's stdin. A listing tool may stop reading once it

@@ -142,6 +142,11 @@ absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& 
   std::string restore_target;
   if (!no_target) {
     restore_target = req.target();
+    if (restore_target.empty() && !req.via_database().empty()) {
+      // The default is the backup's own database, which --via is not.
+      return absl::InvalidArgumentError(
+          "--via restores through another database's connection: name the target with --target");
+    }
     if (restore_target.empty()) {
       restore_target = target.engine() == v1::ENGINE_SQLITE ? target.path() : target.database();
     }

@@ -62,6 +62,7 @@ grep -q "dry run of backup $ID passed: nothing was restored" "$T/dry.txt" || fai
 [ "$(psql_as postgres "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")" = "$DBS_BEFORE" ] \
   || fail "the dry run changed the databases"
 expect_error "touches no database" ctl restore "$ID" --dry-run --target=x
+expect_error "name the target with --target" ctl restore "$ID" --via=shop
 
 step "restore into the original: nothing dropped unless --clean"
 psql_as shop "DELETE FROM orders WHERE id > 100"

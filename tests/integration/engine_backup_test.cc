@@ -461,6 +461,30 @@ TEST_F(PostgresBackupTest, SelectiveOptionsChooseWhatTheBackupHolds) {
     for (const auto& t : m->tables()) names.push_back(t.name());
     EXPECT_EQ(absl::StrJoin(names, ",") + "\n", cases[i].tables) << i;
   }
+  // An unqualified name is found in any schema (pg_dump alone would look
+  // only in the search path) and goes to pg_dump qualified; an ambiguous or
+  // unknown name is refused before anything runs.
+  {
+    v1::BackupJob other = Job("sel", "sel", v1::COMPRESSION_ZSTD);
+    other.mutable_target()->mutable_dump_options()->add_include_tables("other");
+    auto m = BackupWith(this, other);
+    ASSERT_TRUE(m.ok()) << m.status();
+    ASSERT_EQ(m->tables_size(), 1);
+    EXPECT_EQ(m->tables(0).name(), "s2.other");
+    bool qualified = false;
+    for (const auto& a : runner_.started.back().argv) qualified |= a == "--table=\"s2\".\"other\"";
+    EXPECT_TRUE(qualified);
+    Exec("sel", "CREATE TABLE s2.keep (id int)");
+    v1::BackupJob ambiguous = Job("sel", "sel", v1::COMPRESSION_ZSTD);
+    ambiguous.mutable_target()->mutable_dump_options()->add_include_tables("keep");
+    auto a = BackupWith(this, ambiguous);
+    EXPECT_TRUE(absl::IsInvalidArgument(a.status())) << a.status();
+    EXPECT_NE(a.status().message().find("give it as schema.table"), std::string::npos) << a.status();
+    v1::BackupJob missing = Job("sel", "sel", v1::COMPRESSION_ZSTD);
+    missing.mutable_target()->mutable_dump_options()->add_include_tables("public.nosuch");
+    EXPECT_TRUE(absl::IsNotFound(BackupWith(this, missing).status()));
+    Exec("sel", "DROP TABLE s2.keep");
+  }
   // Data only: restoring into a database that has the tables fills them.
   v1::BackupJob data = Job("sel", "sel", v1::COMPRESSION_ZSTD);
   data.mutable_target()->mutable_dump_options()->set_data_only(true);
@@ -544,6 +568,35 @@ TEST_F(PostgresBackupTest, CleanAndNoCreateOnlyWhenAsked) {
   EXPECT_TRUE(absl::IsNotFound(st)) << st;
   EXPECT_NE(st.message().find("--no-create"), std::string::npos) << st;
   EXPECT_FALSE(server_->HasDatabase("never_created"));
+}
+
+TEST_F(PostgresBackupTest, ToolEndingBeforeTheChecksumsUndoesTheRestore) {
+  // A plain backup whose script ends psql early (\q) with megabytes still
+  // to come: the tool exits 0 before the checksums could be checked.
+  CreateContent("earlysrc");
+  v1::BackupJob job = Job("earlysrc", "earlysrc", v1::COMPRESSION_NONE);
+  job.mutable_target()->mutable_dump_options()->set_format("plain");
+  auto m = BackupWith(this, job);
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::string script = "CREATE TABLE early (x int);\n\\q\n";
+  while (script.size() < (3u << 20)) script += "-- filler line that psql never reads\n";
+  std::string dir = absl::StrCat(storage_.path(), "/earlysrc/", job.backup_id());
+  std::ofstream(dir + "/" + m->dump_object(), std::ios::trunc | std::ios::binary) << script;
+  SubprocessRunner runner;
+  auto sum = RunAndCapture(&runner, {{"sha256sum", dir + "/" + m->dump_object()},
+                                     {{"PATH", "/usr/bin:/bin"}}});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  v1::Manifest forged = *m;
+  forged.set_raw_sha256(sum->substr(0, 64));
+  forged.set_stored_sha256(sum->substr(0, 64));
+  forged.set_raw_size_bytes(script.size());
+  forged.set_stored_size_bytes(script.size());
+  std::ofstream(dir + "/manifest.json", std::ios::trunc) << ManifestToJson(forged);
+  absl::Status st = Restore(job, "early_db");
+  EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+  EXPECT_NE(st.message().find("ended before the end of backup"), std::string::npos) << st;
+  EXPECT_FALSE(server_->HasDatabase("early_db")) << "the created database was kept";
+  EXPECT_TRUE(WorkDirEmpty());
 }
 
 TEST_F(PostgresBackupTest, ParallelRestoreSpoolsAndCleansUp) {
@@ -955,6 +1008,15 @@ TEST_F(SqliteBackupTest, RecordsCountsDryRunTestRestoreAndCleanReplace) {
   EXPECT_NE(st.message().find("--clean"), std::string::npos) << st;
   EXPECT_EQ(Count(path, "SELECT count(*) FROM t2"), 0);
   r.mutable_options()->set_clean(true);
+  {
+    // An open database's write-ahead log would be applied to the new file.
+    std::ofstream(path + "-wal") << "not empty";
+    JobTracker wt(r.job_id() + "w");
+    absl::Status busy = JobRunner(opts_).Restore(r, &engine_, &wt);
+    EXPECT_TRUE(absl::IsFailedPrecondition(busy)) << busy;
+    EXPECT_NE(busy.message().find("-wal exists"), std::string::npos) << busy;
+    fs::remove(path + "-wal");
+  }
   JobTracker rt2(r.job_id() + "c");
   st = JobRunner(opts_).Restore(r, &engine_, &rt2);
   ASSERT_TRUE(st.ok()) << st;
