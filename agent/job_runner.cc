@@ -1,5 +1,13 @@
 #include "agent/job_runner.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
 #include "agent/dump_read_back.h"
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +15,7 @@
 #include "common/backup_layout.h"
 #include "common/compression.h"
 #include "common/hold_back_sink.h"
+#include "common/log.h"
 #include "common/names.h"
 #include "common/sha256_filter.h"
 #include "common/status_macros.h"
@@ -61,6 +70,25 @@ std::string ObjectName(const std::string& stem, const std::string& extension,
 }
 
 // A RestoreOptions field set on the job that the engine does not honour.
+// Records a scratch target before it is created (0600, fsynced).
+absl::Status WriteLedger(const std::string& path, const v1::DatabaseTarget& scratch) {
+  int fd = -1;
+  // Twice: another job may remove the emptied directory in between.
+  for (int attempt = 0; attempt < 2 && fd < 0; ++attempt) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  }
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
+  std::string bytes = scratch.SerializeAsString();
+  bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
+            ::fsync(fd) == 0;
+  int err = errno;
+  ::close(fd);
+  if (!ok) return absl::InternalError(absl::StrCat("cannot write ", path, ": ", strerror(err)));
+  return absl::OkStatus();
+}
+
 absl::Status CheckRestoreOptions(const v1::RestoreOptions& o, const Engine& engine) {
   v1::EngineCapabilities caps = engine.Capabilities();
   auto supported = [&](const std::string& name) {
@@ -278,6 +306,10 @@ absl::Status JobRunner::TestRestore(const v1::RestoreJob& job, const v1::Manifes
   ASSIGN_OR_RETURN(v1::DatabaseTarget scratch,
                    engine->ScratchTarget(job.target(), job.job_id(), options_.work_dir));
   report->set_scratch_database(scratch.database().empty() ? scratch.path() : scratch.database());
+  // Written down before it exists, so an agent killed meanwhile drops it
+  // when it starts again (SweepScratch).
+  std::string ledger = absl::StrCat(options_.work_dir, "/scratch/", job.job_id());
+  RETURN_IF_ERROR(Annotate(WriteLedger(ledger, scratch), "cannot record the scratch database"));
   // A scratch target left by an earlier attempt of this job goes first.
   RETURN_IF_ERROR(Annotate(engine->DropScratch(scratch), "cannot clear the scratch database"));
   absl::Status st = [&]() -> absl::Status {
@@ -328,8 +360,36 @@ absl::Status JobRunner::TestRestore(const v1::RestoreJob& job, const v1::Manifes
   // Whatever happened, the scratch database goes.
   absl::Status dropped = engine->DropScratch(scratch);
   report->set_scratch_dropped(dropped.ok());
+  if (dropped.ok()) {
+    ::unlink(ledger.c_str());
+    ::rmdir(absl::StrCat(options_.work_dir, "/scratch").c_str());  // only when empty
+  }
   RETURN_IF_ERROR(st);
   return Annotate(dropped, "test restore passed but the scratch database could not be dropped");
+}
+
+int JobRunner::SweepScratch(const std::map<v1::Engine, std::unique_ptr<Engine>>& engines) {
+  std::string dir = absl::StrCat(options_.work_dir, "/scratch");
+  std::error_code ec;
+  int dropped = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    v1::DatabaseTarget scratch;
+    if (!scratch.ParseFromIstream(&in)) continue;
+    auto engine = engines.find(scratch.engine());
+    if (engine == engines.end()) continue;
+    absl::Status st = engine->second->DropScratch(scratch);
+    std::string what = scratch.database().empty() ? scratch.path() : scratch.database();
+    if (!st.ok()) {
+      LogWarn("agent", "cannot drop scratch database ", what, " of an unfinished test restore: ",
+              st.message(), "; will try again at the next start");
+      continue;
+    }
+    LogInfo("agent", "dropped scratch database ", what, " of an unfinished test restore");
+    std::filesystem::remove(entry.path(), ec);
+    ++dropped;
+  }
+  return dropped;
 }
 
 absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobTracker* tracker,

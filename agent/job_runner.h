@@ -1,6 +1,8 @@
 // Runs backup and restore jobs through the data path.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -42,6 +44,12 @@ class JobRunner {
   // they found goes into `report` (also when they fail).
   absl::Status Restore(const dbdump::v1::RestoreJob& job, Engine* engine, JobTracker* tracker,
                        dbdump::v1::RestoreReport* report = nullptr);
+
+  // Drops the scratch databases of test restores that an earlier agent
+  // process did not finish (killed mid-restore): each is written down in
+  // <work_dir>/scratch/ before it is created and crossed out once dropped.
+  // Call at start-up, before any job runs. Returns how many were dropped.
+  int SweepScratch(const std::map<dbdump::v1::Engine, std::unique_ptr<Engine>>& engines);
 
  private:
   PumpOptions MakePumpOptions(JobTracker* tracker, const uint64_t* bytes_out) const;

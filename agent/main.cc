@@ -79,6 +79,8 @@ int Run(int argc, char** argv) {
   mongo_options.runner = &processes;
   mongo_options.work_dir = flags.Get("work_dir");
   engines[dbdump::v1::ENGINE_MONGODB] = std::make_unique<dbdump::MongoEngine>(mongo_options);
+  // Scratch databases of test restores a killed agent did not finish.
+  runner.SweepScratch(engines);
   dbdump::AgentServiceImpl service(flags.Get("name"), std::move(engines), &registry, &runner);
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

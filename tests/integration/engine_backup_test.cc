@@ -720,6 +720,32 @@ TEST_F(PostgresBackupTest, TestRestoreChecksTablesAndAlwaysDropsTheScratchDataba
   EXPECT_TRUE(WorkDirEmpty());
 }
 
+TEST_F(PostgresBackupTest, ScratchDatabasesOfAKilledAgentAreDroppedAtStart) {
+  // What a test restore writes down before it creates its scratch database,
+  // as a killed agent leaves it: the record and the database.
+  v1::DatabaseTarget scratch = server_->Target("x", "dbdump_scratch_killed_job");
+  Exec("postgres", "CREATE DATABASE dbdump_scratch_killed_job");
+  fs::create_directories(dir_ + "/work/scratch");
+  {
+    std::ofstream f(dir_ + "/work/scratch/job-killed", std::ios::binary);
+    ASSERT_TRUE(scratch.SerializeToOstream(&f));
+  }
+  std::map<v1::Engine, std::unique_ptr<Engine>> engines;
+  engines[v1::ENGINE_POSTGRES] = std::make_unique<PostgresEngine>(PostgresEngineOptions{&runner_});
+  EXPECT_EQ(JobRunner(runner_opts_).SweepScratch(engines), 1);
+  EXPECT_FALSE(server_->HasDatabase("dbdump_scratch_killed_job"));
+  EXPECT_FALSE(fs::exists(dir_ + "/work/scratch/job-killed"));
+  // A finished test restore leaves no record behind.
+  CreateContent("ledgersrc");
+  v1::BackupJob job = Job("ledgersrc", "ledgersrc", v1::COMPRESSION_ZSTD);
+  ASSERT_TRUE(BackupWith(this, job).ok());
+  v1::RestoreJob r = RestoreJobFor(job, "");
+  r.mutable_options()->set_test_restore(true);
+  JobTracker t(r.job_id());
+  ASSERT_TRUE(JobRunner(runner_opts_).Restore(r, engine_.get(), &t).ok());
+  EXPECT_FALSE(fs::exists(dir_ + "/work/scratch"));
+}
+
 TEST_F(PostgresBackupTest, PasswordNeverInTheRunningChildsCmdlineOrEnviron) {
   Exec("postgres", "CREATE DATABASE procsrc");
   Exec("procsrc", "CREATE TABLE t AS SELECT g, repeat('z', 500) AS s FROM generate_series(1, 200000) g");
