@@ -93,6 +93,24 @@ grep -q "test restore: *20.*: FAILED .*public.ghost" "$T/show3.txt" || fail "fai
 [ "$(psql_as postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbdump_scratch_%'")" = 0 ] \
   || fail "scratch database left behind after a failure"
 
+step "agent killed during a test restore: its scratch database goes when it starts again"
+psql_as postgres "CREATE DATABASE bigdb"
+psql_as bigdb "CREATE TABLE t AS SELECT g, md5(g::text) || repeat('z', 300) AS s FROM generate_series(1, 400000) g"
+ctl database add bigdb --engine=postgres "${PG_FLAGS[@]}" --dbname=bigdb
+ctl backup run bigdb --compression=none --wait >/dev/null
+BIG_ID=$(ctl --output=json backup list --database=bigdb | json_field 'd["backups"][0]["id"]')
+ctl backup test-restore "$BIG_ID" >/dev/null
+scratch_count() { psql_as postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbdump_scratch_%'"; }
+one_scratch() { [ "$(scratch_count)" = 1 ]; }
+no_scratch() { [ "$(scratch_count)" = 0 ]; }
+wait_for "the scratch database to appear" one_scratch
+kill -9 "$AGENT_PID"
+sleep 0.5
+[ "$(scratch_count)" = 1 ] || fail "expected the killed agent's scratch database to be left"
+start_agent
+wait_for "the restarted agent to drop the scratch database" no_scratch
+grep -q "dropped scratch database dbdump_scratch_" "$T/agent.log" || fail "sweep not logged"
+
 step "no secret in logs or the store"
 PW=$(cat "$PG_PASSFILE")
 if grep -rqF -- "$PW" "$T"/*.log "$T/controller.db"* 2>/dev/null; then fail "password leaked"; fi
