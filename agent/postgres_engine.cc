@@ -112,6 +112,13 @@ absl::Status Connect(const DatabaseTarget& t, const std::string& dbname, int tim
   return absl::OkStatus();
 }
 
+// Major version of "15.18" or "16beta1" style strings; 0 if there is none.
+int MajorVersion(const std::string& version) {
+  int major = 0;
+  (void)absl::SimpleAtoi(version.substr(0, version.find('.')), &major);
+  return major;
+}
+
 std::string ServerVersion(PGconn* conn) {
   const char* v = PQparameterStatus(conn, "server_version");
   std::string s = v ? v : "";
@@ -368,7 +375,8 @@ std::vector<PgTools> PostgresEngine::InstalledTools() {
     }
     PgTools t{dump, restore, FindExecutable("pg_dumpall", dir), FindExecutable("psql", dir), 0,
               version};
-    if (!absl::SimpleAtoi(version.substr(0, version.find('.')), &t.major)) continue;
+    t.major = MajorVersion(version);
+    if (t.major == 0) continue;
     bool dup = std::any_of(out.begin(), out.end(), [&](const PgTools& o) {
       return o.version == t.version;
     });
@@ -474,11 +482,8 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartDump(
       info.tables.push_back(std::move(t));
     }
   }
-  int major = 0;
-  (void)absl::SimpleAtoi(info.server_version.substr(0, info.server_version.find('.')), &major);
-  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(major));
+  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(MajorVersion(info.server_version)));
   info.tool_version = tools.version;
-  ASSIGN_OR_RETURN(PrivateFile passfile, MakePassfile(target, work_dir));
   ProcessOptions po;
   po.argv = {tools.pg_dump, "--no-password"};
   if (IsPlain(o)) {
@@ -501,13 +506,20 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartDump(
     po.argv.push_back("--exclude-schema=" + QuotedPatternPart(n));
   }
   po.argv.push_back("--dbname=" + QuotedDbnameConninfo(target.database()));
+  return StartToolDump(target, work_dir, "pg_dump", std::move(po), std::move(info));
+}
+
+absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartToolDump(
+    const DatabaseTarget& target, const std::string& work_dir, const std::string& tool,
+    ProcessOptions po, DumpInfo info) {
+  ASSIGN_OR_RETURN(PrivateFile passfile, MakePassfile(target, work_dir));
   po.env = ToolEnv(target, passfile.path(), options_.connect_timeout_s);
   po.pipe_stdout = true;
   ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
   std::vector<PrivateFile> files;
   files.push_back(std::move(passfile));
   return std::unique_ptr<DumpSession>(new ToolDumpSession(
-      std::move(p), std::move(files), PgToolError("pg_dump", Describe(target)), std::move(info)));
+      std::move(p), std::move(files), PgToolError(tool, Describe(target)), std::move(info)));
 }
 
 std::vector<std::string> PostgresEngine::ExtraDumps(const DatabaseTarget& target) const {
@@ -524,9 +536,7 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartExtraDump(
     RETURN_IF_ERROR(Connect(target, target.database(), options_.connect_timeout_s, &c));
     info.server_version = ServerVersion(c.conn);
   }
-  int major = 0;
-  (void)absl::SimpleAtoi(info.server_version.substr(0, info.server_version.find('.')), &major);
-  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(major));
+  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(MajorVersion(info.server_version)));
   if (tools.pg_dumpall.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "pg_dumpall is missing beside ", tools.pg_dump, ": reinstall postgresql-client-", tools.major));
@@ -534,20 +544,12 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartExtraDump(
   info.tool_version = tools.version;
   info.extension = "sql";
   info.dump_format = "pg_dumpall globals";
-  ASSIGN_OR_RETURN(PrivateFile passfile, MakePassfile(target, work_dir));
   ProcessOptions po;
   // Roles and tablespaces of the cluster; pg_dumpall connects through the
   // target's own database (it needs one it may connect to).
   po.argv = {tools.pg_dumpall, "--no-password", "--globals-only",
              "--dbname=" + QuotedDbnameConninfo(target.database())};
-  po.env = ToolEnv(target, passfile.path(), options_.connect_timeout_s);
-  po.pipe_stdout = true;
-  ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
-  std::vector<PrivateFile> files;
-  files.push_back(std::move(passfile));
-  return std::unique_ptr<DumpSession>(new ToolDumpSession(
-      std::move(p), std::move(files), PgToolError("pg_dumpall", Describe(target)),
-      std::move(info)));
+  return StartToolDump(target, work_dir, "pg_dumpall", std::move(po), std::move(info));
 }
 
 absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartDryRun(
@@ -560,10 +562,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartDryRun(
   }
   // pg_restore --list reads the archive and prints its table of contents;
   // it connects to nothing.
-  int dump_major = 0;
-  (void)absl::SimpleAtoi(manifest.tool_version().substr(0, manifest.tool_version().find('.')),
-                         &dump_major);
-  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(dump_major));
+  ASSIGN_OR_RETURN(PgTools tools, ToolsFor(MajorVersion(manifest.tool_version())));
   ProcessOptions po;
   po.argv = {tools.pg_restore, "--list"};
   po.env = {{"PATH", "/usr/bin:/bin"}, {"LC_ALL", "C.UTF-8"}};
@@ -639,14 +638,10 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     if (on_failure) on_failure();
     return st;
   };
-  int major = 0;
-  (void)absl::SimpleAtoi(server_version.substr(0, server_version.find('.')), &major);
   // The dump was written by a tool of the manifest's version: the restoring
   // tool must be at least that new, and new enough for the server.
-  int dump_major = 0;
-  (void)absl::SimpleAtoi(manifest.tool_version().substr(0, manifest.tool_version().find('.')),
-                         &dump_major);
-  absl::StatusOr<PgTools> tools = ToolsFor(std::max(major, dump_major));
+  absl::StatusOr<PgTools> tools = ToolsFor(
+      std::max(MajorVersion(server_version), MajorVersion(manifest.tool_version())));
   if (!tools.ok()) return fail(tools.status());
   if (plain && tools->psql.empty()) {
     return fail(absl::FailedPreconditionError(absl::StrCat(

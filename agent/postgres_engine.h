@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "agent/engine.h"
+#include "agent/tool_session.h"
 #include "common/process_runner.h"
 
 namespace dbdump {
@@ -72,6 +73,11 @@ class PostgresEngine : public Engine {
  private:
   absl::StatusOr<std::unique_ptr<RestoreSession>> StartDryRun(const dbdump::v1::Manifest& manifest);
   absl::Status DropDatabase(const dbdump::v1::DatabaseTarget& target);
+  // Starts `po` (argv set) with the target's connection environment and a
+  // pgpass file that lives as long as the tool; its stdout is the dump.
+  absl::StatusOr<std::unique_ptr<DumpSession>> StartToolDump(
+      const dbdump::v1::DatabaseTarget& target, const std::string& work_dir,
+      const std::string& tool, ProcessOptions po, DumpInfo info);
 
   PostgresEngineOptions options_;
   absl::Mutex mu_;
