@@ -3,11 +3,11 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/backup_layout.h"
-#include "common/grpc_status.h"
-#include "common/log.h"
-#include "common/names.h"
-#include "common/version.h"
+#include "common/storage/backup_layout.h"
+#include "common/base/grpc_status.h"
+#include "common/base/log.h"
+#include "common/base/names.h"
+#include "common/base/version.h"
 
 namespace dbdump {
 namespace {
@@ -115,7 +115,7 @@ grpc::Status AgentServiceImpl::WatchJob(grpc::ServerContext* ctx, const v1::Watc
 
 grpc::Status AgentServiceImpl::Stream(grpc::ServerContext* ctx, const std::string& job_id,
                                       grpc::ServerWriter<v1::JobEvent>* writer) {
-  uint64_t seq = 0;
+  bool first = true;
   while (true) {
     std::shared_ptr<JobTracker> t = registry_->Find(job_id);
     v1::JobEvent e;
@@ -129,10 +129,10 @@ grpc::Status AgentServiceImpl::Stream(grpc::ServerContext* ctx, const std::strin
       e = *journaled;
       terminal = true;
     } else {
-      terminal = t->WaitTerminal(seq == 0 ? absl::ZeroDuration() : absl::Seconds(1));
+      terminal = t->WaitTerminal(first ? absl::ZeroDuration() : absl::Seconds(1));
       e = t->Snapshot();
     }
-    e.set_sequence(++seq);
+    first = false;
     if (!writer->Write(e) || ctx->IsCancelled()) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "watcher went away; the job goes on");
     }

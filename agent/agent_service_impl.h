@@ -5,9 +5,9 @@
 #include <memory>
 
 #include "agent/backup_maintenance.h"
-#include "agent/engine.h"
+#include "common/engines/engine.h"
 #include "agent/job_registry.h"
-#include "agent/job_runner.h"
+#include "common/engines/job_runner.h"
 #include "dbdump/v1/agent_service.grpc.pb.h"
 
 namespace dbdump {

@@ -1,14 +1,14 @@
 #include "agent/backup_maintenance.h"
 
-#include "agent/dump_read_back.h"
+#include "common/engines/dump_read_back.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/backup_layout.h"
-#include "common/compression.h"
-#include "common/names.h"
-#include "common/pump.h"
-#include "common/sha256_filter.h"
-#include "common/status_macros.h"
+#include "common/storage/backup_layout.h"
+#include "common/io/compression.h"
+#include "common/base/names.h"
+#include "common/io/pump.h"
+#include "common/io/sha256_filter.h"
+#include "common/base/status_macros.h"
 
 namespace dbdump {
 namespace {

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
-#include "common/names.h"
+#include "common/base/log.h"
+#include "common/base/names.h"
 
 namespace dbdump {
 namespace fs = std::filesystem;

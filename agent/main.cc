@@ -9,15 +9,15 @@
 #include <thread>
 
 #include "agent/agent_service_impl.h"
-#include "agent/mongo_engine.h"
-#include "agent/mysql_engine.h"
-#include "agent/postgres_engine.h"
+#include "common/engines/mongodb/mongo_engine.h"
+#include "common/engines/mysql/mysql_engine.h"
+#include "common/engines/postgres/postgres_engine.h"
 #include "agent/registrar.h"
-#include "agent/sqlite_engine.h"
-#include "common/flags.h"
-#include "common/log.h"
-#include "common/termination_signals.h"
-#include "common/names.h"
+#include "common/engines/sqlite/sqlite_engine.h"
+#include "common/base/flags.h"
+#include "common/base/log.h"
+#include "common/process/termination_signals.h"
+#include "common/base/names.h"
 
 namespace {
 

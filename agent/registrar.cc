@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "common/log.h"
-#include "common/version.h"
+#include "common/base/log.h"
+#include "common/base/version.h"
 
 namespace dbdump {
 

@@ -8,19 +8,19 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "common/flags.h"
-#include "common/log.h"
-#include "common/termination_signals.h"
-#include "controller/admin_services.h"
-#include "controller/backup_maintainer.h"
-#include "controller/health_service_impl.h"
-#include "controller/notifier_config.h"
-#include "controller/stale_watcher.h"
-#include "controller/registry_service_impl.h"
-#include "controller/retention_service_impl.h"
-#include "controller/schedule_service_impl.h"
-#include "controller/scheduler.h"
-#include "controller/verification_service_impl.h"
+#include "common/base/flags.h"
+#include "common/base/log.h"
+#include "common/process/termination_signals.h"
+#include "controller/api/admin_services.h"
+#include "controller/retention/backup_maintainer.h"
+#include "controller/api/health_service_impl.h"
+#include "controller/notify/notifier_config.h"
+#include "controller/notify/stale_watcher.h"
+#include "controller/api/registry_service_impl.h"
+#include "controller/api/retention_service_impl.h"
+#include "controller/api/schedule_service_impl.h"
+#include "controller/schedule/scheduler.h"
+#include "controller/api/verification_service_impl.h"
 
 namespace {
 
@@ -134,7 +134,7 @@ int Run(int argc, char** argv) {
   };
   dbdump::Dispatcher dispatcher(store->get(), &agents, dispatch_options);
   dbdump::HealthServiceImpl health(store->get(), &dispatcher, &clock, started);
-  dbdump::StaleWatcher stale_watcher(&health, notifier, absl::Seconds(*stale_check_s));
+  dbdump::StaleWatcher stale_watcher([&health] { return health.Stats(); }, notifier, absl::Seconds(*stale_check_s));
   dbdump::Scheduler scheduler(
       store->get(), &dispatcher,
       {absl::Milliseconds(*tick_ms), &clock, &maintainer,

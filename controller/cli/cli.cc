@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/status_macros.h"
+#include "common/base/status_macros.h"
 #include "controller/cli/arg_parser.h"
 #include "controller/cli/cli_error.h"
 #include "controller/cli/commands.h"

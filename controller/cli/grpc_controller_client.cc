@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/grpc_status.h"
+#include "common/base/grpc_status.h"
 #include "dbdump/v1/controller_service.grpc.pb.h"
 
 namespace dbdump {

@@ -2,8 +2,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/s3_client.h"
-#include "common/storage.h"
+#include "common/s3/s3_client.h"
+#include "common/storage/storage.h"
 #include "controller/cli/cli_error.h"
 
 namespace dbdump {

@@ -17,15 +17,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
-#include "agent/job_runner.h"
-#include "agent/job_tracker.h"
-#include "agent/postgres_engine.h"
-#include "agent/sqlite_engine.h"
-#include "common/backup_layout.h"
-#include "common/compression.h"
-#include "common/names.h"
-#include "common/process_runner.h"
-#include "common/status_macros.h"
+#include "common/engines/job_runner.h"
+#include "common/engines/job_control.h"
+#include "common/engines/postgres/postgres_engine.h"
+#include "common/engines/sqlite/sqlite_engine.h"
+#include "common/storage/backup_layout.h"
+#include "common/io/compression.h"
+#include "common/base/names.h"
+#include "common/process/process_runner.h"
+#include "common/base/status_macros.h"
 #include "controller/cli/cli_error.h"
 #include "controller/cli/formatting.h"
 #include "controller/cli/progress_printer.h"
@@ -84,17 +84,17 @@ void AppendArray(std::string* json, const std::string& name,
   absl::StrAppend(json, items.empty() ? "]" : "\n  ]");
 }
 
-v1::Job JobFromEvent(const v1::JobEvent& event, const StoredBackupRestore& restore) {
+v1::Job LocalJob(const std::string& id, v1::JobState state, const v1::Progress& progress,
+                 const StoredBackupRestore& restore) {
   v1::Job job;
-  job.set_id(event.job_id());
+  job.set_id(id);
   job.set_kind(v1::JOB_KIND_RESTORE);
-  job.set_state(event.state());
+  job.set_state(state);
   job.set_database(restore.database);
   job.set_backup_id(restore.backup_id);
   job.set_restore_target(restore.target);
   job.set_agent("dbdumpctl");
-  *job.mutable_progress() = event.progress();
-  job.set_error(event.error());
+  *job.mutable_progress() = progress;
   return job;
 }
 
@@ -278,7 +278,7 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
   runner_options.agent_name = "dbdumpctl";
   runner_options.work_dir = scratch->path();
   JobRunner runner(runner_options);
-  JobTracker tracker(job.job_id());
+  JobControl tracker;
   ProgressPrinter progress({&out, restore.stdout_is_tty, now});
 
   // Blocked before the poller starts, so no thread of ours takes the default
@@ -291,7 +291,9 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
     while (!done.HasBeenNotified()) {
       if (interrupts.Poll() && !interrupted.exchange(true)) tracker.Cancel();
       if (absl::Now() >= next) {
-        if (table) progress.Update(JobFromEvent(tracker.Snapshot(), restore));
+        if (table) {
+          progress.Update(LocalJob(job.job_id(), v1::JOB_STATE_RUNNING, tracker.Progress(), restore));
+        }
         next = absl::Now() + restore.poll_interval;
       }
       done.WaitForNotificationWithTimeout(std::min(restore.poll_interval, absl::Milliseconds(100)));
@@ -299,14 +301,15 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
   });
   absl::Time started = now();
   absl::Status status = runner.Restore(job, engine.get(), &tracker);
-  tracker.Finish(status.ok()                 ? v1::JOB_STATE_SUCCEEDED
-                 : absl::IsCancelled(status) ? v1::JOB_STATE_CANCELLED
-                                             : v1::JOB_STATE_FAILED,
-                 std::string(status.message()), nullptr);
   done.Notify();
   poller.join();
 
-  v1::Job final_job = JobFromEvent(tracker.Snapshot(), restore);
+  v1::Job final_job = LocalJob(job.job_id(),
+                               status.ok()                 ? v1::JOB_STATE_SUCCEEDED
+                               : absl::IsCancelled(status) ? v1::JOB_STATE_CANCELLED
+                                                           : v1::JOB_STATE_FAILED,
+                               tracker.Progress(), restore);
+  final_job.set_error(std::string(status.message()));
   final_job.set_started_at(TimeToString(started));
   final_job.set_finished_at(TimeToString(now()));
   if (table) {

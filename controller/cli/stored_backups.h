@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "common/storage.h"
+#include "common/storage/storage.h"
 #include "controller/cli/commands.h"
 #include "dbdump/v1/types.pb.h"
 

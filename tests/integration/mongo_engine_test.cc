@@ -26,9 +26,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/job_runner.h"
-#include "agent/mongo_engine.h"
-#include "common/names.h"
+#include "agent/job_tracker.h"
+#include "common/engines/job_runner.h"
+#include "common/engines/mongodb/mongo_engine.h"
+#include "common/base/names.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

@@ -16,10 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "agent/job_runner.h"
+#include "common/engines/job_runner.h"
 #include "agent/job_tracker.h"
-#include "agent/mysql_engine.h"
-#include "common/names.h"
+#include "common/engines/mysql/mysql_engine.h"
+#include "common/base/names.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/mariadb_server.h"
 

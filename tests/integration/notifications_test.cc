@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/names.h"
-#include "controller/async_notifier.h"
-#include "controller/email_channel.h"
-#include "controller/slack_channel.h"
-#include "controller/webhook_channel.h"
+#include "common/base/names.h"
+#include "controller/notify/async_notifier.h"
+#include "controller/notify/email_channel.h"
+#include "controller/notify/slack_channel.h"
+#include "controller/notify/webhook_channel.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

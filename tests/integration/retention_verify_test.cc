@@ -12,14 +12,14 @@
 
 #include "agent/agent_service_impl.h"
 #include "agent/job_registry.h"
-#include "agent/job_runner.h"
-#include "agent/sqlite_engine.h"
-#include "common/backup_layout.h"
-#include "common/local_storage.h"
-#include "common/names.h"
-#include "controller/backup_maintainer.h"
-#include "controller/dispatcher.h"
-#include "controller/store.h"
+#include "common/engines/job_runner.h"
+#include "common/engines/sqlite/sqlite_engine.h"
+#include "common/storage/backup_layout.h"
+#include "common/storage/local_storage.h"
+#include "common/base/names.h"
+#include "controller/retention/backup_maintainer.h"
+#include "controller/dispatch/dispatcher.h"
+#include "controller/store/store.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/s3_storage.h"
+#include "common/storage/s3_storage.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/postgres_server.h"
 #include "tests/fixtures/s3_server.h"

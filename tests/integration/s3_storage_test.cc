@@ -6,11 +6,11 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "common/backup_layout.h"
-#include "common/s3_storage.h"
-#include "common/sha256_filter.h"
-#include "common/sigv4_signer.h"
-#include "common/sts_credentials_provider.h"
+#include "common/storage/backup_layout.h"
+#include "common/storage/s3_storage.h"
+#include "common/io/sha256_filter.h"
+#include "common/s3/sigv4_signer.h"
+#include "common/s3/sts_credentials_provider.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/s3_server.h"
 #include "tests/fixtures/test_data.h"

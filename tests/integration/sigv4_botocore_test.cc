@@ -8,7 +8,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/sigv4_signer.h"
+#include "common/s3/sigv4_signer.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

@@ -1,0 +1,16 @@
+#include "common/base/log.h"
+
+#include <cstdio>
+
+#include "absl/time/clock.h"
+#include "common/base/names.h"
+
+namespace dbdump {
+
+void Log(const char* level, const std::string& component, const std::string& message) {
+  std::string line = absl::StrCat(TimeToString(absl::Now()), " ", level, " ", component, ": ",
+                                   message, "\n");
+  fwrite(line.data(), 1, line.size(), stderr);  // one write: lines never interleave
+}
+
+}  // namespace dbdump

@@ -1,0 +1,74 @@
+// Runs backup and restore jobs through the data path.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/engines/engine.h"
+#include "common/engines/job_control.h"
+#include "common/io/pump.h"
+#include "common/storage/storage.h"
+#include "dbdump/v1/types.pb.h"
+
+namespace dbdump {
+
+struct JobRunnerOptions {
+  std::string agent_name;
+  // Private scratch space (pgpass files, sqlite snapshots).
+  std::string work_dir;
+  size_t buffer_bytes = 1 << 20;
+  size_t buffers = 4;
+  int compression_workers = 2;
+};
+
+// Stateless apart from its options; thread-safe.
+class JobRunner {
+ public:
+  explicit JobRunner(JobRunnerOptions options) : options_(std::move(options)) {}
+
+  // dump tool -> raw sha256 -> compress -> stored sha256 -> storage, then the
+  // manifest last. On any failure nothing stays in storage.
+  absl::StatusOr<dbdump::v1::Manifest> Backup(const dbdump::v1::BackupJob& job, Engine* engine,
+                                              JobControl* tracker);
+
+  // Reads the manifest and streams the stored dump into the engine in one
+  // pass, checking both checksums; the last MiB is held back from the engine
+  // until they match, so a corrupted backup is never committed.
+  //
+  // job.options(): a dry run checks every object of the backup and lets the
+  // engine list the dump without touching a database; a test restore goes
+  // into a scratch database the engine names, is checked against the tables
+  // recorded at backup time and is dropped again whatever happened. What
+  // they found goes into `report` (also when they fail).
+  absl::Status Restore(const dbdump::v1::RestoreJob& job, Engine* engine, JobControl* tracker,
+                       dbdump::v1::RestoreReport* report = nullptr);
+
+  // Drops the scratch databases of test restores that an earlier agent
+  // process did not finish (killed mid-restore): each is written down in
+  // <work_dir>/scratch/ before it is created and crossed out once dropped.
+  // Call at start-up, before any job runs. Returns how many were dropped.
+  int SweepScratch(const std::map<dbdump::v1::Engine, std::unique_ptr<Engine>>& engines);
+
+ private:
+  PumpOptions MakePumpOptions(JobControl* tracker, const uint64_t* bytes_out) const;
+  // Streams one dump session into `key` and commits it; fills the sizes and
+  // digests of `object`.
+  absl::Status StoreDump(DumpSession* dump, Storage* storage, const std::string& key,
+                         const dbdump::v1::BackupJob& job, dbdump::v1::Compression codec,
+                         JobControl* tracker, dbdump::v1::StoredObject* object);
+  // Streams the dump into a session started on `target`, with the checksum
+  // hold-back; returns the session's verdict.
+  absl::Status Apply(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
+                     Storage* storage, const dbdump::v1::DatabaseTarget& target,
+                     const dbdump::v1::RestoreOptions& options, Engine* engine,
+                     JobControl* tracker, dbdump::v1::RestoreReport* report);
+  // Test restore: Apply into a scratch target, compare, drop.
+  absl::Status TestRestore(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
+                           Storage* storage, Engine* engine, JobControl* tracker,
+                           dbdump::v1::RestoreReport* report);
+  JobRunnerOptions options_;
+};
+
+}  // namespace dbdump

@@ -1,0 +1,25 @@
+// Factories and names for the compression codecs.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/io/sink.h"
+#include "dbdump/v1/types.pb.h"
+
+namespace dbdump {
+
+// Compressing stage for `codec`, forwarding to `next`. Level 0 = default.
+absl::StatusOr<std::unique_ptr<Sink>> MakeCompressor(dbdump::v1::Compression codec,
+                                                     int level, int workers, Sink* next);
+// Decompressing stage for `codec`, forwarding to `next`.
+absl::StatusOr<std::unique_ptr<Sink>> MakeDecompressor(dbdump::v1::Compression codec,
+                                                       Sink* next);
+// File name suffix: "zst", "gz" or "" for none.
+std::string CompressionSuffix(dbdump::v1::Compression codec);
+// Parses "zstd", "gzip", "none".
+absl::StatusOr<dbdump::v1::Compression> ParseCompression(const std::string& name);
+std::string CompressionName(dbdump::v1::Compression codec);
+
+}  // namespace dbdump

@@ -1,0 +1,101 @@
+// S3Client: the S3 REST calls dbdump needs, signed with SigV4, with retries.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/s3/aws_credentials.h"
+#include "common/s3/http_client.h"
+#include "common/s3/sigv4_signer.h"
+
+namespace dbdump {
+
+struct S3Options {
+  // Scheme and host[:port]; empty means https://s3.<region>.amazonaws.com.
+  std::string endpoint;
+  std::string region = "us-east-1";
+  std::string bucket;
+  // Path-style (endpoint/bucket/key) instead of virtual-hosted (bucket.endpoint/key).
+  bool path_style = false;
+  HttpOptions http;
+  int max_attempts = 6;
+  absl::Duration base_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(10);
+  // Server-side encryption: "", "AES256" or "aws:kms" (with kms_key_id).
+  std::string sse;
+  std::string kms_key_id;
+  std::string storage_class;
+  // Send Content-MD5 with every upload, so the server verifies each body.
+  bool content_md5 = true;
+};
+
+struct S3Object {
+  std::string key;
+  uint64_t size = 0;
+};
+
+struct S3Upload {
+  std::string key;
+  std::string upload_id;
+};
+
+struct S3Part {
+  int number = 0;
+  std::string etag;
+};
+
+// Thread-safe: requests run on pooled connections, any number at once.
+// Transient failures (5xx, SlowDown, timeouts, resets, expired tokens) are
+// retried with exponential backoff and full jitter. Errors name the bucket
+// and key and never contain credentials or signatures.
+class S3Client {
+ public:
+  S3Client(S3Options options, std::shared_ptr<CredentialsProvider> credentials);
+  ~S3Client();
+
+  absl::StatusOr<std::string> PutObject(const std::string& key, const char* data, size_t n);
+  // Size of the object; NotFound when absent.
+  absl::StatusOr<uint64_t> HeadObject(const std::string& key);
+  // Bytes [offset, offset+length) of the object into `out`.
+  absl::Status GetObjectRange(const std::string& key, uint64_t offset, uint64_t length,
+                              std::string* out);
+  absl::Status DeleteObject(const std::string& key);
+  absl::StatusOr<std::vector<S3Object>> ListObjects(const std::string& prefix);
+  // The bucket answers (exists and is reachable with these credentials).
+  absl::Status HeadBucket();
+
+  absl::StatusOr<std::string> CreateMultipartUpload(const std::string& key);
+  absl::StatusOr<std::string> UploadPart(const std::string& key, const std::string& upload_id,
+                                         int part_number, const char* data, size_t n);
+  // A 200 answer carrying an <Error> body is a failure.
+  absl::Status CompleteMultipartUpload(const std::string& key, const std::string& upload_id,
+                                       const std::vector<S3Part>& parts);
+  absl::Status AbortMultipartUpload(const std::string& key, const std::string& upload_id);
+  absl::StatusOr<std::vector<S3Upload>> ListMultipartUploads(const std::string& prefix);
+
+  const S3Options& options() const { return options_; }
+
+ private:
+  struct Call;
+  absl::StatusOr<HttpResponse> Execute(const Call& call);
+  std::unique_ptr<HttpClient> TakeConnection();
+  void ReturnConnection(std::unique_ptr<HttpClient> c);
+  std::string Describe(const std::string& key) const;
+
+  const S3Options options_;
+  std::shared_ptr<CredentialsProvider> credentials_;
+  SigV4Signer signer_;
+  std::string scheme_;
+  std::string host_;  // endpoint host[:port]
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<HttpClient>> pool_ ABSL_GUARDED_BY(mu_);
+};
+
+// Checks an S3 bucket name against the naming rules.
+absl::Status ValidateBucketName(const std::string& bucket);
+
+}  // namespace dbdump

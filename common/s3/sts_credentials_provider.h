@@ -1,0 +1,51 @@
+// StsCredentialsProvider: temporary credentials from STS AssumeRole.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "common/s3/aws_credentials.h"
+#include "common/s3/http_client.h"
+
+namespace dbdump {
+
+struct AssumeRoleOptions {
+  // STS endpoint (scheme://host[:port]); empty: https://sts.<region>.amazonaws.com.
+  std::string endpoint;
+  std::string region = "us-east-1";
+  std::string role_arn;
+  std::string external_id;
+  std::string session_name = "dbdump";
+  int duration_s = 3600;
+  // Fetch new credentials this long before the old ones expire, so a long
+  // upload never signs with expired ones.
+  absl::Duration refresh_before = absl::Minutes(5);
+  HttpOptions http;
+};
+
+// Signs AssumeRole with the agent's own credentials (`base`) and caches the
+// temporary credentials until `refresh_before` their expiry. Thread-safe;
+// concurrent callers share one refresh.
+class StsCredentialsProvider : public CredentialsProvider {
+ public:
+  StsCredentialsProvider(AssumeRoleOptions options, std::shared_ptr<CredentialsProvider> base);
+  absl::StatusOr<AwsCredentials> Get() override;
+  void Invalidate() override;
+  // How many times STS was called (for tests and metrics).
+  int refreshes();
+
+ private:
+  absl::StatusOr<AwsCredentials> AssumeRole();
+  const AssumeRoleOptions options_;
+  std::shared_ptr<CredentialsProvider> base_;
+  absl::Mutex mu_;
+  bool have_ ABSL_GUARDED_BY(mu_) = false;
+  AwsCredentials cached_ ABSL_GUARDED_BY(mu_);
+  int refreshes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Checks a role ARN's shape (arn:aws:iam::<account>:role/<name>).
+absl::Status ValidateRoleArn(const std::string& arn);
+
+}  // namespace dbdump

@@ -1,0 +1,138 @@
+#include "common/storage/backup_layout.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/storage/local_storage.h"
+#include "common/storage/s3_storage.h"
+#include "common/s3/sts_credentials_provider.h"
+#include "common/base/status_macros.h"
+
+namespace dbdump {
+namespace {
+constexpr size_t kMaxManifestBytes = 1 << 20;
+constexpr absl::string_view kManifestName = "manifest.json";
+}  // namespace
+
+std::string BackupDir(const std::string& prefix, const std::string& database,
+                      const std::string& backup_id) {
+  std::string dir = absl::StrCat(database, "/", backup_id);
+  return prefix.empty() ? dir : absl::StrCat(prefix, "/", dir);
+}
+
+std::string ManifestKey(const std::string& prefix, const std::string& database,
+                        const std::string& backup_id) {
+  return absl::StrCat(BackupDir(prefix, database, backup_id), "/", kManifestName);
+}
+
+std::string ManifestToJson(const v1::Manifest& manifest) {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(manifest, &out, opts);
+  return out;
+}
+
+absl::StatusOr<v1::Manifest> ManifestFromJson(const std::string& json) {
+  v1::Manifest m;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;  // newer writers may add fields
+  auto st = google::protobuf::util::JsonStringToMessage(json, &m, opts);
+  if (!st.ok()) {
+    return absl::DataLossError(absl::StrCat("manifest is not valid: ", st.ToString()));
+  }
+  if (m.backup_id().empty() || m.dump_object().empty() || m.stored_sha256().size() != 64) {
+    return absl::DataLossError("manifest is incomplete: backup_id, dump_object or stored_sha256 missing");
+  }
+  return m;
+}
+
+absl::StatusOr<v1::Manifest> ReadManifest(Storage* storage, const std::string& prefix,
+                                          const std::string& database,
+                                          const std::string& backup_id) {
+  std::string key = ManifestKey(prefix, database, backup_id);
+  auto json = ReadSmallObject(storage, key, kMaxManifestBytes);
+  if (absl::IsNotFound(json.status())) {
+    return absl::NotFoundError(absl::StrCat("backup ", backup_id, " of ", database,
+                                            " has no manifest in storage: it is not a "
+                                            "complete backup"));
+  }
+  RETURN_IF_ERROR(json.status());
+  return ManifestFromJson(*json);
+}
+
+absl::StatusOr<std::vector<v1::Manifest>> ListManifests(Storage* storage,
+                                                       const std::string& prefix,
+                                                       const std::string& database,
+                                                       std::vector<std::string>* problems) {
+  std::string list_prefix = prefix.empty() ? "" : absl::StrCat(prefix, "/");
+  if (!database.empty()) absl::StrAppend(&list_prefix, database, "/");
+  ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, storage->List(list_prefix));
+  std::vector<v1::Manifest> out;
+  for (const ObjectInfo& o : objects) {
+    if (!absl::EndsWith(o.key, absl::StrCat("/", kManifestName))) continue;
+    auto json = ReadSmallObject(storage, o.key, kMaxManifestBytes);
+    absl::StatusOr<v1::Manifest> m =
+        json.ok() ? ManifestFromJson(*json) : absl::StatusOr<v1::Manifest>(json.status());
+    if (!m.ok()) {
+      if (problems) problems->push_back(absl::StrCat(o.key, ": ", m.status().message()));
+      continue;
+    }
+    out.push_back(*std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const v1::Manifest& a, const v1::Manifest& b) {
+    return a.backup_id() < b.backup_id();
+  });
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const v1::StorageDestination& dest) {
+  RETURN_IF_ERROR(ValidateBucketName(dest.bucket()));
+  ASSIGN_OR_RETURN(AwsCredentials base, ResolveCredentials(dest.credentials_ref()));
+  std::shared_ptr<CredentialsProvider> creds = std::make_shared<StaticCredentialsProvider>(base);
+  HttpOptions http;
+  http.ca_file = dest.ca_file();
+  if (!dest.role_arn().empty()) {
+    AssumeRoleOptions ar;
+    ar.endpoint = !dest.sts_endpoint().empty() ? dest.sts_endpoint() : dest.endpoint();
+    ar.region = dest.region().empty() ? "us-east-1" : dest.region();
+    ar.role_arn = dest.role_arn();
+    ar.external_id = dest.external_id();
+    ar.session_name = absl::StrCat("dbdump-", dest.name().empty() ? "storage" : dest.name());
+    ar.http = http;
+    creds = std::make_shared<StsCredentialsProvider>(ar, creds);
+  }
+  S3Options o;
+  o.endpoint = dest.endpoint();
+  o.region = dest.region().empty() ? "us-east-1" : dest.region();
+  o.bucket = dest.bucket();
+  o.path_style = dest.path_style();
+  o.http = http;
+  o.sse = dest.sse();
+  o.kms_key_id = dest.kms_key_id();
+  o.storage_class = dest.storage_class();
+  S3StorageOptions so;
+  if (dest.part_size_bytes() > 0) so.part_size_bytes = dest.part_size_bytes();
+  if (dest.upload_concurrency() > 0) so.upload_concurrency = static_cast<int>(dest.upload_concurrency());
+  if (dest.max_parts() > 0) so.max_parts = static_cast<int>(dest.max_parts());
+  return std::make_unique<S3Storage>(std::make_shared<S3Client>(o, creds), so);
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const v1::StorageDestination& dest) {
+  switch (dest.kind()) {
+    case v1::STORAGE_KIND_LOCAL: {
+      ASSIGN_OR_RETURN(std::unique_ptr<LocalStorage> s, LocalStorage::Open(dest.path()));
+      return std::unique_ptr<Storage>(std::move(s));
+    }
+    case v1::STORAGE_KIND_S3:
+      return OpenS3Storage(dest);
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "storage \"", dest.name(), "\" has an unsupported kind: use local or s3"));
+  }
+}
+
+}  // namespace dbdump

@@ -1,0 +1,61 @@
+// AsyncNotifier: queues notifications and sends them on its own thread.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "controller/notify/notification_channel.h"
+#include "controller/notify/notifier.h"
+
+namespace dbdump {
+
+struct AsyncNotifierOptions {
+  // Tries per channel and notification, and the wait before the first
+  // retry (doubled each time).
+  int attempts = 4;
+  absl::Duration backoff = absl::Seconds(2);
+  // Notifications waiting beyond this are dropped (oldest first), logged.
+  size_t max_queued = 1000;
+};
+
+// Notify only queues: the scheduler and dispatcher never wait for a slow or
+// dead receiver. Each channel receives the events selected for it. Failed
+// sends are retried with backoff; a notification that still fails is logged
+// and dropped. Thread-safe.
+class AsyncNotifier final : public Notifier {
+ public:
+  explicit AsyncNotifier(AsyncNotifierOptions options);
+  ~AsyncNotifier() override;
+
+  // Before Start.
+  void AddChannel(std::unique_ptr<NotificationChannel> channel,
+                  std::set<NotificationEvent> events);
+  void Start();
+  void Notify(const Notification& n) override;
+  // Waits until everything queued was sent or given up; false on timeout.
+  bool Flush(absl::Duration timeout);
+  void Stop();
+  int dropped();
+
+ private:
+  struct Route {
+    std::unique_ptr<NotificationChannel> channel;
+    std::set<NotificationEvent> events;
+  };
+  void Work();
+
+  const AsyncNotifierOptions options_;
+  std::vector<Route> routes_;
+  absl::Mutex mu_;
+  std::deque<Notification> queue_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread worker_;
+};
+
+}  // namespace dbdump

@@ -1,0 +1,34 @@
+// Builds the controller's AsyncNotifier from its flags.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "controller/notify/async_notifier.h"
+
+namespace dbdump {
+
+// Secrets (HMAC key, Slack URL, SMTP login) come from files of mode 0600,
+// never from the command line.
+struct NotifierConfig {
+  std::string webhook_url;
+  std::string webhook_secret_file;
+  std::string slack_url_file;
+  std::string smtp_url;
+  std::string email_from;
+  // Comma-separated.
+  std::string email_to;
+  // One line "user:password".
+  std::string smtp_credentials_file;
+  // Comma-separated: failure, success, verify_failure, stale.
+  std::string events = "failure,verify_failure,stale";
+};
+
+absl::StatusOr<std::set<NotificationEvent>> ParseNotificationEvents(const std::string& list);
+// Null when no channel is configured.
+absl::StatusOr<std::unique_ptr<AsyncNotifier>> MakeNotifier(const NotifierConfig& config,
+                                                            AsyncNotifierOptions options);
+
+}  // namespace dbdump

@@ -1,0 +1,278 @@
+#include "controller/retention/backup_maintainer.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/grpc_status.h"
+#include "common/base/log.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+#include "common/base/time_zone.h"
+#include "controller/retention/retention_policy.h"
+
+namespace dbdump {
+namespace {
+
+RetentionRules FromProto(const v1::RetentionRules& r) {
+  RetentionRules out;
+  out.keep_last = static_cast<int>(r.keep_last());
+  out.keep_within = absl::Seconds(static_cast<int64_t>(r.keep_within_s()));
+  out.keep_daily = static_cast<int>(r.keep_daily());
+  out.keep_weekly = static_cast<int>(r.keep_weekly());
+  out.keep_monthly = static_cast<int>(r.keep_monthly());
+  out.keep_yearly = static_cast<int>(r.keep_yearly());
+  return out;
+}
+
+// Deleting or re-reading a big backup takes a while; bounded all the same.
+constexpr absl::Duration kAgentCallTimeout = absl::Minutes(30);
+
+}  // namespace
+
+const char* NotificationEventName(NotificationEvent e) {
+  switch (e) {
+    case NotificationEvent::kBackupFailed: return "failure";
+    case NotificationEvent::kBackupSucceeded: return "success";
+    case NotificationEvent::kVerificationFailed: return "verify_failure";
+    case NotificationEvent::kBackupStale: return "stale";
+  }
+  return "unknown";
+}
+
+BackupMaintainer::BackupMaintainer(Store* store, AgentClients* agents, Clock* clock,
+                                   Notifier* notifier)
+    : store_(store), agents_(agents), clock_(clock), notifier_(notifier) {
+  worker_ = std::thread([this] { Work(); });
+}
+
+BackupMaintainer::~BackupMaintainer() { Stop(); }
+
+void BackupMaintainer::Stop() {
+  {
+    absl::MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+void BackupMaintainer::Work() {
+  while (true) {
+    std::function<void()> task;
+    {
+      absl::MutexLock l(&mu_);
+      busy_ = false;
+      mu_.Await(absl::Condition(
+          +[](BackupMaintainer* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return m->stopping_ || !m->tasks_.empty();
+          },
+          this));
+      if (stopping_) return;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+      busy_ = true;
+    }
+    task();
+  }
+}
+
+bool BackupMaintainer::WaitIdle(absl::Duration timeout) {
+  absl::MutexLock l(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](BackupMaintainer* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                    return m->tasks_.empty() && !m->busy_;
+                                  },
+                                  this),
+                              timeout);
+}
+
+void BackupMaintainer::VerifyNewestLater(const std::string& database) {
+  absl::MutexLock l(&mu_);
+  tasks_.push_back([this, database] {
+    auto backups = store_->ListBackups(database);
+    if (!backups.ok()) return;
+    for (auto it = backups->rbegin(); it != backups->rend(); ++it) {
+      if (it->state() != v1::BACKUP_STATE_COMPLETED || !it->deleted_at().empty()) continue;
+      auto r = Verify(it->id());
+      if (!r.ok()) LogWarn("controller", "verification of ", it->id(), ": ", r.status().message());
+      return;
+    }
+  });
+}
+
+void BackupMaintainer::ApplyLater(const std::string& database) {
+  absl::MutexLock l(&mu_);
+  tasks_.push_back([this, database] {
+    auto r = Apply(database);
+    if (!r.ok()) LogWarn("controller", "retention of ", database, ": ", r.status().message());
+  });
+}
+
+absl::StatusOr<std::shared_ptr<v1::AgentService::StubInterface>> BackupMaintainer::AgentOf(
+    const std::string& database) {
+  ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(database));
+  ASSIGN_OR_RETURN(v1::Agent agent, store_->GetAgent(db.target().agent()));
+  return agents_->For(agent.address());
+}
+
+absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::Plan(
+    const v1::PlanRetentionRequest& req) {
+  RETURN_IF_ERROR(ValidateResourceName("database name", req.database()));
+  RETURN_IF_ERROR(store_->GetDatabase(req.database()).status());
+  RetentionRules rules;
+  absl::TimeZone zone = absl::UTCTimeZone();
+  std::string source = "given rules, UTC";
+  if (req.use_given_rules()) {
+    rules = FromProto(req.rules());
+  } else if (auto own = store_->GetDatabaseRetention(req.database()); own.ok()) {
+    rules = FromProto(own->first);
+    ASSIGN_OR_RETURN(zone, LoadScheduleTimeZone(own->second));
+    source = absl::StrCat("rules of database ", req.database(), ", ", own->second);
+  } else {
+    if (!absl::IsNotFound(own.status())) return own.status();
+    ASSIGN_OR_RETURN(std::vector<v1::Schedule> schedules, store_->ListSchedules(req.database()));
+    for (const v1::Schedule& s : schedules) {
+      RetentionRules r = FromProto(s.retention());
+      if (r.empty()) continue;
+      rules = r;
+      ASSIGN_OR_RETURN(zone, LoadScheduleTimeZone(s.time_zone()));
+      source = absl::StrCat("schedule ", s.name(), ", ", s.time_zone());
+      break;
+    }
+    if (rules.empty()) source = "no schedule of this database has retention rules";
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Backup> backups, store_->ListBackupsByAge(req.database()));
+  std::vector<RetentionCandidate> candidates;
+  std::map<std::string, uint64_t> sizes;
+  int64_t sequence = 0;
+  for (const v1::Backup& b : backups) {
+    ++sequence;
+    if (!b.deleted_at().empty()) continue;
+    candidates.push_back({b.id(), TimeFromString(b.created_at()),
+                          b.state() == v1::BACKUP_STATE_COMPLETED, sequence});
+    sizes[b.id()] = b.manifest().stored_size_bytes();
+  }
+  v1::PlanRetentionResponse resp;
+  resp.set_rules(absl::StrCat(rules.ToString(), " (", source, ")"));
+  for (const RetentionDecision& d : RetentionPolicy(rules, zone).Plan(candidates, clock_->Now())) {
+    v1::RetentionVerdict* v = resp.add_verdicts();
+    v->set_backup_id(d.backup_id);
+    v->set_created_at(TimeToString(d.created));
+    v->set_keep(d.keep);
+    v->set_reason(d.reason);
+    v->set_stored_size_bytes(sizes[d.backup_id]);
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::ApplyRetentionResponse> BackupMaintainer::Apply(const std::string& database) {
+  v1::PlanRetentionRequest req;
+  req.set_database(database);
+  ASSIGN_OR_RETURN(v1::PlanRetentionResponse plan, Plan(req));
+  v1::ApplyRetentionResponse resp;
+  *resp.mutable_verdicts() = plan.verdicts();
+  resp.set_rules(plan.rules());
+  // Belt and braces: the newest successful backup stays whatever the plan says.
+  std::string newest;
+  absl::Time newest_at = absl::InfinitePast();
+  // Oldest first, so the last one of equal times (catalogued later) wins.
+  ASSIGN_OR_RETURN(std::vector<v1::Backup> backups, store_->ListBackupsByAge(database));
+  std::map<std::string, v1::Backup> by_id;
+  for (const v1::Backup& b : backups) {
+    by_id[b.id()] = b;
+    if (b.state() == v1::BACKUP_STATE_COMPLETED && b.deleted_at().empty() &&
+        TimeFromString(b.created_at()) >= newest_at) {
+      newest_at = TimeFromString(b.created_at());
+      newest = b.id();
+    }
+  }
+  for (const v1::RetentionVerdict& v : plan.verdicts()) {
+    if (v.keep() || v.backup_id() == newest) continue;
+    const v1::Backup& b = by_id[v.backup_id()];
+    absl::Status st = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(auto stub, AgentOf(database));
+      ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
+      v1::DeleteBackupRequest dreq;
+      *dreq.mutable_backup()->mutable_storage() = storage;
+      dreq.mutable_backup()->set_database(database);
+      dreq.mutable_backup()->set_backup_id(b.id());
+      v1::DeleteBackupResponse dresp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + kAgentCallTimeout));
+      RETURN_IF_ERROR(FromGrpc(stub->DeleteBackup(&ctx, dreq, &dresp)));
+      return store_->MarkBackupDeleted(b.id(), clock_->Now());
+    }();
+    if (st.ok()) {
+      resp.add_deleted(b.id());
+      LogInfo("controller", "retention deleted backup ", b.id(), " of ", database, ": ", v.reason());
+    } else {
+      resp.add_errors(absl::StrCat(b.id(), ": ", st.message()));
+      LogWarn("controller", "retention could not delete ", b.id(), ": ", st.message());
+    }
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id) {
+  RETURN_IF_ERROR(ValidateId("backup id", backup_id));
+  ASSIGN_OR_RETURN(v1::Backup b, store_->GetBackup(backup_id));
+  if (!b.deleted_at().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("backup ", backup_id, " was deleted by retention at ", b.deleted_at()));
+  }
+  ASSIGN_OR_RETURN(auto stub, AgentOf(b.database()));
+  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
+  v1::VerifyBackupRequest vreq;
+  *vreq.mutable_backup()->mutable_storage() = storage;
+  vreq.mutable_backup()->set_database(b.database());
+  vreq.mutable_backup()->set_backup_id(b.id());
+  v1::VerifyBackupResponse vresp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kAgentCallTimeout));
+  RETURN_IF_ERROR(FromGrpc(stub->VerifyBackup(&ctx, vreq, &vresp)));
+  std::string error = vresp.ok() ? "" : vresp.error();
+  if (!vresp.ok() && error.empty()) error = "verification failed";
+  RETURN_IF_ERROR(store_->RecordVerification(b.id(), error, clock_->Now()));
+  LogInfo("controller", "backup ", b.id(), " verified: ", error.empty() ? "checksums match" : error);
+  if (!error.empty() && notifier_ != nullptr) {
+    Notification n;
+    n.event = NotificationEvent::kVerificationFailed;
+    n.database = b.database();
+    n.summary = absl::StrCat("verification of backup ", b.id(), " of ", b.database(), " failed");
+    n.fields = {{"backup", b.id()}, {"database", b.database()}, {"error", error}};
+    n.time = clock_->Now();
+    notifier_->Notify(n);
+  }
+  return store_->GetBackup(b.id());
+}
+
+absl::Status BackupMaintainer::ValidateRules(const v1::RetentionRules& r) {
+  auto at_most = [](const char* what, uint64_t value, uint64_t max) {
+    return value <= max ? absl::OkStatus()
+                        : absl::InvalidArgumentError(
+                              absl::StrCat(what, " is ", value, ": it must be at most ", max));
+  };
+  RETURN_IF_ERROR(at_most("keep_last", r.keep_last(), 100000));
+  RETURN_IF_ERROR(at_most("keep_within_s", r.keep_within_s(), uint64_t{100} * 366 * 86400));
+  RETURN_IF_ERROR(at_most("keep_daily", r.keep_daily(), 100000));
+  RETURN_IF_ERROR(at_most("keep_weekly", r.keep_weekly(), 10000));
+  RETURN_IF_ERROR(at_most("keep_monthly", r.keep_monthly(), 10000));
+  return at_most("keep_yearly", r.keep_yearly(), 1000);
+}
+
+absl::StatusOr<std::string> BackupMaintainer::SetDatabaseRules(
+    const v1::SetDatabaseRetentionRequest& req) {
+  RETURN_IF_ERROR(ValidateResourceName("database name", req.database()));
+  RETURN_IF_ERROR(ValidateRules(req.rules()));
+  std::string zone_name = req.time_zone().empty() ? "UTC" : req.time_zone();
+  RETURN_IF_ERROR(LoadScheduleTimeZone(zone_name).status());
+  RETURN_IF_ERROR(store_->GetDatabase(req.database()).status());
+  RETURN_IF_ERROR(store_->SetDatabaseRetention(req.database(), req.rules(), zone_name, clock_->Now()));
+  v1::PlanRetentionRequest plan;
+  plan.set_database(req.database());
+  ASSIGN_OR_RETURN(v1::PlanRetentionResponse p, Plan(plan));
+  return p.rules();
+}
+
+}  // namespace dbdump

@@ -1,0 +1,70 @@
+// BackupMaintainer: retention (plan and apply) and verification of stored
+// backups, carried out by the agents that own the storage.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/base/clock.h"
+#include "controller/agents/agent_clients.h"
+#include "controller/notify/notifier.h"
+#include "controller/store/store.h"
+#include "dbdump/v1/controller_service.pb.h"
+
+namespace dbdump {
+
+// Deletion is refused for the newest successful backup whatever the plan
+// says, goes through the database's agent (the controller holds no storage
+// credentials) and marks the catalogue entry deleted only once the agent
+// removed the objects. Background verifications run on one worker thread so
+// the scheduler never waits for them. Thread-safe.
+class BackupMaintainer {
+ public:
+  // `notifier` may be null.
+  BackupMaintainer(Store* store, AgentClients* agents, Clock* clock, Notifier* notifier);
+  ~BackupMaintainer();
+
+  // Dry run: every live backup of the database with its verdict. Without
+  // rules in the request: the database's own rules, else the first of its
+  // schedules that has rules.
+  absl::StatusOr<dbdump::v1::PlanRetentionResponse> Plan(
+      const dbdump::v1::PlanRetentionRequest& req);
+  // InvalidArgument for counts or durations beyond sane limits.
+  static absl::Status ValidateRules(const dbdump::v1::RetentionRules& rules);
+  // Sets (or with empty rules removes) the database's own rules, which take
+  // precedence over those of its schedules; returns the rules now in force.
+  absl::StatusOr<std::string> SetDatabaseRules(const dbdump::v1::SetDatabaseRetentionRequest& req);
+  // Plans with the database's rules (its own, else its schedule's) and
+  // deletes what goes.
+  absl::StatusOr<dbdump::v1::ApplyRetentionResponse> Apply(const std::string& database);
+  // Verifies now and records the result; a failed check notifies.
+  absl::StatusOr<dbdump::v1::Backup> Verify(const std::string& backup_id);
+  // Verifies the newest live backup of the database on the worker thread.
+  void VerifyNewestLater(const std::string& database);
+  // Applies retention on the worker thread.
+  void ApplyLater(const std::string& database);
+  // Waits until the worker has nothing left to do; false on timeout.
+  bool WaitIdle(absl::Duration timeout);
+  void Stop();
+
+ private:
+  absl::StatusOr<std::shared_ptr<dbdump::v1::AgentService::StubInterface>> AgentOf(
+      const std::string& database);
+  void Work();
+
+  Store* store_;
+  AgentClients* agents_;
+  Clock* clock_;
+  Notifier* notifier_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::thread worker_;
+};
+
+}  // namespace dbdump

@@ -1,0 +1,156 @@
+#include "controller/store/store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
+namespace dbdump {
+namespace {
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dbdump-store.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/c.db";
+    store_ = *Store::Open(path_);
+    now_ = absl::FromUnixSeconds(1767225600);
+    v1::Agent a;
+    a.set_name("agent-1");
+    a.set_address("127.0.0.1:1");
+    a.add_engines(v1::ENGINE_POSTGRES);
+    ASSERT_TRUE(store_->UpsertAgent(a, now_).ok());
+    v1::StorageDestination s;
+    s.set_name("local");
+    s.set_kind(v1::STORAGE_KIND_LOCAL);
+    s.set_path("/tmp/x");
+    ASSERT_TRUE(store_->AddStorage(s, now_).ok());
+    v1::Database d;
+    d.mutable_target()->set_name("orders");
+    d.mutable_target()->set_engine(v1::ENGINE_POSTGRES);
+    d.mutable_target()->set_agent("agent-1");
+    d.mutable_target()->set_password_ref("file:/etc/dbdump/orders.pass");
+    d.set_storage("local");
+    ASSERT_TRUE(store_->AddDatabase(d, now_).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  v1::Job NewJob(const std::string& id, v1::JobKind kind = v1::JOB_KIND_BACKUP) {
+    v1::Job j;
+    j.set_id(id);
+    j.set_kind(kind);
+    j.set_state(v1::JOB_STATE_QUEUED);
+    j.set_database("orders");
+    j.set_agent("agent-1");
+    j.set_backup_id("b-" + id);
+    j.set_created_at("2026-01-01T00:00:00Z");
+    return j;
+  }
+  std::string dir_, path_;
+  std::unique_ptr<Store> store_;
+  absl::Time now_;
+};
+
+TEST_F(StoreTest, MigratesToLatestAndReopens) {
+  EXPECT_EQ(store_->schema_version(), Store::latest_schema_version());
+  store_.reset();
+  auto again = Store::Open(path_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->schema_version(), Store::latest_schema_version());
+  EXPECT_EQ((*again)->ListDatabases()->size(), 1u);  // data survives
+}
+
+TEST_F(StoreTest, RefusesAStoreFromTheFuture) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  sqlite3_open(path_.c_str(), &db);
+  sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (999, 'x')", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto again = Store::Open(path_);
+  EXPECT_TRUE(absl::IsFailedPrecondition(again.status())) << again.status();
+}
+
+TEST_F(StoreTest, UsesWalAndForeignKeys) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  sqlite3_open(path_.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  store_ = *Store::Open(path_);
+  // A storage in use cannot be removed (foreign key).
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->RemoveStorage("local")));
+}
+
+TEST_F(StoreTest, JobStateMachine) {
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  EXPECT_FALSE(store_->TransitionJob("j1", v1::JOB_STATE_QUEUED, "", now_).ok());
+  ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_RUNNING, "", now_).ok());
+  ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_RUNNING, "", now_).ok());  // idempotent
+  ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_FAILED, "pg_dump failed", now_).ok());
+  // Terminal states are final.
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      store_->TransitionJob("j1", v1::JOB_STATE_SUCCEEDED, "", now_)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->TransitionJob("j1", v1::JOB_STATE_RUNNING, "", now_)));
+  auto j = store_->GetJob("j1");
+  EXPECT_EQ(j->state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(j->error(), "pg_dump failed");
+  EXPECT_FALSE(j->started_at().empty());
+  EXPECT_FALSE(j->finished_at().empty());
+  EXPECT_TRUE(absl::IsNotFound(store_->TransitionJob("nope", v1::JOB_STATE_RUNNING, "", now_)));
+}
+
+TEST_F(StoreTest, OneActiveBackupPerDatabase) {
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(store_->CreateJob(NewJob("j2"), "req")));
+  // Restores don't count.
+  EXPECT_TRUE(store_->CreateJob(NewJob("r1", v1::JOB_KIND_RESTORE), "req").ok());
+  ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_CANCELLED, "cancelled", now_).ok());
+  EXPECT_TRUE(store_->CreateJob(NewJob("j2"), "req").ok());
+  auto active = store_->ActiveJobs();
+  ASSERT_EQ(active->size(), 2u);
+  EXPECT_EQ((*active)[0].request, "req");
+  // A database with active jobs cannot be removed.
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->RemoveDatabase("orders")));
+}
+
+TEST_F(StoreTest, CompleteBackupJobCataloguesAtomically) {
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  v1::Backup b;
+  b.set_id("20260101T000000Z-00000001");
+  b.set_database("orders");
+  b.set_storage("local");
+  b.set_state(v1::BACKUP_STATE_COMPLETED);
+  b.mutable_manifest()->set_raw_sha256(std::string(64, 'c'));
+  b.mutable_manifest()->set_stored_size_bytes(42);
+  v1::Progress p;
+  p.set_bytes_in(100);
+  p.set_bytes_out(42);
+  ASSERT_TRUE(store_->CompleteBackupJob("j1", b, p, now_).ok());
+  EXPECT_EQ(store_->GetJob("j1")->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(store_->GetJob("j1")->progress().bytes_out(), 42u);
+  auto got = store_->GetBackup(b.id());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->manifest().raw_sha256(), std::string(64, 'c'));
+  // Completing again fails and adds nothing (the job is terminal).
+  EXPECT_FALSE(store_->CompleteBackupJob("j1", b, p, now_).ok());
+  EXPECT_EQ(store_->ListBackups("orders")->size(), 1u);
+}
+
+TEST_F(StoreTest, HeartbeatOfUnknownAgentIsNotFound) {
+  EXPECT_TRUE(store_->TouchAgent("agent-1", now_ + absl::Seconds(5)).ok());
+  EXPECT_EQ(store_->GetAgent("agent-1")->last_heartbeat(), "2026-01-01T00:00:05Z");
+  EXPECT_TRUE(absl::IsNotFound(store_->TouchAgent("ghost", now_)));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetAgent("ghost").status()));
+}
+
+}  // namespace
+}  // namespace dbdump
