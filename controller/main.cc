@@ -1,26 +1,13 @@
 // dbdump-controller: the control plane. Holds the catalogue, dispatches jobs
 // to agents and serves the admin API.
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-
-#include <filesystem>
 #include <iostream>
 
-#include "absl/strings/str_cat.h"
 #include "common/base/flags.h"
 #include "common/base/log.h"
 #include "common/process/termination_signals.h"
-#include "controller/api/admin_services.h"
-#include "controller/retention/backup_maintainer.h"
-#include "controller/api/health_service_impl.h"
+#include "controller/controller.h"
 #include "controller/notify/notifier_config.h"
-#include "controller/notify/stale_watcher.h"
-#include "controller/api/registry_service_impl.h"
-#include "controller/api/retention_service_impl.h"
-#include "controller/api/schedule_service_impl.h"
-#include "controller/schedule/scheduler.h"
-#include "controller/api/verification_service_impl.h"
 
 namespace {
 
@@ -72,117 +59,43 @@ int Run(int argc, char** argv) {
     std::cerr << "dbdump-controller: error: --heartbeat_interval_s must be at least 1\n";
     return 2;
   }
-  std::error_code ec;
-  std::filesystem::path store_path(flags.Get("store"));
-  if (store_path.has_parent_path()) std::filesystem::create_directories(store_path.parent_path(), ec);
-  auto store = dbdump::Store::Open(flags.Get("store"));
-  if (!store.ok()) {
-    std::cerr << "dbdump-controller: error: " << store.status().message() << "\n";
-    return 1;
-  }
-  dbdump::AgentClients agents;
-  dbdump::RealClock clock;
-  absl::Time started = clock.Now();
-  dbdump::DispatcherOptions dispatch_options;
-  dispatch_options.heartbeat_interval = absl::Seconds(*heartbeat);
-  dispatch_options.reattach_for = absl::Seconds(*reattach);
-  dispatch_options.max_running_jobs = static_cast<int>(*max_jobs);
-  dispatch_options.max_running_jobs_per_agent = static_cast<int>(*max_jobs_per_agent);
-  dispatch_options.clock = &clock;
-  dbdump::NotifierConfig notify_config{
-      flags.Get("notify_webhook_url"),   flags.Get("notify_webhook_secret_file"),
-      flags.Get("notify_slack_url_file"), flags.Get("notify_smtp_url"),
-      flags.Get("notify_email_from"),    flags.Get("notify_email_to"),
-      flags.Get("notify_smtp_credentials_file"), flags.Get("notify_events")};
-  auto made_notifier = dbdump::MakeNotifier(notify_config, dbdump::AsyncNotifierOptions());
   auto stale_check_s = flags.GetInt("stale_check_s");
-  if (!made_notifier.ok() || !stale_check_s.ok()) {
-    std::cerr << "dbdump-controller: error: "
-              << (made_notifier.ok() ? stale_check_s.status() : made_notifier.status()).message()
-              << "\n";
+  if (!stale_check_s.ok()) {
+    std::cerr << "dbdump-controller: error: " << stale_check_s.status().message() << "\n";
     return 2;
   }
-  std::unique_ptr<dbdump::AsyncNotifier> async_notifier = std::move(*made_notifier);
-  dbdump::Notifier* notifier = async_notifier.get();
-  if (async_notifier) async_notifier->Start();
-  dbdump::BackupMaintainer maintainer(store->get(), &agents, &clock, notifier);
-  dbdump::Store* store_ptr = store->get();
-  // After each job: retention of a scheduled database once a backup
-  // succeeded, and the notifications.
-  dispatch_options.on_job_end = [store_ptr, &maintainer, notifier,
-                                 &clock](const dbdump::v1::Job& job) {
-    if (job.kind() != dbdump::v1::JOB_KIND_BACKUP) return;
-    bool ok = job.state() == dbdump::v1::JOB_STATE_SUCCEEDED;
-    // Retention after every good backup (a no-op for databases without rules).
-    if (ok) maintainer.ApplyLater(job.database());
-    if (notifier == nullptr) return;
-    dbdump::Notification n;
-    n.event = ok ? dbdump::NotificationEvent::kBackupSucceeded
-                 : dbdump::NotificationEvent::kBackupFailed;
-    n.database = job.database();
-    n.summary = absl::StrCat("backup of ", job.database(), ok ? " succeeded" : " failed");
-    n.fields = {{"job", job.id()},
-                {"state", dbdump::v1::JobState_Name(job.state())},
-                {"agent", job.agent()},
-                {"attempt", absl::StrCat(job.attempt())}};
-    if (!job.schedule().empty()) n.fields["schedule"] = job.schedule();
-    if (ok) n.fields["backup"] = job.backup_id();
-    if (!job.error().empty()) n.fields["error"] = job.error();
-    n.time = clock.Now();
-    notifier->Notify(n);
-    (void)store_ptr;
-  };
-  dbdump::Dispatcher dispatcher(store->get(), &agents, dispatch_options);
-  dbdump::HealthServiceImpl health(store->get(), &dispatcher, &clock, started);
-  dbdump::StaleWatcher stale_watcher([&health] { return health.Stats(); }, notifier, absl::Seconds(*stale_check_s));
-  dbdump::Scheduler scheduler(
-      store->get(), &dispatcher,
-      {absl::Milliseconds(*tick_ms), &clock, &maintainer,
-       [&stale_watcher](absl::Time now) { stale_watcher.Check(now); }});
-  dbdump::ScheduleServiceImpl schedules(store->get(), &dispatcher, &clock);
-  dbdump::RetentionServiceImpl retention(&maintainer);
-  dbdump::VerificationServiceImpl verification(&maintainer);
-  dbdump::AdminContext ctx{store->get(), &dispatcher, &agents};
-  dbdump::RegistryServiceImpl registry(store->get(), absl::Seconds(*heartbeat));
-  dbdump::AgentAdminServiceImpl agent_admin(ctx);
-  dbdump::DatabaseServiceImpl databases(ctx);
-  dbdump::StorageServiceImpl storages(ctx);
-  dbdump::BackupServiceImpl backups(ctx);
-  dbdump::JobServiceImpl jobs(ctx);
-
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(flags.Get("listen"), grpc::InsecureServerCredentials(), &port);
-  for (grpc::Service* s : std::initializer_list<grpc::Service*>{
-           &registry, &agent_admin, &databases, &storages, &backups, &jobs, &schedules,
-           &retention, &verification, &health}) {
-    builder.RegisterService(s);
+  dbdump::NotifierConfig notify;
+  notify.webhook_url = flags.Get("notify_webhook_url");
+  notify.webhook_secret_file = flags.Get("notify_webhook_secret_file");
+  notify.slack_url_file = flags.Get("notify_slack_url_file");
+  notify.smtp_url = flags.Get("notify_smtp_url");
+  notify.email_from = flags.Get("notify_email_from");
+  notify.email_to = flags.Get("notify_email_to");
+  notify.smtp_credentials_file = flags.Get("notify_smtp_credentials_file");
+  notify.events = flags.Get("notify_events");
+  auto notifier = dbdump::MakeNotifier(notify, dbdump::AsyncNotifierOptions());
+  if (!notifier.ok()) {
+    std::cerr << "dbdump-controller: error: " << notifier.status().message() << "\n";
+    return 2;
   }
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    std::cerr << "dbdump-controller: error: cannot listen on " << flags.Get("listen")
-              << ": address in use or invalid\n";
+  dbdump::ControllerOptions options;
+  options.listen = flags.Get("listen");
+  options.store_path = flags.Get("store");
+  options.heartbeat_interval = absl::Seconds(*heartbeat);
+  options.reattach_timeout = absl::Seconds(*reattach);
+  options.max_running_jobs = static_cast<int>(*max_jobs);
+  options.max_running_jobs_per_agent = static_cast<int>(*max_jobs_per_agent);
+  options.schedule_tick = absl::Milliseconds(*tick_ms);
+  options.stale_check = absl::Seconds(*stale_check_s);
+  options.notifier = *std::move(notifier);
+  auto controller = dbdump::Controller::Start(std::move(options));
+  if (!controller.ok()) {
+    std::cerr << "dbdump-controller: error: " << controller.status().message() << "\n";
     return 1;
   }
-  std::string listen = flags.Get("listen");
-  dbdump::LogInfo("controller", "serving on ", listen.substr(0, listen.rfind(':') + 1), port,
-                  " with store ", flags.Get("store"), " (schema v", (*store)->schema_version(), ")");
-  if (absl::Status s = dispatcher.Recover(); !s.ok()) {
-    dbdump::LogWarn("controller", "recovery: ", s.message());
-  }
-  scheduler.Start();
-
   int sig = dbdump::WaitForTerminationSignal();
   dbdump::LogInfo("controller", "stopping on signal ", sig);
-  scheduler.Stop();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  dispatcher.Shutdown();
-  maintainer.Stop();
-  if (async_notifier) {
-    async_notifier->Flush(absl::Seconds(5));
-    async_notifier->Stop();
-  }
+  (*controller)->Stop();
   return 0;
 }
 

@@ -1,28 +1,24 @@
 // Dispatcher: a persistent job queue in front of the agents. Jobs are
 // stored QUEUED first; the dispatcher starts them in order as the
-// concurrency limits allow, follows each to a terminal state, and retries
-// failed scheduled backups with backoff.
+// concurrency limits allow and follows each to a terminal state, which
+// JobOutcome applies.
 #pragma once
 
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/base/clock.h"
-#include "controller/agents/agent_clients.h"
+#include "controller/agents/agent_client.h"
+#include "controller/dispatch/job_factory.h"
+#include "controller/dispatch/job_outcome.h"
+#include "controller/dispatch/job_updates.h"
 #include "controller/store/store.h"
-
-namespace grpc {
-class ClientContext;
-}
 
 namespace dbdump {
 
@@ -36,23 +32,19 @@ struct DispatcherOptions {
   // QUEUED in the order they were created. 0 = no limit.
   int max_running_jobs = 32;
   int max_running_jobs_per_agent = 4;
-  // Not owned; a RealClock when null.
+  // The progress of a running job is written to the store at most this
+  // often; every event is published to JobUpdates at once.
+  absl::Duration progress_store_interval = absl::Seconds(1);
+  // Not owned; the wall clock when null.
   Clock* clock = nullptr;
-  // Called once per job that ends while this dispatcher follows it, with the
-  // job's final record, on the follower's thread (never under a lock).
-  std::function<void(const dbdump::v1::Job&)> on_job_end;
 };
 
-// What a backup job is made of, manual or scheduled.
-struct BackupSettings {
-  std::string database;
-  dbdump::v1::Compression compression = dbdump::v1::COMPRESSION_UNSPECIFIED;
-  int32_t compression_level = 0;
-  std::string schedule;
-  uint32_t attempt = 1;
-  uint32_t timeout_s = 0;
-  // Queued but not started before then (retries).
-  absl::Time not_before = absl::InfinitePast();
+// What the dispatcher works with. Not owned; all required.
+struct DispatcherParts {
+  Store* store = nullptr;
+  AgentClients* agents = nullptr;
+  JobUpdates* updates = nullptr;
+  JobOutcome* outcome = nullptr;
 };
 
 // Counters of the queue, for health and tests.
@@ -66,17 +58,17 @@ struct DispatcherStats {
   int64_t started_total = 0;
 };
 
-// Every started job gets a follower thread that calls the agent, records
-// each state change and the progress (at most once a second) and, for a
-// successful backup, the catalogue entry. A job never stays RUNNING forever:
-// when the stream breaks the follower re-attaches with WatchJob; if the
-// agent cannot tell, the job ends LOST with the reason; when the agent stops
-// heartbeating the job ends LOST with "agent offline" (a
-// queued job whose agent is offline ends FAILED: it never ran); past its timeout it
-// is cancelled at the agent and ends FAILED. Thread-safe.
+// Every started job gets a follower thread that calls the agent and records
+// each state change; progress is published at once and stored at most once
+// a second. A job never stays RUNNING forever: when the stream breaks the
+// follower re-attaches with WatchJob; if the agent cannot tell, the job ends
+// LOST with the reason; when the agent stops heartbeating the job ends LOST
+// with "agent offline" (a queued job whose agent is offline ends FAILED: it
+// never ran); past its timeout it is cancelled at the agent and ends
+// FAILED. Thread-safe.
 class Dispatcher {
  public:
-  Dispatcher(Store* store, AgentClients* agents, DispatcherOptions options);
+  Dispatcher(DispatcherParts parts, DispatcherOptions options);
   ~Dispatcher();
 
   // Manual backup: refused at once when the agent is offline.
@@ -102,10 +94,13 @@ class Dispatcher {
  private:
   struct Follower {
     std::string agent;
-    grpc::ClientContext* ctx = nullptr;
+    // The call the follower is blocked on; null between calls.
+    JobEventStream* stream = nullptr;
     // Set by CheckAgents: the follower ends the job as agent offline.
     std::string offline_reason;
   };
+  // What the follower of one job knows between events.
+  struct Following;
 
   absl::Time Now() const { return clock_->Now(); }
   // Offline as far as failing its jobs goes.
@@ -114,21 +109,24 @@ class Dispatcher {
   absl::StatusOr<dbdump::v1::Agent> OnlineAgent(const std::string& name);
   void Spawn(dbdump::v1::Job job, std::string request, bool reattach);
   void Follow(const dbdump::v1::Job& job, const std::string& request, bool reattach);
+  // One call to the agent: the job sent (again) or watched.
+  std::unique_ptr<JobEventStream> Call(AgentClient* agent, const dbdump::v1::Job& job,
+                                       const std::string& request, bool watch,
+                                       absl::Time deadline);
   // Applies one event; true when it was terminal.
-  bool Apply(const dbdump::v1::Job& job, const dbdump::v1::JobEvent& e, absl::Time* last_progress);
-  void End(const dbdump::v1::Job& job, dbdump::v1::JobState state, const std::string& error);
-  // After a job ended: schedule bookkeeping, a retry, the callback.
-  void AfterEnd(const dbdump::v1::Job& job);
+  bool Apply(Following* f, const dbdump::v1::JobEvent& e);
   // Sets (or clears, with null) the call a follower is blocked on; false
   // when the follower must stop (shutdown or agent offline).
-  bool SetCall(const std::string& job_id, grpc::ClientContext* ctx);
+  bool SetCall(const std::string& job_id, JobEventStream* stream);
   std::string OfflineReason(const std::string& job_id);
 
   Store* store_;
   AgentClients* agents_;
+  JobUpdates* updates_;
+  JobOutcome* outcome_;
   const DispatcherOptions options_;
-  RealClock real_clock_;
   Clock* clock_;
+  JobFactory factory_;
   const absl::Time started_;
   absl::Notification shutdown_;
   absl::Mutex mu_;

@@ -1,11 +1,8 @@
 #include "controller/retention/backup_maintainer.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "common/base/grpc_status.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -25,9 +22,6 @@ RetentionRules FromProto(const v1::RetentionRules& r) {
   out.keep_yearly = static_cast<int>(r.keep_yearly());
   return out;
 }
-
-// Deleting or re-reading a big backup takes a while; bounded all the same.
-constexpr absl::Duration kAgentCallTimeout = absl::Minutes(30);
 
 }  // namespace
 
@@ -109,11 +103,11 @@ void BackupMaintainer::ApplyLater(const std::string& database) {
   });
 }
 
-absl::StatusOr<std::shared_ptr<v1::AgentService::StubInterface>> BackupMaintainer::AgentOf(
+absl::StatusOr<std::shared_ptr<AgentClient>> BackupMaintainer::AgentOf(
     const std::string& database) {
   ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(database));
   ASSIGN_OR_RETURN(v1::Agent agent, store_->GetAgent(db.target().agent()));
-  return agents_->For(agent.address());
+  return agents_->For(agent);
 }
 
 absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::Plan(
@@ -191,16 +185,13 @@ absl::StatusOr<v1::ApplyRetentionResponse> BackupMaintainer::Apply(const std::st
     if (v.keep() || v.backup_id() == newest) continue;
     const v1::Backup& b = by_id[v.backup_id()];
     absl::Status st = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(auto stub, AgentOf(database));
+      ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOf(database));
       ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
-      v1::DeleteBackupRequest dreq;
-      *dreq.mutable_backup()->mutable_storage() = storage;
-      dreq.mutable_backup()->set_database(database);
-      dreq.mutable_backup()->set_backup_id(b.id());
-      v1::DeleteBackupResponse dresp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(absl::ToChronoTime(absl::Now() + kAgentCallTimeout));
-      RETURN_IF_ERROR(FromGrpc(stub->DeleteBackup(&ctx, dreq, &dresp)));
+      v1::StoredBackupRef ref;
+      *ref.mutable_storage() = storage;
+      ref.set_database(database);
+      ref.set_backup_id(b.id());
+      RETURN_IF_ERROR(agent->DeleteBackup(ref).status());
       return store_->MarkBackupDeleted(b.id(), clock_->Now());
     }();
     if (st.ok()) {
@@ -221,16 +212,13 @@ absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id
     return absl::FailedPreconditionError(
         absl::StrCat("backup ", backup_id, " was deleted by retention at ", b.deleted_at()));
   }
-  ASSIGN_OR_RETURN(auto stub, AgentOf(b.database()));
+  ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOf(b.database()));
   ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
-  v1::VerifyBackupRequest vreq;
-  *vreq.mutable_backup()->mutable_storage() = storage;
-  vreq.mutable_backup()->set_database(b.database());
-  vreq.mutable_backup()->set_backup_id(b.id());
-  v1::VerifyBackupResponse vresp;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kAgentCallTimeout));
-  RETURN_IF_ERROR(FromGrpc(stub->VerifyBackup(&ctx, vreq, &vresp)));
+  v1::StoredBackupRef ref;
+  *ref.mutable_storage() = storage;
+  ref.set_database(b.database());
+  ref.set_backup_id(b.id());
+  ASSIGN_OR_RETURN(v1::VerifyBackupResponse vresp, agent->VerifyBackup(ref));
   std::string error = vresp.ok() ? "" : vresp.error();
   if (!vresp.ok() && error.empty()) error = "verification failed";
   RETURN_IF_ERROR(store_->RecordVerification(b.id(), error, clock_->Now()));

@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/base/clock.h"
-#include "controller/agents/agent_clients.h"
+#include "controller/agents/agent_client.h"
 #include "controller/notify/notifier.h"
 #include "controller/store/store.h"
 #include "dbdump/v1/controller_service.pb.h"
@@ -52,8 +52,7 @@ class BackupMaintainer {
   void Stop();
 
  private:
-  absl::StatusOr<std::shared_ptr<dbdump::v1::AgentService::StubInterface>> AgentOf(
-      const std::string& database);
+  absl::StatusOr<std::shared_ptr<AgentClient>> AgentOf(const std::string& database);
   void Work();
 
   Store* store_;

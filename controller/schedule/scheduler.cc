@@ -30,16 +30,7 @@ absl::StatusOr<std::string> Scheduler::NextVerify(const v1::Schedule& schedule, 
   return TimeToString(t);
 }
 
-BackupSettings Scheduler::SettingsOf(const v1::Schedule& s) {
-  BackupSettings b;
-  b.database = s.database();
-  b.compression = s.compression();
-  b.compression_level = s.compression_level();
-  b.schedule = s.name();
-  b.attempt = 1;
-  b.timeout_s = s.timeout_s();
-  return b;
-}
+BackupSettings Scheduler::SettingsOf(const v1::Schedule& s) { return ScheduledBackupSettings(s); }
 
 absl::StatusOr<int> Scheduler::Tick() {
   absl::Time now = clock_->Now();

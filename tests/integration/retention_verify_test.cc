@@ -18,9 +18,11 @@
 #include "common/storage/local_storage.h"
 #include "common/base/names.h"
 #include "controller/retention/backup_maintainer.h"
+#include "controller/agents/grpc_agent_client.h"
 #include "controller/dispatch/dispatcher.h"
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
+#include "tests/fixtures/dispatch_stack.h"
 
 namespace dbdump {
 namespace {
@@ -85,17 +87,17 @@ class RetentionVerifyTest : public ::testing::Test {
     d.set_storage("local");
     ASSERT_TRUE(store_->AddDatabase(d, now).ok());
 
-    DispatcherOptions o;
-    o.on_job_end = [this](const v1::Job& j) {
-      absl::MutexLock l(&mu_);
-      ended_.push_back(j);
-    };
-    dispatcher_ = std::make_unique<Dispatcher>(store_.get(), &clients_, o);
+    stack_ = std::make_unique<DispatchStack>(store_.get(), &clients_, DispatcherOptions(),
+                                             [this](const v1::Job& j) {
+                                               absl::MutexLock l(&mu_);
+                                               ended_.push_back(j);
+                                             });
+    dispatcher_ = stack_->dispatcher.get();
     maintainer_ = std::make_unique<BackupMaintainer>(store_.get(), &clients_, &clock_, &notifier_);
   }
   void TearDown() override {
     maintainer_.reset();
-    dispatcher_.reset();
+    stack_.reset();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     fs::remove_all(dir_);
   }
@@ -138,8 +140,9 @@ class RetentionVerifyTest : public ::testing::Test {
   std::unique_ptr<AgentServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Store> store_;
-  AgentClients clients_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  GrpcAgentClients clients_;
+  std::unique_ptr<DispatchStack> stack_;
+  Dispatcher* dispatcher_ = nullptr;
   CapturingNotifier notifier_;
   std::unique_ptr<BackupMaintainer> maintainer_;
   absl::Mutex mu_;

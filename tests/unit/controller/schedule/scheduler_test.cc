@@ -1,5 +1,5 @@
-// Scheduler + Dispatcher against fake agents over real gRPC, with a fake
-// clock: a burst of 500 due jobs under concurrency limits, missed runs,
+// Scheduler + Dispatcher against fake agents (in process, no gRPC), with a
+// fake clock: a burst of 500 due jobs under concurrency limits, missed runs,
 // retries with backoff, offline agents, timeouts, and a restart in the
 // middle of scheduled jobs. Waits are on conditions, never fixed sleeps.
 #include "controller/schedule/scheduler.h"
@@ -19,8 +19,9 @@
 #include "controller/api/schedule_service_impl.h"
 #include "controller/notify/stale_watcher.h"
 #include "gtest/gtest.h"
-#include "tests/fakes/fake_agent.h"
+#include "tests/fakes/fake_agent_client.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fixtures/dispatch_stack.h"
 
 namespace dbdump {
 namespace {
@@ -49,6 +50,8 @@ class SchedulerTest : public ::testing::Test {
   }
   void TearDown() override {
     CloseController();
+    clients_.Clear();
+    for (auto& a : agents_) a->Stop();
     agents_.clear();
     fs::remove_all(dir_);
   }
@@ -57,34 +60,37 @@ class SchedulerTest : public ::testing::Test {
   void OpenController(DispatcherOptions options) {
     store_ = *Store::Open(dir_ + "/c.db");
     options.clock = &clock_;
-    options.on_job_end = [this](const v1::Job& j) {
-      absl::MutexLock l(&mu_);
-      ended_.push_back(j);
-    };
-    dispatcher_ = std::make_unique<Dispatcher>(store_.get(), &clients_, options);
+    stack_ = std::make_unique<DispatchStack>(store_.get(), &clients_, options,
+                                             [this](const v1::Job& j) {
+                                               absl::MutexLock l(&mu_);
+                                               ended_.push_back(j);
+                                             });
+    dispatcher_ = stack_->dispatcher.get();
     SchedulerOptions so;
     so.clock = &clock_;
-    scheduler_ = std::make_unique<Scheduler>(store_.get(), dispatcher_.get(), so);
-    service_ = std::make_unique<ScheduleServiceImpl>(store_.get(), dispatcher_.get(), &clock_);
+    scheduler_ = std::make_unique<Scheduler>(store_.get(), dispatcher_, so);
+    service_ = std::make_unique<ScheduleServiceImpl>(store_.get(), dispatcher_, &clock_);
   }
   // As after a crash: nothing is cleaned up at the agents or in the store.
   void CloseController() {
     service_.reset();
     scheduler_.reset();
     if (dispatcher_) dispatcher_->Shutdown();
-    dispatcher_.reset();
+    dispatcher_ = nullptr;
+    stack_.reset();
     store_.reset();
   }
 
-  FakeAgent* AddAgent(const std::string& name) {
-    agents_.push_back(std::make_unique<FakeAgent>(name, &tally_));
+  FakeAgentClient* AddAgent(const std::string& name) {
+    agents_.push_back(std::make_shared<FakeAgentClient>(name, &tally_, &clock_));
+    clients_.Add(agents_.back());
     Heartbeat(agents_.back().get());
     return agents_.back().get();
   }
-  void Heartbeat(FakeAgent* a) {
+  void Heartbeat(FakeAgentClient* a) {
     v1::Agent agent;
     agent.set_name(a->name());
-    agent.set_address(a->address());
+    agent.set_address("in-process:" + a->name());
     agent.add_engines(v1::ENGINE_SQLITE);
     ASSERT_TRUE(store_->UpsertAgent(agent, clock_.Now()).ok());
   }
@@ -137,10 +143,11 @@ class SchedulerTest : public ::testing::Test {
   std::string dir_;
   FakeClock clock_{TimeFromString("2026-03-01T00:30:00Z")};
   FakeAgentTally tally_;
-  std::vector<std::unique_ptr<FakeAgent>> agents_;
-  AgentClients clients_;
+  std::vector<std::shared_ptr<FakeAgentClient>> agents_;
+  FakeAgentClients clients_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<DispatchStack> stack_;
+  Dispatcher* dispatcher_ = nullptr;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ScheduleServiceImpl> service_;
   absl::Mutex mu_;
@@ -154,19 +161,19 @@ TEST_F(SchedulerTest, BurstOf500DueJobsHoldsTheLimitsAndRunsEachOnce) {
   o.max_running_jobs_per_agent = 4;
   OpenController(o);
   const int kAgents = 5, kDatabases = 500;
-  std::vector<FakeAgent*> agents;
+  std::vector<FakeAgentClient*> agents;
   for (int a = 0; a < kAgents; ++a) agents.push_back(AddAgent(absl::StrCat("agent-", a)));
   for (int i = 0; i < kDatabases; ++i) {
     std::string db = absl::StrCat("db-", i);
     AddDatabase(db, agents[i % kAgents]->name());
-    agents[i % kAgents]->Script(db, [](int) { return FakeAgent::Outcome::kHold; });
+    agents[i % kAgents]->Script(db, [](int) { return FakeAgentClient::Outcome::kHold; });
     // 02:00 in Berlin = 01:00 UTC on March 1st.
     auto s = AddSchedule(absl::StrCat("nightly-", i), db, "0 2 * * *", "Europe/Berlin");
     ASSERT_TRUE(s.ok()) << s.status();
     ASSERT_EQ(s->next_run_at(), "2026-03-01T01:00:00Z");
   }
   clock_.Set(TimeFromString("2026-03-01T01:00:00Z"));
-  for (FakeAgent* a : agents) Heartbeat(a);
+  for (FakeAgentClient* a : agents) Heartbeat(a);
   long rss_before = RssKiB();
   auto start = std::chrono::steady_clock::now();
   auto queued = scheduler_->Tick();
@@ -179,7 +186,7 @@ TEST_F(SchedulerTest, BurstOf500DueJobsHoldsTheLimitsAndRunsEachOnce) {
   EXPECT_EQ(held.running, 16);
   EXPECT_EQ(held.queued, kDatabases - 16);
   EXPECT_EQ(*scheduler_->Tick(), 0) << "a second pass must not queue the same slot again";
-  for (FakeAgent* a : agents) a->ReleaseAll();
+  for (FakeAgentClient* a : agents) a->ReleaseAll();
   ASSERT_TRUE(tally_.WaitFinished(kDatabases, absl::Seconds(120)));
   ASSERT_TRUE(WaitEnded(kDatabases, absl::Seconds(60)));
   auto end = std::chrono::steady_clock::now();
@@ -192,7 +199,7 @@ TEST_F(SchedulerTest, BurstOf500DueJobsHoldsTheLimitsAndRunsEachOnce) {
     EXPECT_EQ(tally_.runs_per_job.size(), static_cast<size_t>(kDatabases));
     for (const auto& [job, runs] : tally_.runs_per_job) EXPECT_EQ(runs, 1) << job;
   }
-  for (FakeAgent* a : agents) EXPECT_LE(a->peak(), 4) << a->name();
+  for (FakeAgentClient* a : agents) EXPECT_LE(a->peak(), 4) << a->name();
   DispatcherStats st = dispatcher_->stats();
   EXPECT_EQ(st.peak_running, 16);
   EXPECT_LE(st.peak_running_per_agent, 4);
@@ -213,7 +220,7 @@ TEST_F(SchedulerTest, BurstOf500DueJobsHoldsTheLimitsAndRunsEachOnce) {
 }
 
 TEST_F(SchedulerTest, MissedSlotsAfterDowntimeRunOnce) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   ASSERT_TRUE(AddSchedule("every5", "orders", "*/5 * * * *", "UTC").ok());
   // The controller was away for three hours: 36 slots passed.
@@ -230,9 +237,9 @@ TEST_F(SchedulerTest, MissedSlotsAfterDowntimeRunOnce) {
 }
 
 TEST_F(SchedulerTest, ASlotWhoseBackupStillRunsIsSkippedNotStacked) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
-  a->Script("orders", [](int) { return FakeAgent::Outcome::kHold; });
+  a->Script("orders", [](int) { return FakeAgentClient::Outcome::kHold; });
   ASSERT_TRUE(AddSchedule("every5", "orders", "*/5 * * * *", "UTC").ok());
   clock_.Advance(absl::Minutes(5));
   Heartbeat(a);
@@ -252,10 +259,10 @@ TEST_F(SchedulerTest, ASlotWhoseBackupStillRunsIsSkippedNotStacked) {
 }
 
 TEST_F(SchedulerTest, FailedRunIsRetriedWithBackoff) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("flaky", a->name());
   a->Script("flaky", [](int run) {
-    return run == 1 ? FakeAgent::Outcome::kFail : FakeAgent::Outcome::kSucceed;
+    return run == 1 ? FakeAgentClient::Outcome::kFail : FakeAgentClient::Outcome::kSucceed;
   });
   v1::Schedule extra;
   extra.set_max_attempts(3);
@@ -288,10 +295,10 @@ TEST_F(SchedulerTest, FailedRunIsRetriedWithBackoff) {
 }
 
 TEST_F(SchedulerTest, JobsOfAnOfflineAgentEndClearly) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   AddDatabase("users", a->name());
-  a->Script("users", [](int) { return FakeAgent::Outcome::kHold; });
+  a->Script("users", [](int) { return FakeAgentClient::Outcome::kHold; });
   // A running job whose agent stops heartbeating.
   v1::StartBackupRequest req;
   req.set_database("users");
@@ -316,14 +323,17 @@ TEST_F(SchedulerTest, JobsOfAnOfflineAgentEndClearly) {
 }
 
 TEST_F(SchedulerTest, JobPastItsTimeoutIsCancelledAtTheAgent) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("slow", a->name());
-  a->Script("slow", [](int) { return FakeAgent::Outcome::kHold; });
+  a->Script("slow", [](int) { return FakeAgentClient::Outcome::kHold; });
   v1::Schedule extra;
-  extra.set_timeout_s(1);  // the one real-time wait in this file: a gRPC deadline
+  extra.set_timeout_s(1);
   ASSERT_TRUE(AddSchedule("s", "slow", "@hourly", "UTC", extra).ok());
   auto job = service_->RunNow("s");
   ASSERT_TRUE(job.ok()) << job.status();
+  ASSERT_TRUE(WaitRunning(1));
+  // The deadline is on the controller's clock.
+  clock_.Advance(absl::Seconds(2));
   ASSERT_TRUE(WaitEnded(1, absl::Seconds(10)));
   EXPECT_EQ(Ended()[0].state(), v1::JOB_STATE_FAILED);
   EXPECT_EQ(Ended()[0].error(), "timed out after 1s; cancelled at the agent");
@@ -335,10 +345,10 @@ TEST_F(SchedulerTest, RestartMidJobReattachesAndRunsNothingTwice) {
   DispatcherOptions o;
   o.max_running_jobs = 1;
   OpenController(o);
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   AddDatabase("users", a->name());
-  a->Script("orders", [](int) { return FakeAgent::Outcome::kHold; });
+  a->Script("orders", [](int) { return FakeAgentClient::Outcome::kHold; });
   ASSERT_TRUE(AddSchedule("o", "orders", "0 * * * *", "UTC").ok());
   ASSERT_TRUE(AddSchedule("u", "users", "0 * * * *", "UTC").ok());
   clock_.Set(TimeFromString("2026-03-01T01:00:00Z"));
@@ -364,7 +374,7 @@ TEST_F(SchedulerTest, RestartMidJobReattachesAndRunsNothingTwice) {
 }
 
 TEST_F(SchedulerTest, ScheduleServiceValidatesAndShowsNextRuns) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   auto bad = AddSchedule("x", "orders", "0 25 * * *", "UTC");
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
@@ -409,13 +419,13 @@ TEST_F(SchedulerTest, ScheduleServiceValidatesAndShowsNextRuns) {
 }
 
 TEST_F(SchedulerTest, VerificationRunsOnItsOwnCronWithoutBlockingThePass) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   BackupMaintainer maintainer(store_.get(), &clients_, &clock_, nullptr);
   SchedulerOptions so;
   so.clock = &clock_;
   so.maintainer = &maintainer;
-  Scheduler scheduler(store_.get(), dispatcher_.get(), so);
+  Scheduler scheduler(store_.get(), dispatcher_, so);
   v1::Schedule extra;
   extra.set_verify_cron("0 6 * * *");
   auto s = AddSchedule("nightly", "orders", "0 2 * * *", "UTC", extra);
@@ -450,7 +460,7 @@ class CapturingNotifier : public Notifier {
 };
 
 TEST_F(SchedulerTest, StatsHealthAndStaleNotificationFollowTheSchedule) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   AddDatabase("adhoc", a->name());  // no schedule: never stale
   ASSERT_TRUE(AddSchedule("hourly", "orders", "@hourly", "UTC").ok());
@@ -458,13 +468,13 @@ TEST_F(SchedulerTest, StatsHealthAndStaleNotificationFollowTheSchedule) {
   Heartbeat(a);
   ASSERT_EQ(*scheduler_->Tick(), 1);
   ASSERT_TRUE(WaitEnded(1));
-  a->Script("orders", [](int) { return FakeAgent::Outcome::kFail; });
+  a->Script("orders", [](int) { return FakeAgentClient::Outcome::kFail; });
   clock_.Set(TimeFromString("2026-03-01T02:00:00Z"));
   Heartbeat(a);
   ASSERT_EQ(*scheduler_->Tick(), 1);
   ASSERT_TRUE(WaitEnded(2));
 
-  HealthServiceImpl health(store_.get(), dispatcher_.get(), &clock_, clock_.Now());
+  HealthServiceImpl health(store_.get(), dispatcher_, &clock_, clock_.Now());
   CapturingNotifier notifier;
   StaleWatcher watcher([&health] { return health.Stats(); }, &notifier, absl::Minutes(1));
   auto stats = health.Stats();
@@ -507,7 +517,7 @@ TEST_F(SchedulerTest, StatsHealthAndStaleNotificationFollowTheSchedule) {
 }
 
 TEST_F(SchedulerTest, ADatabasesOwnRetentionRulesTakePrecedence) {
-  FakeAgent* a = AddAgent("agent-1");
+  FakeAgentClient* a = AddAgent("agent-1");
   AddDatabase("orders", a->name());
   v1::Schedule extra;
   extra.mutable_retention()->set_keep_last(5);

@@ -1,0 +1,20 @@
+// AgentAdminServiceImpl: the registered agents with their online flag.
+#pragma once
+
+#include "controller/api/admin_context.h"
+#include "dbdump/v1/controller_service.grpc.pb.h"
+
+namespace dbdump {
+
+// Thread-safe.
+class AgentAdminServiceImpl final : public dbdump::v1::AgentAdminService::Service {
+ public:
+  explicit AgentAdminServiceImpl(AdminContext c) : c_(c) {}
+  grpc::Status ListAgents(grpc::ServerContext*, const dbdump::v1::ListAgentsRequest*,
+                          dbdump::v1::ListAgentsResponse*) override;
+
+ private:
+  AdminContext c_;
+};
+
+}  // namespace dbdump

@@ -1,0 +1,113 @@
+#include "controller/api/database_service_impl.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/base/secret_ref.h"
+#include "common/storage/local_storage.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/grpc_status.h"
+#include "common/base/log.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+
+namespace dbdump {
+
+namespace {
+
+absl::Status ValidateTarget(const v1::DatabaseTarget& t) {
+  RETURN_IF_ERROR(ValidateResourceName("database name", t.name()));
+  RETURN_IF_ERROR(ValidateResourceName("agent name", t.agent()));
+  RETURN_IF_ERROR(ValidateSecretRef(t.password_ref()));
+  switch (t.engine()) {
+    case v1::ENGINE_POSTGRES:
+      if (t.host().empty()) return absl::InvalidArgumentError("postgres target needs a host (--host)");
+      if (t.port() > 65535) return absl::InvalidArgumentError("port must be 1 to 65535");
+      if (!t.path().empty()) return absl::InvalidArgumentError("--path is for sqlite targets only");
+      return ValidatePgDatabaseName(t.database());
+    case v1::ENGINE_SQLITE:
+      if (!t.host().empty() || !t.database().empty() || t.port() != 0) {
+        return absl::InvalidArgumentError("sqlite targets take only --path, not host, port or dbname");
+      }
+      if (absl::Status s = ValidateLocalRoot(t.path()); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "sqlite path \"", t.path(), "\" must be absolute without \".\" or \"..\" segments"));
+      }
+      return absl::OkStatus();
+    case v1::ENGINE_MYSQL:
+    case v1::ENGINE_MONGODB: {
+      bool mysql = t.engine() == v1::ENGINE_MYSQL;
+      std::string label = mysql ? "mysql" : "mongodb";
+      if (t.host().empty()) return absl::InvalidArgumentError(label + " target needs a host (--host)");
+      if (t.port() > 65535) return absl::InvalidArgumentError("port must be 1 to 65535");
+      if (!t.path().empty()) return absl::InvalidArgumentError("--path is for sqlite targets only");
+      // Every database (MySQL --all-databases; MongoDB without --dbname)
+      // needs no name.
+      if (t.database().empty() && (!mysql || t.dump_options().all_databases())) {
+        return absl::OkStatus();
+      }
+      return ValidateServerDatabaseName(label, t.database(), 64);
+    }
+    default:
+      return absl::InvalidArgumentError("unknown engine: use postgres, mysql, mongodb or sqlite");
+  }
+}
+
+}  // namespace
+
+absl::Status DatabaseServiceImpl::Add(const v1::AddDatabaseRequest& req, v1::Database* out) {
+  v1::DatabaseTarget t = req.database();
+  if (t.port() == 0) {
+    if (t.engine() == v1::ENGINE_POSTGRES) t.set_port(5432);
+    if (t.engine() == v1::ENGINE_MYSQL) t.set_port(3306);
+    if (t.engine() == v1::ENGINE_MONGODB) t.set_port(27017);
+  }
+  RETURN_IF_ERROR(ValidateTarget(t));
+  RETURN_IF_ERROR(ValidateResourceName("storage name", req.storage()));
+  RETURN_IF_ERROR(c_.store->GetStorage(req.storage()).status());
+  ASSIGN_OR_RETURN(v1::Agent agent, c_.store->GetAgent(t.agent()));
+  v1::Database db;
+  *db.mutable_target() = t;
+  db.set_storage(req.storage());
+  if (!req.skip_connection_test()) {
+    if (!c_.dispatcher->IsOnline(agent, c_.clock->Now())) {
+      return absl::UnavailableError(absl::StrCat(
+          "agent \"", agent.name(), "\" is offline, so the connection cannot be tested: start "
+          "it, or pass --skip-connection-test"));
+    }
+    absl::StatusOr<std::string> version = c_.agents->For(agent)->TestConnection(t);
+    if (!version.ok()) {
+      return absl::Status(version.status().code(),
+                          absl::StrCat("connection test through agent \"", agent.name(),
+                                       "\" failed: ", version.status().message()));
+    }
+    db.set_server_version(*version);
+  }
+  RETURN_IF_ERROR(c_.store->AddDatabase(db, c_.clock->Now()));
+  ASSIGN_OR_RETURN(*out, c_.store->GetDatabase(t.name()));
+  LogInfo("controller", "database ", t.name(), " added");
+  return absl::OkStatus();
+}
+
+grpc::Status DatabaseServiceImpl::AddDatabase(grpc::ServerContext*, const v1::AddDatabaseRequest* req,
+                                              v1::AddDatabaseResponse* resp) {
+  return ToGrpc(Add(*req, resp->mutable_database()));
+}
+
+grpc::Status DatabaseServiceImpl::ListDatabases(grpc::ServerContext*, const v1::ListDatabasesRequest*,
+                                                v1::ListDatabasesResponse* resp) {
+  auto dbs = c_.store->ListDatabases();
+  if (!dbs.ok()) return ToGrpc(dbs.status());
+  for (auto& d : *dbs) *resp->add_databases() = d;
+  return grpc::Status::OK;
+}
+
+grpc::Status DatabaseServiceImpl::RemoveDatabase(grpc::ServerContext*,
+                                                 const v1::RemoveDatabaseRequest* req,
+                                                 v1::RemoveDatabaseResponse*) {
+  absl::Status st = ValidateResourceName("database name", req->name());
+  if (st.ok()) st = c_.store->RemoveDatabase(req->name());
+  if (st.ok()) LogInfo("controller", "database ", req->name(), " removed; its backups stay catalogued");
+  return ToGrpc(st);
+}
+
+}  // namespace dbdump

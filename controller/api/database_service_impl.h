@@ -1,0 +1,26 @@
+// DatabaseServiceImpl: database targets; adding one validates it and tests
+// the connection through its agent.
+#pragma once
+
+#include "controller/api/admin_context.h"
+#include "dbdump/v1/controller_service.grpc.pb.h"
+
+namespace dbdump {
+
+// Thread-safe.
+class DatabaseServiceImpl final : public dbdump::v1::DatabaseService::Service {
+ public:
+  explicit DatabaseServiceImpl(AdminContext c) : c_(c) {}
+  grpc::Status AddDatabase(grpc::ServerContext*, const dbdump::v1::AddDatabaseRequest*,
+                           dbdump::v1::AddDatabaseResponse*) override;
+  grpc::Status ListDatabases(grpc::ServerContext*, const dbdump::v1::ListDatabasesRequest*,
+                             dbdump::v1::ListDatabasesResponse*) override;
+  grpc::Status RemoveDatabase(grpc::ServerContext*, const dbdump::v1::RemoveDatabaseRequest*,
+                              dbdump::v1::RemoveDatabaseResponse*) override;
+
+ private:
+  absl::Status Add(const dbdump::v1::AddDatabaseRequest& req, dbdump::v1::Database* out);
+  AdminContext c_;
+};
+
+}  // namespace dbdump

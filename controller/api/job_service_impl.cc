@@ -1,0 +1,63 @@
+#include "controller/api/job_service_impl.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include "common/base/job_state.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/grpc_status.h"
+#include "common/base/log.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+
+namespace dbdump {
+
+grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* req,
+                                      v1::ListJobsResponse* resp) {
+  auto all = c_.store->ListJobs(req->database(), static_cast<int>(req->limit()));
+  if (!all.ok()) return ToGrpc(all.status());
+  for (auto& j : *all) *resp->add_jobs() = j;
+  return grpc::Status::OK;
+}
+
+grpc::Status JobServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRequest* req,
+                                    v1::GetJobResponse* resp) {
+  auto j = c_.store->GetJob(req->id());
+  if (!j.ok()) return ToGrpc(j.status());
+  *resp->mutable_job() = *j;
+  return grpc::Status::OK;
+}
+
+grpc::Status JobServiceImpl::FollowJob(grpc::ServerContext* ctx, const v1::FollowJobRequest* req,
+                                       grpc::ServerWriter<v1::FollowJobResponse>* writer) {
+  // The version first, then the store: an update published in between is
+  // newer than `seen` and is not missed.
+  uint64_t seen = c_.updates->Version(req->id());
+  absl::StatusOr<v1::Job> j = c_.store->GetJob(req->id());
+  if (!j.ok()) return ToGrpc(j.status());
+  v1::Job last = *j;
+  v1::FollowJobResponse r;
+  *r.mutable_job() = last;
+  if (!writer->Write(r)) return grpc::Status::CANCELLED;
+  while (!IsTerminalJobState(last.state())) {
+    v1::Job next;
+    // The wait wakes on every update of the job; the timeout only bounds
+    // how long a client that went away keeps this thread.
+    if (!c_.updates->WaitNewer(req->id(), seen, absl::Milliseconds(500), &next, &seen)) {
+      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
+      if (c_.updates->closed()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the controller is shutting down: follow the job again once it is back");
+      }
+      continue;
+    }
+    if (google::protobuf::util::MessageDifferencer::Equals(next, last)) continue;
+    last = std::move(next);
+    *r.mutable_job() = last;
+    if (!writer->Write(r)) return grpc::Status::CANCELLED;
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace dbdump

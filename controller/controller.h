@@ -1,0 +1,50 @@
+// Controller: dbdump-controller's parts wired together, from the store to
+// the served APIs. main.cc parses flags and hands over to it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace dbdump {
+
+class AsyncNotifier;
+
+struct ControllerOptions {
+  // host:port of the admin and registry APIs (port 0: any free port).
+  std::string listen = "127.0.0.1:7300";
+  std::string store_path = "/var/lib/dbdump/controller.db";
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  absl::Duration reattach_timeout = absl::Seconds(60);
+  int max_running_jobs = 32;
+  int max_running_jobs_per_agent = 4;
+  absl::Duration schedule_tick = absl::Seconds(1);
+  absl::Duration stale_check = absl::Seconds(60);
+  // Null: no notifications. Started and stopped by the controller.
+  std::unique_ptr<AsyncNotifier> notifier;
+};
+
+// Not thread-safe: one thread starts and stops it.
+class Controller {
+ public:
+  // Opens the store, serves the APIs, re-attaches to running jobs and
+  // starts the scheduler. FailedPrecondition when the store cannot be
+  // opened or the address cannot be served.
+  static absl::StatusOr<std::unique_ptr<Controller>> Start(ControllerOptions options);
+  ~Controller();
+
+  // The port actually served (useful with port 0).
+  int port() const;
+  // Stops the scheduler, the server (in-flight calls get up to 5 s), the
+  // followers (jobs go on at the agents) and flushes notifications.
+  void Stop();
+
+ private:
+  struct Parts;
+  explicit Controller(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace dbdump

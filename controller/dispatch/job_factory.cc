@@ -1,0 +1,145 @@
+#include "controller/dispatch/job_factory.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+#include "common/io/compression.h"
+#include "common/io/sha256_filter.h"
+#include "common/storage/local_storage.h"
+
+namespace dbdump {
+
+BackupSettings ScheduledBackupSettings(const v1::Schedule& s) {
+  BackupSettings b;
+  b.database = s.database();
+  b.compression = s.compression();
+  b.compression_level = s.compression_level();
+  b.schedule = s.name();
+  b.attempt = 1;
+  b.timeout_s = s.timeout_s();
+  return b;
+}
+
+absl::StatusOr<StoredJob> JobFactory::PrepareBackup(const BackupSettings& s) {
+  RETURN_IF_ERROR(ValidateResourceName("database name", s.database));
+  ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(s.database));
+  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(db.storage()));
+  v1::Compression codec =
+      s.compression == v1::COMPRESSION_UNSPECIFIED ? v1::COMPRESSION_ZSTD : s.compression;
+  NullSink probe;
+  RETURN_IF_ERROR(MakeCompressor(codec, s.compression_level, 0, &probe).status());
+
+  absl::Time now = clock_->Now();
+  v1::BackupJob bj;
+  bj.set_job_id(NewJobId(now));
+  bj.set_backup_id(NewBackupId(now));
+  *bj.mutable_target() = db.target();
+  *bj.mutable_storage() = storage;
+  bj.set_compression(codec);
+  bj.set_compression_level(s.compression_level);
+
+  StoredJob out;
+  v1::Job& job = out.job;
+  job.set_id(bj.job_id());
+  job.set_kind(v1::JOB_KIND_BACKUP);
+  job.set_state(v1::JOB_STATE_QUEUED);
+  job.set_database(db.target().name());
+  job.set_agent(db.target().agent());
+  job.set_backup_id(bj.backup_id());
+  job.set_created_at(TimeToString(now));
+  job.set_schedule(s.schedule);
+  job.set_attempt(s.attempt);
+  job.set_timeout_s(s.timeout_s);
+  if (s.not_before != absl::InfinitePast()) job.set_not_before(TimeToString(s.not_before));
+  out.request = bj.SerializeAsString();
+  return out;
+}
+
+absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreRequest& req) {
+  RETURN_IF_ERROR(ValidateId("backup id", req.backup_id()));
+  ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(req.backup_id()));
+  if (!backup.deleted_at().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", backup.id(), " was deleted by retention at ", backup.deleted_at(),
+        ": pick another with `dbdumpctl backup list`"));
+  }
+  std::string via = req.via_database().empty() ? backup.database() : req.via_database();
+  RETURN_IF_ERROR(ValidateResourceName("database name", via));
+  absl::StatusOr<v1::Database> db = store_->GetDatabase(via);
+  if (absl::IsNotFound(db.status()) && req.via_database().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database \"", via, "\" of this backup no longer exists: pass --via=<database> to restore "
+        "through another target of the same engine"));
+  }
+  RETURN_IF_ERROR(db.status());
+  if (db->target().engine() != backup.manifest().engine()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backup ", backup.id(), " is ", v1::Engine_Name(backup.manifest().engine()), " but \"",
+        via, "\" is ", v1::Engine_Name(db->target().engine())));
+  }
+  v1::DatabaseTarget target = db->target();
+  const v1::RestoreOptions& options = req.options();
+  if (options.dry_run() && options.test_restore()) {
+    return absl::InvalidArgumentError("a restore is either a dry run or a test restore, not both");
+  }
+  // A dry run touches no database and a test restore uses a scratch one the
+  // agent names; otherwise the target defaults to the original database.
+  bool no_target = options.dry_run() || options.test_restore();
+  std::string restore_target;
+  if (!no_target) {
+    restore_target = req.target();
+    if (restore_target.empty() && !req.via_database().empty()) {
+      // The default is the backup's own database, which --via is not.
+      return absl::InvalidArgumentError(
+          "--via restores through another database's connection: name the target with --target");
+    }
+    if (restore_target.empty()) {
+      restore_target = target.engine() == v1::ENGINE_SQLITE ? target.path() : target.database();
+    }
+    if (target.engine() == v1::ENGINE_SQLITE) {
+      RETURN_IF_ERROR(ValidateLocalRoot(restore_target));
+      target.set_path(restore_target);
+    } else {
+      // A backup of every database (MySQL --all-databases, MongoDB without
+      // a database) goes back into the databases it names.
+      if (target.engine() == v1::ENGINE_POSTGRES) {
+        RETURN_IF_ERROR(ValidatePgDatabaseName(restore_target));
+      } else if (!restore_target.empty()) {
+        RETURN_IF_ERROR(ValidateServerDatabaseName("target", restore_target, 64));
+      }
+      target.set_database(restore_target);
+    }
+  } else if (!req.target().empty()) {
+    return absl::InvalidArgumentError(
+        "a dry run or test restore takes no --target: it restores into no database of yours");
+  }
+  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(backup.storage()));
+
+  absl::Time now = clock_->Now();
+  v1::RestoreJob rj;
+  rj.set_job_id(NewJobId(now));
+  rj.set_backup_id(backup.id());
+  rj.set_source_database(backup.database());
+  *rj.mutable_storage() = storage;
+  *rj.mutable_target() = target;
+  *rj.mutable_options() = options;
+
+  StoredJob out;
+  v1::Job& job = out.job;
+  job.set_id(rj.job_id());
+  job.set_kind(v1::JOB_KIND_RESTORE);
+  job.set_state(v1::JOB_STATE_QUEUED);
+  job.set_database(backup.database());
+  job.set_agent(target.agent());
+  job.set_backup_id(backup.id());
+  job.set_restore_target(options.test_restore() ? "(scratch database)"
+                         : options.dry_run()   ? "(dry run)"
+                                               : restore_target);
+  *job.mutable_restore_options() = options;
+  job.set_created_at(TimeToString(now));
+  job.set_attempt(1);
+  out.request = rj.SerializeAsString();
+  return out;
+}
+
+}  // namespace dbdump

@@ -1,0 +1,66 @@
+// JobOutcome: the one place a job's end is applied.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/base/clock.h"
+#include "controller/dispatch/job_factory.h"
+#include "controller/dispatch/job_updates.h"
+#include "controller/store/store.h"
+
+namespace dbdump {
+
+class BackupMaintainer;
+class Notifier;
+
+struct JobOutcomeOptions {
+  // Required, not owned.
+  Store* store = nullptr;
+  Clock* clock = nullptr;
+  JobUpdates* updates = nullptr;
+  // Retention after each good backup; none when null. Not owned.
+  BackupMaintainer* maintainer = nullptr;
+  // Notifications of backups; none when null. Not owned.
+  Notifier* notifier = nullptr;
+  // Called once per ended job with its final record, after everything else
+  // (tests; next the audit log and metrics). Must not block.
+  std::function<void(const dbdump::v1::Job&)> on_end;
+};
+
+// A job ends in two steps, both called by the job's follower:
+//  1. Record*: the end is written to the store in one transaction (the
+//     job's state and, for a good backup, its catalogue entry) and
+//     published to JobUpdates, while the job still holds its running slot;
+//  2. Settle, once the slot is free: the schedule's outcome and a retry,
+//     retention, notifications, observers.
+// Store errors are logged with the job; none is dropped silently.
+// Thread-safe (it holds no state of its own).
+class JobOutcome {
+ public:
+  explicit JobOutcome(JobOutcomeOptions options);
+
+  // The agent's terminal event: a good backup is catalogued; a restore's
+  // report is kept and a test restore's verdict recorded on its backup.
+  void Record(const dbdump::v1::Job& job, const dbdump::v1::JobEvent& terminal);
+  // An end the controller decided: lost, never started, timed out.
+  void RecordEnd(const dbdump::v1::Job& job, dbdump::v1::JobState state, const std::string& error);
+  // Applies the consequences of the job's recorded end. The retry of a
+  // failed scheduled backup, already stored QUEUED, goes to `queue_retry`
+  // before the observers hear of the end. Nothing happens for a job whose
+  // end was not recorded.
+  void Settle(const dbdump::v1::Job& job, const std::function<void(StoredJob)>& queue_retry);
+
+ private:
+  void Publish(const std::string& job_id);
+  // Schedule bookkeeping: the outcome, and a retry when attempts remain.
+  std::optional<StoredJob> ScheduleOutcome(const dbdump::v1::Job& job,
+                                           const dbdump::v1::Job& final_job);
+  void Notify(const dbdump::v1::Job& final_job);
+
+  const JobOutcomeOptions o_;
+  JobFactory factory_;
+};
+
+}  // namespace dbdump
