@@ -31,12 +31,16 @@ grpc::Status JobServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobReques
 
 grpc::Status JobServiceImpl::FollowJob(grpc::ServerContext* ctx, const v1::FollowJobRequest* req,
                                        grpc::ServerWriter<v1::FollowJobResponse>* writer) {
-  // The version first, then the store: an update published in between is
-  // newer than `seen` and is not missed.
-  uint64_t seen = c_.updates->Version(req->id());
-  absl::StatusOr<v1::Job> j = c_.store->GetJob(req->id());
-  if (!j.ok()) return ToGrpc(j.status());
-  v1::Job last = *j;
+  // The record in memory is the newest there is; the store holds the jobs
+  // no one published since this controller started. An update published
+  // after either read is newer than `seen` and is not missed.
+  v1::Job last;
+  uint64_t seen = 0;
+  if (!c_.updates->Latest(req->id(), &last, &seen)) {
+    absl::StatusOr<v1::Job> j = c_.store->GetJob(req->id());
+    if (!j.ok()) return ToGrpc(j.status());
+    last = *std::move(j);
+  }
   v1::FollowJobResponse r;
   *r.mutable_job() = last;
   if (!writer->Write(r)) return grpc::Status::CANCELLED;

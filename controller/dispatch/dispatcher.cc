@@ -24,6 +24,9 @@ struct Dispatcher::Following {
   // The job's record as last published.
   v1::Job job;
   absl::Time progress_stored_at = absl::InfinitePast();
+  // The agent numbers a job's events across all its streams: one seen
+  // already (a re-attach repeats the current state) is not applied again.
+  uint64_t last_sequence = 0;
 };
 
 Dispatcher::Dispatcher(DispatcherParts parts, DispatcherOptions options)
@@ -235,6 +238,10 @@ void Dispatcher::CheckAgents() {
 
 bool Dispatcher::Apply(Following* f, const v1::JobEvent& e) {
   const std::string& id = f->job.id();
+  if (e.sequence() != 0) {
+    if (e.sequence() <= f->last_sequence) return false;
+    f->last_sequence = e.sequence();
+  }
   if (e.state() == v1::JOB_STATE_RUNNING) {
     absl::Time now = Now();
     if (f->job.state() != v1::JOB_STATE_RUNNING) {

@@ -19,6 +19,15 @@ void JobUpdates::Publish(const v1::Job& job) {
   }
 }
 
+bool JobUpdates::Latest(const std::string& job_id, v1::Job* job, uint64_t* version) {
+  absl::MutexLock l(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return false;
+  *job = it->second.job;
+  *version = it->second.version;
+  return true;
+}
+
 uint64_t JobUpdates::Version(const std::string& job_id) {
   absl::MutexLock l(&mu_);
   auto it = jobs_.find(job_id);

@@ -17,8 +17,11 @@ namespace dbdump {
 // on it instead of polling the store. The store stays the record of state;
 // this is only the message bus. Each publish gets a version, increasing over
 // all jobs, so a follower asks for "newer than what I saw" and misses
-// nothing between reading the store and waiting. The latest record of every
-// running job is kept, and of the last `keep_finished` ended ones.
+// nothing. The record here is never older than the store's (everything
+// stored is published; progress is published at once and stored later), so
+// a follower starts from Latest and reads the store only for a job this
+// broadcaster has not heard of. The latest record of every running job is
+// kept, and of the last `keep_finished` ended ones.
 // Thread-safe.
 class JobUpdates {
  public:
@@ -26,8 +29,9 @@ class JobUpdates {
 
   // Publishes the job's current record (state, progress, result).
   void Publish(const dbdump::v1::Job& job);
+  // The job's latest record and its version; false when there is none.
+  bool Latest(const std::string& job_id, dbdump::v1::Job* job, uint64_t* version);
   // The version of the job's latest record here; 0 when there is none.
-  // Read it before reading the job from the store, then wait for newer.
   uint64_t Version(const std::string& job_id);
   // Waits up to `timeout` for a record of the job newer than `seen`; true
   // with it and its version, false when none came (or Close was called).

@@ -52,7 +52,9 @@ struct FakeAgentTally {
 // Thread-safe.
 class FakeAgentClient final : public AgentClient {
  public:
-  enum class Outcome { kSucceed, kFail, kHold };
+  // kRefuse: the job is refused before it starts (FailedPrecondition), as
+  // an agent refuses a job it cannot run.
+  enum class Outcome { kSucceed, kFail, kHold, kRefuse };
 
   // `clock` decides when a call's deadline has passed (the controller's
   // clock: a fake one in most tests). Not owned; null = the wall clock.
@@ -80,6 +82,19 @@ class FakeAgentClient final : public AgentClient {
   void Script(const std::string& database, std::function<Outcome(int run)> f) {
     absl::MutexLock l(&mu_);
     script_[database] = std::move(f);
+  }
+  // Backups of `database` report `events` progress events (bytes_in 1, 2,
+  // …) after their first RUNNING event, before they hold or end.
+  void Progress(const std::string& database, int events) {
+    absl::MutexLock l(&mu_);
+    progress_[database] = events;
+  }
+  // Breaks every open stream (Unavailable), as a network blip would; the
+  // jobs go on.
+  void BreakStreams() {
+    absl::MutexLock l(&mu_);
+    for (Stream* st : streams_) st->broken_ = true;
+    ++version_;
   }
   // Lets held jobs end (successfully).
   void ReleaseAll() {
@@ -132,6 +147,13 @@ class FakeAgentClient final : public AgentClient {
     {
       absl::MutexLock l(&mu_);
       known = jobs_.count(job.job_id()) > 0;
+      auto script = script_.find(job.target().name());
+      if (!known && script != script_.end() &&
+          script->second(runs_per_db_[job.target().name()] + 1) == Outcome::kRefuse) {
+        ++runs_per_db_[job.target().name()];
+        return std::make_unique<Refused>(absl::FailedPreconditionError(
+            absl::StrCat("sqlite database ", job.target().path(), " does not exist")));
+      }
       if (!known) jobs_[job.job_id()];
     }
     // Idempotent per job id, as the real agent: a job sent again is
@@ -140,13 +162,14 @@ class FakeAgentClient final : public AgentClient {
       absl::MutexLock l(&mu_);
       threads_.emplace_back([this, job] { RunJob(job); });
     }
-    return std::make_unique<Stream>(this, job.job_id(), deadline, /*from_start=*/!known);
+    return std::make_unique<Stream>(this, job.job_id(), deadline);
   }
   std::unique_ptr<JobEventStream> RunRestore(const v1::RestoreJob& job, absl::Time) override {
     return std::make_unique<Refused>(absl::UnimplementedError(
         absl::StrCat("fake agent \"", name_, "\" runs no restores (job ", job.job_id(), ")")));
   }
-  // Re-attach: the job's last event once it ended, as the agent's journal allows.
+  // Re-attach: every event of the job again, from its first (the worst a
+  // controller must cope with: a journal replayed).
   std::unique_ptr<JobEventStream> WatchJob(const std::string& job_id, absl::Time deadline) override {
     {
       absl::MutexLock l(&mu_);
@@ -154,7 +177,7 @@ class FakeAgentClient final : public AgentClient {
         return std::make_unique<Refused>(absl::NotFoundError("unknown job"));
       }
     }
-    return std::make_unique<Stream>(this, job_id, deadline, /*from_start=*/false);
+    return std::make_unique<Stream>(this, job_id, deadline);
   }
 
  private:
@@ -175,12 +198,18 @@ class FakeAgentClient final : public AgentClient {
     absl::Status st_;
   };
 
-  // Reads a job's events: all of them from the start (the call that started
-  // the job), or only the terminal one (a re-attach).
+  // Reads all of a job's events, from its first, as they come.
   class Stream final : public JobEventStream {
    public:
-    Stream(FakeAgentClient* agent, std::string job_id, absl::Time deadline, bool from_start)
-        : agent_(agent), job_id_(std::move(job_id)), deadline_(deadline), from_start_(from_start) {}
+    Stream(FakeAgentClient* agent, std::string job_id, absl::Time deadline)
+        : agent_(agent), job_id_(std::move(job_id)), deadline_(deadline) {
+      absl::MutexLock l(&agent_->mu_);
+      agent_->streams_.insert(this);
+    }
+    ~Stream() override {
+      absl::MutexLock l(&agent_->mu_);
+      agent_->streams_.erase(this);
+    }
     bool Next(v1::JobEvent* e) override {
       FakeAgentClient* a = agent_;
       absl::MutexLock l(&a->mu_);
@@ -189,20 +218,15 @@ class FakeAgentClient final : public AgentClient {
           status_ = absl::CancelledError("call cancelled");
           return false;
         }
-        if (a->stopping_) {
-          status_ = absl::UnavailableError("fake agent stopped");
+        if (a->stopping_ || broken_) {
+          status_ = absl::UnavailableError("connection to the fake agent broke");
           return false;
         }
         const JobLog& log = a->jobs_[job_id_];
         if (done_) return false;
-        if (from_start_ && next_ < log.events.size()) {
+        if (next_ < log.events.size()) {
           *e = log.events[next_++];
           done_ = log.finished && next_ == log.events.size();
-          return true;
-        }
-        if (!from_start_ && log.finished) {
-          *e = log.events.back();
-          done_ = true;
           return true;
         }
         if (a->clock_->Now() >= deadline_) {
@@ -237,11 +261,12 @@ class FakeAgentClient final : public AgentClient {
     FakeAgentClient* agent_;
     const std::string job_id_;
     const absl::Time deadline_;
-    const bool from_start_;
     // Guarded by the agent's mu_.
     size_t next_ = 0;
     bool done_ = false;
     bool cancelled_ = false;
+    bool broken_ = false;
+    friend class FakeAgentClient;
     absl::Status status_;
   };
 
@@ -275,6 +300,12 @@ class FakeAgentClient final : public AgentClient {
     {
       absl::MutexLock l(&mu_);
       Emit(job.job_id(), e, false);
+      for (int i = 1; i <= progress_[db]; ++i) {
+        e.set_sequence(e.sequence() + 1);
+        e.mutable_progress()->set_bytes_in(i);
+        e.mutable_progress()->set_bytes_out(i);
+        Emit(job.job_id(), e, false);
+      }
     }
     bool cancelled = false;
     {
@@ -287,7 +318,7 @@ class FakeAgentClient final : public AgentClient {
       }
       cancelled = cancelled_.count(job.job_id()) > 0;
     }
-    e.set_sequence(2);
+    e.set_sequence(e.sequence() + 1);
     if (cancelled) {
       e.set_state(v1::JOB_STATE_CANCELLED);
       e.set_error("job cancelled");
@@ -329,10 +360,12 @@ class FakeAgentClient final : public AgentClient {
   int peak_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, int> runs_per_db_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::function<Outcome(int)>> script_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> progress_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> cancelled_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> verified_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, JobLog> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  std::set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
 };
 
 // The fake agents by name. Thread-safe once filled.
