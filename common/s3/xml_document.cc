@@ -1,98 +1,67 @@
-#include "common/s3/xml_reader.h"
+#include "common/s3/xml_document.h"
 
-#include <cstdlib>
-
-#include "absl/strings/str_cat.h"
+#include <pugixml.hpp>
 
 namespace dbdump {
 namespace {
 
-void AppendUtf8(std::string* out, unsigned long cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+bool Named(const pugi::xml_node& n, absl::string_view tag) {
+  return n.type() == pugi::node_element && absl::string_view(n.name()) == tag;
 }
 
-std::string Unescape(absl::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out.push_back(s[i]);
-      continue;
-    }
-    size_t semi = s.find(';', i);
-    if (semi == absl::string_view::npos) {
-      out.push_back('&');
-      continue;
-    }
-    absl::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out.push_back('&');
-    else if (ent == "lt") out.push_back('<');
-    else if (ent == "gt") out.push_back('>');
-    else if (ent == "quot") out.push_back('"');
-    else if (ent == "apos") out.push_back('\'');
-    else if (!ent.empty() && ent[0] == '#') {
-      std::string num(ent.substr(1));
-      unsigned long cp = (num[0] == 'x' || num[0] == 'X') ? strtoul(num.c_str() + 1, nullptr, 16)
-                                                           : strtoul(num.c_str(), nullptr, 10);
-      AppendUtf8(&out, cp);
+// Depth first, in document order; does not descend into a match.
+void Collect(const pugi::xml_node& parent, absl::string_view tag, bool first_only,
+             std::vector<pugi::xml_node>* out) {
+  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
+    if (first_only && !out->empty()) return;
+    if (Named(c, tag)) {
+      out->push_back(c);
     } else {
-      out.append(s.data() + i, semi - i + 1);
+      Collect(c, tag, first_only, out);
     }
-    i = semi;
   }
-  return out;
 }
 
 }  // namespace
 
-std::vector<std::string> XmlElements(absl::string_view xml, absl::string_view tag) {
-  std::vector<std::string> out;
-  std::string open = absl::StrCat("<", tag, ">");
-  std::string open_attr = absl::StrCat("<", tag, " ");
-  std::string close = absl::StrCat("</", tag, ">");
-  size_t pos = 0;
-  while (true) {
-    size_t a = xml.find(open, pos);
-    size_t b = xml.find(open_attr, pos);
-    size_t start = std::min(a, b);
-    if (start == absl::string_view::npos) break;
-    size_t gt = xml.find('>', start);
-    if (gt == absl::string_view::npos) break;
-    if (xml[gt - 1] == '/') {  // <Tag/>: empty
-      out.emplace_back();
-      pos = gt + 1;
-      continue;
-    }
-    size_t end = xml.find(close, gt + 1);
-    if (end == absl::string_view::npos) break;
-    out.emplace_back(xml.substr(gt + 1, end - gt - 1));
-    pos = end + close.size();
-  }
+XmlDocument::XmlDocument(absl::string_view xml) {
+  auto doc = std::make_shared<pugi::xml_document>();
+  // The result is not checked on purpose: on a parse error pugixml keeps
+  // what it read before the error, and an answer that is not XML at all
+  // leaves an empty document. Either way the lookups report what is there
+  // and the callers judge a missing value (see the class comment).
+  doc->load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  node_ = doc->internal_object();
+  doc_ = std::move(doc);
+}
+
+XmlDocument::XmlDocument(std::shared_ptr<const pugi::xml_document> doc,
+                         pugi::xml_node_struct* node)
+    : doc_(std::move(doc)), node_(node) {}
+
+XmlDocument::~XmlDocument() = default;
+XmlDocument::XmlDocument(const XmlDocument&) = default;
+XmlDocument& XmlDocument::operator=(const XmlDocument&) = default;
+
+std::string XmlDocument::Value(absl::string_view tag) const {
+  std::vector<pugi::xml_node> found;
+  Collect(pugi::xml_node(node_), tag, /*first_only=*/true, &found);
+  return found.empty() ? "" : found.front().text().get();
+}
+
+std::vector<XmlDocument> XmlDocument::Elements(absl::string_view tag) const {
+  std::vector<pugi::xml_node> found;
+  Collect(pugi::xml_node(node_), tag, /*first_only=*/false, &found);
+  std::vector<XmlDocument> out;
+  out.reserve(found.size());
+  for (const pugi::xml_node& n : found) out.push_back(XmlDocument(doc_, n.internal_object()));
   return out;
 }
 
-std::vector<std::string> XmlValues(absl::string_view xml, absl::string_view tag) {
-  std::vector<std::string> out;
-  for (const std::string& e : XmlElements(xml, tag)) out.push_back(Unescape(e));
-  return out;
-}
-
-std::string XmlValue(absl::string_view xml, absl::string_view tag) {
-  auto v = XmlValues(xml, tag);
-  return v.empty() ? "" : v.front();
+bool XmlDocument::Has(absl::string_view tag) const {
+  std::vector<pugi::xml_node> found;
+  Collect(pugi::xml_node(node_), tag, /*first_only=*/true, &found);
+  return !found.empty();
 }
 
 std::string XmlEscape(absl::string_view text) {
