@@ -1,5 +1,6 @@
-// Store: opening the metadata store and its schema. The table groups are
-// defined in store_<group>.cc beside this file.
+// Store: opening the metadata store and its schema; each call takes the
+// mutex and hands over to its table group (<group>_table.cc), or runs a
+// transaction across groups.
 #include "controller/store/store.h"
 
 #include <sqlite3.h>
@@ -50,6 +51,248 @@ int Store::schema_version() {
   absl::MutexLock l(&mu_);
   absl::StatusOr<int> v = sqlite::SchemaVersion(db_);
   return v.ok() ? *v : 0;
+}
+
+Store::Store(sqlite3* db)
+    : db_(db),
+      agents_(db),
+      storages_(db),
+      databases_(db),
+      jobs_(db),
+      backups_(db),
+      schedules_(db),
+      retention_(db) {}
+
+absl::Status Store::UpsertAgent(const v1::Agent& agent, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return agents_.Upsert(agent, now);
+}
+
+absl::Status Store::TouchAgent(const std::string& name, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return agents_.Touch(name, now);
+}
+
+absl::StatusOr<std::vector<v1::Agent>> Store::ListAgents() {
+  absl::MutexLock l(&mu_);
+  return agents_.List();
+}
+
+absl::StatusOr<v1::Agent> Store::GetAgent(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  return agents_.Get(name);
+}
+
+absl::Status Store::AddStorage(const v1::StorageDestination& s, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return storages_.Add(s, now);
+}
+
+absl::StatusOr<std::vector<v1::StorageDestination>> Store::ListStorages() {
+  absl::MutexLock l(&mu_);
+  return storages_.List();
+}
+
+absl::StatusOr<v1::StorageDestination> Store::GetStorage(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  return storages_.Get(name);
+}
+
+absl::Status Store::RemoveStorage(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  return storages_.Remove(name);
+}
+
+absl::Status Store::AddDatabase(const v1::Database& db, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return databases_.Add(db, now);
+}
+
+absl::StatusOr<std::vector<v1::Database>> Store::ListDatabases() {
+  absl::MutexLock l(&mu_);
+  return databases_.List();
+}
+
+absl::StatusOr<v1::Database> Store::GetDatabase(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  return databases_.Get(name);
+}
+
+absl::Status Store::RemoveDatabase(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  return databases_.Remove(name);
+}
+
+absl::Status Store::CreateJob(const v1::Job& job, const std::string& request) {
+  absl::MutexLock l(&mu_);
+  return jobs_.Create(job, request);
+}
+
+absl::Status Store::TransitionJob(const std::string& id, v1::JobState to, const std::string& error,
+                                  absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return jobs_.Transition(id, to, error, now);
+}
+
+absl::Status Store::UpdateProgress(const std::string& id, const v1::Progress& p) {
+  absl::MutexLock l(&mu_);
+  return jobs_.UpdateProgress(id, p);
+}
+
+absl::StatusOr<v1::Job> Store::GetJob(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  return jobs_.Get(id);
+}
+
+absl::StatusOr<std::vector<v1::Job>> Store::ListJobs(const std::string& database, int limit) {
+  absl::MutexLock l(&mu_);
+  return jobs_.List(database, limit);
+}
+
+absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
+  absl::MutexLock l(&mu_);
+  return jobs_.Active();
+}
+
+absl::Status Store::CompleteBackupJob(const std::string& job_id, const v1::Backup& backup,
+                                      const v1::Progress& progress, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return sqlite::InTransaction(db_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(jobs_.SetProgress(job_id, progress));
+    RETURN_IF_ERROR(jobs_.Transition(job_id, v1::JOB_STATE_SUCCEEDED, "", now));
+    return backups_.Insert(job_id, backup);
+  });
+}
+
+absl::StatusOr<std::vector<v1::Backup>> Store::ListBackups(const std::string& database) {
+  absl::MutexLock l(&mu_);
+  return backups_.List(database);
+}
+
+absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  return backups_.Get(id);
+}
+
+absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsByAge(const std::string& database) {
+  absl::MutexLock l(&mu_);
+  return backups_.ListByAge(database);
+}
+
+absl::Status Store::MarkBackupDeleted(const std::string& id, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return backups_.MarkDeleted(id, now);
+}
+
+absl::Status Store::RecordVerification(const std::string& id, const std::string& error,
+                                       absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return backups_.RecordVerification(id, error, now);
+}
+
+absl::Status Store::SetRestoreReport(const std::string& job_id, const v1::RestoreReport& report) {
+  absl::MutexLock l(&mu_);
+  return jobs_.SetRestoreReport(job_id, report);
+}
+
+absl::Status Store::RecordTestRestore(const std::string& id, const std::string& error,
+                                      const v1::RestoreReport& report, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return backups_.RecordTestRestore(id, error, report, now);
+}
+
+absl::StatusOr<std::map<std::string, BackupJobCounts>> Store::CountBackupJobs() {
+  absl::MutexLock l(&mu_);
+  return jobs_.CountBackupJobs();
+}
+
+absl::Status Store::SetDatabaseRetention(const std::string& database,
+                                         const v1::RetentionRules& rules,
+                                         const std::string& time_zone, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return retention_.Set(database, rules, time_zone, now);
+}
+
+absl::StatusOr<std::pair<v1::RetentionRules, std::string>> Store::GetDatabaseRetention(
+    const std::string& database) {
+  absl::MutexLock l(&mu_);
+  return retention_.Get(database);
+}
+
+absl::Status Store::CreateSchedule(const v1::Schedule& schedule, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return schedules_.Create(schedule, now);
+}
+
+absl::StatusOr<std::vector<v1::Schedule>> Store::ListSchedules(const std::string& database) {
+  absl::MutexLock l(&mu_);
+  return schedules_.List(database);
+}
+
+absl::StatusOr<v1::Schedule> Store::GetSchedule(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  return schedules_.Get(name);
+}
+
+absl::Status Store::SetScheduleEnabled(const std::string& name, bool enabled,
+                                       const std::string& next_run_at,
+                                       const std::string& next_verify_at) {
+  absl::MutexLock l(&mu_);
+  return schedules_.SetEnabled(name, enabled, next_run_at, next_verify_at);
+}
+
+absl::StatusOr<std::vector<v1::Schedule>> Store::DueVerifications(absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return schedules_.DueVerifications(now);
+}
+
+absl::Status Store::ClaimVerification(const std::string& name, const std::string& expected,
+                                      const std::string& next) {
+  absl::MutexLock l(&mu_);
+  return schedules_.ClaimVerification(name, expected, next);
+}
+
+absl::Status Store::DeleteSchedule(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  return schedules_.Delete(name);
+}
+
+absl::StatusOr<std::vector<v1::Schedule>> Store::DueSchedules(absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return schedules_.Due(now);
+}
+
+absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Time now,
+                                             std::string* outcome) {
+  absl::MutexLock l(&mu_);
+  bool created = false;
+  *outcome = c.outcome;
+  RETURN_IF_ERROR(sqlite::InTransaction(db_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(schedules_.AdvanceRun(c.schedule, c.expected_next_run_at, c.next_run_at, now));
+    std::string job_id;
+    if (!c.job.job.id().empty()) {
+      // Savepoint: a refused job must not undo the schedule's advance.
+      RETURN_IF_ERROR(sqlite::Exec(db_, "SAVEPOINT job"));
+      absl::Status st = jobs_.Create(c.job.job, c.job.request);
+      if (absl::IsAlreadyExists(st)) {
+        RETURN_IF_ERROR(sqlite::Exec(db_, "ROLLBACK TO job"));
+        *outcome = absl::StrCat("skipped: the previous backup of \"", c.job.job.database(),
+                                "\" is still queued or running");
+      } else {
+        RETURN_IF_ERROR(st);
+        created = true;
+        job_id = c.job.job.id();
+      }
+      RETURN_IF_ERROR(sqlite::Exec(db_, "RELEASE job"));
+    }
+    return schedules_.RecordRun(c.schedule, job_id, *outcome);
+  }));
+  return created;
+}
+
+absl::Status Store::SetScheduleOutcome(const std::string& name, const std::string& outcome) {
+  absl::MutexLock l(&mu_);
+  return schedules_.SetOutcome(name, outcome);
 }
 
 }  // namespace dbdump

@@ -1,5 +1,5 @@
-// Store: the agents that registered, and their heartbeats.
-#include "controller/store/store.h"
+// AgentTable: the agents that registered, and their heartbeats.
+#include "controller/store/agent_table.h"
 
 #include <sqlite3.h>
 
@@ -34,8 +34,7 @@ v1::Agent AgentFromRow(Stmt& s) {
 
 }  // namespace
 
-absl::Status Store::UpsertAgent(const v1::Agent& a, absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status AgentTable::Upsert(const v1::Agent& a, absl::Time now) {
   std::vector<std::string> engines;
   for (int e : a.engines()) engines.push_back(absl::StrCat(e));
   std::string t = TimeToString(now);
@@ -51,8 +50,7 @@ absl::Status Store::UpsertAgent(const v1::Agent& a, absl::Time now) {
       .Run();
 }
 
-absl::Status Store::TouchAgent(const std::string& name, absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status AgentTable::Touch(const std::string& name, absl::Time now) {
   RETURN_IF_ERROR(Stmt(db_, "UPDATE agents SET last_heartbeat = ? WHERE name = ?")
                       .Bind(1, TimeToString(now))
                       .Bind(2, name)
@@ -63,15 +61,13 @@ absl::Status Store::TouchAgent(const std::string& name, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::Agent>> Store::ListAgents() {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Agent>> AgentTable::List() {
   Stmt s(db_, "SELECT name, address, version, engines, registered_at, last_heartbeat "
               "FROM agents ORDER BY name");
   return CollectRows<v1::Agent>(s, AgentFromRow);
 }
 
-absl::StatusOr<v1::Agent> Store::GetAgent(const std::string& name) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<v1::Agent> AgentTable::Get(const std::string& name) {
   Stmt s(db_, "SELECT name, address, version, engines, registered_at, last_heartbeat "
               "FROM agents WHERE name = ?");
   s.Bind(1, name);

@@ -1,5 +1,5 @@
-// Store: jobs, their state machine and progress.
-#include "controller/store/store.h"
+// JobTable: jobs, their state machine and progress.
+#include "controller/store/job_table.h"
 
 #include <sqlite3.h>
 
@@ -49,12 +49,7 @@ v1::Job JobFromRow(Stmt& s) {
 
 }  // namespace
 
-absl::Status Store::CreateJob(const v1::Job& j, const std::string& request) {
-  absl::MutexLock l(&mu_);
-  return CreateJobLocked(j, request);
-}
-
-absl::Status Store::CreateJobLocked(const v1::Job& j, const std::string& request) {
+absl::Status JobTable::Create(const v1::Job& j, const std::string& request) {
   absl::Status st =
       Stmt(db_, "INSERT INTO jobs(id, kind, state, database, agent, backup_id, restore_target, "
                 "request, created_at, schedule, attempt, not_before, timeout_s, restore_options) "
@@ -81,8 +76,8 @@ absl::Status Store::CreateJobLocked(const v1::Job& j, const std::string& request
   return st;
 }
 
-absl::Status Store::TransitionLocked(const std::string& id, JobState to, const std::string& error,
-                                     absl::Time now) {
+absl::Status JobTable::Transition(const std::string& id, JobState to, const std::string& error,
+                                  absl::Time now) {
   Stmt cur(db_, "SELECT state FROM jobs WHERE id = ?");
   cur.Bind(1, id);
   ASSIGN_OR_RETURN(bool row, cur.Step());
@@ -113,14 +108,7 @@ absl::Status Store::TransitionLocked(const std::string& id, JobState to, const s
       .Run();
 }
 
-absl::Status Store::TransitionJob(const std::string& id, JobState to, const std::string& error,
-                                  absl::Time now) {
-  absl::MutexLock l(&mu_);
-  return TransitionLocked(id, to, error, now);
-}
-
-absl::Status Store::UpdateProgress(const std::string& id, const v1::Progress& p) {
-  absl::MutexLock l(&mu_);
+absl::Status JobTable::UpdateProgress(const std::string& id, const v1::Progress& p) {
   return Stmt(db_, "UPDATE jobs SET bytes_in = ?, bytes_out = ?, elapsed_s = ? "
                    "WHERE id = ? AND state IN (1, 2)")
       .Bind(1, static_cast<int64_t>(p.bytes_in()))
@@ -130,8 +118,16 @@ absl::Status Store::UpdateProgress(const std::string& id, const v1::Progress& p)
       .Run();
 }
 
-absl::StatusOr<v1::Job> Store::GetJob(const std::string& id) {
-  absl::MutexLock l(&mu_);
+absl::Status JobTable::SetProgress(const std::string& id, const v1::Progress& p) {
+  return Stmt(db_, "UPDATE jobs SET bytes_in = ?, bytes_out = ?, elapsed_s = ? WHERE id = ?")
+      .Bind(1, static_cast<int64_t>(p.bytes_in()))
+      .Bind(2, static_cast<int64_t>(p.bytes_out()))
+      .BindDouble(3, p.elapsed_s())
+      .Bind(4, id)
+      .Run();
+}
+
+absl::StatusOr<v1::Job> JobTable::Get(const std::string& id) {
   Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?").c_str());
   s.Bind(1, id);
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -139,8 +135,7 @@ absl::StatusOr<v1::Job> Store::GetJob(const std::string& id) {
   return JobFromRow(s);
 }
 
-absl::StatusOr<std::vector<v1::Job>> Store::ListJobs(const std::string& database, int limit) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Job>> JobTable::List(const std::string& database, int limit) {
   Stmt s(db_, absl::StrCat("SELECT ", kJobColumns,
                            " FROM jobs WHERE (?1 = '' OR database = ?1) "
                            "ORDER BY created_at DESC, id DESC LIMIT ?2")
@@ -149,8 +144,7 @@ absl::StatusOr<std::vector<v1::Job>> Store::ListJobs(const std::string& database
   return CollectRows<v1::Job>(s, JobFromRow);
 }
 
-absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<StoredJob>> JobTable::Active() {
   Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, ", request FROM jobs WHERE state IN (1, 2) "
                            "ORDER BY created_at")
                   .c_str());
@@ -163,16 +157,14 @@ absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
   return out;
 }
 
-absl::Status Store::SetRestoreReport(const std::string& job_id, const v1::RestoreReport& report) {
-  absl::MutexLock l(&mu_);
+absl::Status JobTable::SetRestoreReport(const std::string& job_id, const v1::RestoreReport& report) {
   return Stmt(db_, "UPDATE jobs SET restore_report = ? WHERE id = ?")
       .BindBlob(1, report.SerializeAsString())
       .Bind(2, job_id)
       .Run();
 }
 
-absl::StatusOr<std::map<std::string, BackupJobCounts>> Store::CountBackupJobs() {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::map<std::string, BackupJobCounts>> JobTable::CountBackupJobs() {
   Stmt s(db_, "SELECT database, state, COUNT(*) FROM jobs WHERE kind = 1 GROUP BY database, state");
   std::map<std::string, BackupJobCounts> out;
   while (true) {

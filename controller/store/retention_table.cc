@@ -1,5 +1,5 @@
-// Store: retention rules a database has of its own.
-#include "controller/store/store.h"
+// RetentionTable: retention rules a database has of its own.
+#include "controller/store/retention_table.h"
 
 #include <sqlite3.h>
 
@@ -12,10 +12,9 @@ namespace dbdump {
 
 using sqlite::Stmt;
 
-absl::Status Store::SetDatabaseRetention(const std::string& database,
-                                         const v1::RetentionRules& rules,
-                                         const std::string& time_zone, absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status RetentionTable::Set(const std::string& database,
+                                 const v1::RetentionRules& rules,
+                                 const std::string& time_zone, absl::Time now) {
   if (rules.ByteSizeLong() == 0) {
     return Stmt(db_, "DELETE FROM database_retention WHERE database = ?").Bind(1, database).Run();
   }
@@ -34,9 +33,8 @@ absl::Status Store::SetDatabaseRetention(const std::string& database,
   return st;
 }
 
-absl::StatusOr<std::pair<v1::RetentionRules, std::string>> Store::GetDatabaseRetention(
+absl::StatusOr<std::pair<v1::RetentionRules, std::string>> RetentionTable::Get(
     const std::string& database) {
-  absl::MutexLock l(&mu_);
   Stmt s(db_, "SELECT rules, time_zone FROM database_retention WHERE database = ?");
   s.Bind(1, database);
   ASSIGN_OR_RETURN(bool row, s.Step());

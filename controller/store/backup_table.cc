@@ -1,18 +1,16 @@
-// Store: the backup catalogue, verification and test restores.
-#include "controller/store/store.h"
+// BackupTable: the backup catalogue, verification and test restores.
+#include "controller/store/backup_table.h"
 
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
-#include "controller/store/db/sqlite_exec.h"
 #include "controller/store/db/stmt.h"
 
 namespace dbdump {
 
 using sqlite::CollectRows;
-using sqlite::InTransaction;
 using sqlite::Stmt;
 
 namespace {
@@ -42,37 +40,24 @@ constexpr const char* kBackupColumns =
 
 }  // namespace
 
-absl::Status Store::CompleteBackupJob(const std::string& job_id, const v1::Backup& b,
-                                      const v1::Progress& progress, absl::Time now) {
-  absl::MutexLock l(&mu_);
-  return InTransaction(db_, [&]() -> absl::Status {
-    RETURN_IF_ERROR(Stmt(db_, "UPDATE jobs SET bytes_in = ?, bytes_out = ?, elapsed_s = ? "
-                              "WHERE id = ?")
-                        .Bind(1, static_cast<int64_t>(progress.bytes_in()))
-                        .Bind(2, static_cast<int64_t>(progress.bytes_out()))
-                        .BindDouble(3, progress.elapsed_s())
-                        .Bind(4, job_id)
-                        .Run());
-    RETURN_IF_ERROR(TransitionLocked(job_id, v1::JOB_STATE_SUCCEEDED, "", now));
-    return Stmt(db_, "INSERT INTO backups(id, database, storage, job_id, state, manifest, "
-                     "raw_size, stored_size, duration_s, created_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .Bind(1, b.id())
-        .Bind(2, b.database())
-        .Bind(3, b.storage())
-        .Bind(4, job_id)
-        .Bind(5, int64_t{b.state()})
-        .BindBlob(6, b.manifest().SerializeAsString())
-        .Bind(7, static_cast<int64_t>(b.manifest().raw_size_bytes()))
-        .Bind(8, static_cast<int64_t>(b.manifest().stored_size_bytes()))
-        .BindDouble(9, b.duration_s())
-        .Bind(10, b.created_at())
-        .Run();
-  });
+absl::Status BackupTable::Insert(const std::string& job_id, const v1::Backup& b) {
+  return Stmt(db_, "INSERT INTO backups(id, database, storage, job_id, state, manifest, "
+                   "raw_size, stored_size, duration_s, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, b.id())
+      .Bind(2, b.database())
+      .Bind(3, b.storage())
+      .Bind(4, job_id)
+      .Bind(5, int64_t{b.state()})
+      .BindBlob(6, b.manifest().SerializeAsString())
+      .Bind(7, static_cast<int64_t>(b.manifest().raw_size_bytes()))
+      .Bind(8, static_cast<int64_t>(b.manifest().stored_size_bytes()))
+      .BindDouble(9, b.duration_s())
+      .Bind(10, b.created_at())
+      .Run();
 }
 
-absl::StatusOr<std::vector<v1::Backup>> Store::ListBackups(const std::string& database) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Backup>> BackupTable::List(const std::string& database) {
   Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns,
                            " FROM backups WHERE (?1 = '' OR database = ?1) ORDER BY id")
                   .c_str());
@@ -80,8 +65,7 @@ absl::StatusOr<std::vector<v1::Backup>> Store::ListBackups(const std::string& da
   return CollectRows<v1::Backup>(s, BackupFromRow);
 }
 
-absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<v1::Backup> BackupTable::Get(const std::string& id) {
   Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns, " FROM backups WHERE id = ?").c_str());
   s.Bind(1, id);
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -91,8 +75,7 @@ absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
   return BackupFromRow(s);
 }
 
-absl::Status Store::MarkBackupDeleted(const std::string& id, absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status BackupTable::MarkDeleted(const std::string& id, absl::Time now) {
   RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at = ''")
                       .Bind(1, TimeToString(now))
                       .Bind(2, id)
@@ -103,9 +86,8 @@ absl::Status Store::MarkBackupDeleted(const std::string& id, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::Status Store::RecordVerification(const std::string& id, const std::string& error,
-                                       absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status BackupTable::RecordVerification(const std::string& id, const std::string& error,
+                                             absl::Time now) {
   RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET verified_at = ?, verify_error = ? WHERE id = ?")
                       .Bind(1, TimeToString(now))
                       .Bind(2, error)
@@ -116,9 +98,8 @@ absl::Status Store::RecordVerification(const std::string& id, const std::string&
 }
 
 
-absl::Status Store::RecordTestRestore(const std::string& id, const std::string& error,
-                                      const v1::RestoreReport& report, absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status BackupTable::RecordTestRestore(const std::string& id, const std::string& error,
+                                            const v1::RestoreReport& report, absl::Time now) {
   RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET test_restored_at = ?, test_restore_error = ?, "
                             "test_restore_report = ? WHERE id = ?")
                       .Bind(1, TimeToString(now))
@@ -131,8 +112,7 @@ absl::Status Store::RecordTestRestore(const std::string& id, const std::string& 
 }
 
 
-absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsByAge(const std::string& database) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Backup>> BackupTable::ListByAge(const std::string& database) {
   Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns,
                            " FROM backups WHERE (?1 = '' OR database = ?1) "
                            "ORDER BY created_at, rowid")

@@ -1,5 +1,5 @@
-// Store: storage destinations and the database targets that use them.
-#include "controller/store/store.h"
+// DatabaseTable: the database targets, each backed up by one agent to one storage.
+#include "controller/store/database_table.h"
 
 #include <sqlite3.h>
 
@@ -42,69 +42,7 @@ v1::Database DatabaseFromRow(Stmt& s) {
 
 }  // namespace
 
-absl::Status Store::AddStorage(const v1::StorageDestination& d, absl::Time now) {
-  absl::MutexLock l(&mu_);
-  absl::Status st = Stmt(db_, "INSERT INTO storages(name, kind, path, prefix, created_at, config) "
-                              "VALUES (?, ?, ?, ?, ?, ?)")
-                        .Bind(1, d.name())
-                        .Bind(2, int64_t{d.kind()})
-                        .Bind(3, d.path())
-                        .Bind(4, d.prefix())
-                        .Bind(5, TimeToString(now))
-                        .BindBlob(6, d.SerializeAsString())
-                        .Run();
-  if (absl::IsAlreadyExists(st)) {
-    return absl::AlreadyExistsError(absl::StrCat("storage \"", d.name(), "\" already exists"));
-  }
-  return st;
-}
-
-absl::StatusOr<std::vector<v1::StorageDestination>> Store::ListStorages() {
-  absl::MutexLock l(&mu_);
-  Stmt s(db_, "SELECT name, kind, path, prefix, config FROM storages ORDER BY name");
-  std::vector<v1::StorageDestination> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    v1::StorageDestination d;
-    std::string config = s.Blob(4);
-    if (config.empty() || !d.ParseFromString(config)) {
-      // Rows from schema version 1 have only these columns.
-      d.set_name(s.Text(0));
-      d.set_kind(static_cast<v1::StorageKind>(s.Int(1)));
-      d.set_path(s.Text(2));
-      d.set_prefix(s.Text(3));
-    }
-    out.push_back(d);
-  }
-  return out;
-}
-
-absl::StatusOr<v1::StorageDestination> Store::GetStorage(const std::string& name) {
-  ASSIGN_OR_RETURN(std::vector<v1::StorageDestination> all, ListStorages());
-  for (auto& d : all) {
-    if (d.name() == name) return d;
-  }
-  return absl::NotFoundError(
-      absl::StrCat("unknown storage \"", name, "\": see `dbdumpctl storage list`"));
-}
-
-absl::Status Store::RemoveStorage(const std::string& name) {
-  absl::MutexLock l(&mu_);
-  absl::Status st = Stmt(db_, "DELETE FROM storages WHERE name = ?").Bind(1, name).Run();
-  if (absl::IsAlreadyExists(st)) {  // foreign key: still referenced
-    return absl::FailedPreconditionError(absl::StrCat(
-        "storage \"", name, "\" is used by a database: remove or move those databases first"));
-  }
-  RETURN_IF_ERROR(st);
-  if (sqlite3_changes(db_) == 0) {
-    return absl::NotFoundError(absl::StrCat("unknown storage \"", name, "\""));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Store::AddDatabase(const v1::Database& d, absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
   const v1::DatabaseTarget& t = d.target();
   absl::Status st =
       Stmt(db_, absl::StrCat("INSERT INTO databases(", kDatabaseColumns,
@@ -130,14 +68,12 @@ absl::Status Store::AddDatabase(const v1::Database& d, absl::Time now) {
   return st;
 }
 
-absl::StatusOr<std::vector<v1::Database>> Store::ListDatabases() {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Database>> DatabaseTable::List() {
   Stmt s(db_, absl::StrCat("SELECT ", kDatabaseColumns, " FROM databases ORDER BY name").c_str());
   return CollectRows<v1::Database>(s, DatabaseFromRow);
 }
 
-absl::StatusOr<v1::Database> Store::GetDatabase(const std::string& name) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<v1::Database> DatabaseTable::Get(const std::string& name) {
   Stmt s(db_, absl::StrCat("SELECT ", kDatabaseColumns, " FROM databases WHERE name = ?").c_str());
   s.Bind(1, name);
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -148,8 +84,7 @@ absl::StatusOr<v1::Database> Store::GetDatabase(const std::string& name) {
   return DatabaseFromRow(s);
 }
 
-absl::Status Store::RemoveDatabase(const std::string& name) {
-  absl::MutexLock l(&mu_);
+absl::Status DatabaseTable::Remove(const std::string& name) {
   return InTransaction(db_, [&]() -> absl::Status {
     Stmt active(db_, "SELECT COUNT(*) FROM jobs WHERE database = ? AND state IN (1, 2)");
     active.Bind(1, name);

@@ -1,19 +1,16 @@
-// Store: schedules, their run and verification slots.
-#include "controller/store/store.h"
+// ScheduleTable: schedules, their run and verification slots.
+#include "controller/store/schedule_table.h"
 
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
-#include "controller/store/db/sqlite_exec.h"
 #include "controller/store/db/stmt.h"
 
 namespace dbdump {
 
 using sqlite::CollectRows;
-using sqlite::Exec;
-using sqlite::InTransaction;
 using sqlite::Stmt;
 
 namespace {
@@ -39,8 +36,7 @@ v1::Schedule ScheduleFromRow(Stmt& s) {
 
 }  // namespace
 
-absl::Status Store::CreateSchedule(const v1::Schedule& sc, absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::Status ScheduleTable::Create(const v1::Schedule& sc, absl::Time now) {
   v1::Schedule spec = sc;
   for (auto* f : {spec.mutable_next_run_at(), spec.mutable_last_run_at(), spec.mutable_last_job_id(),
                   spec.mutable_last_outcome(), spec.mutable_created_at(),
@@ -73,8 +69,7 @@ absl::Status Store::CreateSchedule(const v1::Schedule& sc, absl::Time now) {
   return st;
 }
 
-absl::StatusOr<std::vector<v1::Schedule>> Store::ListSchedules(const std::string& database) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Schedule>> ScheduleTable::List(const std::string& database) {
   Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns,
                            " FROM schedules WHERE (?1 = '' OR database = ?1) ORDER BY name")
                   .c_str());
@@ -82,8 +77,7 @@ absl::StatusOr<std::vector<v1::Schedule>> Store::ListSchedules(const std::string
   return CollectRows<v1::Schedule>(s, ScheduleFromRow);
 }
 
-absl::StatusOr<v1::Schedule> Store::GetSchedule(const std::string& name) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<v1::Schedule> ScheduleTable::Get(const std::string& name) {
   Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns, " FROM schedules WHERE name = ?").c_str());
   s.Bind(1, name);
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -94,10 +88,9 @@ absl::StatusOr<v1::Schedule> Store::GetSchedule(const std::string& name) {
   return ScheduleFromRow(s);
 }
 
-absl::Status Store::SetScheduleEnabled(const std::string& name, bool enabled,
+absl::Status ScheduleTable::SetEnabled(const std::string& name, bool enabled,
                                        const std::string& next_run_at,
                                        const std::string& next_verify_at) {
-  absl::MutexLock l(&mu_);
   RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET enabled = ?, next_run_at = ?, next_verify_at = ? "
                             "WHERE name = ?")
                       .Bind(1, int64_t{enabled ? 1 : 0})
@@ -111,8 +104,7 @@ absl::Status Store::SetScheduleEnabled(const std::string& name, bool enabled,
   return absl::OkStatus();
 }
 
-absl::Status Store::DeleteSchedule(const std::string& name) {
-  absl::MutexLock l(&mu_);
+absl::Status ScheduleTable::Delete(const std::string& name) {
   RETURN_IF_ERROR(Stmt(db_, "DELETE FROM schedules WHERE name = ?").Bind(1, name).Run());
   if (sqlite3_changes(db_) == 0) {
     return absl::NotFoundError(absl::StrCat("unknown schedule \"", name, "\""));
@@ -120,8 +112,7 @@ absl::Status Store::DeleteSchedule(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::Schedule>> Store::DueSchedules(absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Schedule>> ScheduleTable::Due(absl::Time now) {
   // RFC 3339 UTC with whole seconds sorts as text.
   Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns,
                            " FROM schedules WHERE enabled = 1 AND next_run_at != '' AND "
@@ -131,59 +122,40 @@ absl::StatusOr<std::vector<v1::Schedule>> Store::DueSchedules(absl::Time now) {
   return CollectRows<v1::Schedule>(s, ScheduleFromRow);
 }
 
-absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Time now,
-                                             std::string* outcome) {
-  absl::MutexLock l(&mu_);
-  bool created = false;
-  *outcome = c.outcome;
-  RETURN_IF_ERROR(InTransaction(db_, [&]() -> absl::Status {
-    RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET next_run_at = ?, last_run_at = ? "
-                              "WHERE name = ? AND next_run_at = ? AND enabled = 1")
-                        .Bind(1, c.next_run_at)
-                        .Bind(2, TimeToString(now))
-                        .Bind(3, c.schedule)
-                        .Bind(4, c.expected_next_run_at)
-                        .Run());
-    if (sqlite3_changes(db_) == 0) {
-      return absl::AbortedError(absl::StrCat("schedule \"", c.schedule,
-                                             "\" changed or was already run for this slot"));
-    }
-    std::string job_id;
-    if (!c.job.job.id().empty()) {
-      // Savepoint: a refused job must not undo the schedule's advance.
-      RETURN_IF_ERROR(Exec(db_, "SAVEPOINT job"));
-      absl::Status st = CreateJobLocked(c.job.job, c.job.request);
-      if (absl::IsAlreadyExists(st)) {
-        RETURN_IF_ERROR(Exec(db_, "ROLLBACK TO job"));
-        *outcome = absl::StrCat("skipped: the previous backup of \"", c.job.job.database(),
-                                "\" is still queued or running");
-      } else {
-        RETURN_IF_ERROR(st);
-        created = true;
-        job_id = c.job.job.id();
-      }
-      RETURN_IF_ERROR(Exec(db_, "RELEASE job"));
-    }
-    return Stmt(db_, "UPDATE schedules SET last_job_id = CASE ?1 WHEN '' THEN last_job_id "
-                     "ELSE ?1 END, last_outcome = ?2 WHERE name = ?3")
-        .Bind(1, job_id)
-        .Bind(2, *outcome)
-        .Bind(3, c.schedule)
-        .Run();
-  }));
-  return created;
+absl::Status ScheduleTable::AdvanceRun(const std::string& name, const std::string& expected,
+                                       const std::string& next, absl::Time now) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET next_run_at = ?, last_run_at = ? "
+                            "WHERE name = ? AND next_run_at = ? AND enabled = 1")
+                      .Bind(1, next)
+                      .Bind(2, TimeToString(now))
+                      .Bind(3, name)
+                      .Bind(4, expected)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::AbortedError(
+        absl::StrCat("schedule \"", name, "\" changed or was already run for this slot"));
+  }
+  return absl::OkStatus();
 }
 
-absl::Status Store::SetScheduleOutcome(const std::string& name, const std::string& outcome) {
-  absl::MutexLock l(&mu_);
+absl::Status ScheduleTable::RecordRun(const std::string& name, const std::string& job_id,
+                                      const std::string& outcome) {
+  return Stmt(db_, "UPDATE schedules SET last_job_id = CASE ?1 WHEN '' THEN last_job_id "
+                   "ELSE ?1 END, last_outcome = ?2 WHERE name = ?3")
+      .Bind(1, job_id)
+      .Bind(2, outcome)
+      .Bind(3, name)
+      .Run();
+}
+
+absl::Status ScheduleTable::SetOutcome(const std::string& name, const std::string& outcome) {
   return Stmt(db_, "UPDATE schedules SET last_outcome = ? WHERE name = ?")
       .Bind(1, outcome)
       .Bind(2, name)
       .Run();
 }
 
-absl::StatusOr<std::vector<v1::Schedule>> Store::DueVerifications(absl::Time now) {
-  absl::MutexLock l(&mu_);
+absl::StatusOr<std::vector<v1::Schedule>> ScheduleTable::DueVerifications(absl::Time now) {
   Stmt s(db_, absl::StrCat("SELECT ", kScheduleColumns,
                            " FROM schedules WHERE enabled = 1 AND next_verify_at != '' AND "
                            "next_verify_at <= ? ORDER BY next_verify_at, name")
@@ -192,9 +164,8 @@ absl::StatusOr<std::vector<v1::Schedule>> Store::DueVerifications(absl::Time now
   return CollectRows<v1::Schedule>(s, ScheduleFromRow);
 }
 
-absl::Status Store::ClaimVerification(const std::string& name, const std::string& expected,
-                                      const std::string& next) {
-  absl::MutexLock l(&mu_);
+absl::Status ScheduleTable::ClaimVerification(const std::string& name, const std::string& expected,
+                                              const std::string& next) {
   RETURN_IF_ERROR(Stmt(db_, "UPDATE schedules SET next_verify_at = ? WHERE name = ? AND "
                             "next_verify_at = ?")
                       .Bind(1, next)
