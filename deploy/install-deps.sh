@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
+  libpugixml-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   sqlite3 zstd gzip python3 procps bc tzdata
   postgresql postgresql-client

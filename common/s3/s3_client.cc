@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
-#include "common/s3/xml_reader.h"
+#include "common/s3/xml_document.h"
 
 namespace dbdump {
 
@@ -31,8 +31,9 @@ bool RetryableCode(const std::string& code) {
 }
 
 absl::Status S3Error(const HttpResponse& r, const std::string& what) {
-  std::string code = XmlValue(r.body, "Code");
-  std::string message = XmlValue(r.body, "Message");
+  XmlDocument answer(r.body);
+  std::string code = answer.Value("Code");
+  std::string message = answer.Value("Message");
   std::string detail = code.empty() ? absl::StrCat("HTTP ", r.status)
                                     : absl::StrCat(code, message.empty() ? "" : ": ", message);
   if (code == "NoSuchBucket") {
@@ -167,7 +168,7 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
     ReturnConnection(std::move(conn));
     if (resp.status >= 200 && resp.status < 300) return resp;
     last = S3Error(resp, what);
-    std::string code = XmlValue(resp.body, "Code");
+    std::string code = XmlDocument(resp.body).Value("Code");
     if (code == "ExpiredToken" || code == "InvalidToken") credentials_->Invalidate();
     if (!absl::IsUnavailable(last) && code != "ExpiredToken") return last;
   }
@@ -234,14 +235,15 @@ absl::StatusOr<std::vector<S3Object>> S3Client::ListObjects(const std::string& p
     Call c{"GET", "", {{"list-type", "2"}, {"prefix", prefix}}, {}, nullptr, 0, "list"};
     if (!token.empty()) c.query.emplace_back("continuation-token", token);
     ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
-    for (const std::string& e : XmlElements(r.body, "Contents")) {
+    XmlDocument page(r.body);
+    for (const XmlDocument& e : page.Elements("Contents")) {
       S3Object o;
-      o.key = XmlValue(e, "Key");
-      (void)absl::SimpleAtoi(XmlValue(e, "Size"), &o.size);
+      o.key = e.Value("Key");
+      (void)absl::SimpleAtoi(e.Value("Size"), &o.size);
       out.push_back(std::move(o));
     }
-    if (XmlValue(r.body, "IsTruncated") != "true") break;
-    token = XmlValue(r.body, "NextContinuationToken");
+    if (page.Value("IsTruncated") != "true") break;
+    token = page.Value("NextContinuationToken");
     if (token.empty()) break;
   }
   return out;
@@ -255,7 +257,7 @@ absl::StatusOr<std::string> S3Client::CreateMultipartUpload(const std::string& k
   }
   if (!options_.storage_class.empty()) c.headers.emplace_back("x-amz-storage-class", options_.storage_class);
   ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
-  std::string id = XmlValue(r.body, "UploadId");
+  std::string id = XmlDocument(r.body).Value("UploadId");
   if (id.empty()) {
     return absl::InternalError(absl::StrCat("start multipart upload ", Describe(key), ": no UploadId in the answer"));
   }
@@ -294,9 +296,10 @@ absl::Status S3Client::CompleteMultipartUpload(const std::string& key, const std
       return r.status();
     }
     // S3 may answer 200 and report the failure in the body.
-    if (absl::StrContains(r->body, "<Error>")) {
+    XmlDocument answer(r->body);
+    if (answer.Has("Error")) {
       absl::Status s = S3Error(*r, absl::StrCat("complete multipart upload ", Describe(key)));
-      if (absl::IsUnavailable(s) || XmlValue(r->body, "Code") == "InternalError") continue;
+      if (absl::IsUnavailable(s) || answer.Value("Code") == "InternalError") continue;
       return s;
     }
     return absl::OkStatus();
@@ -322,12 +325,13 @@ absl::StatusOr<std::vector<S3Upload>> S3Client::ListMultipartUploads(const std::
       c.query.emplace_back("upload-id-marker", id_marker);
     }
     ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
-    for (const std::string& e : XmlElements(r.body, "Upload")) {
-      out.push_back({XmlValue(e, "Key"), XmlValue(e, "UploadId")});
+    XmlDocument page(r.body);
+    for (const XmlDocument& e : page.Elements("Upload")) {
+      out.push_back({e.Value("Key"), e.Value("UploadId")});
     }
-    if (XmlValue(r.body, "IsTruncated") != "true") break;
-    key_marker = XmlValue(r.body, "NextKeyMarker");
-    id_marker = XmlValue(r.body, "NextUploadIdMarker");
+    if (page.Value("IsTruncated") != "true") break;
+    key_marker = page.Value("NextKeyMarker");
+    id_marker = page.Value("NextUploadIdMarker");
     if (key_marker.empty()) break;
   }
   return out;

@@ -6,7 +6,7 @@
 #include "common/base/names.h"
 #include "common/s3/sigv4_signer.h"
 #include "common/base/status_macros.h"
-#include "common/s3/xml_reader.h"
+#include "common/s3/xml_document.h"
 
 namespace dbdump {
 
@@ -95,8 +95,9 @@ absl::StatusOr<AwsCredentials> StsCredentialsProvider::AssumeRole() {
     return absl::UnavailableError(absl::StrCat("cannot reach STS at ", endpoint, ": ", sent.message()));
   }
   if (resp.status != 200) {
-    std::string code = XmlValue(resp.body, "Code");
-    std::string msg = XmlValue(resp.body, "Message");
+    XmlDocument answer(resp.body);
+    std::string code = answer.Value("Code");
+    std::string msg = answer.Value("Message");
     std::string detail = code.empty() ? absl::StrCat("HTTP ", resp.status) : absl::StrCat(code, ": ", msg);
     if (resp.status == 403 || code == "AccessDenied" || code == "SignatureDoesNotMatch" ||
         code == "InvalidClientTokenId") {
@@ -109,11 +110,12 @@ absl::StatusOr<AwsCredentials> StsCredentialsProvider::AssumeRole() {
     }
     return absl::FailedPreconditionError(absl::StrCat("assume role ", options_.role_arn, ": ", detail));
   }
+  XmlDocument answer(resp.body);
   AwsCredentials c;
-  c.access_key_id = XmlValue(resp.body, "AccessKeyId");
-  c.secret_access_key = XmlValue(resp.body, "SecretAccessKey");
-  c.session_token = XmlValue(resp.body, "SessionToken");
-  std::string exp = XmlValue(resp.body, "Expiration");
+  c.access_key_id = answer.Value("AccessKeyId");
+  c.secret_access_key = answer.Value("SecretAccessKey");
+  c.session_token = answer.Value("SessionToken");
+  std::string exp = answer.Value("Expiration");
   // "2026-01-15T03:00:00Z" or with fractional seconds.
   std::string err;
   if (!absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", exp, absl::UTCTimeZone(), &c.expiration, &err) &&

@@ -1,4 +1,5 @@
-// RetentionService and VerificationService: the admin face of BackupMaintainer.
+// RetentionServiceImpl: the admin face of BackupMaintainer's retention (its
+// verification face is VerificationServiceImpl, in verification_service_impl.h).
 #pragma once
 
 #include "controller/retention/backup_maintainer.h"

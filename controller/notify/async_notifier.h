@@ -1,13 +1,11 @@
 // AsyncNotifier: queues notifications and sends them on its own thread.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <set>
-#include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "common/base/work_queue.h"
 #include "controller/notify/notification_channel.h"
 #include "controller/notify/notifier.h"
 
@@ -46,16 +44,14 @@ class AsyncNotifier final : public Notifier {
     std::unique_ptr<NotificationChannel> channel;
     std::set<NotificationEvent> events;
   };
-  void Work();
+  // On the queue's thread: to every channel that selected the event.
+  void Send(const Notification& n);
 
   const AsyncNotifierOptions options_;
+  // Filled before Start, then read by the queue's thread only.
   std::vector<Route> routes_;
-  absl::Mutex mu_;
-  std::deque<Notification> queue_ ABSL_GUARDED_BY(mu_);
-  bool busy_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int dropped_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread worker_;
+  // Last: its thread, which uses the members above, ends first.
+  WorkQueue queue_;
 };
 
 }  // namespace dbdump

@@ -1,43 +1,27 @@
 #include "controller/notify/notification_channel.h"
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/base/names.h"
 
 namespace dbdump {
-namespace {
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
 
 std::string NotificationJson(const Notification& n) {
-  std::string fields;
-  for (const auto& [k, v] : n.fields) {
-    absl::StrAppend(&fields, fields.empty() ? "" : ",", JsonString(k), ":", JsonString(v));
-  }
-  return absl::StrCat("{\"event\":", JsonString(NotificationEventName(n.event)),
-                      ",\"database\":", JsonString(n.database), ",\"summary\":",
-                      JsonString(n.summary), ",\"time\":", JsonString(TimeToString(n.time)),
-                      ",\"fields\":{", fields, "}}");
+  // ordered_json keeps the keys in the order written here, which receivers
+  // have seen since the first release; `fields` follow the map's order.
+  nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : n.fields) fields[k] = v;
+  nlohmann::ordered_json body = {
+      {"event", NotificationEventName(n.event)},
+      {"database", n.database},
+      {"summary", n.summary},
+      {"time", TimeToString(n.time)},
+      {"fields", std::move(fields)},
+  };
+  // An error text from a tool may hold bytes that are not UTF-8: replaced
+  // (U+FFFD) rather than thrown on.
+  return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string NotificationText(const Notification& n) {

@@ -1,5 +1,7 @@
 #include "controller/notify/slack_channel.h"
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
@@ -8,12 +10,10 @@ namespace dbdump {
 SlackChannel::SlackChannel(std::string url) : url_(std::move(url)), http_(HttpOptions()) {}
 
 absl::Status SlackChannel::Send(const Notification& n) {
-  // Slack's {"text": ...} with the same escaping as the generic webhook.
-  std::string json = NotificationJson(Notification{n.event, "", NotificationText(n), {}, n.time});
-  // Extract the escaped summary from the generic body rather than escape twice.
-  size_t start = json.find("\"summary\":") + 10;
-  size_t end = json.find(",\"time\":");
-  std::string body = absl::StrCat("{\"text\":", json.substr(start, end - start), "}");
+  // Slack's incoming webhooks take {"text": ...}; bytes that are not UTF-8
+  // are replaced (U+FFFD) rather than thrown on.
+  nlohmann::json message = {{"text", NotificationText(n)}};
+  std::string body = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   HttpRequest req;
   req.method = "POST";
   req.url = url_;

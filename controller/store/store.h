@@ -10,38 +10,19 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "controller/store/agent_table.h"
+#include "controller/store/backup_table.h"
+#include "controller/store/database_table.h"
+#include "controller/store/job_table.h"
+#include "controller/store/records.h"
+#include "controller/store/retention_table.h"
+#include "controller/store/schedule_table.h"
+#include "controller/store/storage_table.h"
 #include "dbdump/v1/controller_service.pb.h"
 
 struct sqlite3;
 
 namespace dbdump {
-
-// A job as stored, with the request the agent receives (BackupJob or
-// RestoreJob, serialised) so a restarted controller can follow it again.
-struct StoredJob {
-  dbdump::v1::Job job;
-  std::string request;
-};
-
-// One slot of a schedule being taken: the schedule moves on from
-// `expected_next_run_at` to `next_run_at` and `job` is created, together.
-struct ScheduleRunClaim {
-  std::string schedule;
-  std::string expected_next_run_at;
-  std::string next_run_at;
-  // Not created when its id is empty (the outcome alone is recorded).
-  StoredJob job;
-  std::string outcome;
-};
-
-// Backup jobs of one database by how they ended.
-struct BackupJobCounts {
-  int queued = 0;
-  int running = 0;
-  int succeeded = 0;
-  // Failed, cancelled or lost.
-  int failed = 0;
-};
 
 // Thread-safe: one connection behind a mutex. Secrets are never stored:
 // database targets hold only a reference to a password on the agent host.
@@ -141,15 +122,20 @@ class Store {
   absl::Status SetScheduleOutcome(const std::string& name, const std::string& outcome);
 
  private:
-  explicit Store(sqlite3* db) : db_(db) {}
+  explicit Store(sqlite3* db);
   absl::Status Migrate();
-  absl::Status CreateJobLocked(const dbdump::v1::Job& job, const std::string& request)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status TransitionLocked(const std::string& id, dbdump::v1::JobState to,
-                                const std::string& error, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  // One per table group, on `db_`; used holding `mu_`. Transactions that
+  // span groups (CompleteBackupJob, ClaimScheduleRun) are the Store's.
+  AgentTable agents_ ABSL_GUARDED_BY(mu_);
+  StorageTable storages_ ABSL_GUARDED_BY(mu_);
+  DatabaseTable databases_ ABSL_GUARDED_BY(mu_);
+  JobTable jobs_ ABSL_GUARDED_BY(mu_);
+  BackupTable backups_ ABSL_GUARDED_BY(mu_);
+  ScheduleTable schedules_ ABSL_GUARDED_BY(mu_);
+  RetentionTable retention_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbdump

@@ -22,6 +22,7 @@
 #include "common/storage/local_storage.h"
 #include "common/base/names.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/recording_runner.h"
 #include "tests/fixtures/postgres_server.h"
 
 namespace dbdump {
@@ -29,22 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::MakeTempDir;
 using testing::PostgresServer;
-
-// Records every command it starts, then starts it for real.
-class RecordingRunner : public ProcessRunner {
- public:
-  absl::StatusOr<std::unique_ptr<Process>> Start(const ProcessOptions& o) override {
-    started.push_back(o);
-    auto p = real_.Start(o);
-    pids.push_back(p.ok() ? (*p)->pid() : 0);
-    return p;
-  }
-  std::vector<ProcessOptions> started;
-  std::vector<pid_t> pids;
-
- private:
-  SubprocessRunner real_;
-};
 
 class PostgresBackupTest : public ::testing::Test {
  protected:
@@ -194,7 +179,8 @@ TEST_F(PostgresBackupTest, NoPasswordInArgvOrEnvironment) {
   ASSERT_TRUE(JobRunner(runner_opts_).Backup(job, engine_.get(), &t).ok());
   ASSERT_TRUE(Restore(job, "secretive_copy").ok());
   int dumps = 0;
-  for (const ProcessOptions& o : runner_.started) {
+  for (const RecordingRunner::Started& started : runner_.started()) {
+    const ProcessOptions& o = started.options;
     for (const auto& a : o.argv) EXPECT_EQ(a.find(password), std::string::npos) << a;
     for (const auto& [k, v] : o.env) {
       EXPECT_EQ(v.find(password), std::string::npos) << k;
@@ -473,7 +459,8 @@ TEST_F(PostgresBackupTest, SelectiveOptionsChooseWhatTheBackupHolds) {
     ASSERT_EQ(m->tables_size(), 1);
     EXPECT_EQ(m->tables(0).name(), "s2.other");
     bool qualified = false;
-    for (const auto& a : runner_.started.back().argv) qualified |= a == "--table=\"s2\".\"other\"";
+    const std::vector<RecordingRunner::Started> started = runner_.started();
+    for (const auto& a : started.back().options.argv) qualified |= a == "--table=\"s2\".\"other\"";
     EXPECT_TRUE(qualified);
     Exec("sel", "CREATE TABLE s2.keep (id int)");
     v1::BackupJob ambiguous = Job("sel", "sel", v1::COMPRESSION_ZSTD);
@@ -612,8 +599,8 @@ TEST_F(PostgresBackupTest, ParallelRestoreSpoolsAndCleansUp) {
   EXPECT_EQ(Fingerprint("parcopy"), Fingerprint("parsrc"));
   EXPECT_TRUE(WorkDirEmpty()) << "spooled dump left behind";
   bool saw_jobs = false;
-  for (const ProcessOptions& o : runner_.started) {
-    for (const auto& a : o.argv) saw_jobs |= a == "--jobs=3";
+  for (const RecordingRunner::Started& started : runner_.started()) {
+    for (const auto& a : started.options.argv) saw_jobs |= a == "--jobs=3";
   }
   EXPECT_TRUE(saw_jobs);
   // A corrupted backup never reaches pg_restore: the spool is checked first.
@@ -760,8 +747,9 @@ TEST_F(PostgresBackupTest, PasswordNeverInTheRunningChildsCmdlineOrEnviron) {
   auto dump = engine_->StartDump(target, dir_ + "/work");
   ASSERT_TRUE(dump.ok()) << dump.status();
   pid_t pid = 0;
-  ASSERT_FALSE(runner_.started.empty());
-  pid = runner_.pids.back();
+  const std::vector<RecordingRunner::Started> started = runner_.started();
+  ASSERT_FALSE(started.empty());
+  pid = started.back().pid;
   auto read_proc = [](const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(f), {});
@@ -775,7 +763,7 @@ TEST_F(PostgresBackupTest, PasswordNeverInTheRunningChildsCmdlineOrEnviron) {
   std::string environ = read_proc(absl::StrCat("/proc/", pid, "/environ"));
   EXPECT_NE(cmdline.find("pg_dump"), std::string::npos)
       << "not the running pg_dump: pid " << pid << " cmdline \"" << cmdline << "\" argv0 "
-      << runner_.started.back().argv[0] << " of " << runner_.started.size() << " status "
+      << started.back().options.argv[0] << " of " << started.size() << " status "
       << read_proc(absl::StrCat("/proc/", pid, "/status")).substr(0, 200);
   EXPECT_EQ(cmdline.find(password), std::string::npos);
   EXPECT_EQ(environ.find(password), std::string::npos);

@@ -21,6 +21,7 @@
 #include "common/engines/mysql/mysql_engine.h"
 #include "common/base/names.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/recording_runner.h"
 #include "tests/fixtures/mariadb_server.h"
 
 namespace dbdump {
@@ -29,30 +30,6 @@ namespace fs = std::filesystem;
 using testing::MariadbServer;
 using testing::SqlIdent;
 using testing::SqlString;
-
-// Starts every command for real and remembers what it started.
-class RecordingRunner : public ProcessRunner {
- public:
-  struct Started {
-    ProcessOptions options;
-    pid_t pid;
-  };
-  absl::StatusOr<std::unique_ptr<Process>> Start(const ProcessOptions& o) override {
-    absl::StatusOr<std::unique_ptr<Process>> p = real_.Start(o);
-    absl::MutexLock l(&mu_);
-    started_.push_back({o, p.ok() ? (*p)->pid() : -1});
-    return p;
-  }
-  std::vector<Started> started() {
-    absl::MutexLock l(&mu_);
-    return started_;
-  }
-
- private:
-  SubprocessRunner real_;
-  absl::Mutex mu_;
-  std::vector<Started> started_;
-};
 
 std::string MakeDir(const std::string& stem) {
   std::string tmpl = absl::StrCat("/tmp/", stem, ".XXXXXX");

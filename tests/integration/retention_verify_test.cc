@@ -22,21 +22,12 @@
 #include "controller/dispatch/dispatcher.h"
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/capturing_notifier.h"
 #include "tests/fixtures/dispatch_stack.h"
 
 namespace dbdump {
 namespace {
 namespace fs = std::filesystem;
-
-class CapturingNotifier : public Notifier {
- public:
-  void Notify(const Notification& n) override {
-    absl::MutexLock l(&mu);
-    seen.push_back(n);
-  }
-  absl::Mutex mu;
-  std::vector<Notification> seen;
-};
 
 class RetentionVerifyTest : public ::testing::Test {
  protected:

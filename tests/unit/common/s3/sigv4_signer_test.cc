@@ -1,6 +1,6 @@
 #include "common/s3/sigv4_signer.h"
 
-#include "common/s3/xml_reader.h"
+#include "common/s3/xml_document.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {
@@ -62,13 +62,32 @@ TEST(XmlReaderTest, ReadsValuesAndRecords) {
       "<?xml version=\"1.0\"?><ListBucketResult><IsTruncated>false</IsTruncated>"
       "<Contents><Key>a&amp;b &lt;c&gt; &#252;</Key><Size>3</Size></Contents>"
       "<Contents><Key>d</Key><Size>40</Size></Contents></ListBucketResult>";
-  auto records = XmlElements(xml, "Contents");
+  XmlDocument doc(xml);
+  auto records = doc.Elements("Contents");
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(XmlValue(records[0], "Key"), "a&b <c> \xC3\xBC");
-  EXPECT_EQ(XmlValue(records[1], "Size"), "40");
-  EXPECT_EQ(XmlValue(xml, "IsTruncated"), "false");
-  EXPECT_EQ(XmlValue(xml, "Missing"), "");
+  EXPECT_EQ(records[0].Value("Key"), "a&b <c> \xC3\xBC");
+  EXPECT_EQ(records[1].Value("Size"), "40");
+  EXPECT_EQ(doc.Value("IsTruncated"), "false");
+  EXPECT_EQ(doc.Value("Missing"), "");
   EXPECT_EQ(XmlEscape("a<&>\"'"), "a&lt;&amp;&gt;&quot;&apos;");
+}
+
+TEST(XmlReaderTest, ReadsErrorAnswersAndBodiesThatAreNotXml) {
+  // S3 puts <Code> under <Error>, STS under <ErrorResponse><Error>.
+  XmlDocument s3("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
+                 "<Message>The specified key does not exist.</Message></Error>");
+  EXPECT_TRUE(s3.Has("Error"));
+  EXPECT_EQ(s3.Value("Code"), "NoSuchKey");
+  EXPECT_EQ(s3.Value("Message"), "The specified key does not exist.");
+  XmlDocument sts("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>"
+                  "<Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error>"
+                  "</ErrorResponse>");
+  EXPECT_EQ(sts.Value("Code"), "AccessDenied");
+  // A proxy's HTML page, an empty body, a body cut short.
+  EXPECT_EQ(XmlDocument("<html><body>502 Bad Gateway</body></html>").Value("Code"), "");
+  EXPECT_EQ(XmlDocument("").Value("Code"), "");
+  EXPECT_FALSE(XmlDocument("").Has("Error"));
+  EXPECT_EQ(XmlDocument("<Error><Code>SlowDown</Code><Message>Plea").Value("Code"), "SlowDown");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "controller/api/schedule_service_impl.h"
 #include "controller/notify/stale_watcher.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/capturing_notifier.h"
 #include "tests/fakes/fake_agent_client.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fixtures/dispatch_stack.h"
@@ -448,16 +449,6 @@ TEST_F(SchedulerTest, VerificationRunsOnItsOwnCronWithoutBlockingThePass) {
   EXPECT_EQ(store_->GetBackup(backup_id)->verify_error(), "");
   EXPECT_FALSE(store_->GetBackup(backup_id)->verified_at().empty());
 }
-
-class CapturingNotifier : public Notifier {
- public:
-  void Notify(const Notification& n) override {
-    absl::MutexLock l(&mu);
-    seen.push_back(n);
-  }
-  absl::Mutex mu;
-  std::vector<Notification> seen ABSL_GUARDED_BY(mu);
-};
 
 TEST_F(SchedulerTest, StatsHealthAndStaleNotificationFollowTheSchedule) {
   FakeAgentClient* a = AddAgent("agent-1");

@@ -1,0 +1,83 @@
+// AgentTable: the agents that registered, and their heartbeats.
+#include "controller/store/agent_table.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+#include "controller/store/db/stmt.h"
+
+namespace dbdump {
+
+using sqlite::CollectRows;
+using sqlite::Stmt;
+
+namespace {
+
+v1::Agent AgentFromRow(Stmt& s) {
+  v1::Agent a;
+  a.set_name(s.Text(0));
+  a.set_address(s.Text(1));
+  a.set_version(s.Text(2));
+  for (absl::string_view e : absl::StrSplit(s.Text(3), ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (absl::SimpleAtoi(e, &v)) a.add_engines(static_cast<v1::Engine>(v));
+  }
+  a.set_registered_at(s.Text(4));
+  a.set_last_heartbeat(s.Text(5));
+  return a;
+}
+
+}  // namespace
+
+absl::Status AgentTable::Upsert(const v1::Agent& a, absl::Time now) {
+  std::vector<std::string> engines;
+  for (int e : a.engines()) engines.push_back(absl::StrCat(e));
+  std::string t = TimeToString(now);
+  return Stmt(db_,
+              "INSERT INTO agents(name, address, version, engines, registered_at, last_heartbeat) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(name) DO UPDATE SET "
+              "address = ?2, version = ?3, engines = ?4, registered_at = ?5, last_heartbeat = ?5")
+      .Bind(1, a.name())
+      .Bind(2, a.address())
+      .Bind(3, a.version())
+      .Bind(4, absl::StrJoin(engines, ","))
+      .Bind(5, t)
+      .Run();
+}
+
+absl::Status AgentTable::Touch(const std::string& name, absl::Time now) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE agents SET last_heartbeat = ? WHERE name = ?")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, name)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("agent ", name, " is not registered"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Agent>> AgentTable::List() {
+  Stmt s(db_, "SELECT name, address, version, engines, registered_at, last_heartbeat "
+              "FROM agents ORDER BY name");
+  return CollectRows<v1::Agent>(s, AgentFromRow);
+}
+
+absl::StatusOr<v1::Agent> AgentTable::Get(const std::string& name) {
+  Stmt s(db_, "SELECT name, address, version, engines, registered_at, last_heartbeat "
+              "FROM agents WHERE name = ?");
+  s.Bind(1, name);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat(
+        "unknown agent \"", name, "\": start dbdump-agent --name=", name,
+        " or see `dbdumpctl agents list`"));
+  }
+  return AgentFromRow(s);
+}
+
+}  // namespace dbdump

@@ -1,0 +1,125 @@
+// BackupTable: the backup catalogue, verification and test restores.
+#include "controller/store/backup_table.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+#include "controller/store/db/stmt.h"
+
+namespace dbdump {
+
+using sqlite::CollectRows;
+using sqlite::Stmt;
+
+namespace {
+
+v1::Backup BackupFromRow(Stmt& s) {
+  v1::Backup b;
+  b.set_id(s.Text(0));
+  b.set_database(s.Text(1));
+  b.set_storage(s.Text(2));
+  b.set_job_id(s.Text(3));
+  b.set_state(static_cast<v1::BackupState>(s.Int(4)));
+  b.mutable_manifest()->ParseFromString(s.Blob(5));
+  b.set_duration_s(s.Double(6));
+  b.set_created_at(s.Text(7));
+  b.set_deleted_at(s.Text(8));
+  b.set_verified_at(s.Text(9));
+  b.set_verify_error(s.Text(10));
+  b.set_test_restored_at(s.Text(11));
+  b.set_test_restore_error(s.Text(12));
+  b.mutable_test_restore_report()->ParseFromString(s.Blob(13));
+  return b;
+}
+
+constexpr const char* kBackupColumns =
+    "id, database, storage, job_id, state, manifest, duration_s, created_at, deleted_at, "
+    "verified_at, verify_error, test_restored_at, test_restore_error, test_restore_report";
+
+}  // namespace
+
+absl::Status BackupTable::Insert(const std::string& job_id, const v1::Backup& b) {
+  return Stmt(db_, "INSERT INTO backups(id, database, storage, job_id, state, manifest, "
+                   "raw_size, stored_size, duration_s, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, b.id())
+      .Bind(2, b.database())
+      .Bind(3, b.storage())
+      .Bind(4, job_id)
+      .Bind(5, int64_t{b.state()})
+      .BindBlob(6, b.manifest().SerializeAsString())
+      .Bind(7, static_cast<int64_t>(b.manifest().raw_size_bytes()))
+      .Bind(8, static_cast<int64_t>(b.manifest().stored_size_bytes()))
+      .BindDouble(9, b.duration_s())
+      .Bind(10, b.created_at())
+      .Run();
+}
+
+absl::StatusOr<std::vector<v1::Backup>> BackupTable::List(const std::string& database) {
+  Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns,
+                           " FROM backups WHERE (?1 = '' OR database = ?1) ORDER BY id")
+                  .c_str());
+  s.Bind(1, database);
+  return CollectRows<v1::Backup>(s, BackupFromRow);
+}
+
+absl::StatusOr<v1::Backup> BackupTable::Get(const std::string& id) {
+  Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns, " FROM backups WHERE id = ?").c_str());
+  s.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat("unknown backup \"", id, "\": see `dbdumpctl backup list`"));
+  }
+  return BackupFromRow(s);
+}
+
+absl::Status BackupTable::MarkDeleted(const std::string& id, absl::Time now) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at = ''")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("backup \"", id, "\" is unknown or already deleted"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BackupTable::RecordVerification(const std::string& id, const std::string& error,
+                                             absl::Time now) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET verified_at = ?, verify_error = ? WHERE id = ?")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, error)
+                      .Bind(3, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) return absl::NotFoundError(absl::StrCat("unknown backup \"", id, "\""));
+  return absl::OkStatus();
+}
+
+
+absl::Status BackupTable::RecordTestRestore(const std::string& id, const std::string& error,
+                                            const v1::RestoreReport& report, absl::Time now) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET test_restored_at = ?, test_restore_error = ?, "
+                            "test_restore_report = ? WHERE id = ?")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, error)
+                      .BindBlob(3, report.SerializeAsString())
+                      .Bind(4, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) return absl::NotFoundError(absl::StrCat("unknown backup \"", id, "\""));
+  return absl::OkStatus();
+}
+
+
+absl::StatusOr<std::vector<v1::Backup>> BackupTable::ListByAge(const std::string& database) {
+  Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns,
+                           " FROM backups WHERE (?1 = '' OR database = ?1) "
+                           "ORDER BY created_at, rowid")
+                  .c_str());
+  s.Bind(1, database);
+  return CollectRows<v1::Backup>(s, BackupFromRow);
+}
+
+
+}  // namespace dbdump

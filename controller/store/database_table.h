@@ -1,0 +1,32 @@
+// DatabaseTable: the database targets, each backed up by one agent to one storage.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dbdump/v1/controller_service.pb.h"
+
+struct sqlite3;
+
+namespace dbdump {
+
+// The `databases` table. Holds only a reference to a password, never one. Not
+// thread-safe: the Store calls it holding its mutex, and runs the transactions
+// that span table groups.
+class DatabaseTable {
+ public:
+  explicit DatabaseTable(sqlite3* db) : db_(db) {}
+
+  absl::Status Add(const dbdump::v1::Database& db, absl::Time now);
+  absl::StatusOr<std::vector<dbdump::v1::Database>> List();
+  absl::StatusOr<dbdump::v1::Database> Get(const std::string& name);
+  // FailedPrecondition while a job of it is active; its backups stay catalogued.
+  absl::Status Remove(const std::string& name);
+
+ private:
+  sqlite3* db_;
+};
+
+}  // namespace dbdump

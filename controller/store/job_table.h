@@ -1,0 +1,47 @@
+// JobTable: jobs, their state machine and progress.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "controller/store/records.h"
+#include "dbdump/v1/controller_service.pb.h"
+
+struct sqlite3;
+
+namespace dbdump {
+
+// The `jobs` table. Not thread-safe: the Store calls it holding its mutex, and
+// runs the transactions that span table groups.
+class JobTable {
+ public:
+  explicit JobTable(sqlite3* db) : db_(db) {}
+
+  // AlreadyExists when a backup of the same database is already queued or
+  // running.
+  absl::Status Create(const dbdump::v1::Job& job, const std::string& request);
+  // Moves a job along QUEUED -> RUNNING -> terminal; a terminal job never
+  // changes again (FailedPrecondition).
+  absl::Status Transition(const std::string& id, dbdump::v1::JobState to,
+                          const std::string& error, absl::Time now);
+  // Only while the job is queued or running.
+  absl::Status UpdateProgress(const std::string& id, const dbdump::v1::Progress& p);
+  // Whatever the job's state: for the final counters of a job ending.
+  absl::Status SetProgress(const std::string& id, const dbdump::v1::Progress& p);
+  absl::StatusOr<dbdump::v1::Job> Get(const std::string& id);
+  absl::StatusOr<std::vector<dbdump::v1::Job>> List(const std::string& database, int limit);
+  // Jobs still QUEUED or RUNNING, with their requests.
+  absl::StatusOr<std::vector<StoredJob>> Active();
+  // What a dry run or test restore job found.
+  absl::Status SetRestoreReport(const std::string& job_id,
+                                const dbdump::v1::RestoreReport& report);
+  absl::StatusOr<std::map<std::string, BackupJobCounts>> CountBackupJobs();
+
+ private:
+  sqlite3* db_;
+};
+
+}  // namespace dbdump
