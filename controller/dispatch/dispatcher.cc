@@ -61,10 +61,8 @@ absl::StatusOr<StoredJob> Dispatcher::PrepareBackup(const BackupSettings& s) {
   RETURN_IF_ERROR(ValidateResourceName("database name", s.database));
   ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(s.database));
   ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(db.storage()));
-  v1::Compression codec =
-      s.compression == v1::COMPRESSION_UNSPECIFIED ? v1::COMPRESSION_ZSTD : s.compression;
-  NullSink probe;
-  RETURN_IF_ERROR(MakeCompressor(codec, s.compression_level, 0, &probe).status());
+  v1::Compression codec = EffectiveCompression(s.compression);
+  RETURN_IF_ERROR(ValidateCompression(codec, s.compression_level));
 
   absl::Time now = Now();
   v1::BackupJob bj;
