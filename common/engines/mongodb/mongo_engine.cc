@@ -18,6 +18,7 @@
 #include "common/engines/mongodb/mongo_dump_session.h"
 #include "common/engines/mongodb/mongo_restore_session.h"
 #include "common/engines/private_file.h"
+#include "common/engines/restore_target.h"
 #include "common/engines/tool_session.h"
 
 namespace dbdump {
@@ -150,7 +151,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MongoEngine::StartRestore(
   }
   if (options.test_restore()) return absl::UnimplementedError(kNoTestRestore);
   const std::string& into = target.database();
-  if (!into.empty()) RETURN_IF_ERROR(ValidateMongoDatabaseName(into));
+  RETURN_IF_ERROR(ValidateRestoreTarget(v1::ENGINE_MONGODB, into));
   ArchiveExpectation want;
   want.target_db = into;
   for (const v1::TableInfo& t : manifest.tables()) {

@@ -19,6 +19,7 @@
 #include "common/engines/mysql/mysql_dry_run_session.h"
 #include "common/engines/mysql/mysql_engine.h"
 #include "common/engines/mysql/mysql_one_transaction_session.h"
+#include "common/engines/restore_target.h"
 #include "common/engines/tool_session.h"
 
 namespace dbdump {
@@ -72,7 +73,7 @@ absl::Status CheckRestoreRequest(const DatabaseTarget& target, const DumpOptions
   if (!multi && db.empty()) {
     return absl::InvalidArgumentError("the restore target has no database: give one");
   }
-  if (!db.empty()) RETURN_IF_ERROR(ValidateMysqlName("database name", db));
+  RETURN_IF_ERROR(ValidateRestoreTarget(v1::ENGINE_MYSQL, db));
   for (const std::string& d : dumped.databases()) {
     RETURN_IF_ERROR(ValidateMysqlName("database name in the backup's databases", d));
   }

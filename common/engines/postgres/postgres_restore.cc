@@ -22,6 +22,7 @@
 #include "common/engines/postgres/postgres_engine.h"
 #include "common/engines/postgres/postgres_selection.h"
 #include "common/engines/private_file.h"
+#include "common/engines/restore_target.h"
 #include "common/engines/tool_session.h"
 
 namespace dbdump {
@@ -68,7 +69,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     const DatabaseTarget& target, const v1::Manifest& manifest, const v1::RestoreOptions& options,
     const std::string& work_dir) {
   if (options.dry_run()) return StartDryRun(manifest);
-  RETURN_IF_ERROR(ValidatePgDatabaseName(target.database()));
+  RETURN_IF_ERROR(ValidateRestoreTarget(v1::ENGINE_POSTGRES, target.database()));
   bool plain = IsPlain(manifest.dump_options());
   if (plain && options.clean()) {
     return absl::InvalidArgumentError(
