@@ -40,6 +40,51 @@ using v1::DatabaseTarget;
 using pg::IsPlain;
 using pg::PgParallelRestoreSession;
 
+namespace {
+
+// The target database as the restore found it.
+struct TargetDatabase {
+  std::string server_version;
+  // Created by this restore, so a failed restore drops it again.
+  bool created = false;
+};
+
+// Creates the target database when it is missing, through the maintenance
+// database.
+absl::StatusOr<TargetDatabase> CreateIfMissing(const DatabaseTarget& target, bool no_create,
+                                               int timeout_s) {
+  PgConn c;
+  RETURN_IF_ERROR(Connect(target, "postgres", timeout_s, &c));
+  TargetDatabase out;
+  out.server_version = ServerVersion(c.conn);
+  const char* params[] = {target.database().c_str()};
+  PGresult* r = PQexecParams(c.conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1,
+                             nullptr, params, nullptr, nullptr, 0);
+  bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+  bool exists = ok && PQntuples(r) > 0;
+  std::string err = PQerrorMessage(c.conn);
+  PQclear(r);
+  if (!ok) return PgError("cannot look up", Describe(target), err);
+  if (!exists && no_create) {
+    return absl::NotFoundError(absl::StrCat(
+        "target database \"", target.database(),
+        "\" does not exist and --no-create was given: create it first or drop --no-create"));
+  }
+  if (!exists) {
+    char* ident = PQescapeIdentifier(c.conn, target.database().c_str(), target.database().size());
+    std::string sql = absl::StrCat("CREATE DATABASE ", ident);
+    PQfreemem(ident);
+    PGresult* cr = PQexec(c.conn, sql.c_str());
+    bool created_ok = PQresultStatus(cr) == PGRES_COMMAND_OK;
+    PQclear(cr);
+    if (!created_ok) return PgError("cannot create", Describe(target), PQerrorMessage(c.conn));
+    out.created = true;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartDryRun(
     const v1::Manifest& manifest) {
   if (IsPlain(manifest.dump_options())) {
@@ -80,38 +125,10 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     return absl::InvalidArgumentError(
         "--jobs needs a custom-format backup: a plain SQL script is restored by one psql");
   }
-  // Create the target database when it is missing, through the maintenance
-  // database; remember that we did, so a failed restore can drop it again.
-  bool created = false;
-  std::string server_version;
-  {
-    PgConn c;
-    RETURN_IF_ERROR(Connect(target, "postgres", options_.connect_timeout_s, &c));
-    server_version = ServerVersion(c.conn);
-    const char* params[] = {target.database().c_str()};
-    PGresult* r = PQexecParams(c.conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1,
-                               nullptr, params, nullptr, nullptr, 0);
-    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-    bool exists = ok && PQntuples(r) > 0;
-    std::string err = PQerrorMessage(c.conn);
-    PQclear(r);
-    if (!ok) return PgError("cannot look up", Describe(target), err);
-    if (!exists && options.no_create()) {
-      return absl::NotFoundError(absl::StrCat(
-          "target database \"", target.database(),
-          "\" does not exist and --no-create was given: create it first or drop --no-create"));
-    }
-    if (!exists) {
-      char* ident = PQescapeIdentifier(c.conn, target.database().c_str(), target.database().size());
-      std::string sql = absl::StrCat("CREATE DATABASE ", ident);
-      PQfreemem(ident);
-      PGresult* cr = PQexec(c.conn, sql.c_str());
-      bool created_ok = PQresultStatus(cr) == PGRES_COMMAND_OK;
-      PQclear(cr);
-      if (!created_ok) return PgError("cannot create", Describe(target), PQerrorMessage(c.conn));
-      created = true;
-    }
-  }
+  ASSIGN_OR_RETURN(TargetDatabase db,
+                   CreateIfMissing(target, options.no_create(), options_.connect_timeout_s));
+  bool created = db.created;
+  const std::string& server_version = db.server_version;
   std::function<void()> on_failure;
   if (created) {
     on_failure = [this, target] {

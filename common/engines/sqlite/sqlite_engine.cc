@@ -15,7 +15,6 @@
 #include "common/engines/private_file.h"
 #include "common/engines/restore_target.h"
 #include "common/io/fd_io.h"
-#include "common/storage/local_storage.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 
