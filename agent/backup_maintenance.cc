@@ -7,6 +7,7 @@
 #include "common/io/compression.h"
 #include "common/base/names.h"
 #include "common/io/pump.h"
+#include "common/io/filter_chain.h"
 #include "common/io/sha256_filter.h"
 #include "common/base/status_macros.h"
 
@@ -73,11 +74,13 @@ absl::StatusOr<v1::VerifyBackupResponse> BackupMaintenance::Verify(
     // Decompression stopped part way: hash the whole object alone, so the
     // report says whether the stored bytes changed (they usually did).
     NullSink sink;
-    Sha256Filter stored_only(&sink);
+    FilterChain stored_only;
+    stored_only.AddSha256("stored");
     absl::StatusOr<std::unique_ptr<ObjectReader>> again = storage->NewReader(dump_key);
-    if (again.ok() && Pump(again->get(), &stored_only, po).ok()) {
-      r->stored_sha256 = stored_only.hex_digest();
-      r->stored_bytes = stored_only.bytes();
+    if (again.ok() && stored_only.EndAt(&sink).ok() &&
+        Pump(again->get(), stored_only.head(), po).ok()) {
+      r->stored_sha256 = stored_only.sha256_hex("stored");
+      r->stored_bytes = stored_only.bytes("stored");
     }
   }
   resp.set_stored_size_bytes(r->stored_bytes);

@@ -1,8 +1,7 @@
 #include "common/engines/dump_read_back.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/io/compression.h"
-#include "common/io/sha256_filter.h"
+#include "common/io/filter_chain.h"
 #include "common/base/status_macros.h"
 
 namespace dbdump {
@@ -11,15 +10,17 @@ absl::StatusOr<ReadBackResult> ReadBackDump(Storage* storage, const std::string&
                                             v1::Compression compression, Sink* out,
                                             const PumpOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, storage->NewReader(dump_key));
-  Sha256Filter raw_hash(out);
-  ASSIGN_OR_RETURN(std::unique_ptr<Sink> decompressor, MakeDecompressor(compression, &raw_hash));
-  Sha256Filter stored_hash(decompressor.get());
+  FilterChain chain;
+  chain.AddSha256("stored");
+  chain.AddDecompressor(compression);
+  chain.AddSha256("raw");
+  RETURN_IF_ERROR(chain.EndAt(out));
   ReadBackResult r;
-  r.pumped = Pump(reader.get(), &stored_hash, options);
-  r.stored_sha256 = stored_hash.hex_digest();
-  r.stored_bytes = stored_hash.bytes();
-  r.raw_sha256 = raw_hash.hex_digest();
-  r.raw_bytes = raw_hash.bytes();
+  r.pumped = Pump(reader.get(), chain.head(), options);
+  r.stored_sha256 = chain.sha256_hex("stored");
+  r.stored_bytes = chain.bytes("stored");
+  r.raw_sha256 = chain.sha256_hex("raw");
+  r.raw_bytes = chain.bytes("raw");
   return r;
 }
 

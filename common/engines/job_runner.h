@@ -1,6 +1,9 @@
-// Runs backup and restore jobs through the data path.
+// Runs backup and restore jobs through the data path. The runs live in
+// their own files: backup_run.cc, restore_run.cc, test_restore.cc.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,7 +55,9 @@ class JobRunner {
   int SweepScratch(const std::map<dbdump::v1::Engine, std::unique_ptr<Engine>>& engines);
 
  private:
-  PumpOptions MakePumpOptions(JobControl* tracker, const uint64_t* bytes_out) const;
+  // Pump options reporting progress to `tracker`: bytes read, and
+  // `bytes_out()` for the bytes that left the chain.
+  PumpOptions MakePumpOptions(JobControl* tracker, std::function<uint64_t()> bytes_out) const;
   // Streams one dump session into `key` and commits it; fills the sizes and
   // digests of `object`.
   absl::Status StoreDump(DumpSession* dump, Storage* storage, const std::string& key,

@@ -1,6 +1,7 @@
 #include "common/io/compression.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
 #include "common/io/gzip_codec.h"
 #include "common/io/zstd_codec.h"
 
@@ -20,26 +21,41 @@ class PassThrough : public Sink {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Sink>> MakeCompressor(v1::Compression codec, int level,
-                                                     int workers, Sink* next) {
-  switch (codec) {
-    case v1::COMPRESSION_UNSPECIFIED:
+v1::Compression EffectiveCompression(v1::Compression codec) {
+  return codec == v1::COMPRESSION_UNSPECIFIED ? v1::COMPRESSION_ZSTD : codec;
+}
+
+absl::Status ValidateCompression(v1::Compression codec, int level) {
+  switch (EffectiveCompression(codec)) {
     case v1::COMPRESSION_ZSTD:
       if (level < 0 || level > 19) {
         return absl::InvalidArgumentError(
             absl::StrCat("zstd level ", level, " is out of range: use 1..19"));
       }
-      return std::make_unique<ZstdCompressor>(next, level == 0 ? 3 : level, workers);
+      return absl::OkStatus();
     case v1::COMPRESSION_GZIP:
       if (level < 0 || level > 9) {
         return absl::InvalidArgumentError(
             absl::StrCat("gzip level ", level, " is out of range: use 1..9"));
       }
-      return std::make_unique<GzipCompressor>(next, level == 0 ? 6 : level);
+      return absl::OkStatus();
     case v1::COMPRESSION_NONE:
-      return std::make_unique<PassThrough>(next);
+      return absl::OkStatus();
     default:
       return absl::InvalidArgumentError(absl::StrCat("unknown compression ", codec));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> MakeCompressor(v1::Compression codec, int level,
+                                                     int workers, Sink* next) {
+  RETURN_IF_ERROR(ValidateCompression(codec, level));
+  switch (EffectiveCompression(codec)) {
+    case v1::COMPRESSION_ZSTD:
+      return std::make_unique<ZstdCompressor>(next, level == 0 ? 3 : level, workers);
+    case v1::COMPRESSION_GZIP:
+      return std::make_unique<GzipCompressor>(next, level == 0 ? 6 : level);
+    default:
+      return std::make_unique<PassThrough>(next);
   }
 }
 
@@ -82,7 +98,8 @@ std::string CompressionName(v1::Compression codec) {
 }
 
 absl::StatusOr<v1::Compression> ParseCompression(const std::string& name) {
-  if (name == "zstd" || name.empty()) return v1::COMPRESSION_ZSTD;
+  if (name.empty()) return EffectiveCompression(v1::COMPRESSION_UNSPECIFIED);
+  if (name == "zstd") return v1::COMPRESSION_ZSTD;
   if (name == "gzip") return v1::COMPRESSION_GZIP;
   if (name == "none") return v1::COMPRESSION_NONE;
   return absl::InvalidArgumentError(

@@ -10,6 +10,12 @@
 
 namespace dbdump {
 
+// The codec a job uses when it names none (COMPRESSION_UNSPECIFIED): zstd.
+// The one place that default is decided.
+dbdump::v1::Compression EffectiveCompression(dbdump::v1::Compression codec);
+// Checks that `codec` is known and `level` is in its range (0 = the codec's
+// default), without building a compressor.
+absl::Status ValidateCompression(dbdump::v1::Compression codec, int level);
 // Compressing stage for `codec`, forwarding to `next`. Level 0 = default.
 absl::StatusOr<std::unique_ptr<Sink>> MakeCompressor(dbdump::v1::Compression codec,
                                                      int level, int workers, Sink* next);

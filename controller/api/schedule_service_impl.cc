@@ -5,7 +5,6 @@
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
-#include "common/io/sha256_filter.h"
 #include "common/base/status_macros.h"
 #include "controller/schedule/cron_expression.h"
 #include "controller/retention/backup_maintainer.h"
@@ -63,11 +62,9 @@ absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Create(const v1::CreateSchedul
   RETURN_IF_ERROR(CheckAtMost("max_attempts", s.max_attempts(), 20));
   RETURN_IF_ERROR(CheckAtMost("retry_backoff_s", s.retry_backoff_s(), 86400));
   RETURN_IF_ERROR(CheckAtMost("timeout_s", s.timeout_s(), 7 * 86400));
-  v1::Compression codec =
-      s.compression() == v1::COMPRESSION_UNSPECIFIED ? v1::COMPRESSION_ZSTD : s.compression();
+  v1::Compression codec = EffectiveCompression(s.compression());
   s.set_compression(codec);
-  NullSink probe;
-  RETURN_IF_ERROR(MakeCompressor(codec, s.compression_level(), 0, &probe).status());
+  RETURN_IF_ERROR(ValidateCompression(codec, s.compression_level()));
   RETURN_IF_ERROR(store_->GetDatabase(s.database()).status());
   if (!s.verify_cron().empty()) {
     absl::StatusOr<CronExpression> verify = CronExpression::Parse(s.verify_cron());

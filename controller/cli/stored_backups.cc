@@ -20,6 +20,7 @@
 #include "common/engines/job_runner.h"
 #include "common/engines/job_control.h"
 #include "common/engines/postgres/postgres_engine.h"
+#include "common/engines/restore_target.h"
 #include "common/engines/sqlite/sqlite_engine.h"
 #include "common/storage/backup_layout.h"
 #include "common/io/compression.h"
@@ -116,17 +117,17 @@ absl::Status FillTarget(const StoredBackupRestore& restore, v1::Engine engine,
                                        " is a sqlite backup, restored to --target=/abs/file.db"));
       }
     }
-    if (restore.target.empty() || restore.target.front() != '/') {
-      return UsageError(absl::StrCat("--target must be an absolute file path for sqlite backup ",
+    // The rule's own message, in the words of the flag.
+    if (!SetRestoreTarget(restore.target, target).ok()) {
+      return UsageError(absl::StrCat("--target must be an absolute file path without \".\" or "
+                                     "\"..\" segments for sqlite backup ",
                                      restore.backup_id, ", not \"", restore.target, "\""));
     }
-    target->set_path(restore.target);
     return absl::OkStatus();
   }
   if (engine == v1::ENGINE_POSTGRES) {
-    absl::Status name = ValidatePgDatabaseName(restore.target);
+    absl::Status name = SetRestoreTarget(restore.target, target);
     if (!name.ok()) return UsageError(absl::StrCat("--target: ", name.message()));
-    target->set_database(restore.target);
     return absl::OkStatus();
   }
   return absl::FailedPreconditionError(

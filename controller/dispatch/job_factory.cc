@@ -4,8 +4,7 @@
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/io/compression.h"
-#include "common/io/sha256_filter.h"
-#include "common/storage/local_storage.h"
+#include "common/engines/restore_target.h"
 
 namespace dbdump {
 
@@ -24,10 +23,8 @@ absl::StatusOr<StoredJob> JobFactory::PrepareBackup(const BackupSettings& s) {
   RETURN_IF_ERROR(ValidateResourceName("database name", s.database));
   ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(s.database));
   ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(db.storage()));
-  v1::Compression codec =
-      s.compression == v1::COMPRESSION_UNSPECIFIED ? v1::COMPRESSION_ZSTD : s.compression;
-  NullSink probe;
-  RETURN_IF_ERROR(MakeCompressor(codec, s.compression_level, 0, &probe).status());
+  v1::Compression codec = EffectiveCompression(s.compression);
+  RETURN_IF_ERROR(ValidateCompression(codec, s.compression_level));
 
   absl::Time now = clock_->Now();
   v1::BackupJob bj;
@@ -96,19 +93,10 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
     if (restore_target.empty()) {
       restore_target = target.engine() == v1::ENGINE_SQLITE ? target.path() : target.database();
     }
-    if (target.engine() == v1::ENGINE_SQLITE) {
-      RETURN_IF_ERROR(ValidateLocalRoot(restore_target));
-      target.set_path(restore_target);
-    } else {
-      // A backup of every database (MySQL --all-databases, MongoDB without
-      // a database) goes back into the databases it names.
-      if (target.engine() == v1::ENGINE_POSTGRES) {
-        RETURN_IF_ERROR(ValidatePgDatabaseName(restore_target));
-      } else if (!restore_target.empty()) {
-        RETURN_IF_ERROR(ValidateServerDatabaseName("target", restore_target, 64));
-      }
-      target.set_database(restore_target);
-    }
+    // The engines' own rules (the agent applies the same): a file path for
+    // SQLite, a database name otherwise; empty for a backup of every
+    // database, which goes back into the databases it names.
+    RETURN_IF_ERROR(SetRestoreTarget(restore_target, &target));
   } else if (!req.target().empty()) {
     return absl::InvalidArgumentError(
         "a dry run or test restore takes no --target: it restores into no database of yours");

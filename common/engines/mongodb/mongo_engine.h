@@ -1,4 +1,6 @@
-// MongoEngine: mongodump --archive out, mongorestore --archive in.
+// MongoEngine: mongodump --archive out, mongorestore --archive in. Its pieces:
+// mongo_dump.cc, mongo_connection (how the tools reach the server and their
+// errors), the dump and restore sessions, mongo_names.
 #pragma once
 
 #include <map>
@@ -8,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/engines/engine.h"
+#include "common/engines/mongodb/mongo_names.h"
 #include "common/process/process_runner.h"
 
 namespace dbdump {
@@ -87,21 +90,5 @@ class MongoEngine : public Engine {
   absl::Mutex mu_;
   std::map<std::string, std::string> version_cache_ ABSL_GUARDED_BY(mu_);
 };
-
-// A MongoDB database name as the server accepts it on Linux: 1-63 bytes,
-// none of / \ . " $, space or NUL.
-absl::Status ValidateMongoDatabaseName(const std::string& name);
-
-// A namespace "db.collection" split at its first dot, both parts checked
-// (the collection: not empty, no NUL, no '$').
-absl::StatusOr<std::pair<std::string, std::string>> SplitMongoNamespace(const std::string& ns);
-
-// `s` as a YAML double-quoted scalar, quotes included; an error when `s` is
-// not UTF-8 (YAML cannot carry it).
-absl::StatusOr<std::string> YamlDoubleQuoted(absl::string_view s);
-
-// `name` escaped for a mongorestore namespace pattern (--nsFrom, --nsTo):
-// '\' and '*' get a backslash, so the name matches only itself.
-std::string MongoNsPatternEscape(absl::string_view name);
 
 }  // namespace dbdump

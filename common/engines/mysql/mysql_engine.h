@@ -1,5 +1,7 @@
 // MysqlEngine: MySQL and MariaDB through mariadb-dump (or mysqldump) out and
-// the mariadb (or mysql) client in.
+// the mariadb (or mysql) client in. The engine's pieces: mysql_dump.cc and
+// mysql_restore.cc (its two directions), mysql_client (tool environment,
+// option file, errors), mysql_catalog (what a server holds), mysql_names.
 #pragma once
 
 #include <map>
@@ -12,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/engines/engine.h"
+#include "common/engines/mysql/mysql_names.h"
 #include "common/engines/private_file.h"
 #include "common/process/process_runner.h"
 
@@ -75,19 +78,5 @@ class MysqlEngine : public Engine {
   absl::Mutex mu_;
   std::map<std::string, std::string> version_cache_ ABSL_GUARDED_BY(mu_);
 };
-
-// Validates a MySQL database or table name (`kind` names it in the error):
-// 1-64 characters, no NUL, no trailing space.
-absl::Status ValidateMysqlName(absl::string_view kind, const std::string& name);
-
-// `name` as a backtick-quoted identifier, backticks doubled.
-std::string QuoteMysqlIdentifier(absl::string_view name);
-
-// `value` as a double-quoted option-file value with backslash escapes; an
-// error for values an option file cannot hold (NUL).
-absl::StatusOr<std::string> QuoteOptionFileValue(absl::string_view value);
-
-// Whether `first_line` is the first line of a mysqldump / mariadb-dump file.
-bool IsMysqlDumpHeader(absl::string_view first_line);
 
 }  // namespace dbdump

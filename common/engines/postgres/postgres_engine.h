@@ -1,4 +1,7 @@
-// PostgresEngine: pg_dump custom format out, pg_restore in.
+// PostgresEngine: pg_dump custom format out, pg_restore in. Its pieces:
+// postgres_dump.cc and postgres_restore.cc (its two directions),
+// postgres_connection (libpq, tool environment, errors), postgres_selection
+// (format and tables of a dump), pg_parallel_restore_session.
 #pragma once
 
 #include <map>

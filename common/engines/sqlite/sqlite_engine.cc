@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/engines/private_file.h"
+#include "common/engines/restore_target.h"
 #include "common/io/fd_io.h"
-#include "common/storage/local_storage.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 
@@ -42,14 +42,9 @@ std::string UriPath(const std::string& path) {
   return out;
 }
 
+// A database file backed up follows the rule of a restore target's path.
 absl::Status ValidatePath(const std::string& path) {
-  if (path.empty()) return absl::InvalidArgumentError("sqlite database path is empty");
-  absl::Status st = ValidateLocalRoot(path);
-  if (!st.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sqlite database path \"", path, "\" must be absolute without \".\" or \"..\" segments"));
-  }
-  return absl::OkStatus();
+  return ValidateRestoreTarget(v1::ENGINE_SQLITE, path);
 }
 
 absl::Status Open(const std::string& path, int flags, Db* out) {
@@ -294,7 +289,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> SqliteEngine::StartRestore(
     std::string path = tmp.Release();  // the session removes it
     return std::unique_ptr<RestoreSession>(new FileRestoreSession(fd, path, "", Placement::kCheck));
   }
-  RETURN_IF_ERROR(ValidatePath(target.path()));
+  RETURN_IF_ERROR(ValidateRestoreTarget(v1::ENGINE_SQLITE, target.path()));
   bool exists = ::access(target.path().c_str(), F_OK) == 0;
   if (exists && !options.clean()) {
     return absl::AlreadyExistsError(absl::StrCat(

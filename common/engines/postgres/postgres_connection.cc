@@ -1,0 +1,142 @@
+#include "common/engines/postgres/postgres_connection.h"
+
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "common/base/secret_ref.h"
+#include "common/base/status_macros.h"
+
+namespace dbdump {
+namespace pg {
+
+using v1::DatabaseTarget;
+
+namespace {
+
+// Escapes a pgpass field: backslash and colon.
+std::string PgpassEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == ':') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status PgError(const std::string& what, const std::string& target_desc, std::string msg) {
+  msg = std::string(absl::StripAsciiWhitespace(msg));
+  // Keep only the first line of libpq's message, and drop its "connection to
+  // server at ... failed:" preamble which repeats what we say anyway.
+  std::string first = msg.substr(0, msg.find('\n'));
+  std::string detail = first;
+  if (auto pos = first.find("failed: "); pos != std::string::npos) detail = first.substr(pos + 8);
+  if (absl::StrContains(msg, "password authentication failed") ||
+      absl::StrContains(msg, "no password supplied") ||
+      absl::StrContains(msg, "authentication failed")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        what, " ", target_desc, ": authentication failed (", detail,
+        "); check the user and the password reference"));
+  }
+  if (absl::StrContains(msg, "does not exist")) {
+    return absl::NotFoundError(absl::StrCat(what, " ", target_desc, ": ", detail));
+  }
+  if (absl::StrContains(msg, "Connection refused") || absl::StrContains(msg, "timeout") ||
+      absl::StrContains(msg, "could not translate host name") ||
+      absl::StrContains(msg, "No route to host")) {
+    return absl::UnavailableError(absl::StrCat(
+        what, " ", target_desc, ": database server unreachable (", detail,
+        "); check host and port and that the server is running"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(what, " ", target_desc, ": ", detail));
+}
+
+std::string Describe(const DatabaseTarget& t) {
+  return absl::StrCat("postgresql://", t.user().empty() ? "" : t.user() + "@", t.host(), ":",
+                      t.port(), "/", t.database());
+}
+
+absl::Status Connect(const DatabaseTarget& t, const std::string& dbname, int timeout_s,
+                     PgConn* out) {
+  ASSIGN_OR_RETURN(std::string password, ResolveSecretRef(t.password_ref()));
+  std::string port = absl::StrCat(t.port() == 0 ? 5432 : t.port());
+  std::string timeout = absl::StrCat(timeout_s);
+  std::vector<const char*> keys, values;
+  auto add = [&](const char* k, const std::string& v) {
+    if (v.empty()) return;
+    keys.push_back(k);
+    values.push_back(v.c_str());
+  };
+  add("host", t.host());
+  add("port", port);
+  add("user", t.user());
+  add("dbname", dbname);
+  add("connect_timeout", timeout);
+  add("application_name", "dbdump");
+  add("password", password);
+  if (password.empty()) add("passfile", "/dev/null");
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  // expand_dbname = 0: the name is a name, never a connection string.
+  out->conn = PQconnectdbParams(keys.data(), values.data(), 0);
+  if (PQstatus(out->conn) != CONNECTION_OK) {
+    DatabaseTarget shown = t;
+    shown.set_database(dbname);
+    return PgError("cannot connect to", Describe(shown), PQerrorMessage(out->conn));
+  }
+  return absl::OkStatus();
+}
+
+int MajorVersion(const std::string& version) {
+  int major = 0;
+  (void)absl::SimpleAtoi(version.substr(0, version.find('.')), &major);
+  return major;
+}
+
+std::string ServerVersion(PGconn* conn) {
+  const char* v = PQparameterStatus(conn, "server_version");
+  std::string s = v ? v : "";
+  return s.substr(0, s.find(' '));
+}
+
+std::map<std::string, std::string> ToolEnv(const DatabaseTarget& t, const std::string& passfile,
+                                           int timeout_s) {
+  std::map<std::string, std::string> env = {
+      {"PATH", "/usr/bin:/bin"},
+      {"LC_ALL", "C.UTF-8"},
+      {"PGAPPNAME", "dbdump"},
+      {"PGCONNECT_TIMEOUT", absl::StrCat(timeout_s)},
+      {"PGPASSFILE", passfile.empty() ? "/dev/null" : passfile},
+      {"PGSERVICEFILE", "/dev/null"},
+      {"PGSYSCONFDIR", "/nonexistent"},
+  };
+  if (!t.host().empty()) env["PGHOST"] = t.host();
+  env["PGPORT"] = absl::StrCat(t.port() == 0 ? 5432 : t.port());
+  if (!t.user().empty()) env["PGUSER"] = t.user();
+  return env;
+}
+
+absl::StatusOr<PrivateFile> MakePassfile(const DatabaseTarget& t, const std::string& work_dir) {
+  ASSIGN_OR_RETURN(std::string password, ResolveSecretRef(t.password_ref()));
+  return PrivateFile::Create(work_dir, "pgpass", "",
+                             absl::StrCat("*:*:*:*:", PgpassEscape(password), "\n"));
+}
+
+ToolErrorFn PgToolError(const std::string& tool, const std::string& target_desc) {
+  return [tool, target_desc](int code, const std::string& tail) {
+    std::string err = tail.empty() ? absl::StrCat("exit code ", code) : tail;
+    std::string msg = absl::StrReplaceAll(err, {{"pg_dump: error: ", ""},
+                                                {"pg_restore: error: ", ""},
+                                                {"pg_dumpall: error: ", ""},
+                                                {"psql:<stdin>:", "line "}});
+    return PgError(absl::StrCat(tool, " failed for"), target_desc, msg);
+  };
+}
+
+}  // namespace pg
+}  // namespace dbdump

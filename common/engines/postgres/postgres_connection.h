@@ -1,0 +1,56 @@
+// How the PostgreSQL engine reaches a server: libpq connections, and the
+// environment and 0600 pgpass file of the tools; what their errors mean.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/engines/private_file.h"
+#include "common/engines/tool_session.h"
+#include "dbdump/v1/types.pb.h"
+
+namespace dbdump {
+namespace pg {
+
+// Maps a libpq / tool error text onto a status with a hint of what to do.
+absl::Status PgError(const std::string& what, const std::string& target_desc, std::string msg);
+
+// "postgresql://user@host:port/database" for messages; never the password.
+std::string Describe(const v1::DatabaseTarget& t);
+
+// A libpq connection closed on scope exit.
+struct PgConn {
+  PGconn* conn = nullptr;
+  ~PgConn() {
+    if (conn) PQfinish(conn);
+  }
+};
+
+// Connects to `dbname` on the target's server (the name is only ever a
+// name, never a connection string).
+absl::Status Connect(const v1::DatabaseTarget& t, const std::string& dbname, int timeout_s,
+                     PgConn* out);
+
+// Major version of "15.18" or "16beta1" style strings; 0 if there is none.
+int MajorVersion(const std::string& version);
+
+// The connected server's version ("15.18").
+std::string ServerVersion(PGconn* conn);
+
+// Environment for pg_dump / pg_restore: nothing inherited but PATH and a
+// locale; connection details and the pgpass file by variable.
+std::map<std::string, std::string> ToolEnv(const v1::DatabaseTarget& t, const std::string& passfile,
+                                           int timeout_s);
+
+// A 0600 pgpass file in `work_dir` with the target's password.
+absl::StatusOr<PrivateFile> MakePassfile(const v1::DatabaseTarget& t, const std::string& work_dir);
+
+// How a failed pg tool is reported: its message without the "<tool>:
+// error: " prefixes, mapped like libpq's.
+ToolErrorFn PgToolError(const std::string& tool, const std::string& target_desc);
+
+}  // namespace pg
+}  // namespace dbdump
