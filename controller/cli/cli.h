@@ -14,7 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "controller/cli/commands.h"
+#include "controller/cli/commands/command_context.h"
 
 namespace dbdump {
 

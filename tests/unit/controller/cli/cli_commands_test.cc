@@ -10,10 +10,10 @@
 #include "common/storage/backup_layout.h"
 #include "common/storage/local_storage.h"
 #include "controller/cli/cli.h"
-#include "controller/cli/controller_client.h"
-#include "controller/cli/formatting.h"
-#include "controller/cli/progress_printer.h"
-#include "controller/cli/table_printer.h"
+#include "controller/cli/client/controller_client.h"
+#include "controller/cli/output/formatting.h"
+#include "controller/cli/output/progress_printer.h"
+#include "controller/cli/output/table_printer.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

@@ -1,4 +1,4 @@
-#include "controller/cli/cli_error.h"
+#include "controller/cli/args/cli_error.h"
 
 #include "absl/strings/cord.h"
 

@@ -1,4 +1,4 @@
-#include "controller/cli/table_printer.h"
+#include "controller/cli/output/table_printer.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,7 +1,7 @@
 // The s3 verbs after the storage is open: listing manifests and restoring a
 // backup on this machine, against a LocalStorage (the bucket itself is
 // covered by tests/e2e/s3_backup.sh).
-#include "controller/cli/stored_backups.h"
+#include "controller/cli/bucket/stored_backups.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 #include "common/storage/backup_layout.h"
 #include "common/storage/local_storage.h"
 #include "common/base/names.h"
-#include "controller/cli/cli_error.h"
+#include "controller/cli/args/cli_error.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "controller/cli/cli.h"
-#include "controller/cli/controller_client.h"
+#include "controller/cli/client/controller_client.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

@@ -16,10 +16,15 @@ namespace dbdump {
 
 // 1024-based with one decimal: "512 B", "1.5 KiB", "12.0 MiB".
 std::string HumanBytes(uint64_t bytes);
+// The exact count with its 1024-based form: "1536 bytes (1.5 KiB)".
+std::string ExactBytes(uint64_t bytes);
 // Seconds with one decimal, no unit: "12.3".
 std::string FormatSeconds(double seconds);
 // raw / stored with two decimals, "-" when nothing was stored.
 std::string FormatRatio(uint64_t raw_bytes, uint64_t stored_bytes);
+// FormatRatio with an "x" suffix ("2.50x"), as tables and summaries show it;
+// "-" when nothing was stored.
+std::string RatioText(uint64_t raw_bytes, uint64_t stored_bytes);
 
 // Enum values without their prefix, lowercase: ENGINE_POSTGRES -> "postgres".
 std::string EngineName(v1::Engine engine);

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "controller/cli/controller_client.h"
+#include "controller/cli/client/controller_client.h"
 
 namespace grpc {
 class Status;

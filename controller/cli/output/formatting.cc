@@ -1,4 +1,4 @@
-#include "controller/cli/formatting.h"
+#include "controller/cli/output/formatting.h"
 
 #include <algorithm>
 
@@ -36,11 +36,20 @@ std::string HumanBytes(uint64_t bytes) {
   return absl::StrFormat("%.1f %s", value, kUnits[unit]);
 }
 
+std::string ExactBytes(uint64_t bytes) {
+  return absl::StrCat(bytes, " bytes (", HumanBytes(bytes), ")");
+}
+
 std::string FormatSeconds(double seconds) { return absl::StrFormat("%.1f", seconds); }
 
 std::string FormatRatio(uint64_t raw_bytes, uint64_t stored_bytes) {
   if (stored_bytes == 0) return "-";
   return absl::StrFormat("%.2f", static_cast<double>(raw_bytes) / stored_bytes);
+}
+
+std::string RatioText(uint64_t raw_bytes, uint64_t stored_bytes) {
+  std::string ratio = FormatRatio(raw_bytes, stored_bytes);
+  return ratio == "-" ? ratio : absl::StrCat(ratio, "x");
 }
 
 std::string EngineName(v1::Engine engine) {

@@ -1,10 +1,10 @@
-#include "controller/cli/s3_url.h"
+#include "controller/cli/args/s3_url.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/s3/s3_client.h"
 #include "common/storage/storage.h"
-#include "controller/cli/cli_error.h"
+#include "controller/cli/args/cli_error.h"
 
 namespace dbdump {
 

@@ -1,4 +1,4 @@
-#include "controller/cli/grpc_controller_client.h"
+#include "controller/cli/client/grpc_controller_client.h"
 
 #include <grpcpp/grpcpp.h>
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "controller/cli/parsed_args.h"
+#include "controller/cli/args/parsed_args.h"
 
 namespace dbdump {
 
@@ -26,6 +26,14 @@ struct FlagSpec {
   // May be given more than once; ParsedArgs::GetAll() has every value.
   bool repeatable = false;
 };
+
+// Builders for the flag tables of the verbs.
+// --name=HINT; `required` makes leaving it out a usage error.
+FlagSpec ValueFlag(std::string name, std::string hint, bool required = false);
+// --name, without a value.
+FlagSpec SwitchFlag(std::string name);
+// --name=HINT, any number of times.
+FlagSpec RepeatedFlag(std::string name, std::string hint);
 
 class ArgParser {
  public:

@@ -1,9 +1,9 @@
-#include "controller/cli/progress_printer.h"
+#include "controller/cli/output/progress_printer.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "controller/cli/formatting.h"
+#include "controller/cli/output/formatting.h"
 
 namespace dbdump {
 

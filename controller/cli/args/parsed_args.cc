@@ -1,10 +1,10 @@
-#include "controller/cli/parsed_args.h"
+#include "controller/cli/args/parsed_args.h"
 
 #include <limits>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "controller/cli/cli_error.h"
+#include "controller/cli/args/cli_error.h"
 
 namespace dbdump {
 

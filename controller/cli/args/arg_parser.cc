@@ -1,11 +1,11 @@
-#include "controller/cli/arg_parser.h"
+#include "controller/cli/args/arg_parser.h"
 
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "controller/cli/cli_error.h"
+#include "controller/cli/args/cli_error.h"
 
 namespace dbdump {
 namespace {
@@ -16,6 +16,27 @@ std::string Example(const FlagSpec& flag) {
 }
 
 }  // namespace
+
+FlagSpec ValueFlag(std::string name, std::string hint, bool required) {
+  FlagSpec flag;
+  flag.name = std::move(name);
+  flag.required = required;
+  flag.value_hint = std::move(hint);
+  return flag;
+}
+
+FlagSpec SwitchFlag(std::string name) {
+  FlagSpec flag;
+  flag.name = std::move(name);
+  flag.takes_value = false;
+  return flag;
+}
+
+FlagSpec RepeatedFlag(std::string name, std::string hint) {
+  FlagSpec flag = ValueFlag(std::move(name), std::move(hint));
+  flag.repeatable = true;
+  return flag;
+}
 
 ArgParser::ArgParser(Options options) : options_(std::move(options)) {}
 

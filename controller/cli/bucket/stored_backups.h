@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/storage/storage.h"
-#include "controller/cli/commands.h"
+#include "controller/cli/output/output_format.h"
 #include "dbdump/v1/types.pb.h"
 
 namespace dbdump {

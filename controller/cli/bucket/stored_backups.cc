@@ -1,4 +1,4 @@
-#include "controller/cli/stored_backups.h"
+#include "controller/cli/bucket/stored_backups.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -26,10 +26,10 @@
 #include "common/base/names.h"
 #include "common/process/process_runner.h"
 #include "common/base/status_macros.h"
-#include "controller/cli/cli_error.h"
-#include "controller/cli/formatting.h"
-#include "controller/cli/progress_printer.h"
-#include "controller/cli/table_printer.h"
+#include "controller/cli/args/cli_error.h"
+#include "controller/cli/output/formatting.h"
+#include "controller/cli/output/progress_printer.h"
+#include "controller/cli/output/table_printer.h"
 #include "google/protobuf/struct.pb.h"
 
 namespace dbdump {
@@ -38,11 +38,6 @@ namespace {
 // Digits of the stored checksum shown in tables; enough to tell backups apart
 // and to compare with `sha256sum` by eye.
 constexpr size_t kShortSha = 12;
-
-std::string RatioText(uint64_t raw, uint64_t stored) {
-  std::string ratio = FormatRatio(raw, stored);
-  return ratio == "-" ? ratio : absl::StrCat(ratio, "x");
-}
 
 // `text` as one JSON string literal, escaped by protobuf's printer.
 absl::StatusOr<std::string> JsonString(const std::string& text) {
