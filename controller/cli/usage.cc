@@ -222,6 +222,22 @@ absl::Status CheckUsage(const std::vector<VerbSpec>& verbs) {
   for (const std::string& name : notes.unknown) {
     problems.push_back(absl::StrCat("the notes show --", name, ", which no shared group has"));
   }
+  // Dispatch takes the first row that matches, and a one-word command cannot
+  // share its noun with others: either would hide a row.
+  std::set<std::string> commands;
+  std::set<std::string> one_word;
+  std::set<std::string> nouns_with_verbs;
+  for (const VerbSpec& verb : verbs) {
+    if (!commands.insert(verb.Command()).second) {
+      problems.push_back(absl::StrCat("\"", verb.Command(), "\" is in the table twice"));
+    }
+    (verb.verb.empty() ? one_word : nouns_with_verbs).insert(verb.noun);
+  }
+  for (const std::string& noun : one_word) {
+    if (nouns_with_verbs.count(noun) > 0) {
+      problems.push_back(absl::StrCat("\"", noun, "\" is both a command and a noun with verbs"));
+    }
+  }
   for (const VerbSpec& verb : verbs) {
     Names names;
     VerbLines(verb, &names);

@@ -31,6 +31,22 @@ TEST(UsageTest, CheckFindsAFlagTheHelpDoesNotShow) {
       << status;
 }
 
+TEST(UsageTest, CheckFindsRowsDispatchWouldHide) {
+  std::vector<VerbSpec> verbs = AllVerbs();
+  verbs.push_back(verbs[0]);
+  VerbSpec restore_more;
+  restore_more.noun = "restore";
+  restore_more.verb = "more";
+  restore_more.run = verbs[0].run;
+  verbs.push_back(restore_more);
+  absl::Status status = CheckUsage(verbs);
+  EXPECT_NE(status.message().find("\"agents list\" is in the table twice"), std::string::npos)
+      << status;
+  EXPECT_NE(status.message().find("\"restore\" is both a command and a noun with verbs"),
+            std::string::npos)
+      << status;
+}
+
 TEST(UsageTest, EveryVerbHasALineInTheHelp) {
   std::string help = UsageText();
   for (const VerbSpec& verb : AllVerbs()) {
