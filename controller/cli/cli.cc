@@ -120,8 +120,11 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
     return absl::OkStatus();
   }
 
-  ArgParser global_parser(
-      {"", "dbdumpctl [global flags] VERB ...", GlobalFlagSpecs(), {}, RefusedFlags("")});
+  ArgParser::Options global_options;
+  global_options.synopsis = "dbdumpctl [global flags] VERB ...";
+  global_options.flags = GlobalFlagSpecs();
+  global_options.refused_flags = RefusedFlags("");
+  ArgParser global_parser(std::move(global_options));
   size_t next = 0;
   ASSIGN_OR_RETURN(ParsedArgs global, global_parser.ParseLeading(args, &next));
   std::string address = global.Get("controller", options_.default_controller);
@@ -143,8 +146,13 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(VerbSpec verb, FindVerb(args, &next));
-  std::string command = verb.Command();
-  ArgParser parser({command, Synopsis(verb), verb.flags, verb.positionals, RefusedFlags(command)});
+  ArgParser::Options parser_options;
+  parser_options.command = verb.Command();
+  parser_options.synopsis = Synopsis(verb);
+  parser_options.flags = verb.flags;
+  parser_options.positionals = verb.positionals;
+  parser_options.refused_flags = RefusedFlags(parser_options.command);
+  ArgParser parser(std::move(parser_options));
   ASSIGN_OR_RETURN(ParsedArgs parsed,
                    parser.Parse(std::vector<std::string>(args.begin() + next, args.end())));
 
