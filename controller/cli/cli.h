@@ -1,9 +1,10 @@
-// dbdumpctl as a library: parses the command line, runs the verb against the
-// controller (or, for the s3 verbs, against a bucket) and prints to the given
-// streams, returning the exit code (0 done, 1 the call or the job failed,
-// 2 usage error). The environment (default address, terminal, clock, client,
-// storage opener) comes in through CliOptions so tests can run it without a
-// server. Thread-safe: Run is const and keeps no state between calls.
+// dbdumpctl as a library: parses the command line, finds the verb in the verb
+// table (commands/verb_table.h), runs it against the controller (or, for the
+// s3 verbs, against a bucket) and prints to the given streams, returning the
+// exit code (0 done, 1 the call or the job failed, 2 usage error). The
+// environment (default address, terminal, clock, client, storage opener)
+// comes in through CliOptions so tests can run it without a server.
+// Thread-safe: Run is const and keeps no state between calls.
 #pragma once
 
 #include <functional>
@@ -14,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "controller/cli/commands.h"
+#include "controller/cli/commands/command_context.h"
 
 namespace dbdump {
 

@@ -1,59 +1,21 @@
 #include "controller/cli/usage.h"
 
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "controller/cli/commands/flag_groups.h"
+
 namespace dbdump {
+namespace {
 
-absl::string_view UsageText() {
-  return R"(usage: dbdumpctl [--controller=HOST:PORT] [--output=table|json] [--timeout_s=N] VERB ...
-
-global flags (before the verb):
-  --controller=HOST:PORT  controller to talk to; default $DBDUMP_CONTROLLER, else 127.0.0.1:7300
-  --output=table|json     human tables (default) or the controller's answer as json
-  --timeout_s=N           deadline in seconds for each call, default 30
-
-verbs:
-  agents list
-  database add NAME --engine=postgres|mysql|mongodb|sqlite --agent=AGENT --storage=STORAGE
-               [--host=H] [--port=P] [--user=U] [--dbname=DB] [--password-ref=file:/path|env:NAME]
-               [--path=/abs/file.db] [--skip-connection-test] [dump options]
-  database list
-  database remove NAME
-  storage add NAME --kind=local --path=/abs/dir [--prefix=P] [--probe-agent=AGENT] [--skip-probe]
-  storage add NAME --kind=s3 --bucket=B [--prefix=P] [--region=R] [--endpoint=URL] [--path-style]
-              [--role-arn=ARN] [--external-id=ID] [--sts-endpoint=URL]
-              [--sse=AES256|aws:kms] [--kms-key-id=K] [--storage-class=C]
-              [--credentials-ref=file:/path] [--part-size=SIZE] [--upload-concurrency=N]
-              [--max-parts=N] [--ca-file=/path] [--probe-agent=AGENT] [--skip-probe]
-  storage list
-  storage remove NAME
-  backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]
-  backup list [--database=NAME]
-  backup show BACKUP_ID
-  restore BACKUP_ID [--target=DBNAME_OR_PATH] [--via=DATABASE] [--clean] [--no-create]
-          [--jobs=N] [--wait]
-  restore BACKUP_ID --dry-run [--via=DATABASE] [--wait]
-  backup test-restore BACKUP_ID [--via=DATABASE] [--jobs=N] [--wait]
-  job list [--database=NAME] [--limit=N]
-  job show JOB_ID
-  job wait JOB_ID
-  s3 list s3://BUCKET[/PREFIX] [--database=NAME] [S3 flags]
-  s3 restore s3://BUCKET[/PREFIX] BACKUP_ID --database=NAME --target=DBNAME_OR_PATH
-             [--host=H] [--port=P] [--user=U] [--password-ref=file:/path|env:NAME] [S3 flags]
-  schedule add NAME --database=DB --cron=EXPR --tz=ZONE [--compression=zstd|gzip|none]
-               [--level=N] [--max-attempts=N] [--retry-backoff=DURATION] [--timeout=DURATION]
-               [--verify-cron=EXPR] [--disabled] [retention flags]
-  schedule list [--database=NAME]
-  schedule show NAME [--next=N]
-  schedule next EXPR --tz=ZONE [--count=N]
-  schedule enable NAME | schedule disable NAME | schedule remove NAME
-  schedule run NAME [--wait]
-  retention plan DATABASE [retention flags]
-  retention set DATABASE [--tz=ZONE] [retention flags]
-  retention apply DATABASE
-  backup verify BACKUP_ID
-  stats
-  health
-  help | --help
-
+// What follows the verbs in the help text. The lists of the shared flag
+// groups are templates like the verbs' forms (see VerbSpec); the rest is
+// prose that explains values and behaviour the flag tables cannot.
+constexpr char kNotes[] = R"(
 dump options of "database add" (what each backup holds; names are exact, not patterns;
 the flags marked * may be repeated):
   postgres: [--format=custom|plain] [--schema-only | --data-only] [--table=[SCHEMA.]TABLE]*
@@ -73,8 +35,8 @@ checks its tables against the backup's, drops it and records the result on
 the backup ("backup show").
 
 S3 flags of the s3 verbs:
-  [--endpoint=URL] [--region=R] [--path-style] [--credentials-ref=file:/path]
-  [--role-arn=ARN] [--external-id=ID] [--sts-endpoint=URL] [--ca-file=/path]
+  {endpoint} {region} {path-style} {credentials-ref}
+  {role-arn} {external-id} {sts-endpoint} {ca-file}
 
 Flags are written --k=v or --k v, before or after the verb's arguments.
 Passwords are never given on the command line: --password-ref names a file
@@ -90,14 +52,227 @@ EXPR is a cron expression, one argument: "30 2 * * *", "0 */6 * * mon-fri",
 @hourly, @daily, @weekly, @monthly or @yearly. ZONE is an IANA time zone
 (Europe/Berlin, UTC); there is no default. DURATION is a number with s, m, h,
 d or w: --keep-within=30d.
-retention flags: [--keep-last=N] [--keep-within=DURATION] [--keep-daily=N]
-  [--keep-weekly=N] [--keep-monthly=N] [--keep-yearly=N]; "retention set" gives
+retention flags: {keep-last} {keep-within} {keep-daily}
+  {keep-weekly} {keep-monthly} {keep-yearly}; "retention set" gives
   a database its own rules (no flags: removes them), which take precedence over
   its schedule's; "retention plan" is a dry run: without flags it uses those.
 
 exit codes: 0 done, 1 the controller or the storage refused, or the job did not succeed,
             2 usage error
 )";
+
+// What a template names: flags it shows, and names that are no flag.
+struct Names {
+  std::set<std::string> used;
+  std::set<std::string> unknown;
+};
+
+const FlagSpec* FindFlag(const std::vector<FlagSpec>& flags, const std::string& name) {
+  for (const FlagSpec& flag : flags) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+// One "{...}" of a template (see VerbSpec), without its braces.
+std::string RenderFlag(const std::string& token, const std::vector<FlagSpec>& flags,
+                       Names* names) {
+  bool bare = absl::StartsWith(token, "-");
+  std::string name = bare ? token.substr(1) : token;
+  std::string fixed_value;
+  size_t eq = name.find('=');
+  if (eq != std::string::npos) {
+    fixed_value = name.substr(eq + 1);
+    name = name.substr(0, eq);
+  }
+  const FlagSpec* flag = FindFlag(flags, name);
+  if (flag == nullptr) {
+    names->unknown.insert(name);
+    return absl::StrCat("{", token, "}");
+  }
+  names->used.insert(name);
+  if (eq != std::string::npos) return absl::StrCat("--", name, "=", fixed_value);
+  std::string shown = absl::StrCat("--", name);
+  if (flag->takes_value) {
+    absl::StrAppend(&shown, "=", flag->value_hint.empty() ? "VALUE" : flag->value_hint);
+  }
+  if (bare || flag->required) return shown;
+  return absl::StrCat("[", shown, "]", flag->repeatable ? "*" : "");
+}
+
+std::string Render(const std::string& text, const std::vector<FlagSpec>& flags, Names* names) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find('{', pos);
+    size_t close = open == std::string::npos ? open : text.find('}', open);
+    if (close == std::string::npos) {
+      out.append(text, pos, std::string::npos);
+      break;
+    }
+    out.append(text, pos, open - pos);
+    out += RenderFlag(text.substr(open + 1, close - open - 1), flags, names);
+    pos = close + 1;
+  }
+  return out;
+}
+
+// Every flag in order: the form of a verb that gives none.
+std::string AllFlags(const VerbSpec& verb) {
+  std::vector<std::string> tokens;
+  for (const FlagSpec& flag : verb.flags) tokens.push_back(absl::StrCat("{", flag.name, "}"));
+  return absl::StrJoin(tokens, " ");
+}
+
+std::vector<std::string> Forms(const VerbSpec& verb) {
+  if (verb.forms.empty()) return {AllFlags(verb)};
+  return verb.forms;
+}
+
+std::string SynopsisTemplate(const VerbSpec& verb) {
+  if (!verb.synopsis.empty()) return verb.synopsis;
+  if (verb.forms.empty()) return AllFlags(verb);
+  const std::string& first = verb.forms[0];
+  size_t newline = first.find('\n');
+  if (newline == std::string::npos && verb.forms.size() == 1) return first;
+  return absl::StrCat(first.substr(0, newline), " [...]");
+}
+
+// The command and its positionals, which every form begins with.
+std::string Head(const VerbSpec& verb) {
+  std::string head = verb.Command();
+  for (const std::string& positional : verb.positionals) absl::StrAppend(&head, " ", positional);
+  return head;
+}
+
+std::string Joined(const std::string& head, const std::string& rest) {
+  return rest.empty() ? head : absl::StrCat(head, " ", rest);
+}
+
+// The verb's lines in the help text; continuation lines start under the
+// first word after the command.
+std::string VerbLines(const VerbSpec& verb, Names* names) {
+  std::string indent(2 + verb.Command().size() + 1, ' ');
+  std::string out;
+  for (const std::string& form : Forms(verb)) {
+    bool first = true;
+    for (absl::string_view line : absl::StrSplit(form, '\n')) {
+      std::string rendered = Render(std::string(line), verb.flags, names);
+      if (first) {
+        absl::StrAppend(&out, "  ", Joined(Head(verb), rendered), "\n");
+      } else {
+        absl::StrAppend(&out, indent, rendered, "\n");
+      }
+      first = false;
+    }
+  }
+  return out;
+}
+
+std::vector<FlagSpec> SharedFlags() {
+  std::vector<FlagSpec> flags;
+  for (const FlagGroup& group : SharedFlagGroups()) {
+    flags.insert(flags.end(), group.flags.begin(), group.flags.end());
+  }
+  return flags;
+}
+
+// The usage line and the global flags, one per line with their help.
+std::string GlobalSection() {
+  std::vector<GlobalFlag> globals = GlobalFlags();
+  std::vector<FlagSpec> specs = GlobalFlagSpecs();
+  Names names;
+  std::string out = "usage: dbdumpctl";
+  for (const FlagSpec& flag : specs) absl::StrAppend(&out, " ", RenderFlag(flag.name, specs, &names));
+  absl::StrAppend(&out, " VERB ...\n\nglobal flags (before the verb):\n");
+  size_t width = 0;
+  std::vector<std::string> shown;
+  for (const FlagSpec& flag : specs) {
+    shown.push_back(RenderFlag("-" + flag.name, specs, &names));
+    width = std::max(width, shown.back().size());
+  }
+  for (size_t i = 0; i < globals.size(); ++i) {
+    absl::StrAppend(&out, "  ", shown[i], std::string(width - shown[i].size() + 2, ' '),
+                    globals[i].help, "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string UsageText() {
+  Names names;
+  std::string out = GlobalSection();
+  absl::StrAppend(&out, "\nverbs:\n");
+  for (const VerbSpec& verb : AllVerbs()) absl::StrAppend(&out, VerbLines(verb, &names));
+  absl::StrAppend(&out, "  help | --help\n", Render(kNotes, SharedFlags(), &names));
+  return out;
+}
+
+std::string Synopsis(const VerbSpec& verb) {
+  Names names;
+  return absl::StrCat("dbdumpctl ",
+                      Joined(Head(verb), Render(SynopsisTemplate(verb), verb.flags, &names)));
+}
+
+absl::Status CheckUsage(const std::vector<VerbSpec>& verbs) {
+  std::vector<std::string> problems;
+  Names notes;
+  std::string notes_text = Render(kNotes, SharedFlags(), &notes);
+  for (const std::string& name : notes.unknown) {
+    problems.push_back(absl::StrCat("the notes show --", name, ", which no shared group has"));
+  }
+  // Dispatch takes the first row that matches, and a one-word command cannot
+  // share its noun with others: either would hide a row.
+  std::set<std::string> commands;
+  std::set<std::string> one_word;
+  std::set<std::string> nouns_with_verbs;
+  for (const VerbSpec& verb : verbs) {
+    if (!commands.insert(verb.Command()).second) {
+      problems.push_back(absl::StrCat("\"", verb.Command(), "\" is in the table twice"));
+    }
+    (verb.verb.empty() ? one_word : nouns_with_verbs).insert(verb.noun);
+  }
+  for (const std::string& noun : one_word) {
+    if (nouns_with_verbs.count(noun) > 0) {
+      problems.push_back(absl::StrCat("\"", noun, "\" is both a command and a noun with verbs"));
+    }
+  }
+  for (const VerbSpec& verb : verbs) {
+    Names names;
+    VerbLines(verb, &names);
+    Render(SynopsisTemplate(verb), verb.flags, &names);
+    for (const FlagGroup& group : SharedFlagGroups()) {
+      bool named = false;
+      for (const std::string& form : verb.forms) {
+        named = named || absl::StrContains(form, absl::StrCat("[", group.name, "]"));
+      }
+      if (!named) continue;
+      // The group stands for its flags; the notes must then explain each.
+      for (const FlagSpec& flag : group.flags) {
+        names.used.insert(flag.name);
+        if (!absl::StrContains(notes_text, absl::StrCat("--", flag.name))) {
+          problems.push_back(
+              absl::StrCat("--", flag.name, " of the ", group.name, " is not in the notes"));
+        }
+      }
+    }
+    for (const std::string& name : names.unknown) {
+      problems.push_back(
+          absl::StrCat("\"", verb.Command(), "\" shows --", name, ", which it does not accept"));
+    }
+    for (const FlagSpec& flag : verb.flags) {
+      if (names.used.count(flag.name) == 0) {
+        problems.push_back(absl::StrCat("\"", verb.Command(), "\" accepts --", flag.name,
+                                        " but does not show it"));
+      }
+    }
+    if (verb.run == nullptr) {
+      problems.push_back(absl::StrCat("\"", verb.Command(), "\" has no handler"));
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InternalError(absl::StrJoin(problems, "; "));
 }
 
 }  // namespace dbdump

@@ -4,12 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "controller/cli/arg_parser.h"
+#include "controller/cli/args/arg_parser.h"
 #include "controller/cli/cli.h"
-#include "controller/cli/cli_error.h"
-#include "controller/cli/controller_client.h"
-#include "controller/cli/parsed_args.h"
-#include "controller/cli/s3_url.h"
+#include "controller/cli/args/cli_error.h"
+#include "controller/cli/client/controller_client.h"
+#include "controller/cli/args/parsed_args.h"
+#include "controller/cli/args/s3_url.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {

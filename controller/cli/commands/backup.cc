@@ -1,0 +1,199 @@
+// "backup run|list|show|test-restore|verify": the backups in the controller's
+// catalogue. ("restore" is commands/restore.cc.)
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "common/io/compression.h"
+#include "controller/cli/args/cli_error.h"
+#include "controller/cli/args/value_checks.h"
+#include "controller/cli/client/controller_client.h"
+#include "controller/cli/commands/command_context.h"
+#include "controller/cli/commands/job_follow.h"
+#include "controller/cli/commands/verb_table.h"
+#include "controller/cli/output/formatting.h"
+#include "controller/cli/output/table_printer.h"
+
+namespace dbdump {
+namespace {
+
+absl::Status BackupRun(CommandContext& context, const ParsedArgs& args) {
+  v1::StartBackupRequest req;
+  req.set_database(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("database name", req.database()));
+  absl::StatusOr<v1::Compression> compression = ParseCompression(args.Get("compression"));
+  if (!compression.ok()) return UsageError(compression.status().message());
+  req.set_compression(*compression);
+  ASSIGN_OR_RETURN(int32_t level, args.GetInt32("level", 0));
+  req.set_compression_level(level);
+
+  ASSIGN_OR_RETURN(v1::StartBackupResponse resp, context.client().StartBackup(req));
+  bool wait = args.Has("wait");
+  if (context.json() && !wait) return context.PrintJson(resp);
+  if (!context.json()) {
+    context.out() << "backup job " << resp.job().id() << " queued for " << req.database() << "\n";
+  }
+  if (!wait) return absl::OkStatus();
+  return FollowJobToEnd(context, resp.job().id(), "");
+}
+
+absl::Status BackupList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListBackupsRequest req;
+  if (args.Has("database")) {
+    req.set_database(args.Get("database"));
+    RETURN_IF_ERROR(CheckName("database name", req.database()));
+  }
+  ASSIGN_OR_RETURN(v1::ListBackupsResponse resp, context.client().ListBackups(req));
+  if (context.json()) return context.PrintJson(resp);
+  TablePrinter table(
+      {"ID", "DATABASE", "STATE", "SIZE", "RAW", "RATIO", "COMPRESSION", "DURATION", "CREATED"});
+  for (const v1::Backup& b : resp.backups()) {
+    const v1::Manifest& m = b.manifest();
+    table.AddRow(
+        {b.id(), b.database(), BackupStateName(b.state()), HumanBytes(m.stored_size_bytes()),
+         HumanBytes(m.raw_size_bytes()), RatioText(m.raw_size_bytes(), m.stored_size_bytes()),
+         CompressionName(m.compression()), FormatSeconds(b.duration_s()) + "s", b.created_at()});
+  }
+  table.Print(context.out());
+  return absl::OkStatus();
+}
+
+absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
+  v1::GetBackupRequest req;
+  req.set_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("backup id", req.id()));
+  ASSIGN_OR_RETURN(v1::GetBackupResponse resp, context.client().GetBackup(req));
+  if (context.json()) return context.PrintJson(resp);
+  const v1::Backup& b = resp.backup();
+  const v1::Manifest& m = b.manifest();
+  std::string compression = CompressionName(m.compression());
+  if (m.compression_level() != 0) {
+    absl::StrAppend(&compression, " (level ", m.compression_level(), ")");
+  }
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"id", b.id()},
+      {"database", b.database()},
+      {"storage", b.storage()},
+      {"state", BackupStateName(b.state())},
+      {"job", b.job_id()},
+      {"agent", m.agent()},
+      {"created", b.created_at()},
+      {"started", m.started_at()},
+      {"finished", m.finished_at()},
+      {"duration", FormatSeconds(b.duration_s()) + "s"},
+      {"engine", EngineName(m.engine())},
+      {"server version", m.server_version()},
+      {"tool version", m.tool_version()},
+      {"dump format", m.dump_format()},
+      {"compression", compression},
+      {"dump object", m.dump_object()},
+      {"raw size", ExactBytes(m.raw_size_bytes())},
+      {"stored size", ExactBytes(m.stored_size_bytes())},
+      {"ratio", RatioText(m.raw_size_bytes(), m.stored_size_bytes())},
+      {"raw sha256", m.raw_sha256()},
+      {"stored sha256", m.stored_sha256()},
+      {"encryption key", m.encryption_key_id().empty() ? "none" : m.encryption_key_id()},
+      {"manifest version", absl::StrCat(m.format_version())}};
+  std::string selective = DumpOptionsText(m.dump_options());
+  fields.push_back({"dump options", selective.empty() ? "whole database" : selective});
+  for (const v1::StoredObject& o : m.extra_objects()) {
+    fields.push_back({o.role() + " object", absl::StrCat(o.object(), " (", o.dump_format(), ", ",
+                                                       HumanBytes(o.raw_size_bytes()), " raw)")});
+  }
+  int64_t rows = 0;
+  bool counted = false;
+  for (const v1::TableInfo& t : m.tables()) {
+    if (t.rows() >= 0) {
+      rows += t.rows();
+      counted = true;
+    }
+  }
+  fields.push_back({"tables", counted ? absl::StrCat(m.tables_size(), " (", rows, " rows)")
+                                      : absl::StrCat(m.tables_size())});
+  if (!b.verified_at().empty()) {
+    fields.push_back({"verified", absl::StrCat(b.verified_at(), b.verify_error().empty()
+                                                                    ? ": checksums match"
+                                                                    : ": FAILED " + b.verify_error())});
+  }
+  if (b.test_restored_at().empty()) {
+    fields.push_back({"test restore", "never"});
+  } else {
+    fields.push_back(
+        {"test restore", absl::StrCat(b.test_restored_at(), b.test_restore_error().empty()
+                                                                ? ": passed"
+                                                                : ": FAILED " + b.test_restore_error())});
+  }
+  PrintFields(context.out(), fields);
+  if (!b.test_restored_at().empty()) PrintRestoreReport(context.out(), b.test_restore_report());
+  return absl::OkStatus();
+}
+
+absl::Status BackupTestRestore(CommandContext& context, const ParsedArgs& args) {
+  v1::StartRestoreRequest req;
+  req.set_backup_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("backup id", req.backup_id()));
+  if (args.Has("via")) {
+    req.set_via_database(args.Get("via"));
+    RETURN_IF_ERROR(CheckName("database name", req.via_database()));
+  }
+  req.mutable_options()->set_test_restore(true);
+  ASSIGN_OR_RETURN(uint32_t jobs, args.GetUint32("jobs", 0, 1, 64));
+  req.mutable_options()->set_jobs(jobs);
+  return StartRestoreJob(context, req, args.Has("wait"));
+}
+
+absl::Status BackupVerify(CommandContext& context, const ParsedArgs& args) {
+  v1::VerifyStoredBackupRequest req;
+  req.set_backup_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("backup id", req.backup_id()));
+  ASSIGN_OR_RETURN(v1::VerifyStoredBackupResponse resp, context.client().VerifyBackup(req));
+  if (context.json()) return context.PrintJson(resp);
+  if (!resp.backup().verify_error().empty()) {
+    return absl::DataLossError(absl::StrCat("backup ", req.backup_id(), " failed verification: ",
+                                            resp.backup().verify_error()));
+  }
+  context.out() << "backup " << req.backup_id() << " verified at " << resp.backup().verified_at()
+                << ": both sha256 checksums match the manifest\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<VerbSpec> BackupVerbs() {
+  VerbSpec run;
+  run.noun = "backup";
+  run.verb = "run";
+  run.positionals = {"DATABASE"};
+  run.flags = {ValueFlag("compression", "zstd|gzip|none"), ValueFlag("level", "N"),
+               SwitchFlag("wait")};
+  run.run = BackupRun;
+
+  VerbSpec list;
+  list.noun = "backup";
+  list.verb = "list";
+  list.flags = {ValueFlag("database", "NAME")};
+  list.run = BackupList;
+
+  VerbSpec show;
+  show.noun = "backup";
+  show.verb = "show";
+  show.positionals = {"BACKUP_ID"};
+  show.run = BackupShow;
+
+  VerbSpec test_restore;
+  test_restore.noun = "backup";
+  test_restore.verb = "test-restore";
+  test_restore.positionals = {"BACKUP_ID"};
+  test_restore.flags = {ValueFlag("via", "DATABASE"), ValueFlag("jobs", "N"), SwitchFlag("wait")};
+  test_restore.run = BackupTestRestore;
+
+  VerbSpec verify;
+  verify.noun = "backup";
+  verify.verb = "verify";
+  verify.positionals = {"BACKUP_ID"};
+  verify.run = BackupVerify;
+  return {run, list, show, test_restore, verify};
+}
+
+}  // namespace dbdump

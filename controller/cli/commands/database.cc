@@ -1,0 +1,176 @@
+// "database add|list|remove": the databases the controller backs up.
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "controller/cli/args/cli_error.h"
+#include "controller/cli/args/value_checks.h"
+#include "controller/cli/client/controller_client.h"
+#include "controller/cli/commands/command_context.h"
+#include "controller/cli/commands/flag_groups.h"
+#include "controller/cli/commands/verb_table.h"
+#include "controller/cli/output/formatting.h"
+#include "controller/cli/output/table_printer.h"
+
+namespace dbdump {
+namespace {
+
+absl::StatusOr<v1::Engine> ParseEngine(const std::string& name) {
+  if (name == "postgres" || name == "postgresql") return v1::ENGINE_POSTGRES;
+  if (name == "mysql" || name == "mariadb") return v1::ENGINE_MYSQL;
+  if (name == "mongodb" || name == "mongo") return v1::ENGINE_MONGODB;
+  if (name == "sqlite") return v1::ENGINE_SQLITE;
+  return UsageError(absl::StrCat("unknown engine \"", name,
+                                 "\": use --engine=postgres, mysql, mongodb or sqlite"));
+}
+
+// The selective options given on the command line; the agent checks them
+// against what the engine can honour when the database is added.
+v1::DumpOptions ParseDumpOptions(const ParsedArgs& args) {
+  v1::DumpOptions o;
+  o.set_format(args.Get("format"));
+  o.set_schema_only(args.Has("schema-only"));
+  o.set_data_only(args.Has("data-only"));
+  for (const std::string& v : args.GetAll("table")) o.add_include_tables(v);
+  for (const std::string& v : args.GetAll("exclude-table")) o.add_exclude_tables(v);
+  for (const std::string& v : args.GetAll("schema")) o.add_include_schemas(v);
+  for (const std::string& v : args.GetAll("exclude-schema")) o.add_exclude_schemas(v);
+  o.set_globals(args.Has("globals"));
+  for (const std::string& v : args.GetAll("also-database")) o.add_databases(v);
+  o.set_all_databases(args.Has("all-databases"));
+  for (const std::string& v : args.GetAll("namespace")) o.add_include_namespaces(v);
+  for (const std::string& v : args.GetAll("exclude-namespace")) o.add_exclude_namespaces(v);
+  return o;
+}
+
+std::string Location(const v1::DatabaseTarget& target) {
+  if (target.engine() == v1::ENGINE_SQLITE) return target.path();
+  std::string location = target.host();
+  if (target.port() != 0) absl::StrAppend(&location, ":", target.port());
+  if (!target.database().empty()) absl::StrAppend(&location, "/", target.database());
+  return location;
+}
+
+absl::Status DatabaseAdd(CommandContext& context, const ParsedArgs& args) {
+  v1::AddDatabaseRequest req;
+  v1::DatabaseTarget* target = req.mutable_database();
+  target->set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("database name", target->name()));
+  ASSIGN_OR_RETURN(v1::Engine engine, ParseEngine(args.Get("engine")));
+  target->set_engine(engine);
+  target->set_agent(args.Get("agent"));
+  RETURN_IF_ERROR(CheckName("agent name", target->agent()));
+  req.set_storage(args.Get("storage"));
+  RETURN_IF_ERROR(CheckName("storage name", req.storage()));
+  req.set_skip_connection_test(args.Has("skip-connection-test"));
+
+  *target->mutable_dump_options() = ParseDumpOptions(args);
+  if (engine == v1::ENGINE_SQLITE) {
+    const FlagGroup dump_options = DumpOptionFlags();
+    for (const FlagSpec& flag : dump_options.flags) {
+      if (args.Has(flag.name)) {
+        return UsageError(absl::StrCat("--", flag.name,
+                                       " does not apply to sqlite databases: a backup is always "
+                                       "the whole database file"));
+      }
+    }
+    for (const char* flag : {"host", "port", "user", "dbname", "password-ref"}) {
+      if (args.Has(flag)) {
+        return UsageError(absl::StrCat("--", flag,
+                                       " does not apply to sqlite databases: give "
+                                       "only --path=/abs/file.db"));
+      }
+    }
+    if (!args.Has("path")) {
+      return UsageError("missing --path=/abs/file.db: sqlite databases need the file's path");
+    }
+    target->set_path(args.Get("path"));
+    RETURN_IF_ERROR(CheckAbsolutePath("path", target->path()));
+  } else {
+    if (args.Has("path")) {
+      return UsageError("--path is for sqlite databases: give the others --dbname=DB");
+    }
+    ASSIGN_OR_RETURN(uint32_t port, args.GetUint32("port", 0, 1, 65535));
+    target->set_host(args.Get("host"));
+    target->set_port(port);
+    target->set_user(args.Get("user"));
+    target->set_database(args.Get("dbname"));
+    if (args.Has("password-ref")) {
+      target->set_password_ref(args.Get("password-ref"));
+      RETURN_IF_ERROR(CheckPasswordRef(target->password_ref()));
+    }
+  }
+
+  ASSIGN_OR_RETURN(v1::AddDatabaseResponse resp, context.client().AddDatabase(req));
+  if (context.json()) return context.PrintJson(resp);
+  std::string name =
+      resp.database().target().name().empty() ? target->name() : resp.database().target().name();
+  context.out() << "database \"" << name << "\" added";
+  if (!resp.database().server_version().empty()) {
+    context.out() << " (" << resp.database().server_version() << ")";
+  }
+  context.out() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status DatabaseList(CommandContext& context, const ParsedArgs&) {
+  ASSIGN_OR_RETURN(v1::ListDatabasesResponse resp,
+                   context.client().ListDatabases(v1::ListDatabasesRequest()));
+  if (context.json()) return context.PrintJson(resp);
+  TablePrinter table({"NAME", "ENGINE", "AGENT", "STORAGE", "LOCATION", "SERVER"});
+  for (const v1::Database& db : resp.databases()) {
+    const v1::DatabaseTarget& t = db.target();
+    table.AddRow({t.name(), EngineName(t.engine()), t.agent(), db.storage(), Location(t),
+                  db.server_version()});
+  }
+  table.Print(context.out());
+  return absl::OkStatus();
+}
+
+absl::Status DatabaseRemove(CommandContext& context, const ParsedArgs& args) {
+  v1::RemoveDatabaseRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("database name", req.name()));
+  ASSIGN_OR_RETURN(v1::RemoveDatabaseResponse resp, context.client().RemoveDatabase(req));
+  if (context.json()) return context.PrintJson(resp);
+  context.out() << "database \"" << req.name() << "\" removed\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<VerbSpec> DatabaseVerbs() {
+  VerbSpec add;
+  add.noun = "database";
+  add.verb = "add";
+  add.positionals = {"NAME"};
+  add.flags = {ValueFlag("engine", "postgres|mysql|mongodb|sqlite", /*required=*/true),
+               ValueFlag("agent", "AGENT", /*required=*/true),
+               ValueFlag("storage", "STORAGE", /*required=*/true),
+               ValueFlag("host", "H"),
+               ValueFlag("port", "P"),
+               ValueFlag("user", "U"),
+               ValueFlag("dbname", "DB"),
+               ValueFlag("password-ref", "file:/path|env:NAME"),
+               ValueFlag("path", "/abs/file.db"),
+               SwitchFlag("skip-connection-test")};
+  const FlagGroup dump_options = DumpOptionFlags();
+  add.flags.insert(add.flags.end(), dump_options.flags.begin(), dump_options.flags.end());
+  add.forms = {
+      "{engine} {agent} {storage}\n"
+      "{host} {port} {user} {dbname} {password-ref}\n"
+      "{path} {skip-connection-test} [dump options]"};
+  add.run = DatabaseAdd;
+
+  VerbSpec list;
+  list.noun = "database";
+  list.verb = "list";
+  list.run = DatabaseList;
+
+  VerbSpec remove;
+  remove.noun = "database";
+  remove.verb = "remove";
+  remove.positionals = {"NAME"};
+  remove.run = DatabaseRemove;
+  return {add, list, remove};
+}
+
+}  // namespace dbdump

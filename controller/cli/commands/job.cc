@@ -1,0 +1,87 @@
+// "job list|show|wait": the jobs the controller ran or runs.
+#include "common/base/status_macros.h"
+#include "controller/cli/args/value_checks.h"
+#include "controller/cli/client/controller_client.h"
+#include "controller/cli/commands/command_context.h"
+#include "controller/cli/commands/job_follow.h"
+#include "controller/cli/commands/verb_table.h"
+#include "controller/cli/output/formatting.h"
+#include "controller/cli/output/table_printer.h"
+
+namespace dbdump {
+namespace {
+
+absl::Status JobList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListJobsRequest req;
+  if (args.Has("database")) {
+    req.set_database(args.Get("database"));
+    RETURN_IF_ERROR(CheckName("database name", req.database()));
+  }
+  ASSIGN_OR_RETURN(uint32_t limit, args.GetUint32("limit", 0, 1, UINT32_MAX));
+  req.set_limit(limit);
+  ASSIGN_OR_RETURN(v1::ListJobsResponse resp, context.client().ListJobs(req));
+  if (context.json()) return context.PrintJson(resp);
+  TablePrinter table({"ID", "KIND", "DATABASE", "STATE", "BACKUP", "IN", "OUT", "ERROR"});
+  for (const v1::Job& job : resp.jobs()) {
+    table.AddRow({job.id(), JobKindName(job.kind()), job.database(), JobStateName(job.state()),
+                  job.backup_id(), HumanBytes(job.progress().bytes_in()),
+                  HumanBytes(job.progress().bytes_out()), job.error()});
+  }
+  table.Print(context.out());
+  return absl::OkStatus();
+}
+
+absl::Status JobShow(CommandContext& context, const ParsedArgs& args) {
+  v1::GetJobRequest req;
+  req.set_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("job id", req.id()));
+  ASSIGN_OR_RETURN(v1::GetJobResponse resp, context.client().GetJob(req));
+  if (context.json()) return context.PrintJson(resp);
+  const v1::Job& job = resp.job();
+  PrintFields(context.out(), {{"id", job.id()},
+                              {"kind", JobKindName(job.kind())},
+                              {"state", JobStateName(job.state())},
+                              {"database", job.database()},
+                              {"agent", job.agent()},
+                              {"backup", job.backup_id()},
+                              {"restore target", job.restore_target()},
+                              {"in", ExactBytes(job.progress().bytes_in())},
+                              {"out", ExactBytes(job.progress().bytes_out())},
+                              {"elapsed", FormatSeconds(job.progress().elapsed_s()) + "s"},
+                              {"created", job.created_at()},
+                              {"started", job.started_at()},
+                              {"finished", job.finished_at()},
+                              {"error", job.error()}});
+  return absl::OkStatus();
+}
+
+absl::Status JobWait(CommandContext& context, const ParsedArgs& args) {
+  const std::string& id = args.positionals()[0];
+  RETURN_IF_ERROR(CheckId("job id", id));
+  return FollowJobToEnd(context, id, "");
+}
+
+}  // namespace
+
+std::vector<VerbSpec> JobVerbs() {
+  VerbSpec list;
+  list.noun = "job";
+  list.verb = "list";
+  list.flags = {ValueFlag("database", "NAME"), ValueFlag("limit", "N")};
+  list.run = JobList;
+
+  VerbSpec show;
+  show.noun = "job";
+  show.verb = "show";
+  show.positionals = {"JOB_ID"};
+  show.run = JobShow;
+
+  VerbSpec wait;
+  wait.noun = "job";
+  wait.verb = "wait";
+  wait.positionals = {"JOB_ID"};
+  wait.run = JobWait;
+  return {list, show, wait};
+}
+
+}  // namespace dbdump

@@ -1,0 +1,66 @@
+// "stats" and "health": how the backups and the controller are doing.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/base/status_macros.h"
+#include "controller/cli/client/controller_client.h"
+#include "controller/cli/commands/command_context.h"
+#include "controller/cli/commands/verb_table.h"
+#include "controller/cli/output/formatting.h"
+#include "controller/cli/output/table_printer.h"
+
+namespace dbdump {
+namespace {
+
+absl::Status Stats(CommandContext& context, const ParsedArgs&) {
+  ASSIGN_OR_RETURN(v1::GetStatsResponse resp, context.client().GetStats(v1::GetStatsRequest()));
+  if (context.json()) return context.PrintJson(resp);
+  TablePrinter table({"DATABASE", "BACKUPS", "OK", "FAILED", "SUCCESS", "STORED", "AVG DURATION",
+                      "AVG RATIO", "LAST GOOD", "AGE", "STALE"});
+  auto row = [&](const v1::DatabaseStats& s, const std::string& name) {
+    table.AddRow({name, absl::StrCat(s.backups_total()), absl::StrCat(s.backups_succeeded()),
+                  absl::StrCat(s.backups_failed()),
+                  absl::StrFormat("%.0f%%", s.success_rate() * 100), HumanBytes(s.bytes_stored()),
+                  FormatSeconds(s.avg_duration_s()) + "s",
+                  absl::StrFormat("%.2f", s.avg_compression_ratio()),
+                  s.last_good_backup_at().empty() ? "-" : s.last_good_backup_at(),
+                  s.last_good_age_s() < 0 ? "-" : FormatSeconds(s.last_good_age_s()) + "s",
+                  s.stale() ? "STALE" : "no"});
+  };
+  for (const v1::DatabaseStats& s : resp.databases()) row(s, s.database());
+  row(resp.overall(), "(all)");
+  table.Print(context.out());
+  return absl::OkStatus();
+}
+
+absl::Status Health(CommandContext& context, const ParsedArgs&) {
+  ASSIGN_OR_RETURN(v1::GetHealthResponse resp,
+                   context.client().GetHealth(v1::GetHealthRequest()));
+  if (context.json()) return context.PrintJson(resp);
+  PrintFields(context.out(),
+              {{"status", resp.status()},
+               {"version", resp.version()},
+               {"schema", absl::StrCat(resp.schema_version())},
+               {"uptime", FormatSeconds(resp.uptime_s()) + "s"},
+               {"agents", absl::StrCat(resp.agents_online(), " online, ", resp.agents_offline(),
+                                       " offline")},
+               {"jobs", absl::StrCat(resp.jobs_running(), " running, ", resp.jobs_queued(),
+                                     " queued")},
+               {"stale databases", absl::StrCat(resp.stale_databases())}});
+  for (const std::string& p : resp.problems()) context.out() << "problem: " << p << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<VerbSpec> StatusVerbs() {
+  VerbSpec stats;
+  stats.noun = "stats";
+  stats.run = Stats;
+
+  VerbSpec health;
+  health.noun = "health";
+  health.run = Health;
+  return {stats, health};
+}
+
+}  // namespace dbdump

@@ -1,0 +1,202 @@
+// "storage add|list|remove": where the agents write backups, a local
+// directory on the agent's host or an S3 bucket.
+#include <iterator>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+#include "common/s3/s3_client.h"
+#include "common/storage/backup_layout.h"
+#include "controller/cli/args/cli_error.h"
+#include "controller/cli/args/value_checks.h"
+#include "controller/cli/client/controller_client.h"
+#include "controller/cli/commands/command_context.h"
+#include "controller/cli/commands/flag_groups.h"
+#include "controller/cli/commands/verb_table.h"
+#include "controller/cli/output/formatting.h"
+#include "controller/cli/output/table_printer.h"
+
+namespace dbdump {
+namespace {
+
+absl::StatusOr<v1::StorageKind> ParseStorageKind(const std::string& name) {
+  if (name == "local") return v1::STORAGE_KIND_LOCAL;
+  if (name == "s3") return v1::STORAGE_KIND_S3;
+  return UsageError(
+      absl::StrCat("unknown storage kind \"", name, "\": use --kind=local or --kind=s3"));
+}
+
+// Flags of "storage add" that say how the agent writes to a bucket.
+constexpr const char* kS3WriteFlags[] = {"bucket",        "sse",       "kms-key-id",
+                                         "storage-class", "part-size", "upload-concurrency",
+                                         "max-parts"};
+
+// S3's multipart limits; the controller checks them too.
+constexpr uint64_t kMinPartSizeBytes = uint64_t{5} << 20;
+constexpr uint64_t kMaxPartSizeBytes = uint64_t{5} << 30;
+constexpr uint32_t kMaxUploadConcurrency = 64;
+
+absl::Status CheckPrefix(const std::string& prefix) {
+  if (ValidateObjectKey(prefix).ok()) return absl::OkStatus();
+  return UsageError(absl::StrCat("--prefix \"", prefix,
+                                 "\" must be relative, without empty, \".\" or \"..\" segments"));
+}
+
+absl::Status StorageAdd(CommandContext& context, const ParsedArgs& args) {
+  v1::AddStorageRequest req;
+  v1::StorageDestination* storage = req.mutable_storage();
+  storage->set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("storage name", storage->name()));
+  ASSIGN_OR_RETURN(v1::StorageKind kind, ParseStorageKind(args.Get("kind")));
+  storage->set_kind(kind);
+  if (args.Has("prefix")) {
+    storage->set_prefix(args.Get("prefix"));
+    RETURN_IF_ERROR(CheckPrefix(storage->prefix()));
+  }
+  if (args.Has("probe-agent")) {
+    if (args.Has("skip-probe")) {
+      return UsageError("--probe-agent and --skip-probe contradict each other: give one of them");
+    }
+    req.set_probe_agent(args.Get("probe-agent"));
+    RETURN_IF_ERROR(CheckName("agent name", req.probe_agent()));
+  }
+  req.set_skip_probe(args.Has("skip-probe"));
+
+  if (kind == v1::STORAGE_KIND_LOCAL) {
+    std::vector<std::string> s3_only;
+    for (const FlagSpec& flag : S3ConnectionFlags().flags) s3_only.push_back(flag.name);
+    s3_only.insert(s3_only.end(), std::begin(kS3WriteFlags), std::end(kS3WriteFlags));
+    for (const std::string& flag : s3_only) {
+      if (args.Has(flag)) {
+        return UsageError(absl::StrCat(
+            "--", flag, " is for s3 storage: local storage takes --path=/abs/dir [--prefix=P]"));
+      }
+    }
+    if (!args.Has("path")) {
+      return UsageError("missing --path=/abs/dir: local storage needs the directory to write to");
+    }
+    storage->set_path(args.Get("path"));
+    RETURN_IF_ERROR(CheckAbsolutePath("path", storage->path()));
+  } else {
+    if (args.Has("path")) {
+      return UsageError("--path is for local storage: s3 storage takes --bucket=B [--prefix=P]");
+    }
+    if (!args.Has("bucket")) {
+      return UsageError("missing --bucket=B: s3 storage needs the bucket to write to");
+    }
+    storage->set_bucket(args.Get("bucket"));
+    absl::Status bucket = ValidateBucketName(storage->bucket());
+    if (!bucket.ok()) return UsageError(absl::StrCat("--bucket: ", bucket.message()));
+    RETURN_IF_ERROR(ApplyS3ConnectionFlags(args, "the agent (on its host)", storage));
+    storage->set_sse(args.Get("sse"));
+    if (args.Has("sse") && storage->sse() != "AES256" && storage->sse() != "aws:kms") {
+      return UsageError(
+          absl::StrCat("--sse must be AES256 or aws:kms, not \"", storage->sse(), "\""));
+    }
+    if (args.Has("kms-key-id")) {
+      if (storage->sse() != "aws:kms") {
+        return UsageError("--kms-key-id needs --sse=aws:kms");
+      }
+      storage->set_kms_key_id(args.Get("kms-key-id"));
+    }
+    storage->set_storage_class(args.Get("storage-class"));
+    ASSIGN_OR_RETURN(uint64_t part_size, args.GetByteSize("part-size", 0));
+    if (args.Has("part-size") && (part_size < kMinPartSizeBytes || part_size > kMaxPartSizeBytes)) {
+      return UsageError(
+          absl::StrCat("--part-size must be from 5MiB to 5GiB (S3's part limits), not \"",
+                       args.Get("part-size"), "\""));
+    }
+    storage->set_part_size_bytes(part_size);
+    ASSIGN_OR_RETURN(uint32_t concurrency,
+                     args.GetUint32("upload-concurrency", 0, 1, kMaxUploadConcurrency));
+    storage->set_upload_concurrency(concurrency);
+    // Servers other than AWS may allow fewer parts (Swift's s3api: 1000).
+    ASSIGN_OR_RETURN(uint32_t max_parts, args.GetUint32("max-parts", 0, 10, 10000));
+    storage->set_max_parts(max_parts);
+  }
+
+  ASSIGN_OR_RETURN(v1::AddStorageResponse resp, context.client().AddStorage(req));
+  if (context.json()) return context.PrintJson(resp);
+  const v1::StorageDestination& added = resp.has_storage() ? resp.storage() : *storage;
+  std::ostream& out = context.out();
+  out << "storage \"" << added.name() << "\" added (";
+  if (added.kind() == v1::STORAGE_KIND_S3) {
+    out << StorageLocation(added) << (req.skip_probe() ? ", not probed" : ", probed");
+  } else {
+    out << StorageKindName(added.kind()) << " " << StorageLocation(added)
+        << (req.skip_probe() ? ", not probed" : "");
+  }
+  out << ")\n";
+  return absl::OkStatus();
+}
+
+absl::Status StorageList(CommandContext& context, const ParsedArgs&) {
+  ASSIGN_OR_RETURN(v1::ListStoragesResponse resp,
+                   context.client().ListStorages(v1::ListStoragesRequest()));
+  if (context.json()) return context.PrintJson(resp);
+  TablePrinter table({"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE"});
+  for (const v1::StorageDestination& s : resp.storages()) {
+    table.AddRow({s.name(), StorageKindName(s.kind()), StorageLocation(s), s.region(), s.endpoint(),
+                  s.role_arn()});
+  }
+  table.Print(context.out());
+  return absl::OkStatus();
+}
+
+absl::Status StorageRemove(CommandContext& context, const ParsedArgs& args) {
+  v1::RemoveStorageRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("storage name", req.name()));
+  ASSIGN_OR_RETURN(v1::RemoveStorageResponse resp, context.client().RemoveStorage(req));
+  if (context.json()) return context.PrintJson(resp);
+  context.out() << "storage \"" << req.name() << "\" removed\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<VerbSpec> StorageVerbs() {
+  VerbSpec add;
+  add.noun = "storage";
+  add.verb = "add";
+  add.positionals = {"NAME"};
+  add.flags = {ValueFlag("kind", "local|s3", /*required=*/true),
+               ValueFlag("path", "/abs/dir"),
+               ValueFlag("prefix", "P"),
+               ValueFlag("bucket", "B"),
+               ValueFlag("sse", "AES256|aws:kms"),
+               ValueFlag("kms-key-id", "K"),
+               ValueFlag("storage-class", "C"),
+               ValueFlag("part-size", "SIZE"),
+               ValueFlag("upload-concurrency", "N"),
+               ValueFlag("max-parts", "N"),
+               ValueFlag("probe-agent", "AGENT"),
+               SwitchFlag("skip-probe")};
+  const FlagGroup s3 = S3ConnectionFlags();
+  add.flags.insert(add.flags.end(), s3.flags.begin(), s3.flags.end());
+  // One form per kind: each takes flags the other refuses.
+  add.forms = {
+      "{kind=local} {-path} {prefix} {probe-agent} {skip-probe}",
+      "{kind=s3} {-bucket} {prefix} {region} {endpoint} {path-style}\n"
+      "{role-arn} {external-id} {sts-endpoint}\n"
+      "{sse} {kms-key-id} {storage-class}\n"
+      "{credentials-ref} {part-size} {upload-concurrency}\n"
+      "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
+  add.synopsis = "{kind=local} {-path} | {kind=s3} {-bucket} [...]";
+  add.run = StorageAdd;
+
+  VerbSpec list;
+  list.noun = "storage";
+  list.verb = "list";
+  list.run = StorageList;
+
+  VerbSpec remove;
+  remove.noun = "storage";
+  remove.verb = "remove";
+  remove.positionals = {"NAME"};
+  remove.run = StorageRemove;
+  return {add, list, remove};
+}
+
+}  // namespace dbdump

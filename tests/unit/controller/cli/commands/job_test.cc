@@ -1,0 +1,50 @@
+// "job list|wait" against a scripted fake controller, and how followed jobs end.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/unit/controller/cli/cli_commands_fixture.h"
+
+namespace dbdump {
+namespace {
+
+TEST_F(CliCommandsTest, JobListPassesFiltersAndShortensEnums) {
+  fake_.jobs.add_jobs()->CopyFrom(MakeJob(v1::JOB_STATE_FAILED, 2048, 0, 1));
+  fake_.jobs.mutable_jobs(0)->set_error("pg_dump exited 1:\nno such table");
+  ASSERT_EQ(Run({"job", "list", "--limit", "5", "--database=orders"}), 0) << err_.str();
+  EXPECT_EQ(fake_.list_jobs.limit(), 5u);
+  EXPECT_EQ(fake_.list_jobs.database(), "orders");
+  EXPECT_EQ(out_.str(),
+            "ID     KIND    DATABASE  STATE   BACKUP                     IN       OUT  ERROR\n"
+            "job-1  backup  orders    failed  20260115T020000Z-0badc0de  2.0 KiB  0 B  "
+            "pg_dump exited 1: no such table\n");
+}
+
+TEST_F(CliCommandsTest, JobWaitFailureExitsOne) {
+  v1::Job failed = MakeJob(v1::JOB_STATE_FAILED, 10, 0, 0.5);
+  failed.set_error("connection refused");
+  fake_.stream = {failed};
+  EXPECT_EQ(Run({"job", "wait", "job-1"}), 1);
+  EXPECT_EQ(err_.str(), "job job-1 failed: connection refused\n");
+
+  fake_.stream = {MakeJob(v1::JOB_STATE_CANCELLED, 0, 0, 0)};
+  EXPECT_EQ(Run({"job", "wait", "job-1"}), 1);
+  EXPECT_EQ(err_.str(), "job job-1 cancelled\n");
+}
+
+TEST_F(CliCommandsTest, JobWaitStreamEndingEarlyIsAnError) {
+  fake_.stream = {MakeJob(v1::JOB_STATE_RUNNING, 0, 0, 0)};
+  EXPECT_EQ(Run({"job", "wait", "job-1"}), 1);
+  EXPECT_NE(err_.str().find("run \"dbdumpctl job wait job-1\""), std::string::npos) << err_.str();
+}
+
+TEST_F(CliCommandsTest, JobWaitJsonPrintsOnlyTheFinalJob) {
+  fake_.stream = {MakeJob(v1::JOB_STATE_RUNNING, 1, 1, 1),
+                  MakeJob(v1::JOB_STATE_SUCCEEDED, 2, 2, 2)};
+  ASSERT_EQ(Run({"--output=json", "job", "wait", "job-1"}), 0) << err_.str();
+  EXPECT_EQ(out_.str().front(), '{');
+  EXPECT_NE(out_.str().find("\"state\": \"JOB_STATE_SUCCEEDED\""), std::string::npos);
+  EXPECT_EQ(out_.str().find("RUNNING"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dbdump
