@@ -31,7 +31,11 @@ void JobOutcome::Publish(const std::string& job_id) {
 }
 
 void JobOutcome::Record(const v1::Job& job, const v1::JobEvent& e) {
-  absl::Time now = o_.clock->Now();
+  JobEnd end;
+  end.job_id = job.id();
+  end.state = e.state();
+  end.error = e.error();
+  end.progress = e.progress();
   if (e.state() == v1::JOB_STATE_SUCCEEDED && job.kind() == v1::JOB_KIND_BACKUP) {
     v1::Backup b;
     b.set_id(e.manifest().backup_id());
@@ -44,53 +48,89 @@ void JobOutcome::Record(const v1::Job& job, const v1::JobEvent& e) {
     b.set_created_at(e.manifest().finished_at());
     absl::StatusOr<v1::Database> db = o_.store->GetDatabase(job.database());
     b.set_storage(db.ok() ? db->storage() : "");
-    absl::Status st = o_.store->CompleteBackupJob(job.id(), b, e.progress(), now);
-    if (!st.ok()) {
-      LogWarn("controller", "job ", job.id(), ": cannot catalogue backup: ", st.message());
-    } else {
-      LogInfo("controller", "job ", job.id(), " succeeded: backup ", b.id());
-    }
-    Publish(job.id());
-    return;
+    end.backup = std::move(b);
   }
-  LogIfFailed(job.id(), "cannot record the progress", o_.store->UpdateProgress(job.id(), e.progress()));
   if (e.has_restore_report()) {
-    LogIfFailed(job.id(), "cannot record the restore report",
-                o_.store->SetRestoreReport(job.id(), e.restore_report()));
+    end.restore_report = e.restore_report();
     // A test restore's verdict is recorded on the backup, pass or fail
     // (not when it was cancelled: then there is no verdict).
     if (job.restore_options().test_restore() &&
         (e.state() == v1::JOB_STATE_SUCCEEDED || e.state() == v1::JOB_STATE_FAILED)) {
-      LogIfFailed(job.id(), "cannot record the test restore",
-                  o_.store->RecordTestRestore(job.backup_id(),
-                                              e.state() == v1::JOB_STATE_SUCCEEDED ? "" : e.error(),
-                                              e.restore_report(), now));
+      end.test_restore = JobEnd::Verdict{job.backup_id(),
+                                         e.state() == v1::JOB_STATE_SUCCEEDED ? "" : e.error()};
     }
   }
-  RecordEnd(job, e.state(), e.error());
+  Finish(job, std::move(end));
 }
 
 void JobOutcome::RecordEnd(const v1::Job& job, v1::JobState state, const std::string& error) {
-  LogIfFailed(job.id(), "cannot record its end",
-              o_.store->TransitionJob(job.id(), state, error, o_.clock->Now()));
-  LogInfo("controller", "job ", job.id(), " ended ", v1::JobState_Name(state),
-          error.empty() ? "" : ": ", error);
+  JobEnd end;
+  end.job_id = job.id();
+  end.state = state;
+  end.error = error;
+  Finish(job, std::move(end));
+}
+
+void JobOutcome::Finish(const v1::Job& job, JobEnd end) {
+  end.now = o_.clock->Now();
+  if (job.kind() == v1::JOB_KIND_BACKUP && !job.schedule().empty()) AddScheduleOutcome(job, &end);
+  absl::Status st = o_.store->EndJob(end);
+  if (!st.ok() && end.retry) {
+    // E.g. another backup of the database was queued meanwhile: the end
+    // goes in without the retry, as it would have without a schedule.
+    LogWarn("controller", "job ", job.id(), ": cannot queue a retry: ", st.message());
+    end.retry.reset();
+    end.schedule.clear();
+    st = o_.store->EndJob(end);
+  }
+  if (st.ok()) {
+    if (end.backup) {
+      LogInfo("controller", "job ", job.id(), " succeeded: backup ", end.backup->id());
+    } else {
+      LogInfo("controller", "job ", job.id(), " ended ", v1::JobState_Name(end.state),
+              end.error.empty() ? "" : ": ", end.error);
+    }
+    if (end.retry) {
+      LogInfo("controller", "job ", job.id(), " failed; retry ", end.retry->job.id(), " at ",
+              end.retry->job.not_before());
+      absl::MutexLock l(&mu_);
+      retries_[job.id()] = *std::move(end.retry);
+    }
+  } else {
+    // The job ends all the same, with the state alone; a backup that cannot
+    // be catalogued is not a good backup as far as anyone can see.
+    LogWarn("controller", "job ", job.id(), ": cannot record its end: ", st.message());
+    v1::JobState state = end.backup ? v1::JOB_STATE_FAILED : end.state;
+    std::string error =
+        end.backup ? absl::StrCat("backup ", end.backup->id(),
+                                  " was stored but cannot be catalogued: ", st.message())
+                   : end.error;
+    LogIfFailed(job.id(), "cannot record its end either way",
+                o_.store->TransitionJob(job.id(), state, error, end.now));
+    LogInfo("controller", "job ", job.id(), " ended ", v1::JobState_Name(state),
+            error.empty() ? "" : ": ", error);
+  }
   Publish(job.id());
 }
 
 void JobOutcome::Settle(const v1::Job& job, const std::function<void(StoredJob)>& queue_retry) {
+  std::optional<StoredJob> retry;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = retries_.find(job.id());
+    if (it != retries_.end()) {
+      retry = std::move(it->second);
+      retries_.erase(it);
+    }
+  }
   absl::StatusOr<v1::Job> final_job = o_.store->GetJob(job.id());
   if (!final_job.ok()) {
     LogWarn("controller", "job ", job.id(), ": cannot read its end: ", final_job.status().message());
     return;
   }
   if (!IsTerminalJobState(final_job->state())) return;
+  if (retry) queue_retry(*std::move(retry));
   if (job.kind() == v1::JOB_KIND_BACKUP) {
-    if (!job.schedule().empty()) {
-      if (std::optional<StoredJob> retry = ScheduleOutcome(job, *final_job)) {
-        queue_retry(*std::move(retry));
-      }
-    }
     // Retention after every good backup (a no-op for databases without rules).
     if (final_job->state() == v1::JOB_STATE_SUCCEEDED && o_.maintainer != nullptr) {
       o_.maintainer->ApplyLater(job.database());
@@ -100,13 +140,12 @@ void JobOutcome::Settle(const v1::Job& job, const std::function<void(StoredJob)>
   if (o_.on_end) o_.on_end(*final_job);
 }
 
-std::optional<StoredJob> JobOutcome::ScheduleOutcome(const v1::Job& job, const v1::Job& final_job) {
+void JobOutcome::AddScheduleOutcome(const v1::Job& job, JobEnd* end) {
   uint32_t attempt = std::max<uint32_t>(1, job.attempt());
-  if (final_job.state() == v1::JOB_STATE_SUCCEEDED) {
-    LogIfFailed(job.id(), "cannot record the schedule's outcome",
-                o_.store->SetScheduleOutcome(job.schedule(),
-                                             absl::StrCat("succeeded: backup ", job.backup_id())));
-    return std::nullopt;
+  if (end->state == v1::JOB_STATE_SUCCEEDED) {
+    end->schedule = job.schedule();
+    end->schedule_outcome = absl::StrCat("succeeded: backup ", job.backup_id());
+    return;
   }
   absl::StatusOr<v1::Schedule> sched = o_.store->GetSchedule(job.schedule());
   if (sched.ok() && sched->enabled() && attempt < std::max<uint32_t>(1, sched->max_attempts())) {
@@ -116,28 +155,22 @@ std::optional<StoredJob> JobOutcome::ScheduleOutcome(const v1::Job& job, const v
     BackupSettings s = ScheduledBackupSettings(*sched);
     s.database = job.database();
     s.attempt = attempt + 1;
-    s.not_before = o_.clock->Now() + backoff;
+    s.not_before = end->now + backoff;
     absl::StatusOr<StoredJob> retry = factory_.PrepareBackup(s);
-    absl::Status st = retry.ok() ? o_.store->CreateJob(retry->job, retry->request) : retry.status();
-    if (st.ok()) {
-      LogIfFailed(job.id(), "cannot record the schedule's outcome",
-                  o_.store->SetScheduleOutcome(
-                      job.schedule(),
-                      absl::StrCat("attempt ", attempt, " failed (", final_job.error(), "); retry ",
-                                   attempt + 1, "/", sched->max_attempts(), " at ",
-                                   retry->job.not_before(), " as ", retry->job.id())));
-      LogInfo("controller", "job ", job.id(), " failed; retry ", retry->job.id(), " at ",
-              retry->job.not_before());
-      return *std::move(retry);
+    if (!retry.ok()) {
+      LogWarn("controller", "job ", job.id(), ": cannot queue a retry: ", retry.status().message());
+      return;
     }
-    LogWarn("controller", "job ", job.id(), ": cannot queue a retry: ", st.message());
-    return std::nullopt;
+    end->schedule = job.schedule();
+    end->schedule_outcome =
+        absl::StrCat("attempt ", attempt, " failed (", end->error, "); retry ", attempt + 1, "/",
+                     sched->max_attempts(), " at ", retry->job.not_before(), " as ", retry->job.id());
+    end->retry = *std::move(retry);
+    return;
   }
-  LogIfFailed(job.id(), "cannot record the schedule's outcome",
-              o_.store->SetScheduleOutcome(
-                  job.schedule(), absl::StrCat("failed after ", attempt, " attempt",
-                                               attempt == 1 ? "" : "s", ": ", final_job.error())));
-  return std::nullopt;
+  end->schedule = job.schedule();
+  end->schedule_outcome = absl::StrCat("failed after ", attempt, " attempt", attempt == 1 ? "" : "s",
+                                       ": ", end->error);
 }
 
 void JobOutcome::Notify(const v1::Job& job) {

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+
+#include "absl/synchronization/mutex.h"
 
 #include "common/base/clock.h"
 #include "controller/dispatch/job_factory.h"
@@ -30,13 +33,18 @@ struct JobOutcomeOptions {
 };
 
 // A job ends in two steps, both called by the job's follower:
-//  1. Record*: the end is written to the store in one transaction (the
-//     job's state and, for a good backup, its catalogue entry) and
-//     published to JobUpdates, while the job still holds its running slot;
-//  2. Settle, once the slot is free: the schedule's outcome and a retry,
-//     retention, notifications, observers.
+//  1. Record*, while the job still holds its running slot: the end is
+//     written to the store in one transaction (Store::EndJob: the job's
+//     state, progress and report, a good backup's catalogue entry, a test
+//     restore's verdict, the schedule's outcome and the retry of a failed
+//     attempt, created QUEUED) and published to JobUpdates. A crash after
+//     it loses nothing: a restarted controller queues the retry it finds.
+//  2. Settle, once the slot is free: the retry is queued, then retention,
+//     notifications and the observers.
+// If the transaction fails the job still ends (a backup that cannot be
+// catalogued ends FAILED, saying so), so no job stays RUNNING for ever.
 // Store errors are logged with the job; none is dropped silently.
-// Thread-safe (it holds no state of its own).
+// Thread-safe.
 class JobOutcome {
  public:
   explicit JobOutcome(JobOutcomeOptions options);
@@ -53,14 +61,19 @@ class JobOutcome {
   void Settle(const dbdump::v1::Job& job, const std::function<void(StoredJob)>& queue_retry);
 
  private:
+  // Writes the end (adding the schedule's part) and publishes it.
+  void Finish(const dbdump::v1::Job& job, JobEnd end);
   void Publish(const std::string& job_id);
-  // Schedule bookkeeping: the outcome, and a retry when attempts remain.
-  std::optional<StoredJob> ScheduleOutcome(const dbdump::v1::Job& job,
-                                           const dbdump::v1::Job& final_job);
+  // The schedule's outcome of an ended attempt, and its retry when
+  // attempts remain.
+  void AddScheduleOutcome(const dbdump::v1::Job& job, JobEnd* end);
   void Notify(const dbdump::v1::Job& final_job);
 
   const JobOutcomeOptions o_;
   JobFactory factory_;
+  absl::Mutex mu_;
+  // Retries stored by Record, queued by Settle.
+  std::map<std::string, StoredJob> retries_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbdump

@@ -1,7 +1,10 @@
 // The records of the catalogue that are not protocol messages.
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "absl/time/time.h"
 
 #include "dbdump/v1/controller_service.pb.h"
 
@@ -23,6 +26,32 @@ struct ScheduleRunClaim {
   // Not created when its id is empty (the outcome alone is recorded).
   StoredJob job;
   std::string outcome;
+};
+
+// Everything a job's end writes, in one transaction: its state and error,
+// its last progress, and what came of it.
+struct JobEnd {
+  std::string job_id;
+  dbdump::v1::JobState state = dbdump::v1::JOB_STATE_UNSPECIFIED;
+  std::string error;
+  absl::Time now;
+  std::optional<dbdump::v1::Progress> progress;
+  // A good backup's catalogue entry.
+  std::optional<dbdump::v1::Backup> backup;
+  // What a dry run or test restore found.
+  std::optional<dbdump::v1::RestoreReport> restore_report;
+  // A test restore's verdict, recorded on the backup it restored; empty
+  // error = passed.
+  struct Verdict {
+    std::string backup_id;
+    std::string error;
+  };
+  std::optional<Verdict> test_restore;
+  // The schedule that ran the job: its outcome, and the retry of a failed
+  // attempt (created QUEUED).
+  std::string schedule;
+  std::string schedule_outcome;
+  std::optional<StoredJob> retry;
 };
 
 // Backup jobs of one database by how they ended.

@@ -154,13 +154,22 @@ absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
   return jobs_.Active();
 }
 
-absl::Status Store::CompleteBackupJob(const std::string& job_id, const v1::Backup& backup,
-                                      const v1::Progress& progress, absl::Time now) {
+absl::Status Store::EndJob(const JobEnd& e) {
   absl::MutexLock l(&mu_);
   return sqlite::InTransaction(db_, [&]() -> absl::Status {
-    RETURN_IF_ERROR(jobs_.SetProgress(job_id, progress));
-    RETURN_IF_ERROR(jobs_.Transition(job_id, v1::JOB_STATE_SUCCEEDED, "", now));
-    return backups_.Insert(job_id, backup);
+    if (e.progress) RETURN_IF_ERROR(jobs_.SetProgress(e.job_id, *e.progress));
+    if (e.restore_report) RETURN_IF_ERROR(jobs_.SetRestoreReport(e.job_id, *e.restore_report));
+    RETURN_IF_ERROR(jobs_.Transition(e.job_id, e.state, e.error, e.now));
+    if (e.backup) RETURN_IF_ERROR(backups_.Insert(e.job_id, *e.backup));
+    if (e.test_restore) {
+      RETURN_IF_ERROR(backups_.RecordTestRestore(e.test_restore->backup_id, e.test_restore->error,
+                                                 e.restore_report.value_or(v1::RestoreReport()),
+                                                 e.now));
+    }
+    // The retry after the transition: a database has one active backup.
+    if (e.retry) RETURN_IF_ERROR(jobs_.Create(e.retry->job, e.retry->request));
+    if (!e.schedule.empty()) RETURN_IF_ERROR(schedules_.SetOutcome(e.schedule, e.schedule_outcome));
+    return absl::OkStatus();
   });
 }
 

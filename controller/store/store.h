@@ -69,9 +69,9 @@ class Store {
   // Jobs still QUEUED or RUNNING, with their requests.
   absl::StatusOr<std::vector<StoredJob>> ActiveJobs();
 
-  // In one transaction: catalogue the backup and mark its job SUCCEEDED.
-  absl::Status CompleteBackupJob(const std::string& job_id, const dbdump::v1::Backup& backup,
-                                 const dbdump::v1::Progress& progress, absl::Time now);
+  // In one transaction: the job's end and everything that comes of it (see
+  // JobEnd); nothing is written when any part fails.
+  absl::Status EndJob(const JobEnd& end);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackups(const std::string& database);
   absl::StatusOr<dbdump::v1::Backup> GetBackup(const std::string& id);
   // Oldest first by when they were catalogued (ties: catalogue order).
@@ -128,7 +128,7 @@ class Store {
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   // One per table group, on `db_`; used holding `mu_`. Transactions that
-  // span groups (CompleteBackupJob, ClaimScheduleRun) are the Store's.
+  // span groups (EndJob, ClaimScheduleRun) are the Store's.
   AgentTable agents_ ABSL_GUARDED_BY(mu_);
   StorageTable storages_ ABSL_GUARDED_BY(mu_);
   DatabaseTable databases_ ABSL_GUARDED_BY(mu_);

@@ -122,7 +122,7 @@ TEST_F(StoreTest, OneActiveBackupPerDatabase) {
   EXPECT_TRUE(absl::IsFailedPrecondition(store_->RemoveDatabase("orders")));
 }
 
-TEST_F(StoreTest, CompleteBackupJobCataloguesAtomically) {
+TEST_F(StoreTest, EndJobCataloguesAGoodBackupAtomically) {
   ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
   v1::Backup b;
   b.set_id("20260101T000000Z-00000001");
@@ -134,15 +134,48 @@ TEST_F(StoreTest, CompleteBackupJobCataloguesAtomically) {
   v1::Progress p;
   p.set_bytes_in(100);
   p.set_bytes_out(42);
-  ASSERT_TRUE(store_->CompleteBackupJob("j1", b, p, now_).ok());
+  JobEnd end;
+  end.job_id = "j1";
+  end.state = v1::JOB_STATE_SUCCEEDED;
+  end.now = now_;
+  end.progress = p;
+  end.backup = b;
+  ASSERT_TRUE(store_->EndJob(end).ok());
   EXPECT_EQ(store_->GetJob("j1")->state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(store_->GetJob("j1")->progress().bytes_out(), 42u);
   auto got = store_->GetBackup(b.id());
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->manifest().raw_sha256(), std::string(64, 'c'));
   // Completing again fails and adds nothing (the job is terminal).
-  EXPECT_FALSE(store_->CompleteBackupJob("j1", b, p, now_).ok());
+  EXPECT_FALSE(store_->EndJob(end).ok());
   EXPECT_EQ(store_->ListBackups("orders")->size(), 1u);
+}
+
+TEST_F(StoreTest, EndJobWritesNothingWhenAnyPartFails) {
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_RUNNING, "", now_).ok());
+  JobEnd end;
+  end.job_id = "j1";
+  end.state = v1::JOB_STATE_FAILED;
+  end.error = "pg_dump: connection refused";
+  end.now = now_;
+  v1::Progress p;
+  p.set_bytes_in(7);
+  end.progress = p;
+  // The retry collides (here: it reuses the job's id), so the whole end is
+  // refused.
+  end.retry = StoredJob{NewJob("j1"), "req"};
+  EXPECT_FALSE(store_->EndJob(end).ok());
+  absl::StatusOr<v1::Job> j1 = store_->GetJob("j1");
+  ASSERT_TRUE(j1.ok());
+  EXPECT_EQ(j1->state(), v1::JOB_STATE_RUNNING) << "the transition was rolled back";
+  EXPECT_EQ(j1->progress().bytes_in(), 0u) << "the progress was rolled back";
+  EXPECT_EQ(j1->error(), "");
+  // Without the colliding retry the same end goes in.
+  end.retry.reset();
+  ASSERT_TRUE(store_->EndJob(end).ok());
+  EXPECT_EQ(store_->GetJob("j1")->state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(store_->GetJob("j1")->progress().bytes_in(), 7u);
 }
 
 TEST_F(StoreTest, HeartbeatOfUnknownAgentIsNotFound) {

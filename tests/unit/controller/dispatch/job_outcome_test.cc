@@ -1,0 +1,146 @@
+// JobOutcome against a real store: a job's end and what comes of it are
+// written together, before the job gives up its slot; a failure to write
+// them still ends the job.
+#include "controller/dispatch/job_outcome.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "common/base/names.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/fake_clock.h"
+
+namespace dbdump {
+namespace {
+namespace fs = std::filesystem;
+
+class JobOutcomeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dbdump-outcome.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = *Store::Open(dir_ + "/c.db");
+    v1::Agent a;
+    a.set_name("agent-1");
+    a.set_address("in-process:agent-1");
+    ASSERT_TRUE(store_->UpsertAgent(a, clock_.Now()).ok());
+    v1::StorageDestination s;
+    s.set_name("local");
+    s.set_kind(v1::STORAGE_KIND_LOCAL);
+    s.set_path(dir_ + "/backups");
+    ASSERT_TRUE(store_->AddStorage(s, clock_.Now()).ok());
+    v1::Database d;
+    d.mutable_target()->set_name("orders");
+    d.mutable_target()->set_engine(v1::ENGINE_SQLITE);
+    d.mutable_target()->set_path("/srv/orders.db");
+    d.mutable_target()->set_agent("agent-1");
+    d.set_storage("local");
+    ASSERT_TRUE(store_->AddDatabase(d, clock_.Now()).ok());
+    JobOutcomeOptions o;
+    o.store = store_.get();
+    o.clock = &clock_;
+    o.updates = &updates_;
+    o.on_end = [this](const v1::Job& j) { ended_.push_back(j); };
+    outcome_ = std::make_unique<JobOutcome>(std::move(o));
+  }
+  void TearDown() override {
+    outcome_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  // A backup job stored and running.
+  v1::Job Running(const std::string& id, const std::string& schedule = "") {
+    v1::Job j;
+    j.set_id(id);
+    j.set_kind(v1::JOB_KIND_BACKUP);
+    j.set_state(v1::JOB_STATE_QUEUED);
+    j.set_database("orders");
+    j.set_agent("agent-1");
+    j.set_backup_id("20260301T003000Z-" + id);
+    j.set_created_at(TimeToString(clock_.Now()));
+    j.set_schedule(schedule);
+    j.set_attempt(1);
+    EXPECT_TRUE(store_->CreateJob(j, "req").ok());
+    EXPECT_TRUE(store_->TransitionJob(id, v1::JOB_STATE_RUNNING, "", clock_.Now()).ok());
+    return j;
+  }
+
+  std::string dir_;
+  FakeClock clock_{TimeFromString("2026-03-01T00:30:00Z")};
+  std::unique_ptr<Store> store_;
+  JobUpdates updates_;
+  std::unique_ptr<JobOutcome> outcome_;
+  std::vector<v1::Job> ended_;
+};
+
+TEST_F(JobOutcomeTest, AFailedScheduledAttemptStoresItsRetryWithTheEnd) {
+  v1::Schedule s;
+  s.set_name("nightly");
+  s.set_database("orders");
+  s.set_cron("0 2 * * *");
+  s.set_time_zone("UTC");
+  s.set_enabled(true);
+  s.set_max_attempts(3);
+  s.set_retry_backoff_s(60);
+  ASSERT_TRUE(store_->CreateSchedule(s, clock_.Now()).ok());
+  v1::Job job = Running("j1", "nightly");
+  v1::JobEvent e;
+  e.set_state(v1::JOB_STATE_FAILED);
+  e.set_error("pg_dump: connection refused");
+  outcome_->Record(job, e);
+
+  // Before Settle, as a crash would leave it: the retry is in the store.
+  absl::StatusOr<std::vector<StoredJob>> active = store_->ActiveJobs();
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  const v1::Job& retry = (*active)[0].job;
+  EXPECT_EQ(retry.state(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(retry.attempt(), 2u);
+  EXPECT_EQ(retry.schedule(), "nightly");
+  EXPECT_EQ(retry.not_before(), "2026-03-01T00:31:00Z");
+  EXPECT_EQ(store_->GetSchedule("nightly")->last_outcome(),
+            "attempt 1 failed (pg_dump: connection refused); retry 2/3 at "
+            "2026-03-01T00:31:00Z as " + retry.id());
+  EXPECT_EQ(store_->GetJob("j1")->state(), v1::JOB_STATE_FAILED);
+  EXPECT_TRUE(ended_.empty()) << "observers hear of it only once it is settled";
+
+  std::optional<StoredJob> queued;
+  outcome_->Settle(job, [&](StoredJob r) { queued = std::move(r); });
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_EQ(queued->job.id(), retry.id());
+  ASSERT_EQ(ended_.size(), 1u);
+  EXPECT_EQ(ended_[0].state(), v1::JOB_STATE_FAILED);
+  // Settling again queues nothing twice.
+  queued.reset();
+  outcome_->Settle(job, [&](StoredJob r) { queued = std::move(r); });
+  EXPECT_FALSE(queued.has_value());
+}
+
+TEST_F(JobOutcomeTest, ABackupThatCannotBeCataloguedEndsFailedSayingSo) {
+  // A backup id already in the catalogue: the second entry is refused.
+  v1::Job first = Running("j1");
+  v1::JobEvent ok;
+  ok.set_state(v1::JOB_STATE_SUCCEEDED);
+  ok.mutable_manifest()->set_backup_id("20260301T003000Z-dup");
+  outcome_->Record(first, ok);
+  ASSERT_EQ(store_->GetJob("j1")->state(), v1::JOB_STATE_SUCCEEDED);
+
+  v1::Job second = Running("j2");
+  outcome_->Record(second, ok);
+  absl::StatusOr<v1::Job> j2 = store_->GetJob("j2");
+  ASSERT_TRUE(j2.ok());
+  EXPECT_EQ(j2->state(), v1::JOB_STATE_FAILED) << "never left RUNNING for ever";
+  EXPECT_EQ(j2->error().rfind("backup 20260301T003000Z-dup was stored but cannot be catalogued: ", 0),
+            0u)
+      << j2->error();
+  v1::Job published;
+  uint64_t version = 0;
+  ASSERT_TRUE(updates_.Latest("j2", &published, &version));
+  EXPECT_EQ(published.state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(store_->ListBackups("orders")->size(), 1u);
+}
+
+}  // namespace
+}  // namespace dbdump
