@@ -23,6 +23,12 @@ RetentionRules FromProto(const v1::RetentionRules& r) {
   return out;
 }
 
+WorkQueueOptions QueueOptions() {
+  WorkQueueOptions o;
+  o.name = "controller";
+  return o;
+}
+
 }  // namespace
 
 const char* NotificationEventName(NotificationEvent e) {
@@ -37,70 +43,51 @@ const char* NotificationEventName(NotificationEvent e) {
 
 BackupMaintainer::BackupMaintainer(Store* store, AgentClients* agents, Clock* clock,
                                    Notifier* notifier)
-    : store_(store), agents_(agents), clock_(clock), notifier_(notifier) {
-  worker_ = std::thread([this] { Work(); });
+    : store_(store),
+      agents_(agents),
+      clock_(clock),
+      notifier_(notifier),
+      queue_(QueueOptions()) {
+  queue_.Start();
 }
 
 BackupMaintainer::~BackupMaintainer() { Stop(); }
 
-void BackupMaintainer::Stop() {
-  {
-    absl::MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  if (worker_.joinable()) worker_.join();
-}
+void BackupMaintainer::Stop() { queue_.Stop(); }
 
-void BackupMaintainer::Work() {
-  while (true) {
-    std::function<void()> task;
-    {
-      absl::MutexLock l(&mu_);
-      busy_ = false;
-      mu_.Await(absl::Condition(
-          +[](BackupMaintainer* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return m->stopping_ || !m->tasks_.empty();
-          },
-          this));
-      if (stopping_) return;
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
-      busy_ = true;
-    }
-    task();
-  }
-}
+bool BackupMaintainer::WaitIdle(absl::Duration timeout) { return queue_.WaitIdle(timeout); }
 
-bool BackupMaintainer::WaitIdle(absl::Duration timeout) {
-  absl::MutexLock l(&mu_);
-  return mu_.AwaitWithTimeout(absl::Condition(
-                                  +[](BackupMaintainer* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                    return m->tasks_.empty() && !m->busy_;
-                                  },
-                                  this),
-                              timeout);
+void BackupMaintainer::Later(std::function<void()> task, std::string what) {
+  if (!queue_.Post(std::move(task), what)) {
+    LogWarn("controller", what, " not started: the controller is stopping");
+  }
 }
 
 void BackupMaintainer::VerifyNewestLater(const std::string& database) {
-  absl::MutexLock l(&mu_);
-  tasks_.push_back([this, database] {
-    auto backups = store_->ListBackups(database);
-    if (!backups.ok()) return;
-    for (auto it = backups->rbegin(); it != backups->rend(); ++it) {
-      if (it->state() != v1::BACKUP_STATE_COMPLETED || !it->deleted_at().empty()) continue;
-      auto r = Verify(it->id());
-      if (!r.ok()) LogWarn("controller", "verification of ", it->id(), ": ", r.status().message());
-      return;
-    }
-  });
+  Later(
+      [this, database] {
+        auto backups = store_->ListBackups(database);
+        if (!backups.ok()) {
+          LogWarn("controller", "verification of ", database, ": ", backups.status().message());
+          return;
+        }
+        for (auto it = backups->rbegin(); it != backups->rend(); ++it) {
+          if (it->state() != v1::BACKUP_STATE_COMPLETED || !it->deleted_at().empty()) continue;
+          auto r = Verify(it->id());
+          if (!r.ok()) LogWarn("controller", "verification of ", it->id(), ": ", r.status().message());
+          return;
+        }
+      },
+      absl::StrCat("verification of ", database));
 }
 
 void BackupMaintainer::ApplyLater(const std::string& database) {
-  absl::MutexLock l(&mu_);
-  tasks_.push_back([this, database] {
-    auto r = Apply(database);
-    if (!r.ok()) LogWarn("controller", "retention of ", database, ": ", r.status().message());
-  });
+  Later(
+      [this, database] {
+        auto r = Apply(database);
+        if (!r.ok()) LogWarn("controller", "retention of ", database, ": ", r.status().message());
+      },
+      absl::StrCat("retention of ", database));
 }
 
 absl::StatusOr<std::shared_ptr<AgentClient>> BackupMaintainer::AgentOf(

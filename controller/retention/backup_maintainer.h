@@ -2,14 +2,13 @@
 // backups, carried out by the agents that own the storage.
 #pragma once
 
-#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/base/clock.h"
+#include "common/base/work_queue.h"
 #include "controller/agents/agent_client.h"
 #include "controller/notify/notifier.h"
 #include "controller/store/store.h"
@@ -53,17 +52,16 @@ class BackupMaintainer {
 
  private:
   absl::StatusOr<std::shared_ptr<AgentClient>> AgentOf(const std::string& database);
-  void Work();
+  // Queues `task`, named `what` in the log.
+  void Later(std::function<void()> task, std::string what);
 
   Store* store_;
   AgentClients* agents_;
   Clock* clock_;
   Notifier* notifier_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool busy_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
-  std::thread worker_;
+  // Background retention and verification, one at a time; last, so it
+  // stops before the members its tasks use go.
+  WorkQueue queue_;
 };
 
 }  // namespace dbdump
