@@ -120,9 +120,9 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
   job.set_database(backup.database());
   job.set_agent(target.agent());
   job.set_backup_id(backup.id());
-  job.set_restore_target(options.test_restore() ? "(scratch database)"
-                         : options.dry_run()   ? "(dry run)"
-                                               : restore_target);
+  // Empty for a dry run or a test restore: their options say where they
+  // go (nowhere, a scratch database the agent names).
+  job.set_restore_target(restore_target);
   *job.mutable_restore_options() = options;
   job.set_created_at(TimeToString(now));
   job.set_attempt(1);

@@ -44,7 +44,7 @@ absl::Status JobShow(CommandContext& context, const ParsedArgs& args) {
                               {"database", job.database()},
                               {"agent", job.agent()},
                               {"backup", job.backup_id()},
-                              {"restore target", job.restore_target()},
+                              {"restore target", RestoreTargetText(job)},
                               {"in", ExactBytes(job.progress().bytes_in())},
                               {"out", ExactBytes(job.progress().bytes_out())},
                               {"elapsed", FormatSeconds(job.progress().elapsed_s()) + "s"},

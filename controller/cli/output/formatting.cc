@@ -42,6 +42,13 @@ std::string ExactBytes(uint64_t bytes) {
 
 std::string FormatSeconds(double seconds) { return absl::StrFormat("%.1f", seconds); }
 
+std::string RestoreTargetText(const v1::Job& job) {
+  if (job.kind() != v1::JOB_KIND_RESTORE) return job.restore_target();
+  if (job.restore_options().test_restore()) return "(scratch database)";
+  if (job.restore_options().dry_run()) return "(dry run)";
+  return job.restore_target();
+}
+
 std::string FormatRatio(uint64_t raw_bytes, uint64_t stored_bytes) {
   if (stored_bytes == 0) return "-";
   return absl::StrFormat("%.2f", static_cast<double>(raw_bytes) / stored_bytes);

@@ -21,6 +21,9 @@ std::string ExactBytes(uint64_t bytes);
 // Seconds with one decimal, no unit: "12.3".
 std::string FormatSeconds(double seconds);
 // raw / stored with two decimals, "-" when nothing was stored.
+// Where a restore job goes, for people: its target, "(scratch database)"
+// for a test restore, "(dry run)" for a dry run; empty for other jobs.
+std::string RestoreTargetText(const dbdump::v1::Job& job);
 std::string FormatRatio(uint64_t raw_bytes, uint64_t stored_bytes);
 // FormatRatio with an "x" suffix ("2.50x"), as tables and summaries show it;
 // "-" when nothing was stored.

@@ -52,6 +52,22 @@ TEST(FormattingTest, HumanBytesAndEnumNames) {
   EXPECT_EQ(FormatRatio(10, 0), "-");
 }
 
+TEST(FormattingTest, RestoreTargetComesFromTheJobsOptions) {
+  v1::Job job;
+  job.set_kind(v1::JOB_KIND_RESTORE);
+  job.set_restore_target("orders_copy");
+  EXPECT_EQ(RestoreTargetText(job), "orders_copy");
+  job.clear_restore_target();
+  job.mutable_restore_options()->set_test_restore(true);
+  EXPECT_EQ(RestoreTargetText(job), "(scratch database)");
+  job.mutable_restore_options()->set_test_restore(false);
+  job.mutable_restore_options()->set_dry_run(true);
+  EXPECT_EQ(RestoreTargetText(job), "(dry run)");
+  v1::Job backup;
+  backup.set_kind(v1::JOB_KIND_BACKUP);
+  EXPECT_EQ(RestoreTargetText(backup), "");
+}
+
 TEST(TablePrinterTest, AlignsColumnsWithoutTrailingSpaces) {
   TablePrinter table({"A", "LONGER"});
   table.AddRow({"wide-cell", ""});
