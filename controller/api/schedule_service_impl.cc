@@ -112,7 +112,13 @@ absl::StatusOr<v1::Job> ScheduleServiceImpl::RunNow(const std::string& name) {
   ASSIGN_OR_RETURN(v1::Schedule s, store_->GetSchedule(name));
   ASSIGN_OR_RETURN(StoredJob job, dispatcher_->PrepareBackup(Scheduler::SettingsOf(s)));
   RETURN_IF_ERROR(store_->CreateJob(job.job, job.request));
-  (void)store_->SetScheduleOutcome(name, absl::StrCat("run now: queued ", job.job.id()));
+  ScheduleOutcome outcome;
+  outcome.result = v1::SCHEDULE_RUN_RESULT_QUEUED;
+  outcome.text = absl::StrCat("run now: queued ", job.job.id());
+  if (absl::Status st = store_->SetScheduleOutcome(name, outcome); !st.ok()) {
+    // The job is queued all the same; only the schedule's note is missing.
+    LogWarn("controller", "schedule ", name, ": cannot record the run: ", st.message());
+  }
   v1::Job out = job.job;
   dispatcher_->Enqueue(std::move(job));
   return out;

@@ -144,7 +144,8 @@ void JobOutcome::AddScheduleOutcome(const v1::Job& job, JobEnd* end) {
   uint32_t attempt = std::max<uint32_t>(1, job.attempt());
   if (end->state == v1::JOB_STATE_SUCCEEDED) {
     end->schedule = job.schedule();
-    end->schedule_outcome = absl::StrCat("succeeded: backup ", job.backup_id());
+    end->schedule_outcome.result = v1::SCHEDULE_RUN_RESULT_SUCCEEDED;
+    end->schedule_outcome.text = absl::StrCat("succeeded: backup ", job.backup_id());
     return;
   }
   absl::StatusOr<v1::Schedule> sched = o_.store->GetSchedule(job.schedule());
@@ -162,14 +163,16 @@ void JobOutcome::AddScheduleOutcome(const v1::Job& job, JobEnd* end) {
       return;
     }
     end->schedule = job.schedule();
-    end->schedule_outcome =
+    end->schedule_outcome.result = v1::SCHEDULE_RUN_RESULT_RETRYING;
+    end->schedule_outcome.text =
         absl::StrCat("attempt ", attempt, " failed (", end->error, "); retry ", attempt + 1, "/",
                      sched->max_attempts(), " at ", retry->job.not_before(), " as ", retry->job.id());
     end->retry = *std::move(retry);
     return;
   }
   end->schedule = job.schedule();
-  end->schedule_outcome = absl::StrCat("failed after ", attempt, " attempt", attempt == 1 ? "" : "s",
+  end->schedule_outcome.result = v1::SCHEDULE_RUN_RESULT_FAILED;
+  end->schedule_outcome.text = absl::StrCat("failed after ", attempt, " attempt", attempt == 1 ? "" : "s",
                                        ": ", end->error);
 }
 

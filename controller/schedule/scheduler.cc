@@ -46,21 +46,26 @@ absl::StatusOr<int> Scheduler::Tick() {
     claim.next_run_at = next.ok() ? TimeToString(*next) : "";
     absl::StatusOr<StoredJob> job = dispatcher_->PrepareBackup(SettingsOf(s));
     if (!job.ok()) {
-      claim.outcome = absl::StrCat("failed to queue: ", job.status().message());
+      claim.outcome.result = v1::SCHEDULE_RUN_RESULT_NOT_QUEUED;
+      claim.outcome.text = absl::StrCat("failed to queue: ", job.status().message());
     } else {
       claim.job = *job;
-      claim.outcome = absl::StrCat("queued ", job->job.id(), " for the slot of ", s.next_run_at());
+      claim.outcome.result = v1::SCHEDULE_RUN_RESULT_QUEUED;
+      claim.outcome.text =
+          absl::StrCat("queued ", job->job.id(), " for the slot of ", s.next_run_at());
       if (next.ok() && now - TimeFromString(s.next_run_at()) > absl::Minutes(1)) {
-        absl::StrAppend(&claim.outcome, " (run late, once, for all slots missed until ",
+        absl::StrAppend(&claim.outcome.text, " (run late, once, for all slots missed until ",
                         TimeToString(now), ")");
       }
     }
-    if (!next.ok()) absl::StrAppend(&claim.outcome, "; schedule stopped: ", next.status().message());
-    std::string outcome;
+    if (!next.ok()) {
+      absl::StrAppend(&claim.outcome.text, "; schedule stopped: ", next.status().message());
+    }
+    ScheduleOutcome outcome;
     absl::StatusOr<bool> created = store_->ClaimScheduleRun(claim, now, &outcome);
     if (absl::IsAborted(created.status())) continue;  // someone else took the slot
     RETURN_IF_ERROR(created.status());
-    LogInfo("scheduler", "schedule ", s.name(), ": ", outcome);
+    LogInfo("scheduler", "schedule ", s.name(), ": ", outcome.text);
     if (*created) {
       dispatcher_->Enqueue(std::move(claim.job), /*launch=*/false);
       ++queued;

@@ -17,6 +17,12 @@ struct StoredJob {
   std::string request;
 };
 
+// What came of a schedule's last slot: the value and the words.
+struct ScheduleOutcome {
+  dbdump::v1::ScheduleRunResult result = dbdump::v1::SCHEDULE_RUN_RESULT_UNSPECIFIED;
+  std::string text;
+};
+
 // One slot of a schedule being taken: the schedule moves on from
 // `expected_next_run_at` to `next_run_at` and `job` is created, together.
 struct ScheduleRunClaim {
@@ -25,7 +31,7 @@ struct ScheduleRunClaim {
   std::string next_run_at;
   // Not created when its id is empty (the outcome alone is recorded).
   StoredJob job;
-  std::string outcome;
+  ScheduleOutcome outcome;
 };
 
 // Everything a job's end writes, in one transaction: its state and error,
@@ -50,7 +56,7 @@ struct JobEnd {
   // The schedule that ran the job: its outcome, and the retry of a failed
   // attempt (created QUEUED).
   std::string schedule;
-  std::string schedule_outcome;
+  ScheduleOutcome schedule_outcome;
   std::optional<StoredJob> retry;
 };
 

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kScheduleColumns =
     "name, database, enabled, next_run_at, spec, last_run_at, last_job_id, last_outcome, "
-    "created_at, next_verify_at";
+    "created_at, next_verify_at, last_result";
 
 v1::Schedule ScheduleFromRow(Stmt& s) {
   v1::Schedule sc;
@@ -31,6 +31,7 @@ v1::Schedule ScheduleFromRow(Stmt& s) {
   sc.set_last_outcome(s.Text(7));
   sc.set_created_at(s.Text(8));
   sc.set_next_verify_at(s.Text(9));
+  sc.set_last_result(static_cast<v1::ScheduleRunResult>(s.Int(10)));
   return sc;
 }
 
@@ -45,7 +46,7 @@ absl::Status ScheduleTable::Create(const v1::Schedule& sc, absl::Time now) {
   }
   spec.clear_next_runs();
   absl::Status st = Stmt(db_, absl::StrCat("INSERT INTO schedules(", kScheduleColumns,
-                                           ") VALUES (?, ?, ?, ?, ?, '', '', '', ?, ?)")
+                                           ") VALUES (?, ?, ?, ?, ?, '', '', '', ?, ?, 0)")
                                   .c_str())
                         .Bind(1, sc.name())
                         .Bind(2, sc.database())
@@ -139,19 +140,21 @@ absl::Status ScheduleTable::AdvanceRun(const std::string& name, const std::strin
 }
 
 absl::Status ScheduleTable::RecordRun(const std::string& name, const std::string& job_id,
-                                      const std::string& outcome) {
+                                      const ScheduleOutcome& outcome) {
   return Stmt(db_, "UPDATE schedules SET last_job_id = CASE ?1 WHEN '' THEN last_job_id "
-                   "ELSE ?1 END, last_outcome = ?2 WHERE name = ?3")
+                   "ELSE ?1 END, last_outcome = ?2, last_result = ?3 WHERE name = ?4")
       .Bind(1, job_id)
-      .Bind(2, outcome)
-      .Bind(3, name)
+      .Bind(2, outcome.text)
+      .Bind(3, static_cast<int64_t>(outcome.result))
+      .Bind(4, name)
       .Run();
 }
 
-absl::Status ScheduleTable::SetOutcome(const std::string& name, const std::string& outcome) {
-  return Stmt(db_, "UPDATE schedules SET last_outcome = ? WHERE name = ?")
-      .Bind(1, outcome)
-      .Bind(2, name)
+absl::Status ScheduleTable::SetOutcome(const std::string& name, const ScheduleOutcome& outcome) {
+  return Stmt(db_, "UPDATE schedules SET last_outcome = ?, last_result = ? WHERE name = ?")
+      .Bind(1, outcome.text)
+      .Bind(2, static_cast<int64_t>(outcome.result))
+      .Bind(3, name)
       .Run();
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/store/records.h"
 #include "dbdump/v1/controller_service.pb.h"
 
 struct sqlite3;
@@ -34,9 +35,9 @@ class ScheduleTable {
                           const std::string& next, absl::Time now);
   // The last run's job (kept when `job_id` is empty) and outcome.
   absl::Status RecordRun(const std::string& name, const std::string& job_id,
-                         const std::string& outcome);
+                         const ScheduleOutcome& outcome);
   // Records the outcome of a schedule's last run (e.g. the job it queued ended).
-  absl::Status SetOutcome(const std::string& name, const std::string& outcome);
+  absl::Status SetOutcome(const std::string& name, const ScheduleOutcome& outcome);
   // Enabled schedules whose next verification is due.
   absl::StatusOr<std::vector<dbdump::v1::Schedule>> DueVerifications(absl::Time now);
   // Moves the verification slot on; Aborted when another pass took it.

@@ -272,7 +272,7 @@ absl::StatusOr<std::vector<v1::Schedule>> Store::DueSchedules(absl::Time now) {
 }
 
 absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Time now,
-                                             std::string* outcome) {
+                                             ScheduleOutcome* outcome) {
   absl::MutexLock l(&mu_);
   bool created = false;
   *outcome = c.outcome;
@@ -285,8 +285,9 @@ absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Ti
       absl::Status st = jobs_.Create(c.job.job, c.job.request);
       if (absl::IsAlreadyExists(st)) {
         RETURN_IF_ERROR(sqlite::Exec(db_, "ROLLBACK TO job"));
-        *outcome = absl::StrCat("skipped: the previous backup of \"", c.job.job.database(),
-                                "\" is still queued or running");
+        outcome->result = v1::SCHEDULE_RUN_RESULT_SKIPPED;
+        outcome->text = absl::StrCat("skipped: the previous backup of \"", c.job.job.database(),
+                                     "\" is still queued or running");
       } else {
         RETURN_IF_ERROR(st);
         created = true;
@@ -299,7 +300,7 @@ absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Ti
   return created;
 }
 
-absl::Status Store::SetScheduleOutcome(const std::string& name, const std::string& outcome) {
+absl::Status Store::SetScheduleOutcome(const std::string& name, const ScheduleOutcome& outcome) {
   absl::MutexLock l(&mu_);
   return schedules_.SetOutcome(name, outcome);
 }

@@ -117,9 +117,9 @@ class Store {
   // running the job is not created, the slot is recorded as skipped and
   // false is returned; `*outcome` says what happened.
   absl::StatusOr<bool> ClaimScheduleRun(const ScheduleRunClaim& claim, absl::Time now,
-                                        std::string* outcome);
+                                        ScheduleOutcome* outcome);
   // Records the outcome of a schedule's last run (e.g. the job it queued ended).
-  absl::Status SetScheduleOutcome(const std::string& name, const std::string& outcome);
+  absl::Status SetScheduleOutcome(const std::string& name, const ScheduleOutcome& outcome);
 
  private:
   explicit Store(sqlite3* db);

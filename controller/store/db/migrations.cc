@@ -133,6 +133,10 @@ ALTER TABLE backups ADD COLUMN test_restored_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE backups ADD COLUMN test_restore_error TEXT NOT NULL DEFAULT '';
 ALTER TABLE backups ADD COLUMN test_restore_report BLOB NOT NULL DEFAULT x'';
 )sql",
+    // 7: what came of a schedule's last slot, as a value (ScheduleRunResult).
+    R"sql(
+ALTER TABLE schedules ADD COLUMN last_result INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 

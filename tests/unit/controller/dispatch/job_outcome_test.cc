@@ -100,6 +100,7 @@ TEST_F(JobOutcomeTest, AFailedScheduledAttemptStoresItsRetryWithTheEnd) {
   EXPECT_EQ(retry.attempt(), 2u);
   EXPECT_EQ(retry.schedule(), "nightly");
   EXPECT_EQ(retry.not_before(), "2026-03-01T00:31:00Z");
+  EXPECT_EQ(store_->GetSchedule("nightly")->last_result(), v1::SCHEDULE_RUN_RESULT_RETRYING);
   EXPECT_EQ(store_->GetSchedule("nightly")->last_outcome(),
             "attempt 1 failed (pg_dump: connection refused); retry 2/3 at "
             "2026-03-01T00:31:00Z as " + retry.id());

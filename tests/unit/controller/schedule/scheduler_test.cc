@@ -253,6 +253,7 @@ TEST_F(SchedulerTest, ASlotWhoseBackupStillRunsIsSkippedNotStacked) {
   EXPECT_NE(s->last_outcome().find("skipped: the previous backup of \"orders\" is still"),
             std::string::npos)
       << s->last_outcome();
+  EXPECT_EQ(s->last_result(), v1::SCHEDULE_RUN_RESULT_SKIPPED);
   EXPECT_EQ(s->next_run_at(), "2026-03-01T00:45:00Z");
   a->ReleaseAll();
   ASSERT_TRUE(WaitEnded(1));
@@ -283,6 +284,7 @@ TEST_F(SchedulerTest, FailedRunIsRetriedWithBackoff) {
                                    "2026-03-01T01:01:00Z"),
             std::string::npos)
       << s->last_outcome();
+  EXPECT_EQ(s->last_result(), v1::SCHEDULE_RUN_RESULT_RETRYING);
   clock_.Advance(absl::Seconds(61));
   Heartbeat(a);
   dispatcher_->Launch();
@@ -293,6 +295,7 @@ TEST_F(SchedulerTest, FailedRunIsRetriedWithBackoff) {
   EXPECT_EQ(a->runs_of_database("flaky"), 2);
   s = store_->GetSchedule("hourly");
   EXPECT_EQ(s->last_outcome().rfind("succeeded: backup ", 0), 0u) << s->last_outcome();
+  EXPECT_EQ(s->last_result(), v1::SCHEDULE_RUN_RESULT_SUCCEEDED);
 }
 
 TEST_F(SchedulerTest, JobsOfAnOfflineAgentEndClearly) {
