@@ -2,7 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "controller/api/storage_validation.h"
+#include "common/storage/storage_validation.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"

@@ -1,4 +1,5 @@
-// Validation of storage destinations before the controller accepts them.
+// Validation of storage destinations: what each kind needs, checked
+// before a destination is accepted.
 #pragma once
 
 #include "absl/status/status.h"

@@ -1,4 +1,4 @@
-#include "controller/api/storage_validation.h"
+#include "common/storage/storage_validation.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
