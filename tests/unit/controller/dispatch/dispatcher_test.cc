@@ -48,10 +48,7 @@ class DispatcherTest : public ::testing::Test {
     if (!store_) store_ = *Store::Open(dir_ + "/c.db");
     options.clock = &clock_;
     stack_ = std::make_unique<DispatchStack>(store_.get(), &clients_, options,
-                                             [this](const v1::Job& j) {
-                                               absl::MutexLock l(&mu_);
-                                               ended_.push_back(j);
-                                             });
+                                             ended_.Collector());
   }
   // As after a crash: nothing is cleaned up at the agent or in the store.
   void Close() {
@@ -85,18 +82,9 @@ class DispatcherTest : public ::testing::Test {
   }
   // Waits until `n` jobs ended.
   bool WaitEnded(size_t n, absl::Duration timeout = absl::Seconds(20)) {
-    std::pair<std::vector<v1::Job>*, size_t> arg(&ended_, n);
-    absl::MutexLock l(&mu_);
-    return mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](std::pair<std::vector<v1::Job>*, size_t>* a) { return a->first->size() >= a->second; },
-            &arg),
-        timeout);
+    return ended_.WaitFor(n, timeout);
   }
-  std::vector<v1::Job> Ended() {
-    absl::MutexLock l(&mu_);
-    return ended_;
-  }
+  std::vector<v1::Job> Ended() { return ended_.jobs(); }
   // Waits until the job's state, as published (and so stored), is `state`.
   void WaitStored(const std::string& job_id, v1::JobState state) {
     v1::Job seen;
@@ -106,15 +94,7 @@ class DispatcherTest : public ::testing::Test {
     }
   }
   bool WaitRunning(int n) {
-    std::pair<FakeAgentTally*, int> arg(&tally_, n);
-    absl::MutexLock l(&tally_.mu);
-    return tally_.mu.AwaitWithTimeout(
-        absl::Condition(
-            +[](std::pair<FakeAgentTally*, int>* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return a->first->running >= a->second;
-            },
-            &arg),
-        absl::Seconds(20));
+    return tally_.WaitRunning(n, absl::Seconds(20));
   }
 
   std::string dir_;
@@ -124,8 +104,7 @@ class DispatcherTest : public ::testing::Test {
   FakeAgentClients clients_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<DispatchStack> stack_;
-  absl::Mutex mu_;
-  std::vector<v1::Job> ended_ ABSL_GUARDED_BY(mu_);
+  EndedJobs ended_;
 };
 
 TEST_F(DispatcherTest, GoodBackupIsCataloguedAndItsEndPublished) {

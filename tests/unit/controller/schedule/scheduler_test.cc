@@ -62,10 +62,7 @@ class SchedulerTest : public ::testing::Test {
     store_ = *Store::Open(dir_ + "/c.db");
     options.clock = &clock_;
     stack_ = std::make_unique<DispatchStack>(store_.get(), &clients_, options,
-                                             [this](const v1::Job& j) {
-                                               absl::MutexLock l(&mu_);
-                                               ended_.push_back(j);
-                                             });
+                                             ended_.Collector());
     dispatcher_ = stack_->dispatcher.get();
     SchedulerOptions so;
     so.clock = &clock_;
@@ -115,30 +112,13 @@ class SchedulerTest : public ::testing::Test {
     req.mutable_schedule()->set_time_zone(zone);
     return service_->Create(req);
   }
-  // Waits until `n` jobs ended in this controller.
+  // Waits until `n` jobs ended.
   bool WaitEnded(size_t n, absl::Duration timeout = absl::Seconds(20)) {
-    std::pair<std::vector<v1::Job>*, size_t> arg(&ended_, n);
-    absl::MutexLock l(&mu_);
-    return mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](std::pair<std::vector<v1::Job>*, size_t>* a) { return a->first->size() >= a->second; },
-            &arg),
-        timeout);
+    return ended_.WaitFor(n, timeout);
   }
-  std::vector<v1::Job> Ended() {
-    absl::MutexLock l(&mu_);
-    return ended_;
-  }
+  std::vector<v1::Job> Ended() { return ended_.jobs(); }
   bool WaitRunning(int n, absl::Duration timeout = absl::Seconds(20)) {
-    std::pair<FakeAgentTally*, int> arg(&tally_, n);
-    absl::MutexLock l(&tally_.mu);
-    return tally_.mu.AwaitWithTimeout(
-        absl::Condition(
-            +[](std::pair<FakeAgentTally*, int>* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return a->first->running >= a->second;
-            },
-            &arg),
-        timeout);
+    return tally_.WaitRunning(n, timeout);
   }
 
   std::string dir_;
@@ -151,8 +131,7 @@ class SchedulerTest : public ::testing::Test {
   Dispatcher* dispatcher_ = nullptr;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ScheduleServiceImpl> service_;
-  absl::Mutex mu_;
-  std::vector<v1::Job> ended_ ABSL_GUARDED_BY(mu_);
+  EndedJobs ended_;
 };
 
 TEST_F(SchedulerTest, BurstOf500DueJobsHoldsTheLimitsAndRunsEachOnce) {
