@@ -118,9 +118,12 @@ backup_s[floor]=""; restore_s[floor]=""
 for p in "${pairs[@]}"; do backup_s[$p]=""; restore_s[$p]=""; done
 for r in $(seq 1 "$ROUNDS"); do
   step "round $r of $ROUNDS"
+  # The builds take turns at going first, so neither always finds a warmer cache.
+  order=("${pairs[@]}")
+  if [ "${#pairs[@]}" = 2 ] && [ $((r % 2)) = 0 ]; then order=("${pairs[1]}" "${pairs[0]}"); fi
   time_floor_backup
   backup_s[floor]+=" $SECS"
-  for p in "${pairs[@]}"; do
+  for p in "${order[@]}"; do
     if [ "$r" = 1 ] && [ "$p" = current ]; then monitor & MON=$!; fi
     time_backup "$p"
     backup_s[$p]+=" $SECS"
@@ -132,11 +135,13 @@ for r in $(seq 1 "$ROUNDS"); do
   done
   time_floor_restore
   restore_s[floor]+=" $SECS"
-  for p in "${pairs[@]}"; do
+  for p in "${order[@]}"; do
     id_var="ID_$p"
     time_restore "$p" "${!id_var}" "copy_$p"
     restore_s[$p]+=" $SECS"
   done
+  echo "   backup s (floor ${pairs[*]}): $(for k in floor "${pairs[@]}"; do echo "${backup_s[$k]##* }"; done | tr '\n' ' ')"
+  echo "   restore s (floor ${pairs[*]}): $(for k in floor "${pairs[@]}"; do echo "${restore_s[$k]##* }"; done | tr '\n' ' ')"
 done
 
 # stats NUMBERS: "min median"
