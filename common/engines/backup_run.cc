@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/engines/job_runner.h"
@@ -148,7 +149,13 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
   if (!stored.ok()) {
     // Best effort: what a failed removal leaves has no manifest, so it is
     // no backup; the job's own error is what the caller needs.
-    for (const std::string& key : committed) (void)storage->Remove(key);
+    for (const std::string& key : committed) {
+      absl::Status removed = storage->Remove(key);
+      if (!removed.ok()) {
+        LogWarn("agent", "cannot remove ", key, " of the failed backup ", job.backup_id(), ": ",
+                removed.message());
+      }
+    }
     return stored;
   }
   return m;

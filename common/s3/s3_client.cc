@@ -239,7 +239,10 @@ absl::StatusOr<std::vector<S3Object>> S3Client::ListObjects(const std::string& p
     for (const XmlDocument& e : page.Elements("Contents")) {
       S3Object o;
       o.key = e.Value("Key");
-      (void)absl::SimpleAtoi(e.Value("Size"), &o.size);
+      if (!absl::SimpleAtoi(e.Value("Size"), &o.size)) {
+        LogWarn("s3", "listing ", prefix, ": object ", o.key, " has no readable size (\"",
+                e.Value("Size"), "\"); taking 0");
+      }
       out.push_back(std::move(o));
     }
     if (page.Value("IsTruncated") != "true") break;
