@@ -89,7 +89,7 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(job.storage()));
   std::string dir = BackupDir(job.storage().prefix(), target.name(), job.backup_id());
 
-  absl::Time started = absl::Now();
+  absl::Time started = options_.clock->Now();
   tracker->SetRunning();
   v1::Manifest m;
   // Objects committed so far; removed again if the backup fails.
@@ -132,7 +132,7 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
     m.set_raw_sha256(main.raw_sha256());
     m.set_stored_sha256(main.stored_sha256());
     m.set_started_at(TimeToString(started));
-    m.set_finished_at(TimeToString(absl::Now()));
+    m.set_finished_at(TimeToString(options_.clock->Now()));
     m.set_job_id(job.job_id());
     m.set_agent(options_.agent_name);
     *m.mutable_dump_options() = target.dump_options();
