@@ -243,7 +243,8 @@ absl::Status ListStoredBackups(Storage* storage, const StoredBackupsListing& lis
 absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& restore) {
   ASSIGN_OR_RETURN(v1::Manifest manifest, ReadManifest(storage, restore.destination.prefix(),
                                                        restore.database, restore.backup_id));
-  std::function<absl::Time()> now = restore.now ? restore.now : [] { return DefaultClock()->Now(); };
+  std::function<absl::Time()> now =
+      restore.now ? restore.now : [] { return DefaultClock()->Now(); };
   v1::RestoreJob job;
   job.set_job_id(NewJobId(now()));
   job.set_backup_id(restore.backup_id);
