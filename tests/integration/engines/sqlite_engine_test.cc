@@ -21,6 +21,7 @@
 #include "common/storage/local_storage.h"
 #include "common/base/names.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fixtures/postgres_server.h"  // MakeTempDir
 
 namespace dbdump {
@@ -231,6 +232,30 @@ TEST_F(SqliteBackupTest, RecordsCountsDryRunTestRestoreAndCleanReplace) {
   EXPECT_NE(st.message().find("restore option jobs is not supported for ENGINE_SQLITE"),
             std::string::npos)
       << st;
+}
+
+// The manifest's times come from the runner's clock, not the wall clock.
+TEST_F(SqliteBackupTest, ManifestTimesComeFromTheRunnersClock) {
+  std::string path = dir_ + "/clock.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Sql(db, "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('x');");
+  sqlite3_close(db);
+  FakeClock clock(absl::FromUnixSeconds(1767225600));  // 2026-01-01T00:00:00Z
+  JobRunnerOptions opts = opts_;
+  opts.clock = &clock;
+  v1::BackupJob job;
+  job.set_job_id(NewJobId(absl::Now()));
+  job.set_backup_id(NewBackupId(absl::Now()));
+  job.mutable_target()->set_name("clock");
+  job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
+  job.mutable_target()->set_path(path);
+  *job.mutable_storage() = storage_;
+  JobTracker t(job.job_id());
+  auto m = JobRunner(opts).Backup(job, &engine_, &t);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->started_at(), TimeToString(clock.Now()));
+  EXPECT_EQ(m->finished_at(), TimeToString(clock.Now()));
 }
 
 }  // namespace
