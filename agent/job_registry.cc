@@ -47,7 +47,14 @@ std::string JobRegistry::JournalPath(const std::string& job_id) const {
 
 void JobRegistry::WriteJournal(const v1::JobEvent& event) {
   std::string json;
-  (void)google::protobuf::util::MessageToJsonString(event, &json);
+  auto printed = google::protobuf::util::MessageToJsonString(event, &json);
+  if (!printed.ok()) {
+    // An empty journal would read back as no outcome at all: keep the
+    // previous one and say why.
+    LogWarn("agent", "cannot journal the outcome of job ", event.job_id(),
+            ": cannot encode the event as JSON: ", std::string(printed.message()));
+    return;
+  }
   std::string path = JournalPath(event.job_id());
   std::string tmp = path + ".tmp";
   // Durable before watchers see the outcome: a lost journal would let a

@@ -103,7 +103,8 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   admin.agents = &p->agents;
   admin.updates = &p->updates;
   admin.clock = &p->clock;
-  p->services.push_back(std::make_unique<RegistryServiceImpl>(p->store.get(), o.heartbeat_interval));
+  p->services.push_back(
+      std::make_unique<RegistryServiceImpl>(p->store.get(), o.heartbeat_interval, &p->clock));
   p->services.push_back(std::make_unique<AgentAdminServiceImpl>(admin));
   p->services.push_back(std::make_unique<DatabaseServiceImpl>(admin));
   p->services.push_back(std::make_unique<StorageServiceImpl>(admin));

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/engines/job_runner.h"
@@ -88,7 +89,7 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(job.storage()));
   std::string dir = BackupDir(job.storage().prefix(), target.name(), job.backup_id());
 
-  absl::Time started = absl::Now();
+  absl::Time started = options_.clock->Now();
   tracker->SetRunning();
   v1::Manifest m;
   // Objects committed so far; removed again if the backup fails.
@@ -131,7 +132,7 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
     m.set_raw_sha256(main.raw_sha256());
     m.set_stored_sha256(main.stored_sha256());
     m.set_started_at(TimeToString(started));
-    m.set_finished_at(TimeToString(absl::Now()));
+    m.set_finished_at(TimeToString(options_.clock->Now()));
     m.set_job_id(job.job_id());
     m.set_agent(options_.agent_name);
     *m.mutable_dump_options() = target.dump_options();
@@ -148,7 +149,13 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
   if (!stored.ok()) {
     // Best effort: what a failed removal leaves has no manifest, so it is
     // no backup; the job's own error is what the caller needs.
-    for (const std::string& key : committed) (void)storage->Remove(key);
+    for (const std::string& key : committed) {
+      absl::Status removed = storage->Remove(key);
+      if (!removed.ok()) {
+        LogWarn("agent", "cannot remove ", key, " of the failed backup ", job.backup_id(), ": ",
+                removed.message());
+      }
+    }
     return stored;
   }
   return m;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/base/clock.h"
 #include "common/engines/engine.h"
 #include "common/engines/job_control.h"
 #include "common/io/pump.h"
@@ -24,12 +25,16 @@ struct JobRunnerOptions {
   size_t buffer_bytes = 1 << 20;
   size_t buffers = 4;
   int compression_workers = 2;
+  // Stamps the manifest's start and end times; null: DefaultClock().
+  Clock* clock = nullptr;
 };
 
 // Stateless apart from its options; thread-safe.
 class JobRunner {
  public:
-  explicit JobRunner(JobRunnerOptions options) : options_(std::move(options)) {}
+  explicit JobRunner(JobRunnerOptions options) : options_(std::move(options)) {
+    if (options_.clock == nullptr) options_.clock = DefaultClock();
+  }
 
   // dump tool -> raw sha256 -> compress -> stored sha256 -> storage, then the
   // manifest last. On any failure nothing stays in storage.

@@ -41,9 +41,10 @@ ToolRestoreSession::ToolRestoreSession(Options o)
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
+        // LineCounter only counts and never fails.
         (void)counter.Write(buf, static_cast<size_t>(n));
       }
-      (void)counter.Finish();
+      (void)counter.Finish();  // counts a last unterminated line; never fails
       entries_ = counter.count();
     });
   }
@@ -52,6 +53,8 @@ ToolRestoreSession::ToolRestoreSession(Options o)
 ToolRestoreSession::~ToolRestoreSession() {
   if (!finished_) {
     o_.process->Terminate();
+    // The session is abandoned (the caller has its own error): closing the
+    // tool's stdin may fail on the killed tool, which changes nothing.
     (void)sink_.Finish();
     o_.process->Wait();
     if (reader_.joinable()) reader_.join();
@@ -60,6 +63,8 @@ ToolRestoreSession::~ToolRestoreSession() {
 }
 
 absl::Status ToolRestoreSession::Finish() {
+  // Closing stdin fails only when the tool already exited; its exit code
+  // and stderr, checked below, are the error worth reporting.
   (void)sink_.Finish();
   int code = o_.process->Wait();
   if (reader_.joinable()) reader_.join();

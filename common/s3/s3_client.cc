@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/s3/xml_document.h"
@@ -87,6 +88,7 @@ absl::Status ValidateBucketName(const std::string& b) {
 
 S3Client::S3Client(S3Options options, std::shared_ptr<CredentialsProvider> credentials)
     : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : DefaultClock()),
       credentials_(std::move(credentials)),
       signer_(options_.region, "s3") {
   std::string ep = options_.endpoint.empty()
@@ -149,7 +151,7 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
     }
     const AwsCredentials& creds = *got;
     // Signed afresh each attempt: a new date, maybe new credentials.
-    SignedRequest signed_req = signer_.Sign(sr, creds, absl::Now());
+    SignedRequest signed_req = signer_.Sign(sr, creds, clock_->Now());
     HttpRequest req;
     req.method = call.method;
     req.url = absl::StrCat(scheme_, "://", sr.host, signed_req.encoded_path,
@@ -239,7 +241,10 @@ absl::StatusOr<std::vector<S3Object>> S3Client::ListObjects(const std::string& p
     for (const XmlDocument& e : page.Elements("Contents")) {
       S3Object o;
       o.key = e.Value("Key");
-      (void)absl::SimpleAtoi(e.Value("Size"), &o.size);
+      if (!absl::SimpleAtoi(e.Value("Size"), &o.size)) {
+        LogWarn("s3", "listing ", prefix, ": object ", o.key, " has no readable size (\"",
+                e.Value("Size"), "\"); taking 0");
+      }
       out.push_back(std::move(o));
     }
     if (page.Value("IsTruncated") != "true") break;

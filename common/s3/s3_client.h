@@ -14,6 +14,8 @@
 
 namespace dbdump {
 
+class Clock;
+
 struct S3Options {
   // Scheme and host[:port]; empty means https://s3.<region>.amazonaws.com.
   std::string endpoint;
@@ -31,6 +33,8 @@ struct S3Options {
   std::string storage_class;
   // Send Content-MD5 with every upload, so the server verifies each body.
   bool content_md5 = true;
+  // The signing time; null: DefaultClock().
+  Clock* clock = nullptr;
 };
 
 struct S3Object {
@@ -87,6 +91,7 @@ class S3Client {
   std::string Describe(const std::string& key) const;
 
   const S3Options options_;
+  Clock* const clock_;  // options_.clock or DefaultClock()
   std::shared_ptr<CredentialsProvider> credentials_;
   SigV4Signer signer_;
   std::string scheme_;

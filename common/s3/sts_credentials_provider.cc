@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/clock.h"
 #include "common/base/names.h"
 #include "common/s3/sigv4_signer.h"
 #include "common/base/status_macros.h"
@@ -21,7 +22,9 @@ absl::Status ValidateRoleArn(const std::string& arn) {
 
 StsCredentialsProvider::StsCredentialsProvider(AssumeRoleOptions options,
                                                std::shared_ptr<CredentialsProvider> base)
-    : options_(std::move(options)), base_(std::move(base)) {}
+    : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : DefaultClock()),
+      base_(std::move(base)) {}
 
 int StsCredentialsProvider::refreshes() {
   absl::MutexLock l(&mu_);
@@ -35,12 +38,12 @@ void StsCredentialsProvider::Invalidate() {
 
 absl::StatusOr<AwsCredentials> StsCredentialsProvider::Get() {
   absl::MutexLock l(&mu_);  // held across the refresh: one STS call, not one per part
-  if (have_ && absl::Now() < cached_.expiration - options_.refresh_before) return cached_;
+  if (have_ && clock_->Now() < cached_.expiration - options_.refresh_before) return cached_;
   absl::StatusOr<AwsCredentials> fresh = AssumeRole();
   if (!fresh.ok()) {
     // An STS hiccup at refresh time must not fail a long upload while the
     // credentials we hold are still good.
-    if (have_ && absl::Now() < cached_.expiration - absl::Seconds(30)) return cached_;
+    if (have_ && clock_->Now() < cached_.expiration - absl::Seconds(30)) return cached_;
     return fresh.status();
   }
   cached_ = *fresh;
@@ -76,7 +79,7 @@ absl::StatusOr<AwsCredentials> StsCredentialsProvider::AssumeRole() {
   sr.path = "/";
   sr.headers = {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
   sr.payload_sha256 = HexSha256(body);
-  SignedRequest signed_req = SigV4Signer(options_.region, "sts").Sign(sr, base, absl::Now());
+  SignedRequest signed_req = SigV4Signer(options_.region, "sts").Sign(sr, base, clock_->Now());
   HttpRequest req;
   req.method = "POST";
   req.url = absl::StrCat(sep == std::string::npos ? "https" : endpoint.substr(0, sep), "://", host, "/");
@@ -120,7 +123,7 @@ absl::StatusOr<AwsCredentials> StsCredentialsProvider::AssumeRole() {
   std::string err;
   if (!absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", exp, absl::UTCTimeZone(), &c.expiration, &err) &&
       !absl::ParseTime(absl::RFC3339_full, exp, &c.expiration, &err)) {
-    c.expiration = absl::Now() + absl::Seconds(options_.duration_s);
+    c.expiration = clock_->Now() + absl::Seconds(options_.duration_s);
   }
   if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty()) {
     return absl::InternalError(absl::StrCat("assume role ", options_.role_arn, ": STS answered without credentials"));

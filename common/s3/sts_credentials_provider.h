@@ -10,6 +10,8 @@
 
 namespace dbdump {
 
+class Clock;
+
 struct AssumeRoleOptions {
   // STS endpoint (scheme://host[:port]); empty: https://sts.<region>.amazonaws.com.
   std::string endpoint;
@@ -22,6 +24,8 @@ struct AssumeRoleOptions {
   // upload never signs with expired ones.
   absl::Duration refresh_before = absl::Minutes(5);
   HttpOptions http;
+  // Signing time and credential expiry; null: DefaultClock().
+  Clock* clock = nullptr;
 };
 
 // Signs AssumeRole with the agent's own credentials (`base`) and caches the
@@ -38,6 +42,7 @@ class StsCredentialsProvider : public CredentialsProvider {
  private:
   absl::StatusOr<AwsCredentials> AssumeRole();
   const AssumeRoleOptions options_;
+  Clock* const clock_;  // options_.clock or DefaultClock()
   std::shared_ptr<CredentialsProvider> base_;
   absl::Mutex mu_;
   bool have_ ABSL_GUARDED_BY(mu_) = false;

@@ -32,6 +32,8 @@ std::string ManifestToJson(const v1::Manifest& manifest) {
   opts.preserve_proto_field_names = true;
   opts.always_print_primitive_fields = true;
   std::string out;
+  // Printing fails only for an Any whose type cannot be resolved; Manifest
+  // has no Any field, so this cannot fail.
   (void)google::protobuf::util::MessageToJsonString(manifest, &out, opts);
   return out;
 }

@@ -21,7 +21,7 @@ grpc::Status RegistryServiceImpl::RegisterAgent(grpc::ServerContext*,
   agent.set_address(req->address());
   agent.set_version(req->version());
   for (int e : req->capabilities().engines()) agent.add_engines(static_cast<v1::Engine>(e));
-  absl::Status st = store_->UpsertAgent(agent, absl::Now());
+  absl::Status st = store_->UpsertAgent(agent, clock_->Now());
   if (!st.ok()) return ToGrpc(st);
   LogInfo("controller", "agent ", req->name(), " registered at ", req->address());
   resp->set_heartbeat_interval_s(
@@ -31,7 +31,7 @@ grpc::Status RegistryServiceImpl::RegisterAgent(grpc::ServerContext*,
 
 grpc::Status RegistryServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* req,
                                             v1::HeartbeatResponse*) {
-  return ToGrpc(store_->TouchAgent(req->name(), absl::Now()));
+  return ToGrpc(store_->TouchAgent(req->name(), clock_->Now()));
 }
 
 }  // namespace dbdump

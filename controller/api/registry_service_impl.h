@@ -2,6 +2,7 @@
 #pragma once
 
 #include "absl/time/time.h"
+#include "common/base/clock.h"
 #include "controller/store/store.h"
 #include "dbdump/v1/controller_service.grpc.pb.h"
 
@@ -10,8 +11,11 @@ namespace dbdump {
 // Thread-safe (the store is).
 class RegistryServiceImpl final : public dbdump::v1::RegistryService::Service {
  public:
-  RegistryServiceImpl(Store* store, absl::Duration heartbeat_interval)
-      : store_(store), heartbeat_interval_(heartbeat_interval) {}
+  // `clock` stamps registrations and heartbeats; null: DefaultClock().
+  RegistryServiceImpl(Store* store, absl::Duration heartbeat_interval, Clock* clock = nullptr)
+      : store_(store),
+        heartbeat_interval_(heartbeat_interval),
+        clock_(clock ? clock : DefaultClock()) {}
   grpc::Status RegisterAgent(grpc::ServerContext*, const dbdump::v1::RegisterAgentRequest*,
                              dbdump::v1::RegisterAgentResponse*) override;
   grpc::Status Heartbeat(grpc::ServerContext*, const dbdump::v1::HeartbeatRequest*,
@@ -20,6 +24,7 @@ class RegistryServiceImpl final : public dbdump::v1::RegistryService::Service {
  private:
   Store* store_;
   absl::Duration heartbeat_interval_;
+  Clock* clock_;
 };
 
 }  // namespace dbdump

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/clock.h"
 #include "common/base/status_macros.h"
 #include "controller/cli/args/arg_parser.h"
 #include "controller/cli/args/cli_error.h"
@@ -93,7 +94,7 @@ absl::StatusOr<VerbSpec> FindVerb(const std::vector<std::string>& args, size_t* 
 }  // namespace
 
 Cli::Cli(CliOptions options) : options_(std::move(options)) {
-  if (!options_.now) options_.now = [] { return absl::Now(); };
+  if (!options_.now) options_.now = [] { return DefaultClock()->Now(); };
   if (!options_.make_client) {
     options_.make_client = [](const std::string& address, absl::Duration timeout) {
       return std::make_unique<GrpcControllerClient>(address, timeout);

@@ -28,7 +28,8 @@ void AsyncNotifier::AddChannel(std::unique_ptr<NotificationChannel> channel,
 void AsyncNotifier::Start() { queue_.Start(); }
 
 void AsyncNotifier::Notify(const Notification& n) {
-  // Refused once stopping: nothing would send it.
+  // Refused only once stopping, when nothing would send it anyway; drops
+  // for a full queue are logged by the queue itself.
   (void)queue_.Post([this, n] { Send(n); }, absl::StrCat("\"", n.summary, "\""));
 }
 

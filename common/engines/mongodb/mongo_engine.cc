@@ -47,6 +47,8 @@ std::pair<int, int> MajorMinor(absl::string_view version) {
   absl::ConsumePrefix(&version, "r");
   std::vector<std::string> parts = absl::StrSplit(version, '.');
   int major = 0, minor = 0;
+  // A part that does not parse stays 0 on purpose: an unknown version is
+  // treated as the oldest.
   if (!parts.empty()) (void)absl::SimpleAtoi(parts[0], &major);
   if (parts.size() > 1) (void)absl::SimpleAtoi(parts[1], &minor);
   return {major, minor};

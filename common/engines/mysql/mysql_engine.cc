@@ -120,8 +120,10 @@ absl::StatusOr<std::string> MysqlEngine::RunSql(const Tools& tools, const Databa
   int in = p->ReleaseStdin();
   std::thread writer([in, &sql] {
     FdSink sink(in, /*close_on_finish=*/true);
+    // A write fails only when the client stopped reading, i.e. exited: its
+    // exit code and stderr, checked below, say why better than EPIPE would.
     (void)sink.Write(sql.data(), sql.size());
-    (void)sink.Finish();
+    (void)sink.Finish();  // closes stdin, same reasoning
   });
   std::string out;
   char buf[16 * 1024];

@@ -94,6 +94,8 @@ absl::Status Connect(const DatabaseTarget& t, const std::string& dbname, int tim
 
 int MajorVersion(const std::string& version) {
   int major = 0;
+  // 0 (unknown) for an unparsable version is intended: callers treat it as
+  // older than any version they check for.
   (void)absl::SimpleAtoi(version.substr(0, version.find('.')), &major);
   return major;
 }

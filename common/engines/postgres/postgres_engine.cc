@@ -150,6 +150,8 @@ absl::StatusOr<std::vector<v1::TableInfo>> PostgresEngine::InspectTables(
     PGresult* r = PQexec(c.conn, sql.c_str());
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     int64_t rows = -1;
+    // count(*) always yields an integer; should it not parse, -1 (unknown)
+    // is what the listing shows.
     if (ok) (void)absl::SimpleAtoi(PQgetvalue(r, 0, 0), &rows);
     std::string err = PQerrorMessage(c.conn);
     PQclear(r);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "common/base/clock.h"
 #include "common/engines/job_runner.h"
 #include "common/engines/job_control.h"
 #include "common/engines/postgres/postgres_engine.h"
@@ -242,7 +243,8 @@ absl::Status ListStoredBackups(Storage* storage, const StoredBackupsListing& lis
 absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& restore) {
   ASSIGN_OR_RETURN(v1::Manifest manifest, ReadManifest(storage, restore.destination.prefix(),
                                                        restore.database, restore.backup_id));
-  std::function<absl::Time()> now = restore.now ? restore.now : [] { return absl::Now(); };
+  std::function<absl::Time()> now =
+      restore.now ? restore.now : [] { return DefaultClock()->Now(); };
   v1::RestoreJob job;
   job.set_job_id(NewJobId(now()));
   job.set_backup_id(restore.backup_id);
@@ -282,15 +284,17 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
   InterruptCatcher interrupts(restore.handle_interrupts);
   std::atomic<bool> interrupted{false};
   absl::Notification done;
+  // The poller paces itself against real waits below, so it reads the real
+  // clock, not the injected `now` (a fake one would stall or race it).
   std::thread poller([&] {
-    absl::Time next = absl::Now() + restore.poll_interval;
+    absl::Time next = DefaultClock()->Now() + restore.poll_interval;
     while (!done.HasBeenNotified()) {
       if (interrupts.Poll() && !interrupted.exchange(true)) tracker.Cancel();
-      if (absl::Now() >= next) {
+      if (DefaultClock()->Now() >= next) {
         if (table) {
           progress.Update(LocalJob(job.job_id(), v1::JOB_STATE_RUNNING, tracker.Progress(), restore));
         }
-        next = absl::Now() + restore.poll_interval;
+        next = DefaultClock()->Now() + restore.poll_interval;
       }
       done.WaitForNotificationWithTimeout(std::min(restore.poll_interval, absl::Milliseconds(100)));
     }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/clock.h"
 #include "common/base/grpc_status.h"
 #include "dbdump/v1/controller_service.grpc.pb.h"
 
@@ -71,7 +72,8 @@ absl::Status GrpcControllerClient::Explain(const grpc::Status& status) const {
 template <typename Response, typename Call>
 absl::StatusOr<Response> GrpcControllerClient::Unary(Call call) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  // gRPC enforces deadlines against the real wall clock, so the real one.
+  context.set_deadline(absl::ToChronoTime(DefaultClock()->Now() + timeout_));
   Response response;
   grpc::Status status = call(&context, &response);
   if (!status.ok()) return Explain(status);

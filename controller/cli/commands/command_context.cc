@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/base/clock.h"
 #include "common/base/status_macros.h"
 #include "controller/cli/client/controller_client.h"
 #include "controller/cli/output/formatting.h"
@@ -9,7 +10,7 @@
 namespace dbdump {
 
 CommandContext::CommandContext(Options options) : options_(std::move(options)) {
-  if (!options_.now) options_.now = [] { return absl::Now(); };
+  if (!options_.now) options_.now = [] { return DefaultClock()->Now(); };
   if (options_.err == nullptr) options_.err = options_.out;
 }
 

@@ -3,12 +3,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/clock.h"
 #include "controller/cli/output/formatting.h"
 
 namespace dbdump {
 
 ProgressPrinter::ProgressPrinter(Options options) : options_(std::move(options)) {
-  if (!options_.now) options_.now = [] { return absl::Now(); };
+  if (!options_.now) options_.now = [] { return DefaultClock()->Now(); };
 }
 
 std::string ProgressPrinter::Line(const v1::Job& job) {

@@ -1,0 +1,213 @@
+// FakeControllerClient: the controller behind dbdumpctl's ControllerClient
+// interface, scripted by tests through a FakeController; no gRPC.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "controller/cli/client/controller_client.h"
+
+namespace dbdump {
+
+// What the fake controller answers and what it was asked; outlives the
+// clients the CLI makes, so a test can run several commands against it.
+struct FakeController {
+  v1::ListAgentsResponse agents;
+  v1::ListDatabasesResponse databases;
+  v1::ListStoragesResponse storages;
+  v1::ListBackupsResponse backups;
+  v1::ListJobsResponse jobs;
+  std::string server_version;
+  absl::Status add_database_error;
+  std::vector<v1::Job> stream;
+  absl::Status stream_end;
+
+  v1::AddDatabaseRequest add_database;
+  v1::RemoveDatabaseRequest remove_database;
+  v1::AddStorageRequest add_storage;
+  v1::StartBackupRequest start_backup;
+  v1::ListBackupsRequest list_backups;
+  v1::StartRestoreRequest start_restore;
+  v1::ListJobsRequest list_jobs;
+  std::string followed;
+
+  // Schedules, retention and verification.
+  absl::Status create_schedule_error;
+  v1::PlanRetentionResponse plan_response;
+  v1::VerifyStoredBackupResponse verify_response;
+  v1::ApplyRetentionResponse apply_response;
+
+  v1::CreateScheduleRequest create_schedule;
+  v1::PreviewScheduleRequest preview_schedule;
+  v1::SetScheduleEnabledRequest set_schedule_enabled;
+  v1::PlanRetentionRequest plan_retention;
+  v1::SetDatabaseRetentionRequest set_retention;
+
+  // How many calls reached the controller, of any kind.
+  int calls = 0;
+};
+
+// ControllerClient answering from a FakeController, no gRPC. Calls the tests
+// do not script fail with UNIMPLEMENTED (those of the base class say "not
+// supported"). Not thread-safe; the CLI calls it from one thread.
+class FakeControllerClient : public ControllerClient {
+ public:
+  explicit FakeControllerClient(FakeController* c) : c_(c) {}
+
+  absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest&) override {
+    ++c_->calls;
+    return c_->agents;
+  }
+  absl::StatusOr<v1::AddDatabaseResponse> AddDatabase(const v1::AddDatabaseRequest& req) override {
+    ++c_->calls;
+    c_->add_database = req;
+    if (!c_->add_database_error.ok()) return c_->add_database_error;
+    v1::AddDatabaseResponse resp;
+    *resp.mutable_database()->mutable_target() = req.database();
+    resp.mutable_database()->set_storage(req.storage());
+    resp.mutable_database()->set_server_version(c_->server_version);
+    return resp;
+  }
+  absl::StatusOr<v1::ListDatabasesResponse> ListDatabases(
+      const v1::ListDatabasesRequest&) override {
+    ++c_->calls;
+    return c_->databases;
+  }
+  absl::StatusOr<v1::RemoveDatabaseResponse> RemoveDatabase(
+      const v1::RemoveDatabaseRequest& req) override {
+    ++c_->calls;
+    c_->remove_database = req;
+    return v1::RemoveDatabaseResponse();
+  }
+  absl::StatusOr<v1::AddStorageResponse> AddStorage(const v1::AddStorageRequest& req) override {
+    ++c_->calls;
+    c_->add_storage = req;
+    v1::AddStorageResponse resp;
+    *resp.mutable_storage() = req.storage();
+    return resp;
+  }
+  absl::StatusOr<v1::ListStoragesResponse> ListStorages(const v1::ListStoragesRequest&) override {
+    ++c_->calls;
+    return c_->storages;
+  }
+  absl::StatusOr<v1::RemoveStorageResponse> RemoveStorage(
+      const v1::RemoveStorageRequest&) override {
+    ++c_->calls;
+    return absl::UnimplementedError("no storage removal scripted");
+  }
+  absl::StatusOr<v1::StartBackupResponse> StartBackup(const v1::StartBackupRequest& req) override {
+    ++c_->calls;
+    c_->start_backup = req;
+    v1::StartBackupResponse resp;
+    resp.mutable_job()->set_id("job-1");
+    resp.mutable_job()->set_state(v1::JOB_STATE_QUEUED);
+    return resp;
+  }
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups(const v1::ListBackupsRequest& req) override {
+    ++c_->calls;
+    c_->list_backups = req;
+    return c_->backups;
+  }
+  absl::StatusOr<v1::GetBackupResponse> GetBackup(const v1::GetBackupRequest& req) override {
+    ++c_->calls;
+    for (const v1::Backup& b : c_->backups.backups()) {
+      if (b.id() == req.id()) {
+        v1::GetBackupResponse resp;
+        *resp.mutable_backup() = b;
+        return resp;
+      }
+    }
+    return absl::NotFoundError("backup \"" + req.id() + "\" not found");
+  }
+  absl::StatusOr<v1::StartRestoreResponse> StartRestore(
+      const v1::StartRestoreRequest& req) override {
+    ++c_->calls;
+    c_->start_restore = req;
+    v1::StartRestoreResponse resp;
+    resp.mutable_job()->set_id("job-2");
+    return resp;
+  }
+  absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req) override {
+    ++c_->calls;
+    c_->list_jobs = req;
+    return c_->jobs;
+  }
+  absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest&) override {
+    ++c_->calls;
+    return absl::UnimplementedError("no job scripted");
+  }
+  absl::Status FollowJob(const v1::FollowJobRequest& req,
+                         const std::function<void(const v1::Job&)>& on_update) override {
+    ++c_->calls;
+    c_->followed = req.id();
+    for (const v1::Job& job : c_->stream) on_update(job);
+    return c_->stream_end;
+  }
+
+  absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
+      const v1::CreateScheduleRequest& req) override {
+    ++c_->calls;
+    c_->create_schedule = req;
+    if (!c_->create_schedule_error.ok()) return c_->create_schedule_error;
+    v1::CreateScheduleResponse resp;
+    *resp.mutable_schedule() = req.schedule();
+    resp.mutable_schedule()->set_enabled(!req.start_disabled());
+    // Across the night Europe/Berlin goes to summer time.
+    for (const char* t : {"2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z",
+                          "2026-03-31T00:30:00Z", "2026-04-01T00:30:00Z"}) {
+      resp.mutable_schedule()->add_next_runs(t);
+    }
+    return resp;
+  }
+  absl::StatusOr<v1::PreviewScheduleResponse> PreviewSchedule(
+      const v1::PreviewScheduleRequest& req) override {
+    ++c_->calls;
+    c_->preview_schedule = req;
+    v1::PreviewScheduleResponse resp;
+    resp.add_next_runs("2026-04-01T04:00:00Z");
+    resp.add_next_runs_local("2026-04-01 00:00 EDT (UTC-04:00)");
+    return resp;
+  }
+  absl::StatusOr<v1::SetScheduleEnabledResponse> SetScheduleEnabled(
+      const v1::SetScheduleEnabledRequest& req) override {
+    ++c_->calls;
+    c_->set_schedule_enabled = req;
+    v1::SetScheduleEnabledResponse resp;
+    resp.mutable_schedule()->set_name(req.name());
+    resp.mutable_schedule()->set_time_zone("Europe/Berlin");
+    if (req.enabled()) resp.mutable_schedule()->set_next_run_at("2026-03-28T01:30:00Z");
+    return resp;
+  }
+  absl::StatusOr<v1::PlanRetentionResponse> PlanRetention(
+      const v1::PlanRetentionRequest& req) override {
+    ++c_->calls;
+    c_->plan_retention = req;
+    return c_->plan_response;
+  }
+  absl::StatusOr<v1::ApplyRetentionResponse> ApplyRetention(
+      const v1::ApplyRetentionRequest&) override {
+    ++c_->calls;
+    return c_->apply_response;
+  }
+  absl::StatusOr<v1::SetDatabaseRetentionResponse> SetDatabaseRetention(
+      const v1::SetDatabaseRetentionRequest& req) override {
+    ++c_->calls;
+    c_->set_retention = req;
+    v1::SetDatabaseRetentionResponse resp;
+    resp.set_rules("last 3, monthly 6 (rules of database orders, Europe/Berlin)");
+    return resp;
+  }
+  absl::StatusOr<v1::VerifyStoredBackupResponse> VerifyBackup(
+      const v1::VerifyStoredBackupRequest&) override {
+    ++c_->calls;
+    return c_->verify_response;
+  }
+
+ private:
+  FakeController* c_;
+};
+
+}  // namespace dbdump
