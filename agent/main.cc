@@ -18,6 +18,7 @@
 #include "common/base/log.h"
 #include "common/process/termination_signals.h"
 #include "common/base/names.h"
+#include "common/process/subprocess_runner.h"
 
 namespace {
 

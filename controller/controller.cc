@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   std::error_code ec;
   std::filesystem::path store_path(o.store_path);
   if (store_path.has_parent_path()) std::filesystem::create_directories(store_path.parent_path(), ec);
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(o.store_path);
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(o.store_path, &p->clock);
   if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
   p->store = *std::move(store);
   if (p->notifier) p->notifier->Start();

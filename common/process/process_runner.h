@@ -40,17 +40,12 @@ class Process {
   virtual std::string StderrTail() = 0;
 };
 
-// Starts processes. Implementations: SubprocessRunner (real), fakes in tests.
+// Starts processes. Implementations: SubprocessRunner (real,
+// subprocess_runner.h), RecordingRunner in tests/fakes.
 class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
   virtual absl::StatusOr<std::unique_ptr<Process>> Start(const ProcessOptions& options) = 0;
-};
-
-// Runs real programs with posix_spawn in their own process group.
-class SubprocessRunner : public ProcessRunner {
- public:
-  absl::StatusOr<std::unique_ptr<Process>> Start(const ProcessOptions& options) override;
 };
 
 // Finds `name` in `path_list` (colon separated); empty when absent.

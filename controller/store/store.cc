@@ -14,7 +14,7 @@ namespace dbdump {
 
 int Store::latest_schema_version() { return sqlite::LatestSchemaVersion(); }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Clock* clock) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -33,7 +33,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA foreign_keys=ON"));
     RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous=NORMAL"));
   }
-  RETURN_IF_ERROR(store->Migrate());
+  RETURN_IF_ERROR(store->Migrate((clock ? clock : DefaultClock())->Now()));
   return store;
 }
 
@@ -42,9 +42,9 @@ Store::~Store() {
   sqlite3_close_v2(db_);
 }
 
-absl::Status Store::Migrate() {
+absl::Status Store::Migrate(absl::Time now) {
   absl::MutexLock l(&mu_);
-  return sqlite::Migrate(db_);
+  return sqlite::Migrate(db_, now);
 }
 
 int Store::schema_version() {

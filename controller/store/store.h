@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/base/clock.h"
 #include "controller/store/agent_table.h"
 #include "controller/store/backup_table.h"
 #include "controller/store/database_table.h"
@@ -28,7 +29,9 @@ namespace dbdump {
 // database targets hold only a reference to a password on the agent host.
 class Store {
  public:
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  // `clock` (not owned; the wall clock when null) dates the migrations.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     Clock* clock = nullptr);
   ~Store();
 
   // Latest applied schema migration.
@@ -123,7 +126,7 @@ class Store {
 
  private:
   explicit Store(sqlite3* db);
-  absl::Status Migrate();
+  absl::Status Migrate(absl::Time now);
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "common/process/process_runner.h"
+#include "common/process/subprocess_runner.h"
 
 namespace dbdump {
 

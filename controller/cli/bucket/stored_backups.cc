@@ -26,7 +26,7 @@
 #include "common/storage/backup_layout.h"
 #include "common/io/compression.h"
 #include "common/base/names.h"
-#include "common/process/process_runner.h"
+#include "common/process/subprocess_runner.h"
 #include "common/base/status_macros.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/output/formatting.h"

@@ -144,7 +144,7 @@ ALTER TABLE schedules ADD COLUMN last_result INTEGER NOT NULL DEFAULT 0;
 
 int LatestSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
-absl::Status Migrate(sqlite3* db) {
+absl::Status Migrate(sqlite3* db, absl::Time now) {
   RETURN_IF_ERROR(Exec(db,
                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
                        "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"));
@@ -159,7 +159,7 @@ absl::Status Migrate(sqlite3* db) {
       RETURN_IF_ERROR(Exec(db, kMigrations[v - 1]));
       return Stmt(db, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)")
           .Bind(1, int64_t{v})
-          .Bind(2, TimeToString(absl::Now()))
+          .Bind(2, TimeToString(now))
           .Run();
     }));
   }

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace dbdump {
 namespace sqlite {
@@ -13,7 +14,8 @@ namespace sqlite {
 int LatestSchemaVersion();
 // Applies the migrations `db` lacks, each in its own transaction.
 // FailedPrecondition when the store was written by a newer controller.
-absl::Status Migrate(sqlite3* db);
+// `now` is recorded as when each was applied.
+absl::Status Migrate(sqlite3* db, absl::Time now);
 // Latest migration applied to `db` (0 for a new store).
 absl::StatusOr<int> SchemaVersion(sqlite3* db);
 

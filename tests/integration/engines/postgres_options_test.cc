@@ -19,6 +19,7 @@
 #include "common/io/compression.h"
 #include "common/storage/local_storage.h"
 #include "common/base/names.h"
+#include "common/process/subprocess_runner.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/postgres_engine_fixture.h"
 
