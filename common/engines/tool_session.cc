@@ -1,17 +1,14 @@
 #include "common/engines/tool_session.h"
 
+#include "common/engines/line_scan_session.h"
+
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 
 namespace dbdump {
-
-std::string FormatCount(const std::string& format, uint32_t n) {
-  return absl::StrReplaceAll(format, {{"%d", absl::StrCat(n)}});
-}
 
 ToolDumpSession::ToolDumpSession(std::unique_ptr<Process> p, std::vector<PrivateFile> files,
                                  ToolErrorFn on_error, DumpInfo info)
@@ -96,38 +93,6 @@ void ToolRestoreSession::Undo() {
 
 std::string ToolRestoreSession::summary() const {
   return o_.summary_format.empty() ? "" : FormatCount(o_.summary_format, entries_);
-}
-
-absl::Status LineCounter::Write(const char* data, size_t n) {
-  absl::string_view rest(data, n);
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    if (nl == absl::string_view::npos) {
-      // Only the start of a long line matters to the predicates.
-      if (partial_.size() < 4096) absl::StrAppend(&partial_, rest.substr(0, 4096 - partial_.size()));
-      return absl::OkStatus();
-    }
-    absl::string_view line = rest.substr(0, nl);
-    if (!partial_.empty()) {
-      if (partial_.size() < 4096) absl::StrAppend(&partial_, line.substr(0, 4096 - partial_.size()));
-      if (count_line_(partial_)) ++count_;
-      partial_.clear();
-    } else if (count_line_(line)) {
-      ++count_;
-    }
-    rest.remove_prefix(nl + 1);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status LineCounter::Finish() {
-  if (!partial_.empty() && count_line_(partial_)) ++count_;
-  partial_.clear();
-  return absl::OkStatus();
-}
-
-std::string LineScanSession::summary() const {
-  return FormatCount(summary_format_, counter_.count());
 }
 
 }  // namespace dbdump

@@ -13,6 +13,7 @@
 #include "common/engines/engine.h"
 #include "common/engines/private_file.h"
 #include "common/io/fd_io.h"
+#include "common/io/line_counter.h"
 #include "common/process/process_runner.h"
 
 namespace dbdump {
@@ -102,43 +103,5 @@ class ToolRestoreSession : public RestoreSession {
   uint32_t entries_ = 0;
   bool finished_ = false;
 };
-
-// Counts the lines of a stream for which a predicate holds.
-class LineCounter : public Sink {
- public:
-  explicit LineCounter(std::function<bool(absl::string_view line)> count_line)
-      : count_line_(std::move(count_line)) {}
-  absl::Status Write(const char* data, size_t n) override;
-  // Counts a last line without a newline.
-  absl::Status Finish() override;
-  uint32_t count() const { return count_; }
-
- private:
-  std::function<bool(absl::string_view)> count_line_;
-  std::string partial_;
-  uint32_t count_ = 0;
-};
-
-// A dry run without a listing tool: reads the whole dump and counts the
-// lines for which `count_line` is true (e.g. CREATE TABLE statements of a
-// SQL script). Touches nothing.
-class LineScanSession : public RestoreSession {
- public:
-  LineScanSession(std::function<bool(absl::string_view line)> count_line,
-                  std::string summary_format)
-      : counter_(std::move(count_line)), summary_format_(std::move(summary_format)) {}
-  Sink* sink() override { return &counter_; }
-  absl::Status Finish() override { return absl::OkStatus(); }
-  void Cancel() override {}
-  uint32_t listed_entries() const override { return counter_.count(); }
-  std::string summary() const override;
-
- private:
-  LineCounter counter_;
-  std::string summary_format_;
-};
-
-// "%d tables" with %d replaced by `n`.
-std::string FormatCount(const std::string& format, uint32_t n);
 
 }  // namespace dbdump

@@ -24,8 +24,9 @@ struct Dispatcher::Following {
   // The job's record as last published.
   v1::Job job;
   absl::Time progress_stored_at = absl::InfinitePast();
-  // The agent numbers a job's events across all its streams: one seen
-  // already (a re-attach repeats the current state) is not applied again.
+  // The agent numbers a job's events across all its streams, so an event
+  // this follower applied already (sent again after a re-attach) is not
+  // applied twice.
   uint64_t last_sequence = 0;
 };
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/engines/engine.h"
-#include "common/engines/tool_session.h"
+#include "common/engines/line_scan_session.h"
 
 namespace dbdump {
 namespace mysql {

@@ -23,6 +23,7 @@
 #include "common/engines/postgres/postgres_selection.h"
 #include "common/engines/private_file.h"
 #include "common/engines/restore_target.h"
+#include "common/engines/line_scan_session.h"
 #include "common/engines/tool_session.h"
 
 namespace dbdump {
