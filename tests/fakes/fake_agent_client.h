@@ -33,30 +33,26 @@ struct FakeAgentTally {
   std::set<std::string> active_databases ABSL_GUARDED_BY(mu);
   std::map<std::string, int> runs_per_job ABSL_GUARDED_BY(mu);
 
-  // Waits (on the condition, not a fixed sleep) until `n` jobs run at once.
+  // Wait (on the condition, not a fixed sleep) until `n` jobs run at once,
+  // or until `n` jobs finished.
   bool WaitRunning(int n, absl::Duration timeout) {
-    struct Arg {
-      FakeAgentTally* t;
-      int n;
-    } arg{this, n};
-    absl::MutexLock l(&mu);
-    return mu.AwaitWithTimeout(absl::Condition(
-                                   +[](Arg* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                     return a->t->running >= a->n;
-                                   },
-                                   &arg),
-                               timeout);
+    return WaitFor(&FakeAgentTally::running, n, timeout);
   }
-  // Waits (on the condition, not a fixed sleep) until `n` jobs finished.
   bool WaitFinished(int n, absl::Duration timeout) {
+    return WaitFor(&FakeAgentTally::finished, n, timeout);
+  }
+
+ private:
+  bool WaitFor(int FakeAgentTally::*counter, int n, absl::Duration timeout) {
     struct Arg {
       FakeAgentTally* t;
+      int FakeAgentTally::*counter;
       int n;
-    } arg{this, n};
+    } arg{this, counter, n};
     absl::MutexLock l(&mu);
     return mu.AwaitWithTimeout(absl::Condition(
                                    +[](Arg* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                     return a->t->finished >= a->n;
+                                     return a->t->*a->counter >= a->n;
                                    },
                                    &arg),
                                timeout);

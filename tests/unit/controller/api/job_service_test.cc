@@ -14,6 +14,7 @@
 #include "tests/fakes/fake_agent_client.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fixtures/dispatch_stack.h"
+#include "tests/fixtures/test_catalogue.h"
 
 namespace dbdump {
 namespace {
@@ -24,22 +25,9 @@ TEST(JobServiceTest, FollowJobStreamsEveryChangeFromJobUpdates) {
   std::string dir = mkdtemp(tmpl);
   FakeClock clock(TimeFromString("2026-03-01T00:30:00Z"));
   std::unique_ptr<Store> store = *Store::Open(dir + "/c.db");
-  v1::StorageDestination s;
-  s.set_name("local");
-  s.set_kind(v1::STORAGE_KIND_LOCAL);
-  s.set_path(dir + "/backups");
-  ASSERT_TRUE(store->AddStorage(s, clock.Now()).ok());
-  v1::Agent agent;
-  agent.set_name("agent-1");
-  agent.set_address("in-process:agent-1");
-  ASSERT_TRUE(store->UpsertAgent(agent, clock.Now()).ok());
-  v1::Database d;
-  d.mutable_target()->set_name("orders");
-  d.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-  d.mutable_target()->set_path("/srv/orders.db");
-  d.mutable_target()->set_agent("agent-1");
-  d.set_storage("local");
-  ASSERT_TRUE(store->AddDatabase(d, clock.Now()).ok());
+  ASSERT_TRUE(AddLocalStorage(store.get(), dir + "/backups", clock.Now()).ok());
+  ASSERT_TRUE(AddInProcessAgent(store.get(), "agent-1", clock.Now()).ok());
+  ASSERT_TRUE(AddSqliteDatabase(store.get(), "orders", "agent-1", clock.Now()).ok());
 
   FakeAgentTally tally;
   auto fake = std::make_shared<FakeAgentClient>("agent-1", &tally, &clock);

@@ -16,6 +16,7 @@
 #include "tests/fakes/fake_agent_client.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fixtures/dispatch_stack.h"
+#include "tests/fixtures/test_catalogue.h"
 
 namespace dbdump {
 namespace {
@@ -27,11 +28,7 @@ class DispatcherTest : public ::testing::Test {
     char tmpl[] = "/tmp/dbdump-dispatch.XXXXXX";
     dir_ = mkdtemp(tmpl);
     Open(DispatcherOptions());
-    v1::StorageDestination s;
-    s.set_name("local");
-    s.set_kind(v1::STORAGE_KIND_LOCAL);
-    s.set_path(dir_ + "/backups");
-    ASSERT_TRUE(store_->AddStorage(s, clock_.Now()).ok());
+    ASSERT_TRUE(AddLocalStorage(store_.get(), dir_ + "/backups", clock_.Now()).ok());
     agent_ = std::make_shared<FakeAgentClient>("agent-1", &tally_, &clock_);
     clients_.Add(agent_);
     Heartbeat();
@@ -57,21 +54,9 @@ class DispatcherTest : public ::testing::Test {
   }
   Dispatcher* dispatcher() { return stack_->dispatcher.get(); }
 
-  void Heartbeat() {
-    v1::Agent agent;
-    agent.set_name("agent-1");
-    agent.set_address("in-process:agent-1");
-    agent.add_engines(v1::ENGINE_SQLITE);
-    ASSERT_TRUE(store_->UpsertAgent(agent, clock_.Now()).ok());
-  }
+  void Heartbeat() { ASSERT_TRUE(AddInProcessAgent(store_.get(), "agent-1", clock_.Now()).ok()); }
   void AddDatabase(const std::string& name) {
-    v1::Database d;
-    d.mutable_target()->set_name(name);
-    d.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-    d.mutable_target()->set_path("/srv/" + name + ".db");
-    d.mutable_target()->set_agent("agent-1");
-    d.set_storage("local");
-    ASSERT_TRUE(store_->AddDatabase(d, clock_.Now()).ok());
+    ASSERT_TRUE(AddSqliteDatabase(store_.get(), name, "agent-1", clock_.Now()).ok());
   }
   v1::Job Backup(const std::string& database) {
     v1::StartBackupRequest req;

@@ -11,6 +11,7 @@
 #include "common/base/names.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fixtures/test_catalogue.h"
 
 namespace dbdump {
 namespace {
@@ -22,22 +23,9 @@ class JobOutcomeTest : public ::testing::Test {
     char tmpl[] = "/tmp/dbdump-outcome.XXXXXX";
     dir_ = mkdtemp(tmpl);
     store_ = *Store::Open(dir_ + "/c.db");
-    v1::Agent a;
-    a.set_name("agent-1");
-    a.set_address("in-process:agent-1");
-    ASSERT_TRUE(store_->UpsertAgent(a, clock_.Now()).ok());
-    v1::StorageDestination s;
-    s.set_name("local");
-    s.set_kind(v1::STORAGE_KIND_LOCAL);
-    s.set_path(dir_ + "/backups");
-    ASSERT_TRUE(store_->AddStorage(s, clock_.Now()).ok());
-    v1::Database d;
-    d.mutable_target()->set_name("orders");
-    d.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-    d.mutable_target()->set_path("/srv/orders.db");
-    d.mutable_target()->set_agent("agent-1");
-    d.set_storage("local");
-    ASSERT_TRUE(store_->AddDatabase(d, clock_.Now()).ok());
+    ASSERT_TRUE(AddInProcessAgent(store_.get(), "agent-1", clock_.Now()).ok());
+    ASSERT_TRUE(AddLocalStorage(store_.get(), dir_ + "/backups", clock_.Now()).ok());
+    ASSERT_TRUE(AddSqliteDatabase(store_.get(), "orders", "agent-1", clock_.Now()).ok());
     JobOutcomeOptions o;
     o.store = store_.get();
     o.clock = &clock_;

@@ -23,6 +23,7 @@
 #include "tests/fakes/fake_agent_client.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fixtures/dispatch_stack.h"
+#include "tests/fixtures/test_catalogue.h"
 
 namespace dbdump {
 namespace {
@@ -43,11 +44,7 @@ class SchedulerTest : public ::testing::Test {
     char tmpl[] = "/tmp/dbdump-sched.XXXXXX";
     dir_ = mkdtemp(tmpl);
     OpenController(DispatcherOptions());
-    v1::StorageDestination s;
-    s.set_name("local");
-    s.set_kind(v1::STORAGE_KIND_LOCAL);
-    s.set_path(dir_ + "/backups");
-    ASSERT_TRUE(store_->AddStorage(s, clock_.Now()).ok());
+    ASSERT_TRUE(AddLocalStorage(store_.get(), dir_ + "/backups", clock_.Now()).ok());
   }
   void TearDown() override {
     CloseController();
@@ -86,20 +83,10 @@ class SchedulerTest : public ::testing::Test {
     return agents_.back().get();
   }
   void Heartbeat(FakeAgentClient* a) {
-    v1::Agent agent;
-    agent.set_name(a->name());
-    agent.set_address("in-process:" + a->name());
-    agent.add_engines(v1::ENGINE_SQLITE);
-    ASSERT_TRUE(store_->UpsertAgent(agent, clock_.Now()).ok());
+    ASSERT_TRUE(AddInProcessAgent(store_.get(), a->name(), clock_.Now()).ok());
   }
   void AddDatabase(const std::string& name, const std::string& agent) {
-    v1::Database d;
-    d.mutable_target()->set_name(name);
-    d.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-    d.mutable_target()->set_path("/srv/" + name + ".db");
-    d.mutable_target()->set_agent(agent);
-    d.set_storage("local");
-    ASSERT_TRUE(store_->AddDatabase(d, clock_.Now()).ok());
+    ASSERT_TRUE(AddSqliteDatabase(store_.get(), name, agent, clock_.Now()).ok());
   }
   absl::StatusOr<v1::Schedule> AddSchedule(const std::string& name, const std::string& db,
                                            const std::string& cron, const std::string& zone,
