@@ -62,9 +62,13 @@ int Run(int argc, char** argv) {
     std::cerr << "dbdump-agent: error: " << s.message() << "\n";
     return 1;
   }
-  dbdump::JobRunner runner({flags.Get("name"), flags.Get("work_dir"),
-                            static_cast<size_t>(*buffer_bytes), static_cast<size_t>(*buffers),
-                            *workers});
+  dbdump::JobRunnerOptions runner_options;
+  runner_options.agent_name = flags.Get("name");
+  runner_options.work_dir = flags.Get("work_dir");
+  runner_options.buffer_bytes = static_cast<size_t>(*buffer_bytes);
+  runner_options.buffers = static_cast<size_t>(*buffers);
+  runner_options.compression_workers = static_cast<int>(*workers);
+  dbdump::JobRunner runner(runner_options);
   dbdump::SubprocessRunner processes;
   std::map<dbdump::v1::Engine, std::unique_ptr<dbdump::Engine>> engines;
   engines[dbdump::v1::ENGINE_POSTGRES] =

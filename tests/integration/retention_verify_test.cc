@@ -48,7 +48,10 @@ class RetentionVerifyTest : public ::testing::Test {
 
     registry_ = std::make_unique<JobRegistry>(dir_ + "/work");
     ASSERT_TRUE(registry_->Init(absl::Hours(1)).ok());
-    runner_ = std::make_unique<JobRunner>(JobRunnerOptions{"agent-1", dir_ + "/work"});
+    JobRunnerOptions runner_options;
+    runner_options.agent_name = "agent-1";
+    runner_options.work_dir = dir_ + "/work";
+    runner_ = std::make_unique<JobRunner>(runner_options);
     std::map<v1::Engine, std::unique_ptr<Engine>> engines;
     engines[v1::ENGINE_SQLITE] = std::make_unique<SqliteEngine>();
     service_ = std::make_unique<AgentServiceImpl>("agent-1", std::move(engines), registry_.get(),

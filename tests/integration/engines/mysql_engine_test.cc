@@ -274,7 +274,12 @@ TEST_F(MysqlEngineTest, JobRunnerBackupRestoreTestRestoreAndDryRun) {
   storage.set_name("local");
   storage.set_kind(v1::STORAGE_KIND_LOCAL);
   storage.set_path(dir_ + "/store");
-  JobRunnerOptions ro{"agent-test", work_, 256 << 10, 4, 2};
+  JobRunnerOptions ro;
+  ro.agent_name = "agent-test";
+  ro.work_dir = work_;
+  ro.buffer_bytes = 256 << 10;
+  ro.buffers = 4;
+  ro.compression_workers = 2;
   v1::BackupJob job;
   job.set_job_id(NewJobId(absl::Now()));
   job.set_backup_id(NewBackupId(absl::Now()));
