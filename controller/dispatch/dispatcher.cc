@@ -12,32 +12,33 @@
 namespace dbdump {
 namespace {
 
-// Status codes with which an agent refuses a job outright.
-bool IsRefusal(absl::StatusCode c) {
-  return c == absl::StatusCode::kInvalidArgument || c == absl::StatusCode::kFailedPrecondition ||
-         c == absl::StatusCode::kPermissionDenied || c == absl::StatusCode::kUnimplemented;
+JobFollowerOptions FollowerOptionsOf(const DispatcherOptions& o) {
+  JobFollowerOptions f;
+  f.reattach_for = o.reattach_for;
+  f.progress_store_interval = o.progress_store_interval;
+  return f;
+}
+
+FollowerParts FollowerPartsOf(const DispatcherParts& d, Clock* clock, FollowerHost* host) {
+  FollowerParts f;
+  f.store = d.store;
+  f.agents = d.agents;
+  f.updates = d.updates;
+  f.outcome = d.outcome;
+  f.clock = clock;
+  f.host = host;
+  return f;
 }
 
 }  // namespace
 
-struct Dispatcher::Following {
-  // The job's record as last published.
-  v1::Job job;
-  absl::Time progress_stored_at = absl::InfinitePast();
-  // The agent numbers a job's events across all its streams, so an event
-  // this follower applied already (sent again after a re-attach) is not
-  // applied twice.
-  uint64_t last_sequence = 0;
-};
-
 Dispatcher::Dispatcher(DispatcherParts parts, DispatcherOptions options)
     : store_(parts.store),
-      agents_(parts.agents),
-      updates_(parts.updates),
       outcome_(parts.outcome),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : DefaultClock()),
       factory_(store_, clock_),
+      follower_(FollowerPartsOf(parts, clock_, this), FollowerOptionsOf(options_)),
       started_(clock_->Now()) {}
 
 Dispatcher::~Dispatcher() { Shutdown(); }
@@ -178,7 +179,7 @@ void Dispatcher::Spawn(v1::Job job, std::string request, bool reattach) {
     ++followers_;
   }
   std::thread([this, job = std::move(job), request = std::move(request), reattach] {
-    if (!shutdown_.HasBeenNotified()) Follow(job, request, reattach);
+    if (!shutdown_.HasBeenNotified()) follower_.Follow(job, request, reattach);
     bool ended = !shutdown_.HasBeenNotified();
     {
       absl::MutexLock l(&mu_);
@@ -208,6 +209,10 @@ bool Dispatcher::SetCall(const std::string& job_id, JobEventStream* stream) {
   return true;
 }
 
+bool Dispatcher::ShuttingDown() { return shutdown_.HasBeenNotified(); }
+
+void Dispatcher::Sleep(absl::Duration d) { shutdown_.WaitForNotificationWithTimeout(d); }
+
 std::string Dispatcher::OfflineReason(const std::string& job_id) {
   absl::MutexLock l(&mu_);
   auto it = followed_.find(job_id);
@@ -234,150 +239,6 @@ void Dispatcher::CheckAgents() {
                                     it->second->last_heartbeat(),
                                     "; the job's outcome at the agent is unknown");
     if (f.stream != nullptr) f.stream->Cancel();
-  }
-}
-
-bool Dispatcher::Apply(Following* f, const v1::JobEvent& e) {
-  const std::string& id = f->job.id();
-  if (e.sequence() != 0) {
-    if (e.sequence() <= f->last_sequence) return false;
-    f->last_sequence = e.sequence();
-  }
-  if (e.state() == v1::JOB_STATE_RUNNING) {
-    absl::Time now = Now();
-    if (f->job.state() != v1::JOB_STATE_RUNNING) {
-      absl::Status st = store_->TransitionJob(id, v1::JOB_STATE_RUNNING, "", now);
-      if (!st.ok()) LogWarn("controller", "job ", id, ": cannot record it running: ", st.message());
-      absl::StatusOr<v1::Job> running = store_->GetJob(id);
-      if (running.ok()) f->job = *running;
-      f->job.set_state(v1::JOB_STATE_RUNNING);
-    }
-    *f->job.mutable_progress() = e.progress();
-    // Followers hear of every event at once; the store keeps up once a
-    // second (it is the record, not the message bus).
-    updates_->Publish(f->job);
-    if (now - f->progress_stored_at >= options_.progress_store_interval) {
-      absl::Status st = store_->UpdateProgress(id, e.progress());
-      if (!st.ok()) LogWarn("controller", "job ", id, ": cannot record progress: ", st.message());
-      f->progress_stored_at = now;
-    }
-    return false;
-  }
-  if (!IsTerminalJobState(e.state())) return false;
-  outcome_->Record(f->job, e);
-  return true;
-}
-
-std::unique_ptr<JobEventStream> Dispatcher::Call(AgentClient* agent, const v1::Job& job,
-                                                 const std::string& request, bool watch,
-                                                 absl::Time deadline) {
-  if (watch) return agent->WatchJob(job.id(), deadline);
-  if (job.kind() == v1::JOB_KIND_BACKUP) {
-    v1::BackupJob bj;
-    bj.ParseFromString(request);
-    return agent->RunBackup(bj, deadline);
-  }
-  v1::RestoreJob rj;
-  rj.ParseFromString(request);
-  return agent->RunRestore(rj, deadline);
-}
-
-void Dispatcher::Follow(const v1::Job& job, const std::string& request, bool reattach) {
-  absl::StatusOr<v1::Agent> agent = store_->GetAgent(job.agent());
-  if (!agent.ok()) {
-    outcome_->RecordEnd(job, v1::JOB_STATE_LOST,
-                        absl::StrCat("agent \"", job.agent(), "\" is no longer registered"));
-    return;
-  }
-  if (!reattach && job.state() == v1::JOB_STATE_QUEUED && SilentSinceStart(*agent, Now())) {
-    outcome_->RecordEnd(
-        job, v1::JOB_STATE_FAILED,
-        absl::StrCat("agent offline: \"", job.agent(), "\" sent no heartbeat since ",
-                     agent->last_heartbeat().empty() ? "it registered" : agent->last_heartbeat(),
-                     "; start dbdump-agent on its host"));
-    return;
-  }
-  std::shared_ptr<AgentClient> client = agents_->For(*agent);
-  Following f{job};
-  bool use_watch = reattach && job.state() != v1::JOB_STATE_QUEUED;
-  bool any_event = false;
-  absl::Time give_up_at = Now() + options_.reattach_for;
-  // The timeout counts from when the job started, also across a restart.
-  absl::Time deadline = absl::InfiniteFuture();
-  if (job.timeout_s() > 0) {
-    absl::Time started = job.started_at().empty() ? Now() : TimeFromString(job.started_at());
-    deadline = started + absl::Seconds(job.timeout_s());
-  }
-  absl::Duration backoff = absl::Milliseconds(250);
-  std::string last_error;
-  while (true) {
-    std::unique_ptr<JobEventStream> stream = Call(client.get(), job, request, use_watch, deadline);
-    if (!SetCall(job.id(), stream.get())) {
-      stream->Cancel();
-      break;
-    }
-    v1::JobEvent e;
-    while (stream->Next(&e)) {
-      any_event = true;
-      give_up_at = Now() + options_.reattach_for;
-      backoff = absl::Milliseconds(250);
-      if (Apply(&f, e)) {
-        SetCall(job.id(), nullptr);
-        stream->Cancel();
-        return;
-      }
-    }
-    SetCall(job.id(), nullptr);
-    absl::Status st = stream->Finish();
-    if (shutdown_.HasBeenNotified()) return;  // the next controller re-attaches
-    if (std::string offline = OfflineReason(job.id()); !offline.empty()) {
-      outcome_->RecordEnd(job, v1::JOB_STATE_LOST, offline);
-      return;
-    }
-    if (Now() >= deadline || absl::IsDeadlineExceeded(st)) {
-      absl::Status cancelled = client->CancelJob(job.id());
-      outcome_->RecordEnd(
-          job, v1::JOB_STATE_FAILED,
-          absl::StrCat("timed out after ", job.timeout_s(), "s; ",
-                       cancelled.ok() ? "cancelled at the agent"
-                                      : absl::StrCat("cancelling at the agent failed: ",
-                                                     cancelled.message())));
-      return;
-    }
-    last_error = std::string(st.message());
-    if (!use_watch && !any_event && IsRefusal(st.code())) {
-      outcome_->RecordEnd(job, v1::JOB_STATE_FAILED, last_error);
-      return;
-    }
-    if (use_watch && absl::IsNotFound(st)) {
-      bool known = any_event || reattach;
-      outcome_->RecordEnd(
-          job, known ? v1::JOB_STATE_LOST : v1::JOB_STATE_FAILED,
-          known ? absl::StrCat("agent \"", job.agent(), "\" has no record of the job (it restarted "
-                               "before the job ended); run the job again")
-                : absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
-                               " did not accept the job: ", last_error));
-      return;
-    }
-    if (Now() > give_up_at) {
-      bool never_started = !any_event && !reattach;
-      outcome_->RecordEnd(
-          job, never_started ? v1::JOB_STATE_FAILED : v1::JOB_STATE_LOST,
-          absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
-                       never_started ? " is unreachable: " : " stopped answering: ", last_error));
-      return;
-    }
-    shutdown_.WaitForNotificationWithTimeout(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(5));
-    // Once the agent has the job, follow it with WatchJob. Until then send
-    // Run* again: the agent runs a job id at most once, and a channel still
-    // backing off from an agent restart fails the first call at once.
-    use_watch = use_watch || any_event;
-  }
-  // Stopped before the job ended: shutdown (the next controller re-attaches)
-  // or the agent went offline.
-  if (std::string offline = OfflineReason(job.id()); !offline.empty() && !shutdown_.HasBeenNotified()) {
-    outcome_->RecordEnd(job, v1::JOB_STATE_LOST, offline);
   }
 }
 

@@ -16,6 +16,7 @@
 #include "common/base/clock.h"
 #include "controller/agents/agent_client.h"
 #include "controller/dispatch/job_factory.h"
+#include "controller/dispatch/job_follower.h"
 #include "controller/dispatch/job_outcome.h"
 #include "controller/dispatch/job_updates.h"
 #include "controller/store/store.h"
@@ -58,18 +59,15 @@ struct DispatcherStats {
   int64_t started_total = 0;
 };
 
-// Every started job gets a follower thread that calls the agent and records
-// each state change; progress is published at once and stored at most once
-// a second. A job never stays RUNNING forever: when the stream breaks the
-// follower re-attaches with WatchJob; if the agent cannot tell, the job ends
-// LOST with the reason; when the agent stops heartbeating the job ends LOST
-// with "agent offline" (a queued job whose agent is offline ends FAILED: it
-// never ran); past its timeout it is cancelled at the agent and ends
-// FAILED. Thread-safe.
-class Dispatcher {
+// Every started job gets a thread that follows it (JobFollower); the
+// dispatcher keeps the calls they are blocked on, so CheckAgents can end
+// the jobs of an agent that stopped heartbeating (LOST, "agent offline"; a
+// queued job whose agent is offline ends FAILED: it never ran) and
+// Shutdown can stop them all. Thread-safe.
+class Dispatcher final : private FollowerHost {
  public:
   Dispatcher(DispatcherParts parts, DispatcherOptions options);
-  ~Dispatcher();
+  ~Dispatcher() override;
 
   // Manual backup: refused at once when the agent is offline.
   absl::StatusOr<dbdump::v1::Job> StartBackup(const dbdump::v1::StartBackupRequest& req);
@@ -99,34 +97,25 @@ class Dispatcher {
     // Set by CheckAgents: the follower ends the job as agent offline.
     std::string offline_reason;
   };
-  // What the follower of one job knows between events.
-  struct Following;
-
   absl::Time Now() const { return clock_->Now(); }
-  // Offline as far as failing its jobs goes.
-  bool SilentSinceStart(const dbdump::v1::Agent& agent, absl::Time now) const;
+  // FollowerHost. Offline as far as failing its jobs goes: silence counts
+  // from when this dispatcher started.
+  bool SilentSinceStart(const dbdump::v1::Agent& agent, absl::Time now) const override;
+  bool SetCall(const std::string& job_id, JobEventStream* stream) override;
+  std::string OfflineReason(const std::string& job_id) override;
+  bool ShuttingDown() override;
+  void Sleep(absl::Duration d) override;
+
   // Online agent of a database target, or a clear error.
   absl::StatusOr<dbdump::v1::Agent> OnlineAgent(const std::string& name);
   void Spawn(dbdump::v1::Job job, std::string request, bool reattach);
-  void Follow(const dbdump::v1::Job& job, const std::string& request, bool reattach);
-  // One call to the agent: the job sent (again) or watched.
-  std::unique_ptr<JobEventStream> Call(AgentClient* agent, const dbdump::v1::Job& job,
-                                       const std::string& request, bool watch,
-                                       absl::Time deadline);
-  // Applies one event; true when it was terminal.
-  bool Apply(Following* f, const dbdump::v1::JobEvent& e);
-  // Sets (or clears, with null) the call a follower is blocked on; false
-  // when the follower must stop (shutdown or agent offline).
-  bool SetCall(const std::string& job_id, JobEventStream* stream);
-  std::string OfflineReason(const std::string& job_id);
 
   Store* store_;
-  AgentClients* agents_;
-  JobUpdates* updates_;
   JobOutcome* outcome_;
   const DispatcherOptions options_;
   Clock* clock_;
   JobFactory factory_;
+  JobFollower follower_;
   const absl::Time started_;
   absl::Notification shutdown_;
   absl::Mutex mu_;
