@@ -20,7 +20,6 @@ using pg::Describe;
 using pg::MajorVersion;
 using pg::MakePassfile;
 using pg::PgConn;
-using pg::PgError;
 using pg::PgToolError;
 using pg::ServerVersion;
 using pg::ToolEnv;

@@ -18,14 +18,10 @@ namespace dbdump {
 using pg::Connect;
 using pg::Describe;
 using pg::MajorVersion;
-using pg::MakePassfile;
 using pg::PgConn;
 using pg::PgError;
-using pg::PgToolError;
 using pg::ServerVersion;
-using pg::ToolEnv;
 using v1::DatabaseTarget;
-using pg::TableName;
 using pg::UserTables;
 
 std::string QuotedDbnameConninfo(const std::string& database) {
