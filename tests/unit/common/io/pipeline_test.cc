@@ -8,41 +8,10 @@
 #include "common/storage/s3_storage.h"
 #include "common/io/sha256_filter.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/string_io.h"
 
 namespace dbdump {
 namespace {
-
-// Collects everything written to it.
-class StringSink : public Sink {
- public:
-  absl::Status Write(const char* d, size_t n) override {
-    data.append(d, n);
-    return absl::OkStatus();
-  }
-  absl::Status Finish() override {
-    finished = true;
-    return absl::OkStatus();
-  }
-  std::string data;
-  bool finished = false;
-};
-
-// Serves a string in chunks of at most `chunk` bytes.
-class StringSource : public Source {
- public:
-  StringSource(std::string s, size_t chunk) : s_(std::move(s)), chunk_(chunk) {}
-  absl::StatusOr<size_t> Read(char* d, size_t n) override {
-    size_t k = std::min({n, chunk_, s_.size() - pos_});
-    s_.copy(d, k, pos_);
-    pos_ += k;
-    return k;
-  }
-
- private:
-  std::string s_;
-  size_t chunk_;
-  size_t pos_ = 0;
-};
 
 std::string Compressible(size_t n) {
   std::mt19937 rng(42);
