@@ -90,8 +90,12 @@ absl::StatusOr<PkeyPtr> ParsePrivateKey(const std::string& pem) {
   BioPtr bio = ReadBio(pem);
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   if (key == nullptr) {
-    return SslError(absl::StatusCode::kInvalidArgument,
-                    "not an unencrypted PEM private key");
+    // OpenSSL 3's decoders answer "unsupported" for anything they cannot
+    // read, which would only mislead; say what is expected instead.
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "not a PEM private key, or an encrypted one (dbdump needs it unencrypted, in a file "
+        "only its owner can read)");
   }
   return key;
 }
@@ -398,9 +402,10 @@ absl::StatusOr<std::string> IssueCertificate(const std::string& ca_cert_pem,
   }
   // Proof that whoever sent the CSR holds the private key.
   if (X509_REQ_verify(req.get(), csr_key) != 1) {
-    return SslError(absl::StatusCode::kInvalidArgument,
-                    "the certificate signing request's signature does not verify (it was "
-                    "altered, or not signed by the key it carries)");
+    ERR_clear_error();  // only says "EVP lib"
+    return absl::InvalidArgumentError(
+        "the certificate signing request's signature does not verify (it was altered, or "
+        "not signed by the key it carries)");
   }
   return BuildCertificate(csr_key, ca.get(), ca_key.get(), spec);
 }
