@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "controller/audit/audit_hash.h"
 #include "controller/store/db/migrations.h"
 #include "controller/store/db/sqlite_exec.h"
 
@@ -61,7 +62,10 @@ Store::Store(sqlite3* db)
       jobs_(db),
       backups_(db),
       schedules_(db),
-      retention_(db) {}
+      retention_(db),
+      tokens_(db),
+      certificates_(db),
+      audit_(db) {}
 
 absl::Status Store::UpsertAgent(const v1::Agent& agent, absl::Time now) {
   absl::MutexLock l(&mu_);
@@ -303,6 +307,85 @@ absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Ti
 absl::Status Store::SetScheduleOutcome(const std::string& name, const ScheduleOutcome& outcome) {
   absl::MutexLock l(&mu_);
   return schedules_.SetOutcome(name, outcome);
+}
+
+
+absl::Status Store::CreateApiToken(const ApiTokenRecord& t) {
+  absl::MutexLock l(&mu_);
+  return tokens_.CreateApi(t);
+}
+
+absl::StatusOr<ApiTokenRecord> Store::FindApiTokenByHash(const std::string& hash) {
+  absl::MutexLock l(&mu_);
+  return tokens_.FindApiByHash(hash);
+}
+
+absl::StatusOr<std::vector<ApiTokenRecord>> Store::ListApiTokens() {
+  absl::MutexLock l(&mu_);
+  return tokens_.ListApi();
+}
+
+absl::Status Store::RevokeApiToken(const std::string& name, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return tokens_.RevokeApi(name, now);
+}
+
+absl::Status Store::TouchApiToken(const std::string& name, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return tokens_.TouchApi(name, now);
+}
+
+absl::Status Store::CreateJoinToken(const JoinTokenRecord& t) {
+  absl::MutexLock l(&mu_);
+  return tokens_.CreateJoin(t);
+}
+
+absl::StatusOr<std::string> Store::RedeemJoinToken(const std::string& hash, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  std::string agent;
+  RETURN_IF_ERROR(sqlite::InTransaction(db_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(agent, tokens_.RedeemJoin(hash, now));
+    return absl::OkStatus();
+  }));
+  return agent;
+}
+
+absl::Status Store::RecordCertificate(const CertificateRecord& c) {
+  absl::MutexLock l(&mu_);
+  return certificates_.Record(c);
+}
+
+absl::StatusOr<CertificateRecord> Store::GetCertificate(const std::string& serial) {
+  absl::MutexLock l(&mu_);
+  return certificates_.Get(serial);
+}
+
+absl::StatusOr<int> Store::RevokeAgentCertificates(const std::string& agent, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return certificates_.RevokeAgent(agent, now);
+}
+
+absl::StatusOr<AuditEntry> Store::AppendAudit(AuditEntry e) {
+  absl::MutexLock l(&mu_);
+  e.at = AuditTimeTruncate(e.at);
+  RETURN_IF_ERROR(sqlite::InTransaction(db_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<AuditEntry> last, audit_.Last());
+    e.seq = last ? last->seq + 1 : 1;
+    e.prev_hash = last ? last->hash : "";
+    e.hash = AuditEntryHash(e);
+    return audit_.Insert(e);
+  }));
+  return e;
+}
+
+absl::StatusOr<std::vector<AuditEntry>> Store::ListAudit(const AuditFilter& f) {
+  absl::MutexLock l(&mu_);
+  return audit_.List(f);
+}
+
+absl::StatusOr<std::vector<AuditEntry>> Store::AuditChain(int64_t from_seq, int limit) {
+  absl::MutexLock l(&mu_);
+  return audit_.Chain(from_seq, limit);
 }
 
 }  // namespace dbdump
