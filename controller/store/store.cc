@@ -16,6 +16,9 @@ namespace dbdump {
 int Store::latest_schema_version() { return sqlite::LatestSchemaVersion(); }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Clock* clock) {
+  // The lock first: a second controller must not even tighten the files.
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreLock> lock, StoreLock::Acquire(path));
+  RETURN_IF_ERROR(RestrictStoreFiles(path));
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -27,7 +30,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Cloc
         absl::StrCat("cannot open the metadata store ", path, ": ", msg));
   }
   sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<Store> store(new Store(db));
+  std::unique_ptr<Store> store(new Store(db, std::move(lock)));
   {
     absl::MutexLock l(&store->mu_);
     RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA journal_mode=WAL"));
@@ -35,6 +38,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Cloc
     RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous=NORMAL"));
   }
   RETURN_IF_ERROR(store->Migrate((clock ? clock : DefaultClock())->Now()));
+  // The -wal and -shm files exist now; SQLite gave them the database's mode,
+  // this only acts (and warns) if something else widened them.
+  RETURN_IF_ERROR(RestrictStoreFiles(path));
   return store;
 }
 
@@ -54,8 +60,9 @@ int Store::schema_version() {
   return v.ok() ? *v : 0;
 }
 
-Store::Store(sqlite3* db)
-    : db_(db),
+Store::Store(sqlite3* db, std::unique_ptr<StoreLock> lock)
+    : lock_(std::move(lock)),
+      db_(db),
       agents_(db),
       storages_(db),
       databases_(db),

@@ -22,6 +22,7 @@
 #include "controller/store/schedule_table.h"
 #include "controller/store/security_records.h"
 #include "controller/store/storage_table.h"
+#include "controller/store/store_lock.h"
 #include "controller/store/token_table.h"
 #include "dbdump/v1/controller_service.pb.h"
 
@@ -35,6 +36,9 @@ namespace dbdump {
 class Store {
  public:
   // `clock` (not owned; the wall clock when null) dates the migrations.
+  // Takes "<path>.lock" for the Store's lifetime (FailedPrecondition naming
+  // the holder's pid when another Store has it) and keeps the database
+  // files 0600, tightening wider ones with a warning.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      Clock* clock = nullptr);
   ~Store();
@@ -167,9 +171,11 @@ class Store {
   absl::StatusOr<std::vector<AuditEntry>> AuditChain(int64_t from_seq, int limit);
 
  private:
-  explicit Store(sqlite3* db);
+  Store(sqlite3* db, std::unique_ptr<StoreLock> lock);
   absl::Status Migrate(absl::Time now);
 
+  // Released after the connection is closed (members go after ~Store's body).
+  std::unique_ptr<StoreLock> lock_;
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   // One per table group, on `db_`; used holding `mu_`. Transactions that
