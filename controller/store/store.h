@@ -163,6 +163,7 @@ class Store {
   // Audit log. In one transaction: assigns seq (last + 1), prev_hash (the
   // last entry's hash, "" for the first) and hash (AuditEntryHash) and
   // stores the entry; returns it as stored (`at` cut to microseconds).
+  // Use AuditLog, which also writes the mirror file, rather than this.
   absl::StatusOr<AuditEntry> AppendAudit(AuditEntry e);
   // Newest first.
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditFilter& f);
