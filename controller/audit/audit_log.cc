@@ -62,13 +62,15 @@ class MirrorReader {
       ++line_no_;
       absl::StatusOr<AuditEntry> e = AuditEntryFromJson(line);
       if (!e.ok()) {
-        problems->push_back(Problem{0, absl::StrCat("line ", line_no_, " of the mirror is not an audit entry: ",
+        problems->push_back(Problem{0, absl::StrCat("line ", line_no_,
+                                                    " of the mirror is not an audit entry: ",
                                                     e.status().message())});
         continue;
       }
       if (e->seq <= last_seq_) {
-        problems->push_back(Problem{e->seq, absl::StrCat("entry ", e->seq, " is out of order in the mirror (line ",
-                                                         line_no_, " follows entry ", last_seq_, ")")});
+        problems->push_back(Problem{
+            e->seq, absl::StrCat("entry ", e->seq, " is out of order in the mirror (line ",
+                                 line_no_, " follows entry ", last_seq_, ")")});
         continue;
       }
       last_seq_ = e->seq;
@@ -117,8 +119,8 @@ void CheckMirrored(const AuditEntry& e, const AuditEntry& m, std::vector<Problem
   if (fields.empty()) return;
   std::string side = AuditEntryHash(m) != m.hash ? " in the mirror" : "";
   problems->push_back(Problem{
-      e.seq, absl::StrCat("entry ", e.seq, " was changed", side, ": the store and the mirror differ in ",
-                          absl::StrJoin(fields, ", "))});
+      e.seq, absl::StrCat("entry ", e.seq, " was changed", side,
+                          ": the store and the mirror differ in ", absl::StrJoin(fields, ", "))});
 }
 
 void ReportDeleted(const AuditEntry& m, std::vector<Problem>* problems) {
