@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "controller/audit/audit_hash.h"
 #include "controller/store/db/migrations.h"
 #include "controller/store/db/sqlite_exec.h"
 
@@ -15,6 +16,9 @@ namespace dbdump {
 int Store::latest_schema_version() { return sqlite::LatestSchemaVersion(); }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Clock* clock) {
+  // The lock first: a second controller must not even tighten the files.
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreLock> lock, StoreLock::Acquire(path));
+  RETURN_IF_ERROR(RestrictStoreFiles(path));
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -26,7 +30,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Cloc
         absl::StrCat("cannot open the metadata store ", path, ": ", msg));
   }
   sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<Store> store(new Store(db));
+  std::unique_ptr<Store> store(new Store(db, std::move(lock)));
   {
     absl::MutexLock l(&store->mu_);
     RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA journal_mode=WAL"));
@@ -34,6 +38,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Cloc
     RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous=NORMAL"));
   }
   RETURN_IF_ERROR(store->Migrate((clock ? clock : DefaultClock())->Now()));
+  // The -wal and -shm files exist now; SQLite gave them the database's mode,
+  // this only acts (and warns) if something else widened them.
+  RETURN_IF_ERROR(RestrictStoreFiles(path));
   return store;
 }
 
@@ -53,15 +60,19 @@ int Store::schema_version() {
   return v.ok() ? *v : 0;
 }
 
-Store::Store(sqlite3* db)
-    : db_(db),
+Store::Store(sqlite3* db, std::unique_ptr<StoreLock> lock)
+    : lock_(std::move(lock)),
+      db_(db),
       agents_(db),
       storages_(db),
       databases_(db),
       jobs_(db),
       backups_(db),
       schedules_(db),
-      retention_(db) {}
+      retention_(db),
+      tokens_(db),
+      certificates_(db),
+      audit_(db) {}
 
 absl::Status Store::UpsertAgent(const v1::Agent& agent, absl::Time now) {
   absl::MutexLock l(&mu_);
@@ -303,6 +314,85 @@ absl::StatusOr<bool> Store::ClaimScheduleRun(const ScheduleRunClaim& c, absl::Ti
 absl::Status Store::SetScheduleOutcome(const std::string& name, const ScheduleOutcome& outcome) {
   absl::MutexLock l(&mu_);
   return schedules_.SetOutcome(name, outcome);
+}
+
+
+absl::Status Store::CreateApiToken(const ApiTokenRecord& t) {
+  absl::MutexLock l(&mu_);
+  return tokens_.CreateApi(t);
+}
+
+absl::StatusOr<ApiTokenRecord> Store::FindApiTokenByHash(const std::string& hash) {
+  absl::MutexLock l(&mu_);
+  return tokens_.FindApiByHash(hash);
+}
+
+absl::StatusOr<std::vector<ApiTokenRecord>> Store::ListApiTokens() {
+  absl::MutexLock l(&mu_);
+  return tokens_.ListApi();
+}
+
+absl::Status Store::RevokeApiToken(const std::string& name, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return tokens_.RevokeApi(name, now);
+}
+
+absl::Status Store::TouchApiToken(const std::string& name, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return tokens_.TouchApi(name, now);
+}
+
+absl::Status Store::CreateJoinToken(const JoinTokenRecord& t) {
+  absl::MutexLock l(&mu_);
+  return tokens_.CreateJoin(t);
+}
+
+absl::StatusOr<std::string> Store::RedeemJoinToken(const std::string& hash, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  std::string agent;
+  RETURN_IF_ERROR(sqlite::InTransaction(db_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(agent, tokens_.RedeemJoin(hash, now));
+    return absl::OkStatus();
+  }));
+  return agent;
+}
+
+absl::Status Store::RecordCertificate(const CertificateRecord& c) {
+  absl::MutexLock l(&mu_);
+  return certificates_.Record(c);
+}
+
+absl::StatusOr<CertificateRecord> Store::GetCertificate(const std::string& serial) {
+  absl::MutexLock l(&mu_);
+  return certificates_.Get(serial);
+}
+
+absl::StatusOr<int> Store::RevokeAgentCertificates(const std::string& agent, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return certificates_.RevokeAgent(agent, now);
+}
+
+absl::StatusOr<AuditEntry> Store::AppendAudit(AuditEntry e) {
+  absl::MutexLock l(&mu_);
+  e.at = AuditTimeTruncate(e.at);
+  RETURN_IF_ERROR(sqlite::InTransaction(db_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<AuditEntry> last, audit_.Last());
+    e.seq = last ? last->seq + 1 : 1;
+    e.prev_hash = last ? last->hash : "";
+    e.hash = AuditEntryHash(e);
+    return audit_.Insert(e);
+  }));
+  return e;
+}
+
+absl::StatusOr<std::vector<AuditEntry>> Store::ListAudit(const AuditFilter& f) {
+  absl::MutexLock l(&mu_);
+  return audit_.List(f);
+}
+
+absl::StatusOr<std::vector<AuditEntry>> Store::AuditChain(int64_t from_seq, int limit) {
+  absl::MutexLock l(&mu_);
+  return audit_.Chain(from_seq, limit);
 }
 
 }  // namespace dbdump

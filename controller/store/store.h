@@ -12,13 +12,18 @@
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "controller/store/agent_table.h"
+#include "controller/store/audit_table.h"
 #include "controller/store/backup_table.h"
+#include "controller/store/certificate_table.h"
 #include "controller/store/database_table.h"
 #include "controller/store/job_table.h"
 #include "controller/store/records.h"
 #include "controller/store/retention_table.h"
 #include "controller/store/schedule_table.h"
+#include "controller/store/security_records.h"
 #include "controller/store/storage_table.h"
+#include "controller/store/store_lock.h"
+#include "controller/store/token_table.h"
 #include "dbdump/v1/controller_service.pb.h"
 
 struct sqlite3;
@@ -26,10 +31,14 @@ struct sqlite3;
 namespace dbdump {
 
 // Thread-safe: one connection behind a mutex. Secrets are never stored:
-// database targets hold only a reference to a password on the agent host.
+// database targets hold only a reference to a password on the agent host,
+// tokens are kept as hashes.
 class Store {
  public:
   // `clock` (not owned; the wall clock when null) dates the migrations.
+  // Takes "<path>.lock" for the Store's lifetime (FailedPrecondition naming
+  // the holder's pid when another Store has it) and keeps the database
+  // files 0600, tightening wider ones with a warning.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      Clock* clock = nullptr);
   ~Store();
@@ -124,10 +133,50 @@ class Store {
   // Records the outcome of a schedule's last run (e.g. the job it queued ended).
   absl::Status SetScheduleOutcome(const std::string& name, const ScheduleOutcome& outcome);
 
+  // API tokens, known by name, found by the hash of the token.
+  // AlreadyExists "a token named X already exists".
+  absl::Status CreateApiToken(const ApiTokenRecord& t);
+  // NotFound for an unknown hash (revoked and expired tokens are found:
+  // the caller decides).
+  absl::StatusOr<ApiTokenRecord> FindApiTokenByHash(const std::string& hash);
+  // By name.
+  absl::StatusOr<std::vector<ApiTokenRecord>> ListApiTokens();
+  // NotFound for an unknown name; revoking twice keeps the first time.
+  absl::Status RevokeApiToken(const std::string& name, absl::Time now);
+  // Records when the token was last used (one small UPDATE). NotFound.
+  absl::Status TouchApiToken(const std::string& name, absl::Time now);
+
+  // One-time join tokens of agents. AlreadyExists for a hash in use.
+  absl::Status CreateJoinToken(const JoinTokenRecord& t);
+  // Atomically marks the token used and returns its agent name. NotFound
+  // "unknown join token"; FailedPrecondition "join token already used" or
+  // "join token expired at T". A failed redeem changes nothing.
+  absl::StatusOr<std::string> RedeemJoinToken(const std::string& hash, absl::Time now);
+
+  // Certificates issued to agents. AlreadyExists for a recorded serial.
+  absl::Status RecordCertificate(const CertificateRecord& c);
+  // NotFound for a serial never issued.
+  absl::StatusOr<CertificateRecord> GetCertificate(const std::string& serial);
+  // Revokes the agent's certificates not yet revoked; how many it revoked.
+  absl::StatusOr<int> RevokeAgentCertificates(const std::string& agent, absl::Time now);
+
+  // Audit log. In one transaction: assigns seq (last + 1), prev_hash (the
+  // last entry's hash, "" for the first) and hash (AuditEntryHash) and
+  // stores the entry; returns it as stored (`at` cut to microseconds).
+  // Use AuditLog, which also writes the mirror file, rather than this.
+  absl::StatusOr<AuditEntry> AppendAudit(AuditEntry e);
+  // Newest first.
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditFilter& f);
+  // Entries from `from_seq` on, oldest first, at most `limit` (1 to 1000):
+  // the chain in pages, for verification.
+  absl::StatusOr<std::vector<AuditEntry>> AuditChain(int64_t from_seq, int limit);
+
  private:
-  explicit Store(sqlite3* db);
+  Store(sqlite3* db, std::unique_ptr<StoreLock> lock);
   absl::Status Migrate(absl::Time now);
 
+  // Released after the connection is closed (members go after ~Store's body).
+  std::unique_ptr<StoreLock> lock_;
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   // One per table group, on `db_`; used holding `mu_`. Transactions that
@@ -139,6 +188,9 @@ class Store {
   BackupTable backups_ ABSL_GUARDED_BY(mu_);
   ScheduleTable schedules_ ABSL_GUARDED_BY(mu_);
   RetentionTable retention_ ABSL_GUARDED_BY(mu_);
+  TokenTable tokens_ ABSL_GUARDED_BY(mu_);
+  CertificateTable certificates_ ABSL_GUARDED_BY(mu_);
+  AuditTable audit_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbdump

@@ -137,6 +137,52 @@ ALTER TABLE backups ADD COLUMN test_restore_report BLOB NOT NULL DEFAULT x'';
     R"sql(
 ALTER TABLE schedules ADD COLUMN last_result INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 8: security: API tokens with roles, one-time join tokens of agents,
+    // the certificates issued to agents, and the hash-chained audit log.
+    // Tokens are kept as hashes only. Empty times mean "none"; audit times
+    // carry microseconds (they are hashed).
+    R"sql(
+CREATE TABLE api_tokens (
+  name TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  expires_at TEXT NOT NULL DEFAULT '',
+  revoked_at TEXT NOT NULL DEFAULT '',
+  last_used_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE join_tokens (
+  token_hash TEXT PRIMARY KEY,
+  agent_name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  expires_at TEXT NOT NULL,
+  used_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE agent_certificates (
+  serial TEXT PRIMARY KEY,
+  agent_name TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  not_after TEXT NOT NULL,
+  issued_at TEXT NOT NULL,
+  revoked_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX agent_certificates_by_agent ON agent_certificates(agent_name);
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL DEFAULT '',
+  peer TEXT NOT NULL DEFAULT '',
+  rpc TEXT NOT NULL DEFAULT '',
+  target TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  prev_hash TEXT NOT NULL DEFAULT '',
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_at ON audit_log(at);
+)sql",
 };
 
 
