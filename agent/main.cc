@@ -9,6 +9,11 @@
 #include <thread>
 
 #include "agent/agent_service_impl.h"
+#include "agent/certificate_renewer.h"
+#include "agent/controller_only_processor.h"
+#include "agent/enrollment.h"
+#include "common/security/identity.h"
+#include "common/security/tls_credentials.h"
 #include "common/engines/mongodb/mongo_engine.h"
 #include "common/engines/mysql/mysql_engine.h"
 #include "common/engines/postgres/postgres_engine.h"
@@ -24,7 +29,23 @@ namespace {
 
 int Run(int argc, char** argv) {
   dbdump::Flags flags;
-  flags.Define("name", "agent-1", "name of this agent, unique per controller");
+  flags.Define("name", "",
+               "name of this agent, unique per controller (default: the name in its "
+               "certificate; agent-1 with --insecure_plaintext)");
+  flags.Define("join", "",
+               "first start: reference to a join token from `dbdumpctl agent enroll NAME`, "
+               "env:VAR or file:/path (0600), never the token itself");
+  flags.Define("ca_fingerprint", "", "with --join: the controller CA's sha256 fingerprint");
+  flags.Define("tls_dir", "", "the agent's key and certificates (default: <work_dir>/tls)");
+  flags.Define("tls_ca_file", "", "bring-your-own PKI: the CA certificate (PEM)");
+  flags.Define("tls_cert_file", "",
+               "bring-your-own PKI: this agent's certificate, with the URI SAN "
+               "spiffe://dbdump/agent/NAME");
+  flags.Define("tls_key_file", "", "bring-your-own PKI: this agent's key (0600)");
+  flags.Define("renew_check_s", "60",
+               "how often the certificate's age is checked (renewed after two thirds of its life)");
+  flags.DefineBool("insecure_plaintext", false,
+                   "serve and call the controller without TLS (never on a shared network)");
   flags.Define("listen", "127.0.0.1:7301", "host:port to serve AgentService on");
   flags.Define("advertise", "", "host:port the controller uses to reach this agent (default: --listen)");
   flags.Define("controller", "127.0.0.1:7300", "host:port of the controller");
@@ -43,7 +64,62 @@ int Run(int argc, char** argv) {
     std::cerr << "dbdump-agent: error: " << parsed.message() << "\n";
     return 2;
   }
-  absl::Status name_ok = dbdump::ValidateResourceName("agent name", flags.Get("name"));
+  const bool plaintext = flags.GetBool("insecure_plaintext");
+  const std::string work_dir = flags.Get("work_dir");
+  std::string name = flags.Get("name");
+  dbdump::TlsFiles tls;
+  if (!plaintext) {
+    std::string tls_dir = flags.Get("tls_dir").empty() ? work_dir + "/tls" : flags.Get("tls_dir");
+    bool bring_own = !flags.Get("tls_cert_file").empty() || !flags.Get("tls_key_file").empty() ||
+                     !flags.Get("tls_ca_file").empty();
+    if (bring_own) {
+      tls.ca_path = flags.Get("tls_ca_file");
+      tls.cert_path = flags.Get("tls_cert_file");
+      tls.key_path = flags.Get("tls_key_file");
+      tls.reload_seconds = 10;
+      if (tls.ca_path.empty() || tls.cert_path.empty() || tls.key_path.empty()) {
+        std::cerr << "dbdump-agent: error: --tls_ca_file, --tls_cert_file and --tls_key_file "
+                     "go together\n";
+        return 2;
+      }
+    } else {
+      tls = dbdump::AgentTlsFiles(tls_dir);
+      if (!dbdump::IsEnrolled(tls_dir)) {
+        if (flags.Get("join").empty()) {
+          std::cerr << "dbdump-agent: error: this agent is not enrolled: run `dbdumpctl agent "
+                       "enroll NAME` and start it once with --join=env:VAR (or file:PATH) and "
+                       "--ca-fingerprint=sha256:... as printed\n";
+          return 2;
+        }
+        dbdump::EnrollOptions enroll;
+        enroll.controller_address = flags.Get("controller");
+        enroll.join_ref = flags.Get("join");
+        enroll.ca_fingerprint = flags.Get("ca_fingerprint");
+        enroll.dir = tls_dir;
+        absl::StatusOr<std::string> enrolled = dbdump::EnrollAgent(enroll);
+        if (!enrolled.ok()) {
+          std::cerr << "dbdump-agent: error: " << enrolled.status().message() << "\n";
+          return 1;
+        }
+      } else if (!flags.Get("join").empty()) {
+        dbdump::LogInfo("agent", "already enrolled (", tls_dir, "); --join ignored");
+      }
+    }
+    absl::StatusOr<std::string> cert_name = dbdump::AgentNameFromCertificate(tls.cert_path);
+    if (!cert_name.ok()) {
+      std::cerr << "dbdump-agent: error: " << cert_name.status().message() << "\n";
+      return 1;
+    }
+    if (!name.empty() && name != *cert_name) {
+      std::cerr << "dbdump-agent: error: --name=" << name << " but this agent's certificate is "
+                << "for \"" << *cert_name << "\"\n";
+      return 2;
+    }
+    name = *cert_name;
+  } else if (name.empty()) {
+    name = "agent-1";
+  }
+  absl::Status name_ok = dbdump::ValidateResourceName("agent name", name);
   auto buffer_bytes = flags.GetInt("buffer_bytes");
   auto buffers = flags.GetInt("buffers");
   absl::StatusOr<int> workers =
@@ -63,7 +139,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   dbdump::JobRunnerOptions runner_options;
-  runner_options.agent_name = flags.Get("name");
+  runner_options.agent_name = name;
   runner_options.work_dir = flags.Get("work_dir");
   runner_options.buffer_bytes = static_cast<size_t>(*buffer_bytes);
   runner_options.buffers = static_cast<size_t>(*buffers);
@@ -86,12 +162,25 @@ int Run(int argc, char** argv) {
   engines[dbdump::v1::ENGINE_MONGODB] = std::make_unique<dbdump::MongoEngine>(mongo_options);
   // Scratch databases of test restores a killed agent did not finish.
   runner.SweepScratch(engines);
-  dbdump::AgentServiceImpl service(flags.Get("name"), std::move(engines), &registry, &runner);
+  dbdump::AgentServiceImpl service(name, std::move(engines), &registry, &runner);
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::shared_ptr<grpc::ServerCredentials> server_credentials;
+  if (plaintext) {
+    server_credentials = grpc::InsecureServerCredentials();
+    dbdump::LogWarn("agent", "SECURITY: --insecure_plaintext: serving ", flags.Get("listen"),
+                    " without TLS; anyone who can reach this port can back up, restore over "
+                    "and delete this host's databases");
+  } else {
+    server_credentials = dbdump::TlsServerCredentials(tls, dbdump::ClientCertificates::kRequired);
+    server_credentials->SetAuthMetadataProcessor(
+        std::make_shared<dbdump::ControllerOnlyProcessor>());
+  }
   grpc::ServerBuilder builder;
+  // A second agent must not share the port (gRPC sets SO_REUSEPORT by default).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
-  builder.AddListeningPort(flags.Get("listen"), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(flags.Get("listen"), server_credentials, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
@@ -105,14 +194,33 @@ int Run(int argc, char** argv) {
                               : flags.Get("advertise");
   dbdump::LogInfo("agent", "serving on ", listen.substr(0, listen.rfind(':') + 1), port);
 
-  dbdump::Registrar registrar(
-      {flags.Get("controller"), flags.Get("name"), advertise, service.engines()});
+  dbdump::RegistrarOptions registrar_options;
+  registrar_options.controller_address = flags.Get("controller");
+  registrar_options.agent_name = name;
+  registrar_options.advertise_address = advertise;
+  registrar_options.engines = service.engines();
+  if (!plaintext) {
+    registrar_options.credentials =
+        dbdump::MutualTlsChannelCredentials(tls, dbdump::ControllerIdentity());
+  }
+  dbdump::Registrar registrar(std::move(registrar_options));
   registrar.Start();
+  std::unique_ptr<dbdump::CertificateRenewer> renewer;
+  if (!plaintext && flags.Get("tls_cert_file").empty()) {
+    dbdump::CertificateRenewerOptions renew;
+    renew.controller_address = flags.Get("controller");
+    renew.files = tls;
+    absl::StatusOr<int> check_s = flags.GetInt("renew_check_s");
+    renew.check_every = absl::Seconds(check_s.ok() && *check_s > 0 ? *check_s : 60);
+    renewer = std::make_unique<dbdump::CertificateRenewer>(renew);
+    renewer->Start();
+  }
 
   // Wait for SIGINT/SIGTERM on this thread, then shut down in order.
   int sig = dbdump::WaitForTerminationSignal();
   dbdump::LogInfo("agent", "stopping on signal ", sig);
   registrar.Stop();
+  if (renewer) renewer->Stop();
   // Running jobs end CANCELLED (uploads aborted, journal written) before
   // what they use is torn down.
   if (!registry.CancelAllAndWait(absl::Seconds(30))) {

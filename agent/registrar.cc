@@ -12,7 +12,8 @@ namespace dbdump {
 Registrar::Registrar(RegistrarOptions options)
     : options_(std::move(options)),
       stub_(v1::RegistryService::NewStub(grpc::CreateChannel(
-          options_.controller_address, grpc::InsecureChannelCredentials()))) {}
+          options_.controller_address, options_.credentials ? options_.credentials
+                                                            : grpc::InsecureChannelCredentials()))) {}
 
 Registrar::~Registrar() { Stop(); }
 

@@ -10,6 +10,10 @@
 #include "absl/synchronization/notification.h"
 #include "dbdump/v1/controller_service.grpc.pb.h"
 
+namespace grpc {
+class ChannelCredentials;
+}  // namespace grpc
+
 namespace dbdump {
 
 struct RegistrarOptions {
@@ -18,6 +22,8 @@ struct RegistrarOptions {
   // Where the controller reaches this agent.
   std::string advertise_address;
   std::vector<dbdump::v1::Engine> engines;
+  // Mutual TLS with the agent's certificate (plaintext when null).
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 // Registers on start and heartbeats at the interval the controller asks for;

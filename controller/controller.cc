@@ -5,11 +5,22 @@
 
 #include <filesystem>
 
+#include <grpcpp/support/server_interceptor.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/clock.h"
 #include "common/base/log.h"
+#include "common/security/identity.h"
+#include "common/security/private_files.h"
+#include "common/security/tls_credentials.h"
 #include "controller/agents/grpc_agent_client.h"
 #include "controller/api/agent_admin_service_impl.h"
+#include "controller/api/audit_service_impl.h"
+#include "controller/api/enrollment_service_impl.h"
+#include "controller/api/token_service_impl.h"
+#include "controller/audit/audit_interceptor.h"
+#include "controller/audit/audit_log.h"
+#include "controller/auth/auth_processor.h"
 #include "controller/api/backup_service_impl.h"
 #include "controller/api/database_service_impl.h"
 #include "controller/api/health_service_impl.h"
@@ -37,7 +48,10 @@ struct Controller::Parts {
   absl::Time started;
   std::unique_ptr<AsyncNotifier> notifier;
   std::unique_ptr<Store> store;
-  GrpcAgentClients agents;
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<ControllerPki> pki;
+  std::string bootstrap_token_path;
+  std::unique_ptr<GrpcAgentClients> agents;
   JobUpdates updates;
   std::unique_ptr<BackupMaintainer> maintainer;
   std::unique_ptr<JobOutcome> outcome;
@@ -61,10 +75,49 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(o.store_path, &p->clock);
   if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
   p->store = *std::move(store);
+  std::string state_dir = o.state_dir;
+  if (state_dir.empty()) {
+    state_dir = store_path.has_parent_path() ? store_path.parent_path().string() : ".";
+  }
+  if (absl::Status s = EnsurePrivateDirectory(state_dir); !s.ok()) {
+    return absl::FailedPreconditionError(s.message());
+  }
+  p->audit = std::make_unique<AuditLog>(p->store.get(), state_dir + "/audit.jsonl");
+  if (absl::Status s = p->audit->Open(); !s.ok()) return absl::FailedPreconditionError(s.message());
+  if (o.insecure_plaintext) {
+    p->agents = std::make_unique<GrpcAgentClients>(PlaintextAgentChannels());
+  } else {
+    ControllerPkiOptions pki = o.pki;
+    if (pki.dir.empty()) pki.dir = state_dir + "/pki";
+    pki.clock = &p->clock;
+    absl::StatusOr<std::unique_ptr<ControllerPki>> opened = ControllerPki::Open(std::move(pki));
+    if (!opened.ok()) return opened.status();
+    p->pki = *std::move(opened);
+    TlsFiles files = p->pki->files();
+    p->agents = std::make_unique<GrpcAgentClients>([files](const std::string& agent) {
+      return MutualTlsChannelCredentials(files, AgentIdentity(agent));
+    });
+    absl::StatusOr<std::vector<ApiTokenRecord>> tokens = p->store->ListApiTokens();
+    if (!tokens.ok()) return absl::FailedPreconditionError(tokens.status().message());
+    if (tokens->empty()) {
+      absl::StatusOr<std::string> secret =
+          CreateApiToken(p->store.get(), "admin", v1::ROLE_ADMIN, "controller (first start)",
+                         p->clock.Now(), absl::ZeroDuration());
+      if (!secret.ok()) return absl::FailedPreconditionError(secret.status().message());
+      p->bootstrap_token_path = state_dir + "/admin.token";
+      if (absl::Status s = WriteFileAtomically(p->bootstrap_token_path, *secret + "\n", 0600);
+          !s.ok()) {
+        return absl::FailedPreconditionError(s.message());
+      }
+      LogInfo("controller", "first start: an admin API token is in ", p->bootstrap_token_path,
+              " (mode 0600); create named tokens with `dbdumpctl token create` and revoke "
+              "this one");
+    }
+  }
   if (p->notifier) p->notifier->Start();
   Notifier* notifier = p->notifier.get();
 
-  p->maintainer = std::make_unique<BackupMaintainer>(p->store.get(), &p->agents, &p->clock, notifier);
+  p->maintainer = std::make_unique<BackupMaintainer>(p->store.get(), p->agents.get(), &p->clock, notifier);
   JobOutcomeOptions outcome;
   outcome.store = p->store.get();
   outcome.clock = &p->clock;
@@ -80,7 +133,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   dispatch.clock = &p->clock;
   DispatcherParts parts;
   parts.store = p->store.get();
-  parts.agents = &p->agents;
+  parts.agents = p->agents.get();
   parts.updates = &p->updates;
   parts.outcome = p->outcome.get();
   p->dispatcher = std::make_unique<Dispatcher>(parts, dispatch);
@@ -94,15 +147,26 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   sched.tick = o.schedule_tick;
   sched.clock = &p->clock;
   sched.maintainer = p->maintainer.get();
-  sched.on_tick = [stale](absl::Time now) { stale->Check(now); };
+  ControllerPki* pki = p->pki.get();
+  sched.on_tick = [stale, pki, next_renew_check = absl::InfinitePast()](absl::Time now) mutable {
+    stale->Check(now);
+    if (pki != nullptr && now >= next_renew_check) {
+      next_renew_check = now + absl::Hours(1);
+      if (absl::Status s = pki->RenewOwnIfDue(); !s.ok()) {
+        LogWarn("pki", "cannot renew the controller's certificate: ", s.message());
+      }
+    }
+  };
   p->scheduler = std::make_unique<Scheduler>(p->store.get(), p->dispatcher.get(), sched);
 
   AdminContext admin;
   admin.store = p->store.get();
   admin.dispatcher = p->dispatcher.get();
-  admin.agents = &p->agents;
+  admin.agents = p->agents.get();
   admin.updates = &p->updates;
   admin.clock = &p->clock;
+  admin.pki = p->pki.get();
+  admin.audit = p->audit.get();
   p->services.push_back(
       std::make_unique<RegistryServiceImpl>(p->store.get(), o.heartbeat_interval, &p->clock));
   p->services.push_back(std::make_unique<AgentAdminServiceImpl>(admin));
@@ -114,10 +178,43 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
       std::make_unique<ScheduleServiceImpl>(p->store.get(), p->dispatcher.get(), &p->clock));
   p->services.push_back(std::make_unique<RetentionServiceImpl>(p->maintainer.get()));
   p->services.push_back(std::make_unique<VerificationServiceImpl>(p->maintainer.get()));
+  p->services.push_back(std::make_unique<EnrollmentServiceImpl>(admin));
+  p->services.push_back(std::make_unique<TokenServiceImpl>(admin));
+  p->services.push_back(std::make_unique<AuditServiceImpl>(admin));
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (o.insecure_plaintext) {
+    credentials = grpc::InsecureServerCredentials();
+    LogWarn("controller", "SECURITY: --insecure_plaintext: serving ", o.listen,
+            " without TLS and without authentication; anyone who can reach this port can "
+            "register agents, read the catalogue, restore over and delete backups");
+  } else {
+    credentials = TlsServerCredentials(p->pki->files(), ClientCertificates::kVerifyIfPresented);
+    AuthProcessorOptions auth;
+    auth.store = p->store.get();
+    auth.clock = &p->clock;
+    auth.admit_unrecorded_agent_certificates = !p->pki->can_issue();
+    AuditLog* audit = p->audit.get();
+    auth.on_refusal = [audit](const Refusal& r) {
+      AuditEntry entry;
+      entry.actor = r.actor;
+      entry.rpc = r.rpc;
+      entry.outcome = r.outcome;
+      entry.detail = r.detail;
+      if (auto s = audit->Append(std::move(entry)); !s.ok()) {
+        LogWarn("audit", "cannot append: ", s.status().message());
+      }
+    };
+    credentials->SetAuthMetadataProcessor(std::make_shared<ControllerAuthProcessor>(std::move(auth)));
+  }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &p->port);
+  // A second controller must not share the port (gRPC sets SO_REUSEPORT by default).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(o.listen, credentials, &p->port);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<AuditInterceptorFactory>(p->audit.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (auto& s : p->services) builder.RegisterService(s.get());
   builder.RegisterService(p->health.get());
   p->server = builder.BuildAndStart();
@@ -126,7 +223,9 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
         absl::StrCat("cannot listen on ", o.listen, ": address in use or invalid"));
   }
   LogInfo("controller", "serving on ", o.listen.substr(0, o.listen.rfind(':') + 1), p->port,
-          " with store ", o.store_path, " (schema v", p->store->schema_version(), ")");
+          o.insecure_plaintext ? " (PLAINTEXT)" : " (TLS)", " with store ", o.store_path,
+          " (schema v", p->store->schema_version(), ")");
+  if (p->pki) LogInfo("controller", "CA fingerprint ", p->pki->ca_fingerprint());
   if (absl::Status s = p->dispatcher->Recover(); !s.ok()) {
     LogWarn("controller", "recovery: ", s.message());
   }
@@ -139,6 +238,8 @@ Controller::Controller(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) 
 Controller::~Controller() { Stop(); }
 
 int Controller::port() const { return parts_->port; }
+
+const std::string& Controller::bootstrap_token_path() const { return parts_->bootstrap_token_path; }
 
 void Controller::Stop() {
   Parts& p = *parts_;

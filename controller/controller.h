@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/pki/controller_pki.h"
 
 namespace dbdump {
 
@@ -24,6 +25,14 @@ struct ControllerOptions {
   absl::Duration stale_check = absl::Seconds(60);
   // Null: no notifications. Started and stopped by the controller.
   std::unique_ptr<AsyncNotifier> notifier;
+  // Holds the PKI (unless given), the first admin token and the audit log's
+  // JSON-lines mirror; made 0700. Empty: the store's directory.
+  std::string state_dir;
+  // Serve without TLS and without authentication (loudly logged). Off:
+  // mutual TLS for agents, TLS and API tokens for admin clients.
+  bool insecure_plaintext = false;
+  // `dir` empty: <state_dir>/pki. `clock` is the controller's.
+  ControllerPkiOptions pki;
 };
 
 // Not thread-safe: one thread starts and stops it.
@@ -37,6 +46,9 @@ class Controller {
 
   // The port actually served (useful with port 0).
   int port() const;
+  // Where the first admin token was written on first start (empty when the
+  // store already had tokens).
+  const std::string& bootstrap_token_path() const;
   // Stops the scheduler, the server (in-flight calls get up to 5 s), the
   // followers (jobs go on at the agents) and flushes notifications.
   void Stop();

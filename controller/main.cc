@@ -1,6 +1,8 @@
 // dbdump-controller: the control plane. Holds the catalogue, dispatches jobs
 // to agents and serves the admin API.
 
+#include <sys/stat.h>
+
 #include <iostream>
 
 #include "common/base/flags.h"
@@ -22,7 +24,23 @@ int Run(int argc, char** argv) {
                "jobs running at once over all agents (0 = no limit); the rest wait queued");
   flags.Define("max_running_jobs_per_agent", "4", "jobs running at once on one agent (0 = no limit)");
   flags.Define("schedule_tick_ms", "1000", "how often due schedules are looked for");
-  flags.Define("notify_webhook_url", "", "generic webhook receiving JSON notifications");
+  flags.Define("state_dir", "",
+               "directory (0700) of the CA, the controller's key, the first admin token and the "
+               "audit log's mirror (default: the store's directory)");
+  flags.DefineBool("insecure_plaintext", false,
+               "serve without TLS and without authentication (never on a shared network)");
+  flags.Define("tls_ca_file", "", "bring-your-own PKI: the CA certificate (PEM)");
+  flags.Define("tls_cert_file", "",
+               "bring-your-own PKI: the controller's certificate, with the URI SAN "
+               "spiffe://dbdump/controller");
+  flags.Define("tls_key_file", "", "bring-your-own PKI: the controller's key (0600)");
+  flags.Define("tls_ca_key_file", "",
+               "bring-your-own PKI: the CA's key (0600), to enroll agents; without it agents "
+               "use certificates from your CA");
+  flags.Define("agent_cert_validity_s", "2592000",
+               "lifetime of the certificates issued to agents (they renew after two thirds)");
+  flags.Define("notify_webhook_url_file", "",
+               "0600 file holding the URL of a generic webhook receiving JSON notifications");
   flags.Define("notify_webhook_secret_file", "",
                "0600 file with the HMAC-SHA256 key signing webhook bodies (X-Dbdump-Signature)");
   flags.Define("notify_slack_url_file", "", "0600 file holding a Slack incoming webhook URL");
@@ -60,12 +78,20 @@ int Run(int argc, char** argv) {
     return 2;
   }
   auto stale_check_s = flags.GetInt("stale_check_s");
-  if (!stale_check_s.ok()) {
-    std::cerr << "dbdump-controller: error: " << stale_check_s.status().message() << "\n";
+  auto agent_validity = flags.GetInt("agent_cert_validity_s");
+  for (const absl::Status& s : {stale_check_s.status(), agent_validity.status()}) {
+    if (!s.ok()) {
+      std::cerr << "dbdump-controller: error: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (*agent_validity < 60) {
+    std::cerr << "dbdump-controller: error: --agent_cert_validity_s must be at least 60\n";
     return 2;
   }
+
   dbdump::NotifierConfig notify;
-  notify.webhook_url = flags.Get("notify_webhook_url");
+  notify.webhook_url_file = flags.Get("notify_webhook_url_file");
   notify.webhook_secret_file = flags.Get("notify_webhook_secret_file");
   notify.slack_url_file = flags.Get("notify_slack_url_file");
   notify.smtp_url = flags.Get("notify_smtp_url");
@@ -88,6 +114,13 @@ int Run(int argc, char** argv) {
   options.schedule_tick = absl::Milliseconds(*tick_ms);
   options.stale_check = absl::Seconds(*stale_check_s);
   options.notifier = *std::move(notifier);
+  options.state_dir = flags.Get("state_dir");
+  options.insecure_plaintext = flags.GetBool("insecure_plaintext");
+  options.pki.ca_cert_file = flags.Get("tls_ca_file");
+  options.pki.cert_file = flags.Get("tls_cert_file");
+  options.pki.key_file = flags.Get("tls_key_file");
+  options.pki.ca_key_file = flags.Get("tls_ca_key_file");
+  options.pki.agent_validity = absl::Seconds(*agent_validity);
   auto controller = dbdump::Controller::Start(std::move(options));
   if (!controller.ok()) {
     std::cerr << "dbdump-controller: error: " << controller.status().message() << "\n";
@@ -102,6 +135,9 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything the controller writes (store, keys, tokens, audit log) is
+  // its own: files 0600, directories 0700.
+  umask(077);
   dbdump::BlockTerminationSignals();
   return Run(argc, argv);
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Quickstart: installs what is needed, builds, starts a controller and an
-# agent on loopback, creates a small SQLite database, backs it up to a local
-# directory, lists the backup, restores it to a new file and shows that the
-# content matches. Everything lives in $QUICKSTART_DIR (default
-# /tmp/dbdump-quickstart), which is kept afterwards for you to look at.
+# agent on loopback the secure way (the controller makes its CA and a first
+# admin token; the agent enrolls with a one-time join token and gets its
+# certificate; every call is mutual TLS or TLS with a token), creates a small
+# SQLite database, backs it up to a local directory, lists the backup,
+# restores it to a new file and shows that the content matches. Everything
+# lives in $QUICKSTART_DIR (default /tmp/dbdump-quickstart), which is kept
+# afterwards for you to look at.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${QUICKSTART_DIR:-/tmp/dbdump-quickstart}
@@ -19,14 +22,34 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 ctl_port=$(free_port)
 agent_port=$(free_port)
 export DBDUMP_CONTROLLER=127.0.0.1:$ctl_port
+# dbdumpctl's CA certificate and API token (normally ~/.config/dbdump).
+export DBDUMP_CONFIG_DIR=$dir/cli
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+wait_for_file() { for _ in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.2; done; echo "quickstart: $1 did not appear" >&2; exit 1; }
 
-echo "==> starting dbdump-controller on 127.0.0.1:$ctl_port and dbdump-agent on 127.0.0.1:$agent_port"
-"$bin/dbdump-controller" --listen="127.0.0.1:$ctl_port" --store="$dir/controller.db" >"$dir/controller.log" 2>&1 &
+echo "==> starting dbdump-controller on 127.0.0.1:$ctl_port (TLS; its CA and first admin token in $dir/state)"
+"$bin/dbdump-controller" --listen="127.0.0.1:$ctl_port" --store="$dir/controller.db" \
+  --state_dir="$dir/state" >"$dir/controller.log" 2>&1 &
 pids+=($!)
-"$bin/dbdump-agent" --name=local-agent --listen="127.0.0.1:$agent_port" \
-  --controller="127.0.0.1:$ctl_port" --work_dir="$dir/agent-work" >"$dir/agent.log" 2>&1 &
+wait_for_file "$dir/state/admin.token"
+echo "==> dbdumpctl trusts the controller's CA and uses the first admin token (both in $DBDUMP_CONFIG_DIR)"
+mkdir -p -m 700 "$DBDUMP_CONFIG_DIR"
+cp "$dir/state/pki/ca.pem" "$DBDUMP_CONFIG_DIR/ca.pem"
+install -m 600 "$dir/state/admin.token" "$DBDUMP_CONFIG_DIR/token"
+for _ in $(seq 1 100); do "$bin/dbdumpctl" agents list >/dev/null 2>&1 && break; sleep 0.2; done
+
+echo "==> enrolling the agent: a one-time join token, its key made on its host, a certificate from the CA"
+echo "\$ dbdumpctl agent enroll local-agent"
+enrolled=$("$bin/dbdumpctl" --output=json agent enroll local-agent)
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+fingerprint=$(echo "$enrolled" | field ca_fingerprint)
+echo "   CA fingerprint $fingerprint; join token single use, expires $(echo "$enrolled" | field expires_at)"
+echo "==> starting dbdump-agent on 127.0.0.1:$agent_port"
+DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | field join_token) \
+  "$bin/dbdump-agent" --listen="127.0.0.1:$agent_port" --controller="127.0.0.1:$ctl_port" \
+  --work_dir="$dir/agent-work" --join=env:DBDUMP_JOIN_TOKEN --ca-fingerprint="$fingerprint" \
+  >"$dir/agent.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   "$bin/dbdumpctl" --output=json agents list 2>/dev/null | grep -q '"online": true' && break
@@ -43,6 +66,7 @@ sqlite3 "$dir/shop.db" "CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT
 
 run() { echo "\$ dbdumpctl $*"; "$bin/dbdumpctl" "$@"; }
 run agents list
+run token create backup-operator --role=operator
 run storage add local --kind=local --path="$dir/backups"
 run database add shop --engine=sqlite --agent=local-agent --storage=local --path="$dir/shop.db"
 run backup run shop --wait
@@ -59,3 +83,5 @@ echo "restored: $b"
 if [ "$a" != "$b" ]; then echo "quickstart: FAILED, the restored database differs" >&2; exit 1; fi
 echo "==> the restored database matches. Backup files: $dir/backups/shop/$backup_id"
 ls -l "$dir/backups/shop/$backup_id"
+run audit list --limit=5
+run audit verify

@@ -1,5 +1,7 @@
 #include "common/base/flags.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -25,18 +27,32 @@ absl::Status Flags::Parse(int argc, char** argv) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
+    // --kebab-case and --snake_case name the same flag.
+    std::replace(name.begin(), name.end(), '-', '_');
     auto it = defs_.find(name);
     if (it == defs_.end()) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, "; see --help"));
     }
-    if (!has_value) {
+    if (!has_value && it->second.is_bool) {
+      value = "true";
+    } else if (!has_value) {
       if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));
       value = argv[++i];
+    }
+    if (it->second.is_bool && value != "true" && value != "false") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --", name, " is true or false, got \"", value, "\""));
     }
     it->second.value = value;
   }
   return absl::OkStatus();
 }
+
+void Flags::DefineBool(const std::string& name, bool default_value, const std::string& help) {
+  defs_[name] = {default_value ? "true" : "false", help, true};
+}
+
+bool Flags::GetBool(const std::string& name) const { return Get(name) == "true"; }
 
 std::string Flags::Get(const std::string& name) const {
   auto it = defs_.find(name);

@@ -43,10 +43,11 @@ class GrpcJobEventStream final : public JobEventStream {
 
 class GrpcAgentClient final : public AgentClient {
  public:
-  GrpcAgentClient(const std::string& address, const GrpcAgentClientOptions& options)
+  GrpcAgentClient(const std::string& address,
+                  std::shared_ptr<grpc::ChannelCredentials> credentials,
+                  const GrpcAgentClientOptions& options)
       : options_(options),
-        stub_(v1::AgentService::NewStub(
-            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+        stub_(v1::AgentService::NewStub(grpc::CreateChannel(address, std::move(credentials)))) {}
 
   absl::StatusOr<std::string> TestConnection(const v1::DatabaseTarget& target) override {
     v1::TestConnectionRequest req;
@@ -152,13 +153,21 @@ class GrpcAgentClient final : public AgentClient {
 
 }  // namespace
 
-GrpcAgentClients::GrpcAgentClients(GrpcAgentClientOptions options) : options_(options) {}
+AgentChannelCredentials PlaintextAgentChannels() {
+  return [](const std::string&) { return grpc::InsecureChannelCredentials(); };
+}
+
+GrpcAgentClients::GrpcAgentClients(AgentChannelCredentials credentials,
+                                   GrpcAgentClientOptions options)
+    : credentials_(std::move(credentials)), options_(options) {}
 GrpcAgentClients::~GrpcAgentClients() = default;
 
 std::shared_ptr<AgentClient> GrpcAgentClients::For(const v1::Agent& agent) {
   absl::MutexLock l(&mu_);
-  std::shared_ptr<AgentClient>& client = clients_[agent.address()];
-  if (!client) client = std::make_shared<GrpcAgentClient>(agent.address(), options_);
+  std::shared_ptr<AgentClient>& client = clients_[agent.name() + "@" + agent.address()];
+  if (!client) {
+    client = std::make_shared<GrpcAgentClient>(agent.address(), credentials_(agent.name()), options_);
+  }
   return client;
 }
 

@@ -1,6 +1,7 @@
 // GrpcAgentClient: AgentClient over gRPC, one channel per agent address.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -8,7 +9,19 @@
 #include "absl/synchronization/mutex.h"
 #include "controller/agents/agent_client.h"
 
+namespace grpc {
+class ChannelCredentials;
+}  // namespace grpc
+
 namespace dbdump {
+
+// The credentials of the channel to the agent of this name: mutual TLS
+// expecting that agent's identity, or plaintext.
+using AgentChannelCredentials =
+    std::function<std::shared_ptr<grpc::ChannelCredentials>(const std::string& agent_name)>;
+
+// Plaintext channels (tests, --insecure_plaintext).
+AgentChannelCredentials PlaintextAgentChannels();
 
 // Deadlines of the unary calls; a call that finds the agent unreachable
 // (Unavailable) is tried again, `attempts` times in all, with a short
@@ -23,15 +36,17 @@ struct GrpcAgentClientOptions {
   absl::Duration retry_backoff = absl::Milliseconds(200);
 };
 
-// Caches one channel (and client) per address; clients share the channel.
-// Thread-safe.
+// Caches one channel (and client) per agent name and address; clients
+// share the channel. Thread-safe.
 class GrpcAgentClients final : public AgentClients {
  public:
-  explicit GrpcAgentClients(GrpcAgentClientOptions options = GrpcAgentClientOptions());
+  explicit GrpcAgentClients(AgentChannelCredentials credentials = PlaintextAgentChannels(),
+                            GrpcAgentClientOptions options = GrpcAgentClientOptions());
   ~GrpcAgentClients() override;
   std::shared_ptr<AgentClient> For(const dbdump::v1::Agent& agent) override;
 
  private:
+  const AgentChannelCredentials credentials_;
   const GrpcAgentClientOptions options_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<AgentClient>> clients_ ABSL_GUARDED_BY(mu_);

@@ -9,6 +9,9 @@
 
 namespace dbdump {
 
+class AuditLog;
+class ControllerPki;
+
 // Not owned; all required.
 struct AdminContext {
   Store* store = nullptr;
@@ -16,6 +19,9 @@ struct AdminContext {
   AgentClients* agents = nullptr;
   JobUpdates* updates = nullptr;
   Clock* clock = nullptr;
+  // Null when the controller serves plaintext (no certificates, no enrollment).
+  ControllerPki* pki = nullptr;
+  AuditLog* audit = nullptr;
 };
 
 }  // namespace dbdump

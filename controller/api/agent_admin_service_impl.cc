@@ -7,6 +7,9 @@
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/security/secret_token.h"
+#include "controller/auth/caller.h"
+#include "controller/pki/controller_pki.h"
 
 namespace dbdump {
 
@@ -19,6 +22,55 @@ grpc::Status AgentAdminServiceImpl::ListAgents(grpc::ServerContext*, const v1::L
     a.set_online(c_.dispatcher->IsOnline(a, now));
     *resp->add_agents() = a;
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentAdminServiceImpl::CreateJoinToken(grpc::ServerContext* ctx,
+                                                    const v1::CreateJoinTokenRequest* req,
+                                                    v1::CreateJoinTokenResponse* resp) {
+  if (absl::Status s = ValidateResourceName("agent name", req->agent_name()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (c_.pki == nullptr || !c_.pki->can_issue()) {
+    return ToGrpc(absl::FailedPreconditionError(
+        c_.pki == nullptr ? "this controller serves plaintext (--insecure_plaintext): agents "
+                            "cannot enroll"
+                          : "this controller has no CA key (bring-your-own PKI): issue the "
+                            "agent's certificate with your CA instead of enrolling"));
+  }
+  constexpr uint32_t kMaxMinutes = 7 * 24 * 60;
+  if (req->ttl_minutes() > kMaxMinutes) {
+    return ToGrpc(absl::InvalidArgumentError("a join token lives at most 7 days (10080 minutes)"));
+  }
+  absl::Time now = c_.clock->Now();
+  std::string token = NewSecretToken("dbdj_");
+  JoinTokenRecord record;
+  record.token_hash = TokenHash(token);
+  record.agent_name = req->agent_name();
+  record.created_by = CallerOf(*ctx).actor();
+  record.created_at = now;
+  record.expires_at = now + absl::Minutes(req->ttl_minutes() == 0 ? 60 : req->ttl_minutes());
+  if (absl::Status s = c_.store->CreateJoinToken(record); !s.ok()) return ToGrpc(s);
+  LogInfo("controller", "join token created for agent ", req->agent_name(), " by ",
+          record.created_by);
+  resp->set_join_token(token);
+  resp->set_expires_at(absl::FormatTime(absl::RFC3339_sec, record.expires_at, absl::UTCTimeZone()));
+  resp->set_ca_fingerprint(c_.pki->ca_fingerprint());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentAdminServiceImpl::RevokeAgent(grpc::ServerContext*,
+                                                const v1::RevokeAgentRequest* req,
+                                                v1::RevokeAgentResponse* resp) {
+  if (absl::Status s = ValidateResourceName("agent name", req->name()); !s.ok()) return ToGrpc(s);
+  absl::StatusOr<int> revoked = c_.store->RevokeAgentCertificates(req->name(), c_.clock->Now());
+  if (!revoked.ok()) return ToGrpc(revoked.status());
+  if (*revoked == 0) {
+    return ToGrpc(absl::NotFoundError(absl::StrCat(
+        "agent ", req->name(), " has no certificate to revoke (unknown, or already revoked)")));
+  }
+  LogInfo("controller", "revoked ", *revoked, " certificate(s) of agent ", req->name());
+  resp->set_certificates_revoked(*revoked);
   return grpc::Status::OK;
 }
 

@@ -1,4 +1,5 @@
-// AgentAdminServiceImpl: the registered agents with their online flag.
+// AgentAdminServiceImpl: the registered agents with their online flag;
+// join tokens for new agents; revoking an agent's certificates.
 #pragma once
 
 #include "controller/api/admin_context.h"
@@ -12,6 +13,10 @@ class AgentAdminServiceImpl final : public dbdump::v1::AgentAdminService::Servic
   explicit AgentAdminServiceImpl(AdminContext c) : c_(c) {}
   grpc::Status ListAgents(grpc::ServerContext*, const dbdump::v1::ListAgentsRequest*,
                           dbdump::v1::ListAgentsResponse*) override;
+  grpc::Status CreateJoinToken(grpc::ServerContext*, const dbdump::v1::CreateJoinTokenRequest*,
+                               dbdump::v1::CreateJoinTokenResponse*) override;
+  grpc::Status RevokeAgent(grpc::ServerContext*, const dbdump::v1::RevokeAgentRequest*,
+                           dbdump::v1::RevokeAgentResponse*) override;
 
  private:
   AdminContext c_;

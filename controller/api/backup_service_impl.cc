@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/grpc_status.h"
+#include "controller/auth/caller.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -34,8 +35,16 @@ grpc::Status BackupServiceImpl::GetBackup(grpc::ServerContext*, const v1::GetBac
   return grpc::Status::OK;
 }
 
-grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext*, const v1::StartRestoreRequest* req,
+grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext* ctx,
+                                             const v1::StartRestoreRequest* req,
                                              v1::StartRestoreResponse* resp) {
+  // Dry runs and test restores write nothing the user owns: an operator's.
+  // A restore writes over or into a database: an admin's.
+  if (!req->options().dry_run() && !req->options().test_restore()) {
+    if (absl::Status s = RequireRole(CallerOf(*ctx), v1::ROLE_ADMIN, "a restore"); !s.ok()) {
+      return ToGrpc(s);
+    }
+  }
   auto job = c_.dispatcher->StartRestore(*req);
   if (!job.ok()) return ToGrpc(job.status());
   *resp->mutable_job() = *job;

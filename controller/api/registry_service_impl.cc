@@ -4,12 +4,31 @@
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
+#include "controller/auth/caller.h"
 
 namespace dbdump {
 
-grpc::Status RegistryServiceImpl::RegisterAgent(grpc::ServerContext*,
+namespace {
+
+// An agent's certificate speaks only for the agent it was issued to.
+absl::Status CheckSelf(const grpc::ServerContext& ctx, const std::string& name) {
+  Caller caller = CallerOf(ctx);
+  if (caller.kind == Caller::kPlaintext || (caller.kind == Caller::kAgent && caller.name == name)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "this certificate is for ", caller.actor(), "; it cannot act as agent \"", name, "\""));
+}
+
+}  // namespace
+
+grpc::Status RegistryServiceImpl::RegisterAgent(grpc::ServerContext* ctx,
                                                 const v1::RegisterAgentRequest* req,
                                                 v1::RegisterAgentResponse* resp) {
+  if (absl::Status s = CheckSelf(*ctx, req->name()); !s.ok()) {
+    LogWarn("controller", "registration refused: ", s.message());
+    return ToGrpc(s);
+  }
   absl::Status valid = ValidateResourceName("agent name", req->name());
   if (valid.ok() && (req->address().empty() || req->address().find(':') == std::string::npos)) {
     valid = absl::InvalidArgumentError(
@@ -29,8 +48,10 @@ grpc::Status RegistryServiceImpl::RegisterAgent(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* req,
+grpc::Status RegistryServiceImpl::Heartbeat(grpc::ServerContext* ctx,
+                                            const v1::HeartbeatRequest* req,
                                             v1::HeartbeatResponse*) {
+  if (absl::Status s = CheckSelf(*ctx, req->name()); !s.ok()) return ToGrpc(s);
   return ToGrpc(store_->TouchAgent(req->name(), clock_->Now()));
 }
 

@@ -96,8 +96,12 @@ absl::StatusOr<VerbSpec> FindVerb(const std::vector<std::string>& args, size_t* 
 Cli::Cli(CliOptions options) : options_(std::move(options)) {
   if (!options_.now) options_.now = [] { return DefaultClock()->Now(); };
   if (!options_.make_client) {
-    options_.make_client = [](const std::string& address, absl::Duration timeout) {
-      return std::make_unique<GrpcControllerClient>(address, timeout);
+    options_.make_client = [](const ControllerConnection& c) {
+      ClientSecuritySources sources;
+      sources.ca_file = c.ca_file;
+      sources.plaintext = c.plaintext;
+      return std::make_unique<GrpcControllerClient>(c.address, c.timeout,
+                                                    LoadClientSecurity(sources));
     };
   }
 }
@@ -158,9 +162,13 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
                    parser.Parse(std::vector<std::string>(args.begin() + next, args.end())));
 
   CommandContext::Options context_options;
-  context_options.connect = [&] {
-    return options_.make_client(address, absl::Seconds(timeout_s));
-  };
+  ControllerConnection connection;
+  connection.address = address;
+  connection.timeout = absl::Seconds(timeout_s);
+  connection.ca_file = global.Get("ca_file", "");
+  connection.plaintext = global.Has("insecure_plaintext");
+  context_options.connect = [&] { return options_.make_client(connection); };
+  context_options.controller_address = address;
   context_options.out = &out;
   context_options.err = &err;
   context_options.format = format;

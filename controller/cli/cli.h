@@ -21,9 +21,18 @@ namespace dbdump {
 
 class ControllerClient;
 
-// Makes the client for a controller address; `timeout` bounds each unary call.
-using ControllerClientFactory = std::function<std::unique_ptr<ControllerClient>(
-    const std::string& address, absl::Duration timeout)>;
+// How to reach the controller, from the global flags.
+struct ControllerConnection {
+  std::string address;
+  // Bounds each unary call.
+  absl::Duration timeout;
+  // --ca_file and --insecure_plaintext (see ClientSecuritySources).
+  std::string ca_file;
+  bool plaintext = false;
+};
+
+using ControllerClientFactory =
+    std::function<std::unique_ptr<ControllerClient>(const ControllerConnection& connection)>;
 
 struct CliOptions {
   // Used when --controller is not given.

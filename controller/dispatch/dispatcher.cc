@@ -44,6 +44,8 @@ Dispatcher::Dispatcher(DispatcherParts parts, DispatcherOptions options)
 Dispatcher::~Dispatcher() { Shutdown(); }
 
 bool Dispatcher::IsOnline(const v1::Agent& agent, absl::Time now) const {
+  // A revoked agent can no longer be called: no job goes to it.
+  if (agent.revoked()) return false;
   absl::Time last = TimeFromString(agent.last_heartbeat());
   return now - last <= options_.heartbeat_interval * 3;
 }

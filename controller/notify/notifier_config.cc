@@ -60,12 +60,14 @@ absl::StatusOr<std::unique_ptr<AsyncNotifier>> MakeNotifier(const NotifierConfig
   ASSIGN_OR_RETURN(std::set<NotificationEvent> events, ParseNotificationEvents(c.events));
   auto notifier = std::make_unique<AsyncNotifier>(options);
   int channels = 0;
-  if (!c.webhook_url.empty()) {
+  if (!c.webhook_url_file.empty()) {
+    ASSIGN_OR_RETURN(std::string url,
+                     ReadSecretFile("notify_webhook_url_file", c.webhook_url_file));
     std::string key;
     if (!c.webhook_secret_file.empty()) {
       ASSIGN_OR_RETURN(key, ReadSecretFile("notify_webhook_secret_file", c.webhook_secret_file));
     }
-    notifier->AddChannel(std::make_unique<WebhookChannel>(c.webhook_url, key), events);
+    notifier->AddChannel(std::make_unique<WebhookChannel>(url, key), events);
     ++channels;
   }
   if (!c.slack_url_file.empty()) {

@@ -10,10 +10,10 @@
 
 namespace dbdump {
 
-// Secrets (HMAC key, Slack URL, SMTP login) come from files of mode 0600,
-// never from the command line.
+// Secrets (webhook URL, which often carries a token, HMAC key, Slack URL,
+// SMTP login) come from files of mode 0600, never from the command line.
 struct NotifierConfig {
-  std::string webhook_url;
+  std::string webhook_url_file;
   std::string webhook_secret_file;
   std::string slack_url_file;
   std::string smtp_url;

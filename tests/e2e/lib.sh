@@ -65,20 +65,51 @@ mysql_as() { mariadb --defaults-file="$MY_CNF" -N -B -D "$1" -e "$2"; }
 CTL_PORT=$(free_port)
 AGENT_PORT=$(free_port)
 export DBDUMP_CONTROLLER=127.0.0.1:$CTL_PORT
+# dbdumpctl's CA certificate and API token live here (as in ~/.config/dbdump).
+export DBDUMP_CONFIG_DIR=$T/cli
 
+# The secure path, as a user takes it: the controller makes its CA and a
+# first admin token on first start (in its state directory, $T/state);
+# dbdumpctl trusts that CA and uses the token; agents enroll with a join
+# token the first time they start.
 start_controller() {
   "$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/controller.db" \
-    --heartbeat_interval_s=1 --reattach_timeout_s="${REATTACH_S:-10}" >>"$T/controller.log" 2>&1 &
+    --state_dir="$T/state" --heartbeat_interval_s=1 --reattach_timeout_s="${REATTACH_S:-10}" \
+    ${CONTROLLER_FLAGS:-} \
+    >>"$T/controller.log" 2>&1 &
   CONTROLLER_PID=$!
   PIDS+=("$CONTROLLER_PID")
+  use_controller_credentials
   wait_for "controller to listen" ctl agents list
 }
 
+# use_controller_credentials: points dbdumpctl at the controller's CA and,
+# after its first start, its first admin token.
+use_controller_credentials() {
+  wait_for "controller's CA" test -s "$T/state/pki/ca.pem"
+  mkdir -p -m 700 "$DBDUMP_CONFIG_DIR"
+  cp "$T/state/pki/ca.pem" "$DBDUMP_CONFIG_DIR/ca.pem"
+  if [ ! -s "$DBDUMP_CONFIG_DIR/token" ]; then
+    wait_for "first admin token" test -s "$T/state/admin.token"
+    install -m 600 "$T/state/admin.token" "$DBDUMP_CONFIG_DIR/token"
+  fi
+}
+
+# start_agent: agent-1 on $AGENT_PORT; enrolls it on its first start.
 start_agent() {
+  local join=()
+  if [ ! -s "$T/agent-work/tls/agent.pem" ]; then
+    local enrolled
+    enrolled=$(ctl --output=json agent enroll agent-1)
+    export DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | json_field 'd["join_token"]')
+    join=(--join=env:DBDUMP_JOIN_TOKEN --ca-fingerprint="$(echo "$enrolled" | json_field 'd["ca_fingerprint"]')")
+  fi
   "$BIN/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$AGENT_PORT \
-    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent-work" ${AGENT_FLAGS:-} >>"$T/agent.log" 2>&1 &
+    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent-work" "${join[@]}" ${AGENT_FLAGS:-} \
+    >>"$T/agent.log" 2>&1 &
   AGENT_PID=$!
   PIDS+=("$AGENT_PID")
+  unset DBDUMP_JOIN_TOKEN
 }
 
 ctl() { "$BIN/dbdumpctl" "$@"; }

@@ -19,15 +19,17 @@ python3 "$FIXTURES/notify_receiver.py" http --out "$T/hook.jsonl" --secret e2e-h
 PIDS+=("$!")
 wait_for "webhook receiver" grep -q PORT "$T/hook.port"
 HOOK_PORT=$(awk '{print $2}' "$T/hook.port")
+(umask 077; echo "http://127.0.0.1:$HOOK_PORT/hook" > "$T/hook.url")
 
 start_sched_controller() {
   "$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/controller.db" \
-    --heartbeat_interval_s=1 --reattach_timeout_s="$REATTACH_S" --schedule_tick_ms=200 \
-    --notify_webhook_url="http://127.0.0.1:$HOOK_PORT/hook" \
+    --state_dir="$T/state" --heartbeat_interval_s=1 --reattach_timeout_s="$REATTACH_S" --schedule_tick_ms=200 \
+    --notify_webhook_url_file="$T/hook.url" \
     --notify_webhook_secret_file="$T/hook.key" --notify_events=failure,success \
     >>"$T/controller.log" 2>&1 &
   CONTROLLER_PID=$!
   PIDS+=("$CONTROLLER_PID")
+  use_controller_credentials
   wait_for "controller to listen" ctl agents list
 }
 

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dbdump/v1/controller_service.pb.h"
+#include "dbdump/v1/security_service.pb.h"
 
 namespace dbdump {
 
@@ -97,6 +98,32 @@ class ControllerClient {
   }
   virtual absl::StatusOr<v1::GetHealthResponse> GetHealth(const v1::GetHealthRequest&) {
     return Unscripted("GetHealth");
+  }
+
+  // Agents' enrollment, API tokens and the audit log.
+  virtual absl::StatusOr<v1::CreateJoinTokenResponse> CreateJoinToken(
+      const v1::CreateJoinTokenRequest&) {
+    return Unscripted("CreateJoinToken");
+  }
+  virtual absl::StatusOr<v1::RevokeAgentResponse> RevokeAgent(const v1::RevokeAgentRequest&) {
+    return Unscripted("RevokeAgent");
+  }
+  virtual absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest&) {
+    return Unscripted("CreateToken");
+  }
+  virtual absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest&) {
+    return Unscripted("ListTokens");
+  }
+  virtual absl::StatusOr<v1::RevokeTokenResponse> RevokeToken(const v1::RevokeTokenRequest&) {
+    return Unscripted("RevokeToken");
+  }
+  virtual absl::StatusOr<v1::ListAuditEntriesResponse> ListAuditEntries(
+      const v1::ListAuditEntriesRequest&) {
+    return Unscripted("ListAuditEntries");
+  }
+  virtual absl::StatusOr<v1::VerifyAuditLogResponse> VerifyAuditLog(
+      const v1::VerifyAuditLogRequest&) {
+    return Unscripted("VerifyAuditLog");
   }
 
  private:

@@ -7,7 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/clock.h"
 #include "common/base/grpc_status.h"
+#include "common/security/identity.h"
+#include "common/security/tls_credentials.h"
 #include "dbdump/v1/controller_service.grpc.pb.h"
+#include "dbdump/v1/security_service.grpc.pb.h"
 
 namespace dbdump {
 
@@ -22,7 +25,9 @@ struct GrpcControllerClient::Stubs {
         schedules(v1::ScheduleService::NewStub(channel)),
         retention(v1::RetentionService::NewStub(channel)),
         health(v1::HealthService::NewStub(channel)),
-        verification(v1::VerificationService::NewStub(channel)) {}
+        verification(v1::VerificationService::NewStub(channel)),
+        tokens(v1::TokenService::NewStub(channel)),
+        audit(v1::AuditService::NewStub(channel)) {}
 
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::AgentAdminService::Stub> agents;
@@ -34,13 +39,31 @@ struct GrpcControllerClient::Stubs {
   std::unique_ptr<v1::RetentionService::Stub> retention;
   std::unique_ptr<v1::HealthService::Stub> health;
   std::unique_ptr<v1::VerificationService::Stub> verification;
+  std::unique_ptr<v1::TokenService::Stub> tokens;
+  std::unique_ptr<v1::AuditService::Stub> audit;
 };
 
-GrpcControllerClient::GrpcControllerClient(const std::string& address, absl::Duration timeout)
+namespace {
+
+std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const ClientSecurity& security) {
+  if (security.plaintext) return grpc::InsecureChannelCredentials();
+  std::shared_ptr<grpc::ChannelCredentials> tls =
+      ServerTlsChannelCredentials(security.ca_pem, ControllerIdentity());
+  if (security.token.empty()) return tls;
+  // Sent as "authorization: Bearer <token>", and only over TLS.
+  return grpc::CompositeChannelCredentials(tls, grpc::AccessTokenCredentials(security.token));
+}
+
+}  // namespace
+
+GrpcControllerClient::GrpcControllerClient(const std::string& address, absl::Duration timeout,
+                                           absl::StatusOr<ClientSecurity> security)
     : address_(address),
       timeout_(timeout),
-      stubs_(std::make_unique<Stubs>(
-          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+      security_error_(security.status()),
+      stubs_(std::make_unique<Stubs>(grpc::CreateChannel(
+          address, security.ok() ? CredentialsFor(*security)
+                                 : grpc::InsecureChannelCredentials()))) {}
 
 GrpcControllerClient::~GrpcControllerClient() = default;
 
@@ -71,6 +94,7 @@ absl::Status GrpcControllerClient::Explain(const grpc::Status& status) const {
 
 template <typename Response, typename Call>
 absl::StatusOr<Response> GrpcControllerClient::Unary(Call call) {
+  if (!security_error_.ok()) return security_error_;
   grpc::ClientContext context;
   // gRPC enforces deadlines against the real wall clock, so the real one.
   context.set_deadline(absl::ToChronoTime(DefaultClock()->Now() + timeout_));
@@ -175,6 +199,7 @@ absl::StatusOr<v1::GetJobResponse> GrpcControllerClient::GetJob(const v1::GetJob
 
 absl::Status GrpcControllerClient::FollowJob(const v1::FollowJobRequest& req,
                                              const std::function<void(const v1::Job&)>& on_update) {
+  if (!security_error_.ok()) return security_error_;
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReader<v1::FollowJobResponse>> reader =
       stubs_->jobs->FollowJob(&context, req);
@@ -267,6 +292,55 @@ absl::StatusOr<v1::SetDatabaseRetentionResponse> GrpcControllerClient::SetDataba
       [&](grpc::ClientContext* c, v1::SetDatabaseRetentionResponse* r) {
         return stubs_->retention->SetDatabaseRetention(c, req, r);
       });
+}
+
+absl::StatusOr<v1::CreateJoinTokenResponse> GrpcControllerClient::CreateJoinToken(
+    const v1::CreateJoinTokenRequest& req) {
+  return Unary<v1::CreateJoinTokenResponse>([&](grpc::ClientContext* c, v1::CreateJoinTokenResponse* r) {
+    return stubs_->agents->CreateJoinToken(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::RevokeAgentResponse> GrpcControllerClient::RevokeAgent(
+    const v1::RevokeAgentRequest& req) {
+  return Unary<v1::RevokeAgentResponse>([&](grpc::ClientContext* c, v1::RevokeAgentResponse* r) {
+    return stubs_->agents->RevokeAgent(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::CreateTokenResponse> GrpcControllerClient::CreateToken(
+    const v1::CreateTokenRequest& req) {
+  return Unary<v1::CreateTokenResponse>([&](grpc::ClientContext* c, v1::CreateTokenResponse* r) {
+    return stubs_->tokens->CreateToken(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::ListTokensResponse> GrpcControllerClient::ListTokens(
+    const v1::ListTokensRequest& req) {
+  return Unary<v1::ListTokensResponse>([&](grpc::ClientContext* c, v1::ListTokensResponse* r) {
+    return stubs_->tokens->ListTokens(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::RevokeTokenResponse> GrpcControllerClient::RevokeToken(
+    const v1::RevokeTokenRequest& req) {
+  return Unary<v1::RevokeTokenResponse>([&](grpc::ClientContext* c, v1::RevokeTokenResponse* r) {
+    return stubs_->tokens->RevokeToken(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::ListAuditEntriesResponse> GrpcControllerClient::ListAuditEntries(
+    const v1::ListAuditEntriesRequest& req) {
+  return Unary<v1::ListAuditEntriesResponse>([&](grpc::ClientContext* c, v1::ListAuditEntriesResponse* r) {
+    return stubs_->audit->ListAuditEntries(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::VerifyAuditLogResponse> GrpcControllerClient::VerifyAuditLog(
+    const v1::VerifyAuditLogRequest& req) {
+  return Unary<v1::VerifyAuditLogResponse>([&](grpc::ClientContext* c, v1::VerifyAuditLogResponse* r) {
+    return stubs_->audit->VerifyAuditLog(c, req, r);
+  });
 }
 
 }  // namespace dbdump

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "controller/cli/client/client_security.h"
 #include "controller/cli/client/controller_client.h"
 
 namespace grpc {
@@ -19,7 +20,9 @@ namespace dbdump {
 
 class GrpcControllerClient : public ControllerClient {
  public:
-  GrpcControllerClient(const std::string& address, absl::Duration timeout);
+  // Every call fails with `security`'s error when it is one.
+  GrpcControllerClient(const std::string& address, absl::Duration timeout,
+                       absl::StatusOr<ClientSecurity> security);
   ~GrpcControllerClient() override;
 
   absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& req) override;
@@ -40,6 +43,16 @@ class GrpcControllerClient : public ControllerClient {
       const v1::StartRestoreRequest& req) override;
   absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req) override;
   absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest& req) override;
+  absl::StatusOr<v1::CreateJoinTokenResponse> CreateJoinToken(
+      const v1::CreateJoinTokenRequest& req) override;
+  absl::StatusOr<v1::RevokeAgentResponse> RevokeAgent(const v1::RevokeAgentRequest& req) override;
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& req) override;
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& req) override;
+  absl::StatusOr<v1::RevokeTokenResponse> RevokeToken(const v1::RevokeTokenRequest& req) override;
+  absl::StatusOr<v1::ListAuditEntriesResponse> ListAuditEntries(
+      const v1::ListAuditEntriesRequest& req) override;
+  absl::StatusOr<v1::VerifyAuditLogResponse> VerifyAuditLog(
+      const v1::VerifyAuditLogRequest& req) override;
   absl::Status FollowJob(const v1::FollowJobRequest& req,
                          const std::function<void(const v1::Job&)>& on_update) override;
   absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
@@ -80,6 +93,7 @@ class GrpcControllerClient : public ControllerClient {
 
   std::string address_;
   absl::Duration timeout_;
+  absl::Status security_error_;
   std::unique_ptr<Stubs> stubs_;
 };
 

@@ -37,6 +37,8 @@ class CommandContext {
     // Called on the first call to the controller, so a command line found
     // wrong while checking its values never opens a channel.
     std::function<std::unique_ptr<ControllerClient>()> connect;
+    // host:port of the controller, for commands that print it.
+    std::string controller_address;
     std::ostream* out = nullptr;
     // Warnings that must not mix with a table or JSON on `out`.
     std::ostream* err = nullptr;
@@ -58,6 +60,7 @@ class CommandContext {
   std::ostream& out() const { return *options_.out; }
   std::ostream& err() const { return *options_.err; }
   bool json() const { return options_.format == OutputFormat::kJson; }
+  const std::string& controller_address() const { return options_.controller_address; }
   const Options& options() const { return options_; }
 
   // Prints the message as JSON on out().

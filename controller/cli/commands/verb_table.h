@@ -57,6 +57,8 @@ struct FlagGroup {
 // order "needs a subcommand" names them.
 std::vector<VerbSpec> AgentVerbs();
 std::vector<VerbSpec> DatabaseVerbs();
+std::vector<VerbSpec> AuditVerbs();
+std::vector<VerbSpec> TokenVerbs();
 std::vector<VerbSpec> StorageVerbs();
 std::vector<VerbSpec> BackupVerbs();
 std::vector<VerbSpec> RestoreVerbs();

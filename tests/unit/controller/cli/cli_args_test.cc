@@ -155,7 +155,7 @@ struct Result {
 
 Result RunOffline(const std::vector<std::string>& args) {
   CliOptions options;
-  options.make_client = [](const std::string&, absl::Duration) {
+  options.make_client = [](const ControllerConnection&) {
     ADD_FAILURE() << "a usage error must not reach the controller";
     return std::unique_ptr<ControllerClient>();
   };
@@ -506,16 +506,28 @@ TEST(CliUsageTest, RunCliTakesArgv) {
 }
 
 TEST(CliUnreachableTest, ControllerThatIsNotListeningFailsFast) {
-  const char* argv[] = {"dbdumpctl", "--controller=127.0.0.1:1", "--timeout_s=2", "agents", "list"};
+  const char* argv[] = {"dbdumpctl", "--controller=127.0.0.1:1", "--timeout_s=2",
+                        "--insecure_plaintext", "agents", "list"};
   std::ostringstream out, err;
   absl::Time start = absl::Now();
-  EXPECT_EQ(RunCli(5, const_cast<char**>(argv), out, err), 1);
+  EXPECT_EQ(RunCli(6, const_cast<char**>(argv), out, err), 1);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_EQ(err.str().rfind("dbdumpctl: error: the controller at 127.0.0.1:1 is unreachable", 0),
             0u)
       << err.str();
   EXPECT_NE(err.str().find("--controller"), std::string::npos);
   EXPECT_EQ(out.str(), "");
+}
+
+TEST(CliUnreachableTest, WithoutTheControllersCaNothingIsSentAndTheErrorSaysWhatToDo) {
+  const char* argv[] = {"dbdumpctl", "--controller=127.0.0.1:1", "--ca_file=/nonexistent/ca.pem",
+                        "agents", "list"};
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCli(5, const_cast<char**>(argv), out, err), 1);
+  EXPECT_NE(err.str().find("no CA certificate to check the controller with at /nonexistent/ca.pem"),
+            std::string::npos)
+      << err.str();
+  EXPECT_NE(err.str().find("DBDUMP_CA_FILE"), std::string::npos) << err.str();
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ class CliCommandsTest : public ::testing::Test {
     CliOptions options;
     options.stdout_is_tty = tty;
     options.now = [this] { return now_; };
-    options.make_client = [this](const std::string& address, absl::Duration timeout) {
-      address_ = address;
-      timeout_ = timeout;
+    options.make_client = [this](const ControllerConnection& connection) {
+      address_ = connection.address;
+      timeout_ = connection.timeout;
       return std::make_unique<FakeControllerClient>(&fake_);
     };
     out_.str("");

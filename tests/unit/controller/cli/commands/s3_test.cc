@@ -36,7 +36,7 @@ TEST_F(CliCommandsTest, S3ListNeedsNoControllerAndBuildsTheDestination) {
 
   v1::StorageDestination opened;
   CliOptions options;
-  options.make_client = [](const std::string&, absl::Duration) {
+  options.make_client = [](const ControllerConnection&) {
     ADD_FAILURE() << "s3 list must not call the controller";
     return std::unique_ptr<ControllerClient>();
   };

@@ -16,7 +16,7 @@ class ScheduleCommandsTest : public ::testing::Test {
  protected:
   int Run(const std::vector<std::string>& args) {
     CliOptions options;
-    options.make_client = [this](const std::string&, absl::Duration) {
+    options.make_client = [this](const ControllerConnection&) {
       return std::make_unique<FakeControllerClient>(&fake_);
     };
     out_.str("");

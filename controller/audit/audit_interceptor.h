@@ -1,0 +1,25 @@
+// AuditInterceptorFactory: appends an audit entry for every call of an
+// audited RPC (see RpcAccess) that the auth processor admitted, with the
+// caller, the peer address, what the request names and the outcome. Calls
+// the processor refused are recorded by the processor's refusal hook.
+#pragma once
+
+#include <grpcpp/support/server_interceptor.h>
+
+namespace dbdump {
+
+class AuditLog;
+
+class AuditInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  // `log` is not owned and outlives the server.
+  explicit AuditInterceptorFactory(AuditLog* log) : log_(log) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  AuditLog* log_;
+};
+
+}  // namespace dbdump
