@@ -3,6 +3,11 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 
 #include <grpcpp/support/server_interceptor.h>
@@ -10,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/clock.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 #include "common/security/identity.h"
 #include "common/security/private_files.h"
 #include "common/security/tls_credentials.h"
@@ -40,6 +46,45 @@
 #include "controller/store/store.h"
 
 namespace dbdump {
+namespace {
+
+// Fails when something already listens on `listen` (another controller),
+// before anything is opened or written; gRPC's own bind comes later and
+// catches the rest.
+absl::Status CheckAddressFree(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return absl::OkStatus();
+  std::string host = listen.substr(0, colon);
+  std::string port = listen.substr(colon + 1);
+  if (port == "0") return absl::OkStatus();
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found) != 0) {
+    return absl::OkStatus();  // gRPC reports what is wrong with the address
+  }
+  absl::Status status = absl::OkStatus();
+  for (addrinfo* a = found; a != nullptr && status.ok(); a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 && errno == EADDRINUSE) {
+      status = absl::FailedPreconditionError(absl::StrCat(
+          "cannot listen on ", listen, ": address in use (another dbdump-controller?)"));
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return status;
+}
+
+}  // namespace
 
 // Everything the controller runs, in the order it is built; destroyed in
 // reverse.
@@ -66,6 +111,7 @@ struct Controller::Parts {
 };
 
 absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions o) {
+  RETURN_IF_ERROR(CheckAddressFree(o.listen));
   auto p = std::make_unique<Parts>();
   p->started = p->clock.Now();
   p->notifier = std::move(o.notifier);
@@ -82,7 +128,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   if (absl::Status s = EnsurePrivateDirectory(state_dir); !s.ok()) {
     return absl::FailedPreconditionError(s.message());
   }
-  p->audit = std::make_unique<AuditLog>(p->store.get(), state_dir + "/audit.jsonl");
+  p->audit = std::make_unique<AuditLog>(p->store.get(), state_dir + "/audit.jsonl", &p->clock);
   if (absl::Status s = p->audit->Open(); !s.ok()) return absl::FailedPreconditionError(s.message());
   if (o.insecure_plaintext) {
     p->agents = std::make_unique<GrpcAgentClients>(PlaintextAgentChannels());

@@ -22,7 +22,8 @@ std::string OutcomeOf(const grpc::Status& status) {
 
 class AuditInterceptor final : public gx::Interceptor {
  public:
-  AuditInterceptor(gx::ServerRpcInfo* info, AuditLog* log) : info_(info), log_(log) {}
+  AuditInterceptor(gx::ServerRpcInfo* info, AuditLog* log, bool audited)
+      : info_(info), log_(log), audited_(audited) {}
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_MESSAGE)) {
@@ -30,7 +31,12 @@ class AuditInterceptor final : public gx::Interceptor {
       if (request != nullptr) target_ = AuditTargetOf(*request);
     }
     if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Record(methods->GetSendStatus());
+      grpc::Status status = methods->GetSendStatus();
+      // A call the service itself refused (e.g. an agent registering under
+      // another's name) is recorded whatever the RPC.
+      bool refused = status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                     status.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+      if (audited_ || refused) Record(status);
     }
     methods->Proceed();
   }
@@ -53,6 +59,7 @@ class AuditInterceptor final : public gx::Interceptor {
 
   gx::ServerRpcInfo* info_;
   AuditLog* log_;
+  const bool audited_;
   std::string target_;
 };
 
@@ -60,8 +67,7 @@ class AuditInterceptor final : public gx::Interceptor {
 
 gx::Interceptor* AuditInterceptorFactory::CreateServerInterceptor(gx::ServerRpcInfo* info) {
   std::optional<RpcRule> rule = ControllerRpcRule(info->method());
-  if (!rule || !rule->audited) return nullptr;
-  return new AuditInterceptor(info, log_);
+  return new AuditInterceptor(info, log_, rule.has_value() && rule->audited);
 }
 
 }  // namespace dbdump

@@ -1,5 +1,6 @@
 // AuditInterceptorFactory: appends an audit entry for every call of an
-// audited RPC (see RpcAccess) that the auth processor admitted, with the
+// audited RPC (see RpcAccess) that the auth processor admitted, and for
+// every call a service refused (PERMISSION_DENIED, UNAUTHENTICATED), with the
 // caller, the peer address, what the request names and the outcome. Calls
 // the processor refused are recorded by the processor's refusal hook.
 #pragma once

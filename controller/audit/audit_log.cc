@@ -167,8 +167,8 @@ absl::StatusOr<AuditEntry> AuditEntryFromJson(const std::string& line) {
   return e;
 }
 
-AuditLog::AuditLog(Store* store, std::string mirror_path)
-    : store_(store), mirror_path_(std::move(mirror_path)) {}
+AuditLog::AuditLog(Store* store, std::string mirror_path, Clock* clock)
+    : store_(store), mirror_path_(std::move(mirror_path)), clock_(clock ? clock : DefaultClock()) {}
 
 AuditLog::~AuditLog() {
   absl::MutexLock l(&mu_);
@@ -200,6 +200,7 @@ absl::Status AuditLog::Open() {
 
 absl::StatusOr<AuditEntry> AuditLog::Append(AuditEntry e) {
   absl::MutexLock l(&mu_);
+  e.at = clock_->Now();
   ASSIGN_OR_RETURN(AuditEntry stored, store_->AppendAudit(std::move(e)));
   WriteMirror(stored);
   return stored;

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/base/clock.h"
 #include "controller/store/security_records.h"
 #include "controller/store/store.h"
 
@@ -26,9 +27,9 @@ namespace dbdump {
 // existed when it started.
 class AuditLog {
  public:
-  // `store` is not owned and outlives the log. `mirror_path` empty: no
-  // mirror file.
-  AuditLog(Store* store, std::string mirror_path);
+  // `store` (and `clock`) are not owned and outlive the log. `mirror_path`
+  // empty: no mirror file. `clock` null: the wall clock.
+  AuditLog(Store* store, std::string mirror_path, Clock* clock = nullptr);
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -37,7 +38,8 @@ class AuditLog {
   // wider mode is tightened). Call once before Append.
   absl::Status Open();
 
-  // Stores `e` (seq, prev_hash and hash assigned; see Store::AppendAudit),
+  // Stores `e` (its time set now; seq, prev_hash and hash assigned; see
+  // Store::AppendAudit),
   // then writes it as one JSON line to the mirror. The store is the record:
   // failing to write the mirror is logged, not returned.
   absl::StatusOr<AuditEntry> Append(AuditEntry e);
@@ -64,6 +66,7 @@ class AuditLog {
 
   Store* const store_;
   const std::string mirror_path_;
+  Clock* const clock_;
   absl::Mutex mu_;
   int mirror_fd_ ABSL_GUARDED_BY(mu_) = -1;
 };

@@ -18,6 +18,15 @@ using sqlite::Stmt;
 
 namespace {
 
+// The columns AgentFromRow reads. Revoked: certificates were issued to the
+// agent and every one is revoked (an agent enrolled again after a
+// revocation has an active one).
+constexpr char kSelectAgents[] =
+    "SELECT name, address, version, engines, registered_at, last_heartbeat, "
+    "(EXISTS (SELECT 1 FROM agent_certificates c WHERE c.agent_name = agents.name) AND "
+    "NOT EXISTS (SELECT 1 FROM agent_certificates c WHERE c.agent_name = agents.name AND "
+    "c.revoked_at = '')) FROM agents ";
+
 v1::Agent AgentFromRow(Stmt& s) {
   v1::Agent a;
   a.set_name(s.Text(0));
@@ -29,6 +38,7 @@ v1::Agent AgentFromRow(Stmt& s) {
   }
   a.set_registered_at(s.Text(4));
   a.set_last_heartbeat(s.Text(5));
+  a.set_revoked(s.Int(6) != 0);
   return a;
 }
 
@@ -62,14 +72,12 @@ absl::Status AgentTable::Touch(const std::string& name, absl::Time now) {
 }
 
 absl::StatusOr<std::vector<v1::Agent>> AgentTable::List() {
-  Stmt s(db_, "SELECT name, address, version, engines, registered_at, last_heartbeat "
-              "FROM agents ORDER BY name");
+  Stmt s(db_, absl::StrCat(kSelectAgents, "ORDER BY name").c_str());
   return CollectRows<v1::Agent>(s, AgentFromRow);
 }
 
 absl::StatusOr<v1::Agent> AgentTable::Get(const std::string& name) {
-  Stmt s(db_, "SELECT name, address, version, engines, registered_at, last_heartbeat "
-              "FROM agents WHERE name = ?");
+  Stmt s(db_, absl::StrCat(kSelectAgents, "WHERE name = ?").c_str());
   s.Bind(1, name);
   ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) {

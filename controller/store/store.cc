@@ -18,7 +18,7 @@ int Store::latest_schema_version() { return sqlite::LatestSchemaVersion(); }
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Clock* clock) {
   // The lock first: a second controller must not even tighten the files.
   ASSIGN_OR_RETURN(std::unique_ptr<StoreLock> lock, StoreLock::Acquire(path));
-  RETURN_IF_ERROR(RestrictStoreFiles(path));
+  RETURN_IF_ERROR(CreateStoreFile(path));
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,

@@ -80,12 +80,19 @@ absl::StatusOr<std::unique_ptr<StoreLock>> StoreLock::Acquire(const std::string&
 
 StoreLock::~StoreLock() { close(fd_); }
 
-absl::Status RestrictStoreFiles(const std::string& store_path) {
+absl::Status CreateStoreFile(const std::string& store_path) {
   // SQLite creates -wal and -shm with the mode of the database file, so a
-  // database created 0600 keeps them private too.
+  // database created 0600 keeps them private too. Only before SQLite opens
+  // the file: closing any descriptor of it would drop SQLite's POSIX locks.
   int fd = open(store_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kPrivate);
   if (fd < 0) return Errno("open the metadata store", store_path);
   close(fd);
+  return RestrictStoreFiles(store_path);
+}
+
+absl::Status RestrictStoreFiles(const std::string& store_path) {
+  // chmod by name only: never open (and close) a file SQLite has open, which
+  // would release the locks it holds on it.
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     RETURN_IF_ERROR(Tighten(store_path + suffix));
   }

@@ -27,9 +27,13 @@ class StoreLock {
   int fd_;
 };
 
-// Creates the database file 0600 when it does not exist, and tightens it and
-// its -wal and -shm files to 0600 when they exist with a wider mode (logging
-// a warning for each). The store holds catalogue and security data.
+// Creates the database file 0600 if missing, then RestrictStoreFiles. Only
+// before SQLite opens it: closing a descriptor of an open database would
+// release SQLite's locks on it.
+absl::Status CreateStoreFile(const std::string& store_path);
+// Tightens the database file and its -wal and -shm files to 0600 when they
+// exist with a wider mode (logging a warning for each), by name only. The
+// store holds catalogue and security data.
 absl::Status RestrictStoreFiles(const std::string& store_path);
 
 }  // namespace dbdump

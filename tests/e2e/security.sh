@@ -176,6 +176,8 @@ out=$("$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/other.db
   --state_dir="$T/state3" 2>&1) && fail "a second controller on the same port started"
 echo "   $out"
 echo "$out" | grep -q "address in use" || fail "unclear refusal: $out"
+[ "$(echo "$out" | wc -l)" -le 2 ] || fail "refusal is not one line: $out"
+[ ! -e "$T/other.db" ] && [ ! -e "$T/state3" ] || fail "a controller refused on its port left files behind"
 ctl agents list >/dev/null || fail "the first controller is hurt"
 
 step "the audit log recorded each refusal, with actor and outcome"

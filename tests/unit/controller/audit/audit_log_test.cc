@@ -28,7 +28,7 @@ class AuditLogTest : public ::testing::Test {
     db_path_ = dir_ + "/c.db";
     mirror_path_ = dir_ + "/audit.jsonl";
     store_ = *Store::Open(db_path_, &clock_);
-    log_ = std::make_unique<AuditLog>(store_.get(), mirror_path_);
+    log_ = std::make_unique<AuditLog>(store_.get(), mirror_path_, &clock_);
     ASSERT_TRUE(log_->Open().ok());
   }
   void TearDown() override {
@@ -168,7 +168,7 @@ TEST_F(AuditLogTest, ADeletedMiddleRowIsNamedAsMissing) {
 }
 
 TEST_F(AuditLogTest, ADeletedMiddleRowIsMissingWithoutAMirror) {
-  log_ = std::make_unique<AuditLog>(store_.get(), "");
+  log_ = std::make_unique<AuditLog>(store_.get(), "", &clock_);
   ASSERT_TRUE(log_->Open().ok());
   AppendMany(20);
   Tamper("DELETE FROM audit_log WHERE seq IN (5, 6)");
@@ -216,7 +216,7 @@ TEST_F(AuditLogTest, AppendsContinueTheChainAfterReopening) {
   log_.reset();
   store_.reset();
   store_ = *Store::Open(db_path_, &clock_);
-  log_ = std::make_unique<AuditLog>(store_.get(), mirror_path_);
+  log_ = std::make_unique<AuditLog>(store_.get(), mirror_path_, &clock_);
   ASSERT_TRUE(log_->Open().ok());
   AuditEntry e;
   e.at = clock_.Now();
@@ -232,7 +232,7 @@ TEST_F(AuditLogTest, AppendsContinueTheChainAfterReopening) {
 TEST_F(AuditLogTest, AWideMirrorIsTightened) {
   log_.reset();
   ASSERT_EQ(chmod(mirror_path_.c_str(), 0644), 0);
-  log_ = std::make_unique<AuditLog>(store_.get(), mirror_path_);
+  log_ = std::make_unique<AuditLog>(store_.get(), mirror_path_, &clock_);
   ASSERT_TRUE(log_->Open().ok());
   struct stat st;
   ASSERT_EQ(stat(mirror_path_.c_str(), &st), 0);

@@ -70,5 +70,27 @@ TEST_F(StoreLockTest, TightensAnEmptyFileCreatedWide) {
   EXPECT_EQ((*store)->schema_version(), Store::latest_schema_version());
 }
 
+// Opening the store must leave SQLite's own locks in place: another process
+// (here the sqlite3 shell) writing beside the controller must see it open and
+// keep the WAL, and the controller must read what it wrote. Closing any
+// descriptor of the database file after SQLite opened it would drop those
+// POSIX locks; the shell would then check-point and delete the WAL under the
+// controller's feet.
+TEST_F(StoreLockTest, AnotherProcessWritingBesideTheStoreIsSeen) {
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  v1::Agent agent;
+  agent.set_name("db1");
+  agent.set_address("127.0.0.1:1");
+  ASSERT_TRUE((*store)->UpsertAgent(agent, absl::UnixEpoch()).ok());
+  std::string cmd = absl::StrCat("sqlite3 ", path_,
+                                 " \"UPDATE agents SET address = '127.0.0.1:2' WHERE name = 'db1'\"");
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_TRUE(fs::exists(path_ + "-wal")) << "the shell took the store for unused";
+  absl::StatusOr<v1::Agent> read = (*store)->GetAgent("db1");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->address(), "127.0.0.1:2");
+}
+
 }  // namespace
 }  // namespace dbdump
