@@ -58,8 +58,9 @@ absl::Status CertificateRenewer::RenewIfDue() {
   if (now < info.not_before + life * 2 / 3) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::string key, ReadPrivateFile(options_.files.key_path));
   ASSIGN_OR_RETURN(std::string csr, CreateCsr(key, "dbdump agent"));
-  auto stub = v1::EnrollmentService::NewStub(grpc::CreateChannel(
-      options_.controller_address, MutualTlsChannelCredentials(options_.files, ControllerIdentity())));
+  auto stub = v1::EnrollmentService::NewStub(CreateChannelTo(
+      options_.controller_address, MutualTlsChannelCredentials(options_.files, ControllerIdentity()),
+      ControllerIdentity()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
   v1::RenewCertificateRequest req;

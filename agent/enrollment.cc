@@ -83,8 +83,8 @@ absl::StatusOr<std::string> EnrollAgent(const EnrollOptions& o) {
 
   // The CA, over a connection that proves nothing yet: it is trusted only
   // when it is the certificate the operator named.
-  auto unverified = v1::EnrollmentService::NewStub(
-      grpc::CreateChannel(o.controller_address, UnverifiedTlsChannelCredentials()));
+  auto unverified = v1::EnrollmentService::NewStub(CreateChannelTo(
+      o.controller_address, UnverifiedTlsChannelCredentials(), ControllerIdentity()));
   v1::GetCaCertificateResponse ca;
   {
     grpc::ClientContext ctx;
@@ -106,8 +106,9 @@ absl::StatusOr<std::string> EnrollAgent(const EnrollOptions& o) {
   TlsFiles files = AgentTlsFiles(o.dir);
   ASSIGN_OR_RETURN(std::string key, GeneratePrivateKey());
   ASSIGN_OR_RETURN(std::string csr, CreateCsr(key, "dbdump agent"));
-  auto verified = v1::EnrollmentService::NewStub(grpc::CreateChannel(
-      o.controller_address, ServerTlsChannelCredentials(ca.ca_certificate_pem(), ControllerIdentity())));
+  auto verified = v1::EnrollmentService::NewStub(CreateChannelTo(
+      o.controller_address, ServerTlsChannelCredentials(ca.ca_certificate_pem(), ControllerIdentity()),
+      ControllerIdentity()));
   v1::EnrollRequest req;
   req.set_join_token(token);
   req.set_csr_pem(csr);

@@ -5,15 +5,18 @@
 #include <algorithm>
 
 #include "common/base/log.h"
+#include "common/security/identity.h"
+#include "common/security/tls_credentials.h"
 #include "common/base/version.h"
 
 namespace dbdump {
 
 Registrar::Registrar(RegistrarOptions options)
     : options_(std::move(options)),
-      stub_(v1::RegistryService::NewStub(grpc::CreateChannel(
-          options_.controller_address, options_.credentials ? options_.credentials
-                                                            : grpc::InsecureChannelCredentials()))) {}
+      stub_(v1::RegistryService::NewStub(CreateChannelTo(
+          options_.controller_address,
+          options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials(),
+          ControllerIdentity()))) {}
 
 Registrar::~Registrar() { Stop(); }
 

@@ -140,9 +140,11 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
     if (!opened.ok()) return opened.status();
     p->pki = *std::move(opened);
     TlsFiles files = p->pki->files();
-    p->agents = std::make_unique<GrpcAgentClients>([files](const std::string& agent) {
-      return MutualTlsChannelCredentials(files, AgentIdentity(agent));
-    });
+    p->agents = std::make_unique<GrpcAgentClients>(
+        [files](const std::string& agent, const std::string& address) {
+          std::string identity = AgentIdentity(agent);
+          return CreateChannelTo(address, MutualTlsChannelCredentials(files, identity), identity);
+        });
     absl::StatusOr<std::vector<ApiTokenRecord>> tokens = p->store->ListApiTokens();
     if (!tokens.ok()) return absl::FailedPreconditionError(tokens.status().message());
     if (tokens->empty()) {

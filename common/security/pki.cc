@@ -196,18 +196,20 @@ absl::Status ValidateSpec(const CertificateSpec& spec) {
   }
   // A URI SAN is an IA5String; the identity is also compared byte for byte,
   // so printable ASCII without spaces only.
-  for (char c : spec.identity) {
-    if (c <= 0x20 || c >= 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "certificate identity \"", absl::CHexEscape(spec.identity),
-          "\" must be a URI of printable ASCII characters without spaces"));
+  for (const std::string* name : {&spec.identity, &spec.dns_name}) {
+    for (char c : *name) {
+      if (c <= 0x20 || c >= 0x7f) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "certificate name \"", absl::CHexEscape(*name),
+            "\" must be printable ASCII characters without spaces"));
+      }
     }
   }
   return absl::OkStatus();
 }
 
 // Adds an extension from OpenSSL's configuration syntax. Only used with
-// constant values: the identity goes in through AddUriSan, never through this
+// constant values: the identity goes in through AddSubjectAltNames, never through this
 // syntax, where a ',' would add names of the caller's choosing.
 absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value);
@@ -224,21 +226,31 @@ absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const char* valu
   return absl::OkStatus();
 }
 
-absl::Status AddUriSan(X509* cert, const std::string& uri) {
-  GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
+// Appends a name of `type` (GEN_URI, GEN_DNS) to `names`.
+absl::Status PushName(GENERAL_NAMES* names, int type, const std::string& text) {
   GENERAL_NAME* name = GENERAL_NAME_new();
   ASN1_IA5STRING* value = ASN1_IA5STRING_new();
-  if (names == nullptr || name == nullptr || value == nullptr ||
-      ASN1_STRING_set(value, uri.data(), static_cast<int>(uri.size())) != 1) {
+  if (name == nullptr || value == nullptr ||
+      ASN1_STRING_set(value, text.data(), static_cast<int>(text.size())) != 1) {
     GENERAL_NAME_free(name);
     ASN1_IA5STRING_free(value);
     return SslError(absl::StatusCode::kInternal, "cannot make the subjectAltName extension");
   }
-  GENERAL_NAME_set0_value(name, GEN_URI, value);  // `name` owns `value` now
-  if (sk_GENERAL_NAME_push(names.get(), name) <= 0) {
+  GENERAL_NAME_set0_value(name, type, value);  // `name` owns `value` now
+  if (sk_GENERAL_NAME_push(names, name) <= 0) {
     GENERAL_NAME_free(name);
     return SslError(absl::StatusCode::kInternal, "cannot make the subjectAltName extension");
   }
+  return absl::OkStatus();
+}
+
+absl::Status AddSubjectAltNames(X509* cert, const std::string& uri, const std::string& dns) {
+  GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
+  if (names == nullptr) {
+    return SslError(absl::StatusCode::kInternal, "cannot make the subjectAltName extension");
+  }
+  if (!uri.empty()) RETURN_IF_ERROR(PushName(names.get(), GEN_URI, uri));
+  if (!dns.empty()) RETURN_IF_ERROR(PushName(names.get(), GEN_DNS, dns));
   // Not critical: the subject is never empty (RFC 5280 4.2.1.6).
   if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1) {
     return SslError(absl::StatusCode::kInternal, "cannot add the subjectAltName extension");
@@ -303,7 +315,9 @@ absl::StatusOr<std::string> BuildCertificate(EVP_PKEY* subject_key, X509* issuer
   // authority key identifier is copied from it.
   RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
-  if (!spec.identity.empty()) RETURN_IF_ERROR(AddUriSan(cert.get(), spec.identity));
+  if (!spec.identity.empty() || !spec.dns_name.empty()) {
+    RETURN_IF_ERROR(AddSubjectAltNames(cert.get(), spec.identity, spec.dns_name));
+  }
 
   if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0) {
     return SslError(absl::StatusCode::kInternal, "cannot sign the certificate");

@@ -25,6 +25,7 @@ absl::StatusOr<std::string> GeneratePrivateKey();
 struct CertificateSpec {
   std::string common_name;  // subject CN, 1-64 characters
   std::string identity;     // URI SAN (may be empty for none)
+  std::string dns_name;     // DNS SAN (may be empty for none), for TLS's server name
   absl::Time not_before;    // use now - 5 minutes for clock skew in callers
   absl::Time not_after;     // must be after not_before
   // CA: basicConstraints CA:TRUE pathlen 0, keyUsage keyCertSign+cRLSign.

@@ -1,6 +1,8 @@
 #include "common/security/tls_credentials.h"
 
+#include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
@@ -121,6 +123,14 @@ std::string TlsServerName(const std::string& identity) {
     default:
       return "dbdump";
   }
+}
+
+std::shared_ptr<grpc::Channel> CreateChannelTo(const std::string& address,
+                                               std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                               const std::string& identity) {
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride(TlsServerName(identity));
+  return grpc::CreateCustomChannel(address, std::move(credentials), args);
 }
 
 }  // namespace dbdump

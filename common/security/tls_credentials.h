@@ -12,6 +12,7 @@
 #include <string>
 
 namespace grpc {
+class Channel;
 class ChannelCredentials;
 class ServerCredentials;
 }  // namespace grpc
@@ -55,9 +56,15 @@ std::shared_ptr<grpc::ChannelCredentials> ServerTlsChannelCredentials(
 // given out of band before trusting anything it says.
 std::shared_ptr<grpc::ChannelCredentials> UnverifiedTlsChannelCredentials();
 
-// Channel argument value for GRPC_SSL_TARGET_NAME_OVERRIDE_ARG: the DNS name
-// issued certificates carry beside their identity, so TLS's server name
-// indication matches.
+// The DNS name issued certificates carry beside their identity
+// ("controller.dbdump", "db1.agent.dbdump"): channels ask for it as TLS's
+// server name, so the server finds it among its certificate's names.
 std::string TlsServerName(const std::string& identity);
+
+// A channel to `address` whose TLS server name is TlsServerName(identity)
+// (ignored by plaintext credentials).
+std::shared_ptr<grpc::Channel> CreateChannelTo(const std::string& address,
+                                               std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                               const std::string& identity);
 
 }  // namespace dbdump

@@ -43,11 +43,8 @@ class GrpcJobEventStream final : public JobEventStream {
 
 class GrpcAgentClient final : public AgentClient {
  public:
-  GrpcAgentClient(const std::string& address,
-                  std::shared_ptr<grpc::ChannelCredentials> credentials,
-                  const GrpcAgentClientOptions& options)
-      : options_(options),
-        stub_(v1::AgentService::NewStub(grpc::CreateChannel(address, std::move(credentials)))) {}
+  GrpcAgentClient(std::shared_ptr<grpc::Channel> channel, const GrpcAgentClientOptions& options)
+      : options_(options), stub_(v1::AgentService::NewStub(std::move(channel))) {}
 
   absl::StatusOr<std::string> TestConnection(const v1::DatabaseTarget& target) override {
     v1::TestConnectionRequest req;
@@ -153,20 +150,21 @@ class GrpcAgentClient final : public AgentClient {
 
 }  // namespace
 
-AgentChannelCredentials PlaintextAgentChannels() {
-  return [](const std::string&) { return grpc::InsecureChannelCredentials(); };
+AgentChannels PlaintextAgentChannels() {
+  return [](const std::string&, const std::string& address) {
+    return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  };
 }
 
-GrpcAgentClients::GrpcAgentClients(AgentChannelCredentials credentials,
-                                   GrpcAgentClientOptions options)
-    : credentials_(std::move(credentials)), options_(options) {}
+GrpcAgentClients::GrpcAgentClients(AgentChannels channels, GrpcAgentClientOptions options)
+    : channels_(std::move(channels)), options_(options) {}
 GrpcAgentClients::~GrpcAgentClients() = default;
 
 std::shared_ptr<AgentClient> GrpcAgentClients::For(const v1::Agent& agent) {
   absl::MutexLock l(&mu_);
   std::shared_ptr<AgentClient>& client = clients_[agent.name() + "@" + agent.address()];
   if (!client) {
-    client = std::make_shared<GrpcAgentClient>(agent.address(), credentials_(agent.name()), options_);
+    client = std::make_shared<GrpcAgentClient>(channels_(agent.name(), agent.address()), options_);
   }
   return client;
 }

@@ -10,18 +10,18 @@
 #include "controller/agents/agent_client.h"
 
 namespace grpc {
-class ChannelCredentials;
+class Channel;
 }  // namespace grpc
 
 namespace dbdump {
 
-// The credentials of the channel to the agent of this name: mutual TLS
+// The channel to the agent of this name at this address: mutual TLS
 // expecting that agent's identity, or plaintext.
-using AgentChannelCredentials =
-    std::function<std::shared_ptr<grpc::ChannelCredentials>(const std::string& agent_name)>;
+using AgentChannels = std::function<std::shared_ptr<grpc::Channel>(const std::string& agent_name,
+                                                                   const std::string& address)>;
 
 // Plaintext channels (tests, --insecure_plaintext).
-AgentChannelCredentials PlaintextAgentChannels();
+AgentChannels PlaintextAgentChannels();
 
 // Deadlines of the unary calls; a call that finds the agent unreachable
 // (Unavailable) is tried again, `attempts` times in all, with a short
@@ -40,13 +40,13 @@ struct GrpcAgentClientOptions {
 // share the channel. Thread-safe.
 class GrpcAgentClients final : public AgentClients {
  public:
-  explicit GrpcAgentClients(AgentChannelCredentials credentials = PlaintextAgentChannels(),
+  explicit GrpcAgentClients(AgentChannels channels = PlaintextAgentChannels(),
                             GrpcAgentClientOptions options = GrpcAgentClientOptions());
   ~GrpcAgentClients() override;
   std::shared_ptr<AgentClient> For(const dbdump::v1::Agent& agent) override;
 
  private:
-  const AgentChannelCredentials credentials_;
+  const AgentChannels channels_;
   const GrpcAgentClientOptions options_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<AgentClient>> clients_ ABSL_GUARDED_BY(mu_);

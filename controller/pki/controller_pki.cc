@@ -8,6 +8,7 @@
 #include "common/security/identity.h"
 #include "common/security/pki.h"
 #include "common/security/private_files.h"
+#include "common/security/tls_credentials.h"
 
 namespace dbdump {
 namespace {
@@ -98,6 +99,7 @@ absl::Status ControllerPki::IssueOwn() {
   CertificateSpec spec;
   spec.common_name = "dbdump controller";
   spec.identity = ControllerIdentity();
+  spec.dns_name = TlsServerName(spec.identity);
   spec.not_before = now - kSkew;
   spec.not_after = now + options_.controller_validity;
   ASSIGN_OR_RETURN(std::string cert, IssueCertificate(ca_pem_, ca_key_pem_, csr, spec));
@@ -165,6 +167,7 @@ absl::StatusOr<IssuedCertificate> ControllerPki::IssueAgentCertificate(
   CertificateSpec spec;
   spec.common_name = agent_name;
   spec.identity = AgentIdentity(agent_name);
+  spec.dns_name = TlsServerName(spec.identity);
   spec.not_before = now - kSkew;
   spec.not_after = now + options_.agent_validity;
   ASSIGN_OR_RETURN(std::string pem, IssueCertificate(ca_pem_, ca_key_pem_, csr_pem, spec));

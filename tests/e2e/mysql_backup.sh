@@ -81,6 +81,6 @@ ctl restore "$ID" --clean --wait
 step "no secret in logs or the store"
 PW=$(cat "$MY_PASSFILE")
 if grep -rqF -- "$PW" "$T"/*.log "$T/controller.db"* 2>/dev/null; then fail "password leaked"; fi
-ls -A "$T/agent-work" | grep -v '^journal$' > "$T/leftover.txt" || true
+ls -A "$T/agent-work" | grep -vE '^(journal|tls)$' > "$T/leftover.txt" || true
 [ ! -s "$T/leftover.txt" ] || fail "files left in the agent's work directory: $(cat "$T/leftover.txt")"
 echo "PASS"

@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
     creds = grpc::CompositeChannelCredentials(creds, grpc::AccessTokenCredentials(token));
   }
-  auto channel = grpc::CreateChannel(flags.Get("target"), creds);
+  auto channel = dbdump::CreateChannelTo(flags.Get("target"), creds, flags.Get("identity"));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   const std::string call = flags.Get("call");

@@ -61,9 +61,9 @@ GrpcControllerClient::GrpcControllerClient(const std::string& address, absl::Dur
     : address_(address),
       timeout_(timeout),
       security_error_(security.status()),
-      stubs_(std::make_unique<Stubs>(grpc::CreateChannel(
-          address, security.ok() ? CredentialsFor(*security)
-                                 : grpc::InsecureChannelCredentials()))) {}
+      stubs_(std::make_unique<Stubs>(CreateChannelTo(
+          address, security.ok() ? CredentialsFor(*security) : grpc::InsecureChannelCredentials(),
+          ControllerIdentity()))) {}
 
 GrpcControllerClient::~GrpcControllerClient() = default;
 
