@@ -7,6 +7,14 @@
 #
 #   bench/pg_backup_1gb.sh [rows] [rounds]
 #   BASELINE_BIN=/path/to/other/build bench/pg_backup_1gb.sh [rows] [rounds]
+#   COMPARE_TLS=1 bench/pg_backup_1gb.sh [rows] [rounds]
+#
+# This build's pairs run the secure path (mutual TLS, an enrolled agent, an
+# API token). COMPARE_TLS=1 makes the baseline this same build with
+# --insecure_plaintext, so the rounds measure what TLS costs. A BASELINE_BIN
+# from before TLS existed is started without any security flag
+# (BASELINE_MODE=legacy, the default with BASELINE_BIN). SKIP_RESTORE=1
+# times backups only.
 #
 # With BASELINE_BIN, a second controller and agent from that build run
 # beside this build's, and each round times floor, baseline and current one
@@ -29,22 +37,43 @@ echo "database size: $((size / 1024 / 1024)) MiB"
 PGPASSWORD=$(cat "$PG_PASSFILE") pg_dump -h 127.0.0.1 -p "$PG_PORT" -U dbdump --format=custom \
   --compress=0 bench > "$T/floor.pgdump"
 
-# start_pair NAME BIN_DIR: a controller and an agent of that build, with
+# start_pair NAME BIN_DIR MODE: a controller and an agent of that build, with
 # their own ports, store and work directory; the database and a local
-# storage added. Sets PAIR_<NAME>_CTL and PAIR_<NAME>_AGENT_PID.
+# storage added. MODE: tls (enrolled agent, token), plaintext
+# (--insecure_plaintext) or legacy (a build without those flags). Sets
+# PAIR_<NAME>_CTL and PAIR_<NAME>_AGENT_PID.
 start_pair() {
-  local name=$1 bin=$2 ctl_port agent_port
+  local name=$1 bin=$2 mode=$3 ctl_port agent_port
+  local flags=() agent_flags=()
   ctl_port=$(free_port)
   agent_port=$(free_port)
-  "$bin/dbdump-controller" --listen=127.0.0.1:$ctl_port --store="$T/$name/controller.db" \
-    --heartbeat_interval_s=1 >>"$T/$name.controller.log" 2>&1 &
-  PIDS+=("$!")
-  "$bin/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$agent_port \
-    --controller=127.0.0.1:$ctl_port --work_dir="$T/$name/agent-work" >>"$T/$name.agent.log" 2>&1 &
-  PIDS+=("$!")
-  printf -v "PAIR_${name}_AGENT_PID" '%s' "$!"
+  mkdir -p "$T/$name"
   printf -v "PAIR_${name}_CTL" '%s' "127.0.0.1:$ctl_port"
   printf -v "PAIR_${name}_BIN" '%s' "$bin"
+  printf -v "PAIR_${name}_MODE" '%s' "$mode"
+  [ "$mode" = plaintext ] && flags=(--insecure_plaintext) && agent_flags=(--insecure_plaintext)
+  [ "$mode" = tls ] && flags=(--state_dir="$T/$name/state")
+  "$bin/dbdump-controller" --listen=127.0.0.1:$ctl_port --store="$T/$name/controller.db" \
+    --heartbeat_interval_s=1 "${flags[@]}" >>"$T/$name.controller.log" 2>&1 &
+  PIDS+=("$!")
+  if [ "$mode" = tls ]; then
+    wait_for "$name's first admin token" test -s "$T/$name/state/admin.token"
+    mkdir -p -m 700 "$T/$name/cli"
+    cp "$T/$name/state/pki/ca.pem" "$T/$name/cli/ca.pem"
+    install -m 600 "$T/$name/state/admin.token" "$T/$name/cli/token"
+    wait_for "$name controller" pair_ctl "$name" agents list
+    local enrolled
+    enrolled=$(pair_ctl "$name" --output=json agent enroll agent-1)
+    export DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | json_field 'd["join_token"]')
+    agent_flags=(--join=env:DBDUMP_JOIN_TOKEN
+                 --ca-fingerprint="$(echo "$enrolled" | json_field 'd["ca_fingerprint"]')")
+  fi
+  "$bin/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$agent_port \
+    --controller=127.0.0.1:$ctl_port --work_dir="$T/$name/agent-work" "${agent_flags[@]}" \
+    >>"$T/$name.agent.log" 2>&1 &
+  PIDS+=("$!")
+  unset DBDUMP_JOIN_TOKEN
+  printf -v "PAIR_${name}_AGENT_PID" '%s' "$!"
   wait_for "$name agent to register" pair_ctl "$name" agents list
   for _ in $(seq 1 100); do
     pair_ctl "$name" --output=json agents list | grep -q '"online": true' && break
@@ -59,8 +88,11 @@ start_pair() {
 # pair_ctl NAME ARGS...: that build's dbdumpctl against that controller.
 pair_ctl() {
   local name=$1; shift
-  local ctl_var="PAIR_${name}_CTL" bin_var="PAIR_${name}_BIN"
-  DBDUMP_CONTROLLER=${!ctl_var} "${!bin_var}/dbdumpctl" "$@"
+  local ctl_var="PAIR_${name}_CTL" bin_var="PAIR_${name}_BIN" mode_var="PAIR_${name}_MODE"
+  local plain=0
+  [ "${!mode_var}" = plaintext ] && plain=1
+  DBDUMP_CONTROLLER=${!ctl_var} DBDUMP_CONFIG_DIR="$T/$name/cli" DBDUMP_INSECURE_PLAINTEXT=$plain \
+    "${!bin_var}/dbdumpctl" "$@"
 }
 
 # The timers below set SECS (and time_backup LAST_ID, the new backup's id).
@@ -93,9 +125,13 @@ time_floor_restore() {
 }
 
 pairs=(current)
-start_pair current "$BIN"
-if [ -n "${BASELINE_BIN:-}" ]; then
-  start_pair baseline "$BASELINE_BIN"
+start_pair current "$BIN" tls
+if [ -n "${COMPARE_TLS:-}" ]; then
+  start_pair baseline "$BIN" plaintext
+  pairs=(baseline current)
+  echo "baseline: this build with --insecure_plaintext; current: this build over mutual TLS"
+elif [ -n "${BASELINE_BIN:-}" ]; then
+  start_pair baseline "$BASELINE_BIN" "${BASELINE_MODE:-legacy}"
   pairs=(baseline current)
 fi
 
@@ -133,15 +169,18 @@ for r in $(seq 1 "$ROUNDS"); do
     fi
     eval "ID_$p=\$LAST_ID"
   done
-  time_floor_restore
-  restore_s[floor]+=" $SECS"
-  for p in "${order[@]}"; do
-    id_var="ID_$p"
-    time_restore "$p" "${!id_var}" "copy_$p"
-    restore_s[$p]+=" $SECS"
-  done
+  if [ -z "${SKIP_RESTORE:-}" ]; then
+    time_floor_restore
+    restore_s[floor]+=" $SECS"
+    for p in "${order[@]}"; do
+      id_var="ID_$p"
+      time_restore "$p" "${!id_var}" "copy_$p"
+      restore_s[$p]+=" $SECS"
+    done
+  fi
   echo "   backup s (floor ${pairs[*]}): $(for k in floor "${pairs[@]}"; do echo "${backup_s[$k]##* }"; done | tr '\n' ' ')"
-  echo "   restore s (floor ${pairs[*]}): $(for k in floor "${pairs[@]}"; do echo "${restore_s[$k]##* }"; done | tr '\n' ' ')"
+  [ -n "${SKIP_RESTORE:-}" ] ||
+    echo "   restore s (floor ${pairs[*]}): $(for k in floor "${pairs[@]}"; do echo "${restore_s[$k]##* }"; done | tr '\n' ' ')"
 done
 
 # stats NUMBERS: "min median"
@@ -169,7 +208,7 @@ echo
 echo "raw dump size:            $((raw / 1024 / 1024)) MiB"
 echo "stored size:              $((stored / 1024 / 1024)) MiB (ratio $(echo "scale=2; $raw / $stored" | bc)x)"
 report backup backup_s
-report restore restore_s
+[ -n "${SKIP_RESTORE:-}" ] || report restore restore_s
 for p in "${pairs[@]}"; do
   pid_var="PAIR_${p}_AGENT_PID"
   echo "$p agent peak RSS (VmHWM): $(( $(awk '/VmHWM/ {print $2}' /proc/${!pid_var}/status) / 1024 )) MiB"
@@ -179,7 +218,8 @@ sort -u "$T/open-files" | sed "s|$T|\$T|" | sed 's/^/  /'
 # Allowed: the storage object being written, the agent's own log, and the
 # 0600 pgpass file that carries the password to pg_dump (a few bytes).
 if sort -u "$T/open-files" | grep -v "/store/bench/$FIRST_ID/dump.pgdump.zst.partial-" \
-    | grep -v "/journal/" | grep -v "\.agent\.log$" | grep -v "/agent-work/pgpass-" | grep -q .; then
+    | grep -v "/journal/" | grep -v "\.agent\.log$" | grep -v "/agent-work/pgpass-" \
+    | grep -v "/agent-work/tls/" | grep -q .; then
   echo "RESULT: a file other than the storage object was used"
 else
   echo "RESULT: no temporary file (only the storage object being written)"

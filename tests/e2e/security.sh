@@ -100,6 +100,14 @@ openssl x509 -in "$T/ossl/old.pem" -noout -checkend 0 >/dev/null && fail "test c
 expect_probe UNAVAILABLE --target=127.0.0.1:$AGENT_PORT --ca="$CA" --cert="$T/ossl/old.pem" \
   --key="$T/ossl/old.key" --identity=spiffe://dbdump/agent/agent-1 --call=agent.RunBackup
 
+step "the controller's own certificate, sent to agent-1's address while expecting agent-2: refused"
+# Identities are checked, not only chains: a server from the same CA with the
+# wrong identity is not talked to.
+expect_probe UNAVAILABLE --target=127.0.0.1:$AGENT_PORT --ca="$CA" --cert="$T/state/pki/controller.pem" \
+  --key="$T/state/pki/controller.key" --identity=spiffe://dbdump/agent/agent-2 --call=agent.DeleteBackup
+expect_error "is for spiffe://dbdump/agent/agent-1, not spiffe://dbdump/controller" \
+  "$BIN/dbdumpctl" --controller=127.0.0.1:$AGENT_PORT agents list
+
 step "an attacker with agent-1's valid certificate: other agents, the admin API, registering as another"
 A1=(--ca="$CA" --cert="$T/agent-work/tls/agent.pem" --key="$T/agent-work/tls/agent.key")
 expect_probe PERMISSION_DENIED --target=127.0.0.1:$AGENT2_PORT "${A1[@]}" \
