@@ -145,7 +145,7 @@ ctl token list | grep -q reader || fail "token list does not show the revoked to
 
 step "enrollment: a used, an expired, a forged token, and a wrong CA fingerprint"
 enroll_agent() { # DIR TOKEN FINGERPRINT: runs an agent that must fail to enroll
-  DBDUMP_JOIN_TOKEN=$2 "$BIN/dbdump-agent" --listen=127.0.0.1:0 --controller=127.0.0.1:$CTL_PORT \
+  DBDUMP_JOIN_TOKEN=$2 timeout 30 "$BIN/dbdump-agent" --listen=127.0.0.1:0 --controller=127.0.0.1:$CTL_PORT \
     --work_dir="$T/$1" --join=env:DBDUMP_JOIN_TOKEN --ca-fingerprint="$3"
 }
 expect_error "already used" enroll_agent used "$AGENT2_TOKEN" "$FINGERPRINT"
@@ -175,13 +175,17 @@ ctl agents list | grep -E '^pinned ' | grep -q revoked || fail "agents list does
 kill "$PINNED_PID" 2>/dev/null || true
 
 step "a second controller on the same store or port refuses to start"
-out=$("$BIN/dbdump-controller" --listen=127.0.0.1:$(free_port) --store="$T/controller.db" \
-  --state_dir="$T/state2" 2>&1) && fail "a second controller on the same store started"
+rc=0
+out=$(timeout 20 "$BIN/dbdump-controller" --listen=127.0.0.1:$(free_port) --store="$T/controller.db" \
+  --state_dir="$T/state2" 2>&1) || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "a second controller on the same store started (rc $rc)"
 echo "   $out"
 echo "$out" | grep -q "in use by another dbdump-controller" || fail "unclear refusal: $out"
 [ "$(echo "$out" | wc -l)" -le 2 ] || fail "refusal is not one line: $out"
-out=$("$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/other.db" \
-  --state_dir="$T/state3" 2>&1) && fail "a second controller on the same port started"
+rc=0
+out=$(timeout 20 "$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/other.db" \
+  --state_dir="$T/state3" 2>&1) || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "a second controller on the same port started (rc $rc)"
 echo "   $out"
 echo "$out" | grep -q "address in use" || fail "unclear refusal: $out"
 [ "$(echo "$out" | wc -l)" -le 2 ] || fail "refusal is not one line: $out"
