@@ -60,7 +60,12 @@ void Registrar::Loop() {
       backoff = absl::Milliseconds(200);
       stop_.WaitForNotificationWithTimeout(registered ? interval : absl::ZeroDuration());
     } else {
-      if (st.error_code() != grpc::StatusCode::NOT_FOUND) {
+      bool refused = st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+                     st.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+      if (refused) {
+        LogWarn("agent", "the controller ", options_.controller_address,
+                " refused this agent: ", st.error_message(), "; asking again in a minute");
+      } else if (st.error_code() != grpc::StatusCode::NOT_FOUND) {
         LogWarn("agent", "controller ", options_.controller_address, " unreachable: ",
                 st.error_message(), "; retrying");
       }
@@ -68,10 +73,12 @@ void Registrar::Loop() {
         // The controller refused our registration; retrying quickly won't help.
         backoff = absl::Seconds(30);
       }
+      if (refused) backoff = absl::Minutes(1);
       stop_.WaitForNotificationWithTimeout(backoff);
       // Never retry slower than the heartbeat interval: after a controller
       // restart the agent must be seen online again promptly.
       backoff = std::min(backoff * 2, std::max(interval, absl::Milliseconds(200)));
+      if (refused) registered = false;
     }
   }
 }

@@ -26,6 +26,7 @@
 #include "controller/api/token_service_impl.h"
 #include "controller/audit/audit_interceptor.h"
 #include "controller/audit/audit_log.h"
+#include "controller/audit/refusal_recorder.h"
 #include "controller/auth/auth_processor.h"
 #include "controller/api/backup_service_impl.h"
 #include "controller/api/database_service_impl.h"
@@ -94,6 +95,7 @@ struct Controller::Parts {
   std::unique_ptr<AsyncNotifier> notifier;
   std::unique_ptr<Store> store;
   std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<RefusalRecorder> refusals;
   std::unique_ptr<ControllerPki> pki;
   std::string bootstrap_token_path;
   std::unique_ptr<GrpcAgentClients> agents;
@@ -243,16 +245,15 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
     auth.store = p->store.get();
     auth.clock = &p->clock;
     auth.admit_unrecorded_agent_certificates = !p->pki->can_issue();
-    AuditLog* audit = p->audit.get();
-    auth.on_refusal = [audit](const Refusal& r) {
+    p->refusals = std::make_unique<RefusalRecorder>(p->audit.get(), &p->clock);
+    RefusalRecorder* refusals = p->refusals.get();
+    auth.on_refusal = [refusals](const Refusal& r) {
       AuditEntry entry;
       entry.actor = r.actor;
       entry.rpc = r.rpc;
       entry.outcome = r.outcome;
       entry.detail = r.detail;
-      if (auto s = audit->Append(std::move(entry)); !s.ok()) {
-        LogWarn("audit", "cannot append: ", s.status().message());
-      }
+      refusals->Record(std::move(entry));
     };
     credentials->SetAuthMetadataProcessor(std::make_shared<ControllerAuthProcessor>(std::move(auth)));
   }
