@@ -2,9 +2,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
@@ -15,17 +12,6 @@
 #include "dbdump/v1/security_service.grpc.pb.h"
 
 namespace dbdump {
-namespace {
-
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 CertificateRenewer::CertificateRenewer(CertificateRenewerOptions options)
     : options_(std::move(options)) {
@@ -51,7 +37,7 @@ void CertificateRenewer::Loop() {
 }
 
 absl::Status CertificateRenewer::RenewIfDue() {
-  ASSIGN_OR_RETURN(std::string cert, ReadText(options_.files.cert_path));
+  ASSIGN_OR_RETURN(std::string cert, ReadPublicFile(options_.files.cert_path));
   ASSIGN_OR_RETURN(CertificateInfo info, InspectCertificate(cert));
   absl::Time now = options_.clock->Now();
   absl::Duration life = info.not_after - info.not_before;

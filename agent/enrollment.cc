@@ -3,8 +3,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -21,14 +19,6 @@
 
 namespace dbdump {
 namespace {
-
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void Deadline(grpc::ClientContext* ctx) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
@@ -53,7 +43,7 @@ bool IsEnrolled(const std::string& dir) {
 }
 
 absl::StatusOr<std::string> AgentNameFromCertificate(const std::string& cert_path) {
-  ASSIGN_OR_RETURN(std::string pem, ReadText(cert_path));
+  ASSIGN_OR_RETURN(std::string pem, ReadPublicFile(cert_path));
   ASSIGN_OR_RETURN(CertificateInfo info, InspectCertificate(pem));
   for (const std::string& uri : info.uris) {
     PeerIdentity id = ParseIdentity(uri);

@@ -22,12 +22,15 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# one_round CONTROLLER_BINARY: prints "p50 p99" in ms.
+# one_round CONTROLLER_BINARY [FLAGS...]: prints "p50 p99" in ms. The probe
+# speaks plaintext: this build runs --insecure_plaintext; a baseline from
+# before TLS existed needs no flag (BASELINE_FLAGS to override).
 one_round() {
-  local dir port out
+  local dir port out bin=$1
+  shift
   dir=$(mktemp -d "$T/round.XXXX")
   port=$(free_port)
-  "$1" --listen=127.0.0.1:$port --store="$dir/controller.db" --heartbeat_interval_s=1 \
+  "$bin" --listen=127.0.0.1:$port --store="$dir/controller.db" --heartbeat_interval_s=1 "$@" \
     >"$dir/controller.log" 2>&1 &
   PID=$!
   out=$("$BIN/follow_latency" --controller=127.0.0.1:$port --work_dir="$dir" --events="$events")
@@ -37,8 +40,8 @@ one_round() {
 
 declare -a base50 base99 cur50 cur99
 for r in $(seq 1 "$rounds"); do
-  read -r b50 b99 < <(one_round "$baseline")
-  read -r c50 c99 < <(one_round "$BIN/dbdump-controller")
+  read -r b50 b99 < <(one_round "$baseline" ${BASELINE_FLAGS:-})
+  read -r c50 c99 < <(one_round "$BIN/dbdump-controller" --insecure_plaintext)
   base50+=("$b50"); base99+=("$b99"); cur50+=("$c50"); cur99+=("$c99")
   printf 'round %d: baseline p50 %8.2f ms p99 %8.2f ms | current p50 %8.2f ms p99 %8.2f ms\n' \
     "$r" "$b50" "$b99" "$c50" "$c99"

@@ -7,16 +7,18 @@
 N=${1:-500}
 AGENTS=5
 source "$(dirname "$0")/../tests/e2e/lib.sh"
+# Measures dispatch, not TLS: everything plaintext.
+export DBDUMP_INSECURE_PLAINTEXT=1
 
 "$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/controller.db" \
   --heartbeat_interval_s=2 --schedule_tick_ms=200 --max_running_jobs=16 \
-  --max_running_jobs_per_agent=4 >>"$T/controller.log" 2>&1 &
+  --max_running_jobs_per_agent=4 --insecure_plaintext >>"$T/controller.log" 2>&1 &
 CONTROLLER_PID=$!
 PIDS+=("$CONTROLLER_PID")
 wait_for "controller to listen" ctl agents list
 for a in $(seq 0 $((AGENTS - 1))); do
   "$BIN/dbdump-agent" --name=agent-$a --listen=127.0.0.1:$(free_port) \
-    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/work-$a" >>"$T/agent-$a.log" 2>&1 &
+    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/work-$a" --insecure_plaintext >>"$T/agent-$a.log" 2>&1 &
   PIDS+=("$!")
 done
 wait_for "agents to register" bash -c "[ \$($BIN/dbdumpctl --output=json agents list | grep -c '\"online\": true') = $AGENTS ]"

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -146,6 +148,17 @@ absl::Status EnsurePrivateDirectory(const std::string& path) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot chmod 700 ", path));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadPublicFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, " does not exist"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace dbdump

@@ -28,6 +28,10 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 // Kubernetes secret volume is made of them); the mode checked is the file's.
 absl::StatusOr<std::string> ReadPrivateFile(const std::string& path);
 
+// Reads a file that needs no secrecy (a certificate); NotFound when missing,
+// FailedPrecondition when unreadable.
+absl::StatusOr<std::string> ReadPublicFile(const std::string& path);
+
 // Creates dir (and parents) if missing and makes sure it is mode 0700 (chmod
 // if we own it; FailedPrecondition saying what to run when we do not).
 // Missing parents are created with the default mode (0777 less the umask).

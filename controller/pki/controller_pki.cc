@@ -15,21 +15,6 @@ namespace {
 
 constexpr absl::Duration kSkew = absl::Minutes(5);
 
-absl::StatusOr<std::string> ReadPublicFile(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return absl::NotFoundError(absl::StrCat(path, " does not exist"));
-  }
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
-
 bool HasIdentity(const CertificateInfo& info, const std::string& identity) {
   for (const std::string& uri : info.uris) {
     if (uri == identity) return true;
