@@ -159,6 +159,14 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
           !s.ok()) {
         return absl::FailedPreconditionError(s.message());
       }
+      AuditEntry created;
+      created.actor = "controller";
+      created.rpc = "first start: bootstrap admin token";
+      created.target = "name=admin role=ROLE_ADMIN";
+      created.outcome = "ok";
+      if (auto s = p->audit->Append(std::move(created)); !s.ok()) {
+        LogWarn("audit", "cannot append: ", s.status().message());
+      }
       LogInfo("controller", "first start: an admin API token is in ", p->bootstrap_token_path,
               " (mode 0600); create named tokens with `dbdumpctl token create` and revoke "
               "this one");

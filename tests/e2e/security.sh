@@ -208,6 +208,7 @@ has_entry token:ops StartRestore PERMISSION_DENIED
 has_entry anonymous ListBackups UNAUTHENTICATED
 has_entry agent:agent-1 ListBackups PERMISSION_DENIED
 has_entry agent:agent-1 RegisterAgent PERMISSION_DENIED
+has_entry controller "bootstrap admin token" ok
 has_entry token:admin CreateToken ok
 has_entry token:admin RevokeToken ok
 has_entry token:admin RevokeAgent ok
