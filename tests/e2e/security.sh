@@ -228,7 +228,8 @@ step "no token, key or password in logs, store, audit log or any command line"
 SECRETS=("$VIEWER" "$OPERATOR" "$AGENT2_TOKEN" "$LATE" "$PINNED" "$(cat "$T/state/admin.token")"
          "$(sed -n 2p "$T/agent-work/tls/agent.key")" "$(sed -n 2p "$T/state/pki/ca.key")"
          "$(sed -n 2p "$T/state/pki/controller.key")")
-for p in /proc/[0-9]*; do tr '\0' ' ' < "$p/cmdline" 2>/dev/null; echo; done > "$T/cmdlines.txt"
+# A process may end between the glob and the read: that is not an error.
+for p in /proc/[0-9]*; do { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null || true; echo; done > "$T/cmdlines.txt"
 for s in "${SECRETS[@]}"; do
   [ -n "$s" ] || fail "empty secret in the scan list"
   for f in "$T/controller.log" "$T/agent.log" "$T/agent2.log" "$T/controller.db" "$T/state/audit.jsonl" \
