@@ -59,7 +59,8 @@ absl::StatusOr<v1::GetStatsResponse> HealthServiceImpl::Stats() {
   std::map<std::string, Totals> per_db;
   Totals overall;
   for (const v1::Backup& b : backups) {
-    if (b.state() != v1::BACKUP_STATE_COMPLETED) continue;
+    // A backup retention deleted since was a good backup all the same.
+    if (b.state() != v1::BACKUP_STATE_COMPLETED && b.state() != v1::BACKUP_STATE_DELETED) continue;
     for (Totals* t : {&per_db[b.database()], &overall}) {
       if (b.deleted_at().empty()) t->bytes += b.manifest().stored_size_bytes();
       t->duration_sum += b.duration_s();

@@ -76,7 +76,8 @@ absl::StatusOr<v1::Backup> BackupTable::Get(const std::string& id) {
 }
 
 absl::Status BackupTable::MarkDeleted(const std::string& id, absl::Time now) {
-  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at = ''")
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET deleted_at = ?, state = 3 "
+                            "WHERE id = ? AND deleted_at = ''")
                       .Bind(1, TimeToString(now))
                       .Bind(2, id)
                       .Run());

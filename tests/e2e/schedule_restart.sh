@@ -87,6 +87,10 @@ ctl retention apply big
 [ -z "$(ls -A "$T/store/big/$OLD" 2>/dev/null)" ] || fail "objects of $OLD still there"
 [ "$(ctl --output=json backup show "$OLD" | json_field 'bool(d["backup"].get("deleted_at"))')" = True ] \
   || fail "catalogue does not mark $OLD deleted"
+[ "$(ctl --output=json backup show "$OLD" | json_field 'd["backup"]["state"]')" = BACKUP_STATE_DELETED ] \
+  || fail "backup show does not say $OLD is deleted"
+ctl backup list --database=big | grep "^$OLD " | grep -qw deleted || fail "backup list does not say $OLD is deleted"
+expect_error "deleted by retention" ctl restore "$OLD" --target=big_again
 NEW=$(ctl --output=json backup list --database=big | json_field '[b["id"] for b in d["backups"] if not b.get("deleted_at")][0]')
 [ -e "$T/store/big/$NEW/manifest.json" ] || fail "the newest backup was touched"
 

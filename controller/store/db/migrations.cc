@@ -183,6 +183,11 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_at ON audit_log(at);
 )sql",
+    // 9: a backup whose objects were removed says so in its state, not only
+    // in deleted_at (BACKUP_STATE_DELETED = 3).
+    R"sql(
+UPDATE backups SET state = 3 WHERE deleted_at != '';
+)sql",
 };
 
 

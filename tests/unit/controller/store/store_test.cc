@@ -151,6 +151,30 @@ TEST_F(StoreTest, EndJobCataloguesAGoodBackupAtomically) {
   EXPECT_EQ(store_->ListBackups("orders")->size(), 1u);
 }
 
+TEST_F(StoreTest, ABackupWhoseObjectsWereRemovedIsDeletedEverywhere) {
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  v1::Backup b;
+  b.set_id("20260101T000000Z-00000001");
+  b.set_database("orders");
+  b.set_storage("local");
+  b.set_state(v1::BACKUP_STATE_COMPLETED);
+  JobEnd end;
+  end.job_id = "j1";
+  end.state = v1::JOB_STATE_SUCCEEDED;
+  end.now = now_;
+  end.backup = b;
+  ASSERT_TRUE(store_->EndJob(end).ok());
+  EXPECT_EQ(store_->GetBackup(b.id())->state(), v1::BACKUP_STATE_COMPLETED);
+  ASSERT_TRUE(store_->MarkBackupDeleted(b.id(), now_).ok());
+  auto got = store_->GetBackup(b.id());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state(), v1::BACKUP_STATE_DELETED);
+  EXPECT_FALSE(got->deleted_at().empty());
+  EXPECT_EQ((*store_->ListBackups("orders"))[0].state(), v1::BACKUP_STATE_DELETED);
+  EXPECT_EQ((*store_->ListBackupsByAge("orders"))[0].state(), v1::BACKUP_STATE_DELETED);
+  EXPECT_TRUE(absl::IsNotFound(store_->MarkBackupDeleted(b.id(), now_)));
+}
+
 TEST_F(StoreTest, EndJobWritesNothingWhenAnyPartFails) {
   ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
   ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_RUNNING, "", now_).ok());
