@@ -72,7 +72,7 @@ run database add shop --engine=sqlite --agent=local-agent --storage=local --path
 run backup run shop --wait
 run backup list
 backup_id=$("$bin/dbdumpctl" --output=json backup list --database=shop |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["backups"][-1]["id"])')
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["backups"][0]["id"])')
 run restore "$backup_id" --target="$dir/shop-restored.db" --wait
 
 echo "==> comparing the original and the restored database"

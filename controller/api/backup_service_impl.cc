@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/grpc_status.h"
+#include "controller/api/page_token.h"
 #include "controller/auth/caller.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
@@ -19,11 +20,65 @@ grpc::Status BackupServiceImpl::StartBackup(grpc::ServerContext*, const v1::Star
   return grpc::Status::OK;
 }
 
+namespace {
+
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+
+absl::StatusOr<absl::Time> Bound(const std::string& field, const std::string& text,
+                                 absl::Time open) {
+  if (text.empty()) return open;
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " \"", text, "\" is not an RFC 3339 time (e.g. 2026-12-06T10:00:00Z)"));
+  }
+  return t;
+}
+
+}  // namespace
+
 grpc::Status BackupServiceImpl::ListBackups(grpc::ServerContext*, const v1::ListBackupsRequest* req,
                                             v1::ListBackupsResponse* resp) {
-  auto all = c_.store->ListBackups(req->database());
-  if (!all.ok()) return ToGrpc(all.status());
-  for (auto& b : *all) *resp->add_backups() = b;
+  if (!req->database().empty()) {
+    if (absl::Status s = ValidateResourceName("database name", req->database()); !s.ok()) {
+      return ToGrpc(s);
+    }
+  }
+  if (!v1::BackupState_IsValid(req->state())) {
+    return ToGrpc(absl::InvalidArgumentError("unknown backup state"));
+  }
+  if (req->page_size() > kMaxPageSize) {
+    return ToGrpc(absl::InvalidArgumentError(
+        absl::StrCat("page_size is at most ", kMaxPageSize, ", got ", req->page_size())));
+  }
+  BackupQuery q;
+  q.database = req->database();
+  q.state = req->state();
+  absl::StatusOr<absl::Time> after = Bound("created_after", req->created_after(), absl::InfinitePast());
+  if (!after.ok()) return ToGrpc(after.status());
+  absl::StatusOr<absl::Time> before =
+      Bound("created_before", req->created_before(), absl::InfiniteFuture());
+  if (!before.ok()) return ToGrpc(before.status());
+  q.created_after = *after;
+  q.created_before = *before;
+  // The token is tied to the filters it was made with.
+  const std::string filters = absl::StrCat(req->database(), "\n", req->state(), "\n",
+                                           req->created_after(), "\n", req->created_before());
+  if (!req->page_token().empty()) {
+    absl::StatusOr<std::string> position = DecodePageToken(req->page_token(), filters);
+    if (!position.ok()) return ToGrpc(position.status());
+    q.before_id = *position;
+  }
+  const int page = static_cast<int>(req->page_size() == 0 ? kDefaultPageSize : req->page_size());
+  q.limit = page + 1;  // one more tells whether another page follows
+  absl::StatusOr<std::vector<v1::Backup>> rows = c_.store->QueryBackups(q);
+  if (!rows.ok()) return ToGrpc(rows.status());
+  const bool more = static_cast<int>(rows->size()) > page;
+  if (more) rows->pop_back();
+  for (v1::Backup& b : *rows) *resp->add_backups() = std::move(b);
+  if (more) resp->set_next_page_token(EncodePageToken(resp->backups().rbegin()->id(), filters));
   return grpc::Status::OK;
 }
 

@@ -65,6 +65,23 @@ absl::StatusOr<std::vector<v1::Backup>> BackupTable::List(const std::string& dat
   return CollectRows<v1::Backup>(s, BackupFromRow);
 }
 
+absl::StatusOr<std::vector<v1::Backup>> BackupTable::Query(const BackupQuery& q) {
+  // Ids begin with the backup's UTC time, so id order is newest-first order;
+  // the primary key's index serves both the order and the page boundary.
+  Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns,
+                           " FROM backups WHERE (?1 = '' OR database = ?1) AND (?2 = 0 OR state = ?2)"
+                           " AND (?3 = '' OR created_at >= ?3) AND (?4 = '' OR created_at < ?4)"
+                           " AND (?5 = '' OR id < ?5) ORDER BY id DESC LIMIT ?6")
+                  .c_str());
+  s.Bind(1, q.database)
+      .Bind(2, int64_t{q.state})
+      .Bind(3, q.created_after == absl::InfinitePast() ? "" : TimeToString(q.created_after))
+      .Bind(4, q.created_before == absl::InfiniteFuture() ? "" : TimeToString(q.created_before))
+      .Bind(5, q.before_id)
+      .Bind(6, int64_t{q.limit});
+  return CollectRows<v1::Backup>(s, BackupFromRow);
+}
+
 absl::StatusOr<v1::Backup> BackupTable::Get(const std::string& id) {
   Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns, " FROM backups WHERE id = ?").c_str());
   s.Bind(1, id);

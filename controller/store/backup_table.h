@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/store/records.h"
 #include "dbdump/v1/controller_service.pb.h"
 
 struct sqlite3;
@@ -22,6 +23,8 @@ class BackupTable {
   absl::Status Insert(const std::string& job_id, const dbdump::v1::Backup& backup);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> List(const std::string& database);
   absl::StatusOr<dbdump::v1::Backup> Get(const std::string& id);
+  // At most `q.limit` backups matching `q`, newest first.
+  absl::StatusOr<std::vector<dbdump::v1::Backup>> Query(const BackupQuery& q);
   // Oldest first by when they were catalogued (ties: catalogue order).
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListByAge(const std::string& database);
   // Retention removed the stored objects; the entry stays, marked deleted.

@@ -17,6 +17,19 @@ struct StoredJob {
   std::string request;
 };
 
+// One page of the catalogue, newest first (by id, which starts with the
+// backup's UTC time).
+struct BackupQuery {
+  std::string database;  // empty: all
+  dbdump::v1::BackupState state = dbdump::v1::BACKUP_STATE_UNSPECIFIED;  // any
+  absl::Time created_after = absl::InfinitePast();    // inclusive
+  absl::Time created_before = absl::InfiniteFuture();  // exclusive
+  // Only ids before this one (the last of the previous page); empty: from
+  // the newest.
+  std::string before_id;
+  int limit = 100;
+};
+
 // What came of a schedule's last slot: the value and the words.
 struct ScheduleOutcome {
   dbdump::v1::ScheduleRunResult result = dbdump::v1::SCHEDULE_RUN_RESULT_UNSPECIFIED;

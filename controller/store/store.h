@@ -85,6 +85,8 @@ class Store {
   // JobEnd); nothing is written when any part fails.
   absl::Status EndJob(const JobEnd& end);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackups(const std::string& database);
+  // A page of the catalogue, newest first (see BackupQuery).
+  absl::StatusOr<std::vector<dbdump::v1::Backup>> QueryBackups(const BackupQuery& query);
   absl::StatusOr<dbdump::v1::Backup> GetBackup(const std::string& id);
   // Oldest first by when they were catalogued (ties: catalogue order).
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackupsByAge(const std::string& database);

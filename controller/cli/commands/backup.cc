@@ -44,6 +44,23 @@ absl::Status BackupList(CommandContext& context, const ParsedArgs& args) {
     req.set_database(args.Get("database"));
     RETURN_IF_ERROR(CheckName("database name", req.database()));
   }
+  if (args.Has("state")) {
+    const std::string state = args.Get("state");
+    if (state == "completed") {
+      req.set_state(v1::BACKUP_STATE_COMPLETED);
+    } else if (state == "failed") {
+      req.set_state(v1::BACKUP_STATE_FAILED);
+    } else if (state == "deleted") {
+      req.set_state(v1::BACKUP_STATE_DELETED);
+    } else {
+      return UsageError("--state is completed, failed or deleted");
+    }
+  }
+  req.set_created_after(args.Get("since"));
+  req.set_created_before(args.Get("until"));
+  ASSIGN_OR_RETURN(uint32_t limit, args.GetUint32("limit", 100, 1, 1000));
+  req.set_page_size(limit);
+  req.set_page_token(args.Get("page-token"));
   ASSIGN_OR_RETURN(v1::ListBackupsResponse resp, context.client().ListBackups(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table(
@@ -56,6 +73,10 @@ absl::Status BackupList(CommandContext& context, const ParsedArgs& args) {
          CompressionName(m.compression()), FormatSeconds(b.duration_s()) + "s", b.created_at()});
   }
   table.Print(context.out());
+  if (!resp.next_page_token().empty()) {
+    // On stderr, so the table stays the only thing on stdout.
+    context.err() << "more backups: repeat with --page-token=" << resp.next_page_token() << "\n";
+  }
   return absl::OkStatus();
 }
 
@@ -172,7 +193,9 @@ std::vector<VerbSpec> BackupVerbs() {
   VerbSpec list;
   list.noun = "backup";
   list.verb = "list";
-  list.flags = {ValueFlag("database", "NAME")};
+  list.flags = {ValueFlag("database", "NAME"), ValueFlag("state", "completed|failed|deleted"),
+                ValueFlag("since", "RFC3339"), ValueFlag("until", "RFC3339"),
+                ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = BackupList;
 
   VerbSpec show;
