@@ -53,20 +53,22 @@ absl::StatusOr<absl::Duration> AllowedAge(const v1::Schedule& s, absl::Time now)
 absl::StatusOr<v1::GetStatsResponse> HealthServiceImpl::Stats() {
   absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(std::vector<v1::Database> dbs, store_->ListDatabases());
-  ASSIGN_OR_RETURN(std::vector<v1::Backup> backups, store_->ListBackups(""));
+  // Summed by SQL: the catalogue is never loaded whole.
+  ASSIGN_OR_RETURN(auto totals, store_->BackupTotalsByDatabase());
   ASSIGN_OR_RETURN(auto counts, store_->CountBackupJobs());
   ASSIGN_OR_RETURN(std::vector<v1::Schedule> schedules, store_->ListSchedules(""));
   std::map<std::string, Totals> per_db;
   Totals overall;
-  for (const v1::Backup& b : backups) {
-    // A backup retention deleted since was a good backup all the same.
-    if (b.state() != v1::BACKUP_STATE_COMPLETED && b.state() != v1::BACKUP_STATE_DELETED) continue;
-    for (Totals* t : {&per_db[b.database()], &overall}) {
-      if (b.deleted_at().empty()) t->bytes += b.manifest().stored_size_bytes();
-      t->duration_sum += b.duration_s();
-      t->raw += b.manifest().raw_size_bytes();
-      t->stored += b.manifest().stored_size_bytes();
-      t->last_good = std::max(t->last_good, TimeFromString(b.created_at()));
+  // A backup retention deleted since was a good backup all the same.
+  for (const auto& [db, b] : totals) {
+    for (Totals* t : {&per_db[db], &overall}) {
+      t->bytes += b.stored_now;
+      t->duration_sum += b.duration_sum_s;
+      t->raw += b.raw;
+      t->stored += b.stored;
+      if (!b.last_good_at.empty()) {
+        t->last_good = std::max(t->last_good, TimeFromString(b.last_good_at));
+      }
     }
   }
   // Success counts come from the jobs, which also know the failures.

@@ -65,6 +65,26 @@ absl::StatusOr<std::vector<v1::Backup>> BackupTable::List(const std::string& dat
   return CollectRows<v1::Backup>(s, BackupFromRow);
 }
 
+absl::StatusOr<std::map<std::string, BackupTotals>> BackupTable::Totals() {
+  Stmt s(db_,
+         "SELECT database, COUNT(*), SUM(CASE WHEN deleted_at = '' THEN stored_size ELSE 0 END), "
+         "SUM(duration_s), SUM(raw_size), SUM(stored_size), MAX(created_at) FROM backups "
+         "WHERE state IN (1, 3) GROUP BY database");
+  std::map<std::string, BackupTotals> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    BackupTotals& t = out[s.Text(0)];
+    t.good = s.Int(1);
+    t.stored_now = static_cast<uint64_t>(s.Int(2));
+    t.duration_sum_s = s.Double(3);
+    t.raw = static_cast<uint64_t>(s.Int(4));
+    t.stored = static_cast<uint64_t>(s.Int(5));
+    t.last_good_at = s.Text(6);
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<v1::Backup>> BackupTable::Query(const BackupQuery& q) {
   // Ids begin with the backup's UTC time, so id order is newest-first order;
   // the primary key's index serves both the order and the page boundary.

@@ -1,6 +1,7 @@
 // BackupTable: the backup catalogue, verification and test restores.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ class BackupTable {
   absl::Status Insert(const std::string& job_id, const dbdump::v1::Backup& backup);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> List(const std::string& database);
   absl::StatusOr<dbdump::v1::Backup> Get(const std::string& id);
+  // Per database, what its good backups add up to (one SQL aggregate).
+  absl::StatusOr<std::map<std::string, BackupTotals>> Totals();
   // At most `q.limit` backups matching `q`, newest first.
   absl::StatusOr<std::vector<dbdump::v1::Backup>> Query(const BackupQuery& q);
   // Oldest first by when they were catalogued (ties: catalogue order).

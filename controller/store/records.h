@@ -30,6 +30,19 @@ struct BackupQuery {
   int limit = 100;
 };
 
+// What the good backups (completed, or deleted by retention since) of one
+// database add up to, summed by SQL.
+struct BackupTotals {
+  int64_t good = 0;
+  // Stored bytes of those whose objects are still there.
+  uint64_t stored_now = 0;
+  double duration_sum_s = 0;
+  uint64_t raw = 0;
+  uint64_t stored = 0;
+  // RFC 3339 of the newest; empty when none.
+  std::string last_good_at;
+};
+
 // What came of a schedule's last slot: the value and the words.
 struct ScheduleOutcome {
   dbdump::v1::ScheduleRunResult result = dbdump::v1::SCHEDULE_RUN_RESULT_UNSPECIFIED;

@@ -194,6 +194,11 @@ absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
   return backups_.Get(id);
 }
 
+absl::StatusOr<std::map<std::string, BackupTotals>> Store::BackupTotalsByDatabase() {
+  absl::MutexLock l(&mu_);
+  return backups_.Totals();
+}
+
 absl::StatusOr<std::vector<v1::Backup>> Store::QueryBackups(const BackupQuery& query) {
   absl::MutexLock l(&mu_);
   return backups_.Query(query);

@@ -85,6 +85,8 @@ class Store {
   // JobEnd); nothing is written when any part fails.
   absl::Status EndJob(const JobEnd& end);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackups(const std::string& database);
+  // Per database, what its good backups add up to.
+  absl::StatusOr<std::map<std::string, BackupTotals>> BackupTotalsByDatabase();
   // A page of the catalogue, newest first (see BackupQuery).
   absl::StatusOr<std::vector<dbdump::v1::Backup>> QueryBackups(const BackupQuery& query);
   absl::StatusOr<dbdump::v1::Backup> GetBackup(const std::string& id);

@@ -175,6 +175,53 @@ TEST_F(StoreTest, ABackupWhoseObjectsWereRemovedIsDeletedEverywhere) {
   EXPECT_TRUE(absl::IsNotFound(store_->MarkBackupDeleted(b.id(), now_)));
 }
 
+TEST_F(StoreTest, BackupTotalsSumTheGoodBackupsOfEachDatabaseInSql) {
+  struct Row {
+    const char* id;
+    v1::BackupState state;
+    uint64_t raw, stored;
+    double duration;
+    const char* created;
+    bool deleted;
+  };
+  const Row rows[] = {
+      {"20260101T000000Z-00000001", v1::BACKUP_STATE_COMPLETED, 1000, 100, 2.0, "2026-01-01T00:00:00Z", true},
+      {"20260102T000000Z-00000002", v1::BACKUP_STATE_COMPLETED, 3000, 300, 4.0, "2026-01-02T00:00:00Z", false},
+      {"20260103T000000Z-00000003", v1::BACKUP_STATE_FAILED, 9000, 900, 9.0, "2026-01-03T00:00:00Z", false},
+  };
+  int n = 0;
+  for (const Row& r : rows) {
+    std::string job = absl::StrCat("j", ++n);
+    ASSERT_TRUE(store_->CreateJob(NewJob(job), "req").ok());
+    v1::Backup b;
+    b.set_id(r.id);
+    b.set_database("orders");
+    b.set_storage("local");
+    b.set_state(r.state);
+    b.set_duration_s(r.duration);
+    b.set_created_at(r.created);
+    b.mutable_manifest()->set_raw_size_bytes(r.raw);
+    b.mutable_manifest()->set_stored_size_bytes(r.stored);
+    JobEnd end;
+    end.job_id = job;
+    end.state = v1::JOB_STATE_SUCCEEDED;
+    end.now = now_;
+    end.backup = b;
+    ASSERT_TRUE(store_->EndJob(end).ok());
+    if (r.deleted) ASSERT_TRUE(store_->MarkBackupDeleted(r.id, now_).ok());
+  }
+  auto totals = store_->BackupTotalsByDatabase();
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 1u);
+  const BackupTotals& t = totals->at("orders");
+  EXPECT_EQ(t.good, 2);             // the failed one is not
+  EXPECT_EQ(t.stored_now, 300u);    // the deleted one's objects are gone
+  EXPECT_EQ(t.raw, 4000u);
+  EXPECT_EQ(t.stored, 400u);
+  EXPECT_DOUBLE_EQ(t.duration_sum_s, 6.0);
+  EXPECT_EQ(t.last_good_at, "2026-01-02T00:00:00Z");
+}
+
 TEST_F(StoreTest, EndJobWritesNothingWhenAnyPartFails) {
   ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
   ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_RUNNING, "", now_).ok());
