@@ -3,7 +3,7 @@
 # catalogued backups, then 10,000 (copies of one real backup's row with new
 # ids, a minute apart, written beside the running controller in one SQLite
 # transaction). At each size: wall time of the first page through
-# dbdumpctl (table and JSON), dbdumpctl's peak RSS, and the controller's
+# dbdumpctl (table and JSON), `stats`, dbdumpctl's peak RSS, and the controller's
 # VmRSS after the listings, so the two sizes are each other's baseline.
 #
 #   bench/catalogue_10k.sh [rounds]
@@ -48,8 +48,10 @@ PY
 
 stats() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "min %.1f ms  median %.1f ms", a[1], m}'; }
 measure() {
-  local n=$1 table="" json="" t0 t1 cli_rss
+  local n=$1 table="" json="" stats_ms="" t0 t1 cli_rss
   for _ in $(seq 1 "$ROUNDS"); do
+    t0=$(date +%s.%N); ctl stats >/dev/null; t1=$(date +%s.%N)
+    stats_ms+=" $(echo "($t1 - $t0) * 1000" | bc)"
     t0=$(date +%s.%N); ctl backup list >/dev/null 2>&1; t1=$(date +%s.%N)
     table+=" $(echo "($t1 - $t0) * 1000" | bc)"
     t0=$(date +%s.%N); ctl --output=json backup list >/dev/null; t1=$(date +%s.%N)
@@ -57,9 +59,9 @@ measure() {
   done
   /usr/bin/time -o "$T/cli.rss" -f '%M' "$BIN/dbdumpctl" backup list >/dev/null 2>&1
   cli_rss=$(tail -n 1 "$T/cli.rss")
-  printf '%6d backups: first page (100) table %s, json %s; dbdumpctl peak RSS %d KiB; controller VmRSS %s KiB\n' \
+  printf '%6d backups: first page (100) table %s, json %s; stats %s; dbdumpctl peak RSS %d KiB; controller VmRSS %s KiB\n' \
     "$(sqlite3 "$T/controller.db" 'SELECT count(*) FROM backups')" "$(stats "$table")" "$(stats "$json")" \
-    "$cli_rss" "$(awk '/VmRSS/ {print $2}' /proc/$CONTROLLER_PID/status)"
+    "$(stats "$stats_ms")" "$cli_rss" "$(awk '/VmRSS/ {print $2}' /proc/$CONTROLLER_PID/status)"
 }
 
 step "1,000 catalogued backups"
