@@ -164,9 +164,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
       created.rpc = "first start: bootstrap admin token";
       created.target = "name=admin role=ROLE_ADMIN";
       created.outcome = "ok";
-      if (auto s = p->audit->Append(std::move(created)); !s.ok()) {
-        LogWarn("audit", "cannot append: ", s.status().message());
-      }
+      p->audit->Record(std::move(created));
       LogInfo("controller", "first start: an admin API token is in ", p->bootstrap_token_path,
               " (mode 0600); create named tokens with `dbdumpctl token create` and revoke "
               "this one");

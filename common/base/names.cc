@@ -76,6 +76,18 @@ std::string TimeToString(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
+absl::StatusOr<absl::Time> ParseTimeBound(const std::string& field, const std::string& text,
+                                          absl::Time open) {
+  if (text.empty()) return open;
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " \"", text, "\" is not an RFC 3339 time (e.g. 2026-12-06T10:00:00Z)"));
+  }
+  return t;
+}
+
 absl::Time TimeFromString(const std::string& s) {
   absl::Time t;
   std::string err;

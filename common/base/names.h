@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace dbdump {
@@ -36,5 +37,9 @@ std::string ScratchSuffix(const std::string& id);
 // RFC 3339 UTC with seconds, e.g. "2026-01-15T02:00:00Z"; empty for InfinitePast.
 std::string TimeToString(absl::Time t);
 absl::Time TimeFromString(const std::string& s);
+// A request's RFC 3339 time bound named `field`; `open` when `text` is
+// empty; InvalidArgument naming the field and showing the form otherwise.
+absl::StatusOr<absl::Time> ParseTimeBound(const std::string& field, const std::string& text,
+                                          absl::Time open);
 
 }  // namespace dbdump

@@ -4,24 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/grpc_status.h"
+#include "common/base/names.h"
 #include "controller/audit/audit_log.h"
 
 namespace dbdump {
-namespace {
-
-absl::StatusOr<absl::Time> ParseBound(const std::string& text, absl::Time open) {
-  if (text.empty()) return open;
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is not an RFC 3339 time (e.g. 2026-12-06T10:00:00Z)"));
-  }
-  return t;
-}
-
-}  // namespace
-
 grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
                                                 const v1::ListAuditEntriesRequest* req,
                                                 v1::ListAuditEntriesResponse* resp) {
@@ -29,9 +15,9 @@ grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
   filter.actor = req->actor();
   filter.rpc_contains = req->rpc_contains();
   filter.outcome = req->outcome();
-  absl::StatusOr<absl::Time> since = ParseBound(req->since(), absl::InfinitePast());
+  absl::StatusOr<absl::Time> since = ParseTimeBound("since", req->since(), absl::InfinitePast());
   if (!since.ok()) return ToGrpc(since.status());
-  absl::StatusOr<absl::Time> until = ParseBound(req->until(), absl::InfiniteFuture());
+  absl::StatusOr<absl::Time> until = ParseTimeBound("until", req->until(), absl::InfiniteFuture());
   if (!until.ok()) return ToGrpc(until.status());
   filter.since = *since;
   filter.until = *until;

@@ -25,18 +25,6 @@ namespace {
 constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
 
-absl::StatusOr<absl::Time> Bound(const std::string& field, const std::string& text,
-                                 absl::Time open) {
-  if (text.empty()) return open;
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " \"", text, "\" is not an RFC 3339 time (e.g. 2026-12-06T10:00:00Z)"));
-  }
-  return t;
-}
-
 }  // namespace
 
 grpc::Status BackupServiceImpl::ListBackups(grpc::ServerContext*, const v1::ListBackupsRequest* req,
@@ -56,10 +44,11 @@ grpc::Status BackupServiceImpl::ListBackups(grpc::ServerContext*, const v1::List
   BackupQuery q;
   q.database = req->database();
   q.state = req->state();
-  absl::StatusOr<absl::Time> after = Bound("created_after", req->created_after(), absl::InfinitePast());
+  absl::StatusOr<absl::Time> after =
+      ParseTimeBound("created_after", req->created_after(), absl::InfinitePast());
   if (!after.ok()) return ToGrpc(after.status());
   absl::StatusOr<absl::Time> before =
-      Bound("created_before", req->created_before(), absl::InfiniteFuture());
+      ParseTimeBound("created_before", req->created_before(), absl::InfiniteFuture());
   if (!before.ok()) return ToGrpc(before.status());
   q.created_after = *after;
   q.created_before = *before;

@@ -84,9 +84,7 @@ grpc::Status EnrollmentServiceImpl::Enroll(grpc::ServerContext* ctx, const v1::E
     entry.target = agent.empty() ? "" : absl::StrCat("agent_name=", agent);
     entry.outcome = result.ok() ? "ok" : absl::StatusCodeToString(result.code());
     if (!result.ok()) entry.detail = std::string(result.message());
-    if (auto s = c_.audit->Append(std::move(entry)); !s.ok()) {
-      LogWarn("audit", "cannot append: ", s.status().message());
-    }
+    c_.audit->Record(std::move(entry));
   }
   if (!result.ok()) LogWarn("controller", "enrollment refused: ", result.message());
   return ToGrpc(result);

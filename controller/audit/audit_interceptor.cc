@@ -4,7 +4,6 @@
 #include <grpcpp/server_context.h>
 
 #include "absl/status/status.h"
-#include "common/base/log.h"
 #include "controller/audit/audit_log.h"
 #include "controller/audit/audit_target.h"
 #include "controller/auth/caller.h"
@@ -53,8 +52,7 @@ class AuditInterceptor final : public gx::Interceptor {
     entry.target = target_;
     entry.outcome = OutcomeOf(status);
     if (!status.ok()) entry.detail = status.error_message();
-    absl::StatusOr<AuditEntry> appended = log_->Append(std::move(entry));
-    if (!appended.ok()) LogWarn("audit", "cannot append: ", appended.status().message());
+    log_->Record(std::move(entry));
   }
 
   gx::ServerRpcInfo* info_;

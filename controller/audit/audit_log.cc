@@ -206,6 +206,11 @@ absl::StatusOr<AuditEntry> AuditLog::Append(AuditEntry e) {
   return stored;
 }
 
+void AuditLog::Record(AuditEntry e) {
+  absl::StatusOr<AuditEntry> appended = Append(std::move(e));
+  if (!appended.ok()) LogWarn("audit", "cannot append: ", appended.status().message());
+}
+
 void AuditLog::WriteMirror(const AuditEntry& e) {
   if (mirror_fd_ < 0) return;
   std::string line = AuditEntryToJson(e) + "\n";

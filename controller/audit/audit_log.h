@@ -43,6 +43,8 @@ class AuditLog {
   // then writes it as one JSON line to the mirror. The store is the record:
   // failing to write the mirror is logged, not returned.
   absl::StatusOr<AuditEntry> Append(AuditEntry e);
+  // Append for callers that cannot act on a failure: it is logged.
+  void Record(AuditEntry e);
 
   struct Problem {
     // The entry concerned (0: a line of the mirror that is no entry).

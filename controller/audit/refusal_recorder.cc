@@ -1,7 +1,6 @@
 #include "controller/audit/refusal_recorder.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/base/log.h"
 #include "controller/audit/audit_log.h"
 
 namespace dbdump {
@@ -33,8 +32,7 @@ void RefusalRecorder::Record(AuditEntry entry) {
     seen.last = now;
     seen.suppressed = 0;
   }
-  absl::StatusOr<AuditEntry> appended = log_->Append(std::move(entry));
-  if (!appended.ok()) LogWarn("audit", "cannot append: ", appended.status().message());
+  log_->Record(std::move(entry));
 }
 
 }  // namespace dbdump
