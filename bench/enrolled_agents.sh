@@ -25,10 +25,7 @@ run_mode() {
   local cpid=$!
   PIDS+=("$cpid")
   if [ "$mode" = tls ]; then
-    wait_for "first admin token" test -s "$dir/state/admin.token"
-    mkdir -p -m 700 "$dir/cli"
-    cp "$dir/state/pki/ca.pem" "$dir/cli/ca.pem"
-    install -m 600 "$dir/state/admin.token" "$dir/cli/token"
+    trust_controller "$dir/state" "$dir/cli"
   fi
   wait_for "controller" ctl agents list
   sleep 1
@@ -37,14 +34,10 @@ run_mode() {
   local t0 t1
   t0=$(date +%s.%N)
   for i in $(seq 1 "$N"); do
-    local join=()
+    local join=(--insecure_plaintext)
     if [ "$mode" = tls ]; then
-      local enrolled
-      enrolled=$(ctl --output=json agent enroll "bench-$i")
-      export DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | json_field 'd["join_token"]')
-      join=(--join=env:DBDUMP_JOIN_TOKEN --ca-fingerprint="$(echo "$enrolled" | json_field 'd["ca_fingerprint"]')")
-    else
-      join=(--insecure_plaintext)
+      enroll "bench-$i"
+      join=("${JOIN_FLAGS[@]}")
     fi
     "$BIN/dbdump-agent" --name="bench-$i" --listen=127.0.0.1:$(free_port) --controller=127.0.0.1:$port \
       --work_dir="$dir/agent-$i" "${join[@]}" >>"$dir/agents.log" 2>&1 &

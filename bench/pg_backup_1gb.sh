@@ -57,16 +57,10 @@ start_pair() {
     --heartbeat_interval_s=1 "${flags[@]}" >>"$T/$name.controller.log" 2>&1 &
   PIDS+=("$!")
   if [ "$mode" = tls ]; then
-    wait_for "$name's first admin token" test -s "$T/$name/state/admin.token"
-    mkdir -p -m 700 "$T/$name/cli"
-    cp "$T/$name/state/pki/ca.pem" "$T/$name/cli/ca.pem"
-    install -m 600 "$T/$name/state/admin.token" "$T/$name/cli/token"
+    trust_controller "$T/$name/state" "$T/$name/cli"
     wait_for "$name controller" pair_ctl "$name" agents list
-    local enrolled
-    enrolled=$(pair_ctl "$name" --output=json agent enroll agent-1)
-    export DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | json_field 'd["join_token"]')
-    agent_flags=(--join=env:DBDUMP_JOIN_TOKEN
-                 --ca-fingerprint="$(echo "$enrolled" | json_field 'd["ca_fingerprint"]')")
+    enroll agent-1 pair_ctl "$name"
+    agent_flags=("${JOIN_FLAGS[@]}")
   fi
   "$bin/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$agent_port \
     --controller=127.0.0.1:$ctl_port --work_dir="$T/$name/agent-work" "${agent_flags[@]}" \

@@ -23,15 +23,10 @@ start() { # NAME MODE
   printf -v "CTL_$name" '%s' "127.0.0.1:$port"
   printf -v "PLAIN_$name" '%s' "$([ "$mode" = plaintext ] && echo 1 || echo 0)"
   if [ "$mode" = tls ]; then
-    wait_for "token" test -s "$T/$name/state/admin.token"
-    mkdir -p -m 700 "$T/$name/cli"
-    cp "$T/$name/state/pki/ca.pem" "$T/$name/cli/ca.pem"
-    install -m 600 "$T/$name/state/admin.token" "$T/$name/cli/token"
+    trust_controller "$T/$name/state" "$T/$name/cli"
     wait_for "controller" on "$name" agents list
-    local enrolled
-    enrolled=$(on "$name" --output=json agent enroll agent-1)
-    export DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | json_field 'd["join_token"]')
-    agent_flags=(--join=env:DBDUMP_JOIN_TOKEN --ca-fingerprint="$(echo "$enrolled" | json_field 'd["ca_fingerprint"]')")
+    enroll agent-1 on "$name"
+    agent_flags=("${JOIN_FLAGS[@]}")
   fi
   "$BIN/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$(free_port) --controller=127.0.0.1:$port \
     --work_dir="$T/$name/work" "${agent_flags[@]}" >>"$T/$name.log" 2>&1 &

@@ -85,27 +85,39 @@ start_controller() {
 
 # use_controller_credentials: points dbdumpctl at the controller's CA and,
 # after its first start, its first admin token.
-use_controller_credentials() {
-  wait_for "controller's CA" test -s "$T/state/pki/ca.pem"
-  mkdir -p -m 700 "$DBDUMP_CONFIG_DIR"
-  cp "$T/state/pki/ca.pem" "$DBDUMP_CONFIG_DIR/ca.pem"
-  if [ ! -s "$DBDUMP_CONFIG_DIR/token" ]; then
-    wait_for "first admin token" test -s "$T/state/admin.token"
-    install -m 600 "$T/state/admin.token" "$DBDUMP_CONFIG_DIR/token"
+use_controller_credentials() { trust_controller "$T/state" "$DBDUMP_CONFIG_DIR"; }
+
+# trust_controller STATE_DIR CONFIG_DIR: dbdumpctl run with
+# DBDUMP_CONFIG_DIR=CONFIG_DIR trusts the CA of the controller whose
+# --state_dir is STATE_DIR and, unless it has one, uses its first admin token.
+trust_controller() {
+  wait_for "controller's CA" test -s "$1/pki/ca.pem"
+  mkdir -p -m 700 "$2"
+  cp "$1/pki/ca.pem" "$2/ca.pem"
+  if [ ! -s "$2/token" ]; then
+    wait_for "first admin token" test -s "$1/admin.token"
+    install -m 600 "$1/admin.token" "$2/token"
   fi
+}
+
+# enroll NAME [CTL...]: a join token for agent NAME through CTL (default
+# ctl); exports DBDUMP_JOIN_TOKEN and sets JOIN_FLAGS, the agent's flags to
+# redeem it. Unset DBDUMP_JOIN_TOKEN once the agent has started.
+enroll() {
+  local name=$1 enrolled
+  shift
+  enrolled=$("${@:-ctl}" --output=json agent enroll "$name")
+  export DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | json_field 'd["join_token"]')
+  JOIN_FLAGS=(--join=env:DBDUMP_JOIN_TOKEN
+              --ca-fingerprint="$(echo "$enrolled" | json_field 'd["ca_fingerprint"]')")
 }
 
 # start_agent: agent-1 on $AGENT_PORT; enrolls it on its first start.
 start_agent() {
-  local join=()
-  if [ ! -s "$T/agent-work/tls/agent.pem" ]; then
-    local enrolled
-    enrolled=$(ctl --output=json agent enroll agent-1)
-    export DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | json_field 'd["join_token"]')
-    join=(--join=env:DBDUMP_JOIN_TOKEN --ca-fingerprint="$(echo "$enrolled" | json_field 'd["ca_fingerprint"]')")
-  fi
+  JOIN_FLAGS=()
+  [ -s "$T/agent-work/tls/agent.pem" ] || enroll agent-1
   "$BIN/dbdump-agent" --name=agent-1 --listen=127.0.0.1:$AGENT_PORT \
-    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent-work" "${join[@]}" ${AGENT_FLAGS:-} \
+    --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent-work" "${JOIN_FLAGS[@]}" ${AGENT_FLAGS:-} \
     >>"$T/agent.log" 2>&1 &
   AGENT_PID=$!
   PIDS+=("$AGENT_PID")
