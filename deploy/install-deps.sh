@@ -9,7 +9,7 @@ PACKAGES=(
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   libpugixml-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
-  sqlite3 zstd gzip python3 procps bc tzdata
+  sqlite3 zstd gzip python3 procps bc tzdata openssl time
   postgresql postgresql-client
   mariadb-server mariadb-client
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
