@@ -1,0 +1,259 @@
+// One backup: its manifest, verification and test-restore results, and the
+// actions the signed-in role may take on it. Every action that writes or
+// removes something asks first.
+import * as api from '../api.js';
+import { h, table, badge, facts } from '../dom.js';
+import * as fmt from '../format.js';
+import { can } from '../session.js';
+import { confirmAction, formDialog } from '../dialog.js';
+
+function checksum(hex) {
+  return hex ? h('code.hash', hex) : '—';
+}
+
+function manifestSection(m) {
+  const o = m.dump_options || {};
+  const selective = [
+    o.format && `format ${o.format}`,
+    o.schema_only && 'schema only',
+    o.data_only && 'data only',
+    (o.include_tables || []).length && `tables ${o.include_tables.join(', ')}`,
+    (o.exclude_tables || []).length && `without tables ${o.exclude_tables.join(', ')}`,
+    (o.include_schemas || []).length && `schemas ${o.include_schemas.join(', ')}`,
+    (o.exclude_schemas || []).length && `without schemas ${o.exclude_schemas.join(', ')}`,
+    o.globals && 'with globals',
+    o.all_databases && 'all databases',
+    (o.databases || []).length && `databases ${o.databases.join(', ')}`,
+  ].filter(Boolean).join('; ');
+  return h('section.card', { 'aria-labelledby': 'manifest-h' },
+    h('h2', { id: 'manifest-h' }, 'Manifest'),
+    facts([
+      ['Engine', fmt.engine(m.engine)],
+      ['Server version', m.server_version],
+      ['Dump tool', m.tool_version],
+      ['Format', m.dump_format],
+      ['Options', selective],
+      ['Compression', `${fmt.compression(m.compression)}${m.compression_level ? ` level ${m.compression_level}` : ''}`],
+      ['Encryption', m.encryption_key_id ? `age, key ${m.encryption_key_id}` : 'none'],
+      ['Raw size', fmt.bytes(m.raw_size_bytes)],
+      ['Stored size', `${fmt.bytes(m.stored_size_bytes)} (${fmt.ratio(m.raw_size_bytes, m.stored_size_bytes)})`],
+      ['Raw SHA-256', checksum(m.raw_sha256)],
+      ['Stored SHA-256', checksum(m.stored_sha256)],
+      ['Object', h('code', m.dump_object)],
+      ['Started', fmt.time(m.started_at)],
+      ['Finished', fmt.time(m.finished_at)],
+      ['Agent', m.agent],
+      ['Format version', String(m.format_version ?? '')],
+    ]),
+    (m.extra_objects || []).length ? [
+      h('h3', 'Further objects'),
+      table([
+        { title: 'Role', cell: (x) => x.role },
+        { title: 'Object', cell: (x) => h('code', x.object) },
+        { title: 'Stored', class: 'num', cell: (x) => fmt.bytes(x.stored_size_bytes) },
+        { title: 'Stored SHA-256', cell: (x) => checksum(x.stored_sha256) },
+      ], m.extra_objects),
+    ] : null,
+    (m.tables || []).length ? [
+      h('h3', `Tables (${m.tables.length})`),
+      table([
+        { title: 'Table', cell: (t) => t.name },
+        { title: 'Rows', class: 'num', cell: (t) => (fmt.num(t.rows) < 0 ? '—' : String(t.rows)) },
+      ], m.tables),
+    ] : null);
+}
+
+function reportSection(b) {
+  const r = b.test_restore_report;
+  const rows = [
+    ['Verified', b.verified_at
+      ? h('span', fmt.time(b.verified_at), ' ', b.verify_error ? badge('failed', 'bad') : badge('checksums match', 'good'))
+      : 'never'],
+    ['Verify error', b.verify_error],
+    ['Test restored', b.test_restored_at
+      ? h('span', fmt.time(b.test_restored_at), ' ', b.test_restore_error ? badge('failed', 'bad') : badge('passed', 'good'))
+      : 'never'],
+    ['Test restore error', b.test_restore_error],
+    ['Summary', r && r.summary],
+  ];
+  return h('section.card', { 'aria-labelledby': 'checks-h' },
+    h('h2', { id: 'checks-h' }, 'Checks'),
+    facts(rows),
+    r && (r.tables || []).length ? table([
+      { title: 'Table', cell: (t) => t.name },
+      { title: 'Expected rows', class: 'num', cell: (t) => (fmt.num(t.expected_rows) < 0 ? '—' : String(t.expected_rows)) },
+      { title: 'Restored rows', class: 'num', cell: (t) => String(t.restored_rows) },
+      { title: '', cell: (t) => (t.ok ? badge('ok', 'good') : badge('mismatch', 'bad')) },
+    ], r.tables) : null);
+}
+
+// Saves the download: streamed straight to a file where the browser lets
+// the page pick one, otherwise collected into a Blob first. A plain link
+// cannot carry the bearer token.
+async function download(b, notify) {
+  const name = `${b.database}-${b.id}${b.manifest && b.manifest.dump_object ? b.manifest.dump_object.replace(/^.*?(\.[^/]*)$/, '$1') : ''}`;
+  const resp = await fetch(`/v1/backups/${api.seg(b.id)}:download`, {
+    headers: { Authorization: `Bearer ${api.token()}` },
+  });
+  if (!resp.ok) {
+    let message = `${resp.status} ${resp.statusText}`;
+    try { message = (await resp.json()).message || message; } catch { /* not JSON */ }
+    throw new Error(message);
+  }
+  if (window.showSaveFilePicker) {
+    let handle;
+    try {
+      handle = await window.showSaveFilePicker({ suggestedName: name });
+    } catch (e) {
+      if (e.name === 'AbortError') { resp.body.cancel(); return; }
+      throw e;
+    }
+    await resp.body.pipeTo(await handle.createWritable());
+  } else {
+    const url = URL.createObjectURL(await resp.blob());
+    const a = h('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+  notify(`Downloaded ${name}`);
+}
+
+async function startRestore(b, options, target, via) {
+  const body = { options };
+  if (target) body.target = target;
+  if (via) body.via_database = via;
+  const r = await api.post(`/v1/backups/${api.seg(b.id)}:restore`, body);
+  return r.job;
+}
+
+export async function render({ params, signal, navigate, notify, refresh }) {
+  const { backup: b } = await api.get(`/v1/backups/${api.seg(params.id)}`, { signal });
+  const restorable = b.state === 'BACKUP_STATE_COMPLETED';
+  const isSqlite = b.manifest && b.manifest.engine === 'ENGINE_SQLITE';
+
+  // Runs an action with its button disabled; errors become a notice.
+  const act = (label, fn, test, cls = '') => {
+    const btn = h(`button.btn${cls}`, { type: 'button', 'data-test': test }, label);
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try {
+        await fn();
+      } catch (e) {
+        notify(e.message, 'error');
+      } finally {
+        btn.disabled = false;
+      }
+    });
+    return btn;
+  };
+  const toJob = (job, what) => {
+    notify(`${what} queued as job ${job.id}`);
+    navigate(`#/jobs/${encodeURIComponent(job.id)}`);
+  };
+
+  const actions = [];
+  if (restorable && can('backup.verify')) {
+    actions.push(act('Verify', async () => {
+      const ok = await confirmAction({
+        title: 'Verify this backup?',
+        body: h('p', 'The agent re-reads the stored objects and checks both checksums against the manifest. Nothing is changed.'),
+        confirm: 'Verify',
+      });
+      if (!ok) return;
+      notify('Verifying…');
+      const r = await api.post(`/v1/backups/${api.seg(b.id)}:verify`);
+      const v = r.backup || {};
+      notify(v.verify_error ? `Verification failed: ${v.verify_error}` : 'Verified: the checksums match.', v.verify_error ? 'error' : 'info');
+      refresh();
+    }, 'verify'));
+  }
+  if (restorable && can('backup.test_restore')) {
+    actions.push(act('Test restore', async () => {
+      const ok = await confirmAction({
+        title: 'Test-restore this backup?',
+        body: h('p', 'The agent restores it into a scratch database it creates, checks the tables, and drops it. Your databases are not touched.'),
+        confirm: 'Start test restore',
+      });
+      if (ok) toJob(await startRestore(b, { test_restore: true }), 'Test restore');
+    }, 'test-restore'));
+  }
+  if (restorable && can('backup.dry_run')) {
+    actions.push(act('Dry run', async () => {
+      const ok = await confirmAction({
+        title: 'Dry-run a restore?',
+        body: h('p', 'The agent downloads the backup, checks both checksums and lists it with the engine’s own tool. Nothing is restored.'),
+        confirm: 'Start dry run',
+      });
+      if (ok) toJob(await startRestore(b, { dry_run: true }), 'Dry run');
+    }, 'dry-run'));
+  }
+  if (restorable && can('backup.restore')) {
+    actions.push(act('Restore…', async () => {
+      const answer = await formDialog({
+        title: `Restore ${b.id}`,
+        intro: h('p', isSqlite
+          ? 'SQLite: give a new file path on the agent host; an existing file is never overwritten unless you ask to clean it.'
+          : 'Give the database to restore into; it is created when missing. Empty: the backup’s own database.'),
+        confirm: 'Restore',
+        danger: true,
+        fields: [
+          { name: 'target', label: isSqlite ? 'Target file path' : 'Target database', required: isSqlite, placeholder: isSqlite ? '/var/lib/app/restored.db' : b.database },
+          { name: 'via', label: 'Connection of database', placeholder: b.database, hint: 'Whose host, port, user and agent are used; empty: this backup’s database.' },
+          { name: 'clean', label: 'Drop existing objects first (clean)', type: 'checkbox' },
+          { name: 'no_create', label: 'Fail if the target does not exist', type: 'checkbox' },
+        ],
+      });
+      if (!answer) return;
+      const sure = await confirmAction({
+        title: 'Restore now?',
+        body: h('p', `Backup ${b.id} of ${b.database} will be written into ${answer.target || b.database}${answer.clean ? ', dropping its existing objects first' : ''}.`),
+        confirm: 'Restore',
+        danger: true,
+      });
+      if (!sure) return;
+      const options = {};
+      if (answer.clean) options.clean = true;
+      if (answer.no_create) options.no_create = true;
+      toJob(await startRestore(b, options, answer.target, answer.via), 'Restore');
+    }, 'restore', '.btn-primary'));
+  }
+  if (restorable && can('backup.download')) {
+    actions.push(act('Download', () => download(b, notify), 'download'));
+  }
+  if (b.state !== 'BACKUP_STATE_DELETED' && can('backup.delete')) {
+    actions.push(act('Delete…', async () => {
+      const ok = await confirmAction({
+        title: 'Delete this backup?',
+        body: [h('p', `The stored objects of ${b.id} (${b.database}) are removed from storage. This cannot be undone.`),
+          h('p.muted', 'The catalogue keeps the entry, marked deleted.')],
+        confirm: 'Delete backup',
+        danger: true,
+      });
+      if (!ok) return;
+      await api.del(`/v1/backups/${api.seg(b.id)}`);
+      notify(`Backup ${b.id} deleted`);
+      navigate('#/backups');
+    }, 'delete', '.btn-danger'));
+  }
+
+  return h('div',
+    h('p.crumbs', h('a', { href: '#/backups' }, 'Backups'), ' / ',
+      h('a', { href: `#/backups?database=${encodeURIComponent(b.database)}` }, b.database)),
+    h('div.title-row',
+      h('h1.mono', b.id),
+      h('span.badges', badge(fmt.backupState(b.state), fmt.tone(b.state)))),
+    actions.length ? h('div.actions-bar', { 'data-test': 'backup-actions' }, actions) : null,
+    h('section.card',
+      facts([
+        ['Database', b.database],
+        ['Storage', b.storage],
+        ['Created', fmt.time(b.created_at) === fmt.utc(b.created_at) ? fmt.time(b.created_at) : h('span', fmt.time(b.created_at), h('span.muted', ` · ${fmt.utc(b.created_at)}`))],
+        ['Duration', fmt.duration(b.duration_s)],
+        ['Job', b.job_id ? h('a.mono', { href: `#/jobs/${encodeURIComponent(b.job_id)}` }, b.job_id) : ''],
+        ['Deleted', b.deleted_at ? fmt.time(b.deleted_at) : ''],
+      ])),
+    reportSection(b),
+    b.manifest ? manifestSection(b.manifest) : h('section.card', h('p.muted', 'No manifest: this backup did not complete.')));
+}
