@@ -13,7 +13,12 @@ PACKAGES=(
   postgresql postgresql-client
   mariadb-server mariadb-client
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
+  chromium
 )
+# The dashboard's browser test (tests/browser) runs on Node.js with npm.
+# Debian's nodejs (18 on Debian 12) is enough; a machine that already has a
+# node of its own (e.g. from NodeSource, which bundles npm) keeps it.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# End to end: the web dashboard in a real browser (Debian's chromium, driven
+# by playwright-core from tests/browser) against a real controller serving
+# its HTTP gateway over HTTPS, an agent, a SQLite database and local storage.
+# The browser signs in with tokens of each role, starts a backup and watches
+# its progress bar reach 100 %, verifies, test-restores and restores it,
+# checks what a viewer may not do, and sees a database whose scheduled
+# backups fail shown red once it is stale for real. Screenshots of every
+# page are kept in the directory printed at the end.
+source "$(dirname "$0")/lib.sh"
+BROWSER_TESTS=$(cd "$(dirname "$0")/../browser" && pwd)
+
+command -v node >/dev/null || fail "node is missing: run deploy/install-deps.sh"
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing: run deploy/install-deps.sh"
+
+# Kept after the test (lib.sh removes $T): the screenshots are its artefacts.
+SHOTS=${DASH_SCREENSHOTS_DIR:-$(mktemp -d /tmp/dbdump-dashboard-screenshots.XXXXXX)}
+mkdir -p "$SHOTS"
+
+step "a SQLite database large enough to watch its backup, and one that will go stale"
+sqlite3 "$T/app.db" "PRAGMA journal_mode=WAL; CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT, data BLOB);
+  WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 400000)
+  INSERT INTO notes(body, data) SELECT printf('note %d %s', x, hex(randomblob(120))), randomblob(200) FROM c;" >/dev/null
+sqlite3 "$T/legacy.db" "CREATE TABLE t(x); INSERT INTO t VALUES (1);"
+
+HTTP_PORT=$(free_port)
+CONTROLLER_FLAGS="--http_listen=127.0.0.1:$HTTP_PORT ${CONTROLLER_FLAGS:-}"
+start_controller
+start_agent
+wait_for "agent to register" agent_online
+GATEWAY=https://127.0.0.1:$HTTP_PORT
+CA=$T/state/pki/ca.pem
+ADMIN_TOKEN=$(cat "$T/state/admin.token")
+gateway() { curl -sS --fail-with-body --cacert "$CA" -H "Authorization: Bearer $ADMIN_TOKEN" "$@"; }
+wait_for "the gateway" gateway "$GATEWAY/v1/health"
+
+step "storage, databases, schedules, a first backup, tokens of each role"
+ctl storage add local --kind=local --path="$T/store"
+ctl database add app --engine=sqlite --agent=agent-1 --storage=local --path="$T/app.db"
+ctl database add legacy --engine=sqlite --agent=agent-1 --storage=local --path="$T/legacy.db"
+# Backups of legacy stop working: its file is gone. Its schedule runs every
+# minute, so once two minutes pass without a good backup it is stale
+# (controller/api/health_service_impl.cc: two intervals of its schedule).
+rm "$T/legacy.db"
+ctl schedule add legacy-every-minute --database=legacy --cron="* * * * *" --tz=UTC --max-attempts=1
+ctl schedule add app-nightly --database=app --cron="30 2 * * *" --tz=Europe/Berlin --keep-last=14
+# The dashboard measures a backup's progress against the previous one.
+ctl backup run app --wait
+OPERATOR_TOKEN=$(ctl --output=json token create ops --role=operator | json_field 'd["secret"]')
+VIEWER_TOKEN=$(ctl --output=json token create reader --role=viewer | json_field 'd["secret"]')
+
+step "the gateway serves the dashboard over HTTPS from the controller's CA, under a strict CSP"
+curl -sS --fail --cacert "$CA" -D "$T/index.headers" -o "$T/index.html" "$GATEWAY/"
+grep -qi "^content-security-policy:.*default-src 'self'" "$T/index.headers" \
+  || fail "/ is served without the strict Content-Security-Policy: $(cat "$T/index.headers")"
+grep -q '<script type="module" src="app.js">' "$T/index.html" || fail "/ is not the dashboard"
+curl -sS --fail --cacert "$CA" -o /dev/null "$GATEWAY/app.js" || fail "app.js is not served"
+[ "$(curl -sS --cacert "$CA" -o /dev/null -w '%{http_code}' "$GATEWAY/v1/stats")" = 401 ] \
+  || fail "the API answers without a token"
+
+step "the browser test"
+if [ ! -d "$BROWSER_TESTS/node_modules/playwright-core" ]; then
+  (cd "$BROWSER_TESTS" && npm ci --no-audit --no-fund) || fail "npm ci in tests/browser failed"
+fi
+RESTORED=$T/app_restored.db
+start=$SECONDS
+(cd "$BROWSER_TESTS" && DASH_URL=$GATEWAY DASH_ADMIN_TOKEN=$ADMIN_TOKEN \
+  DASH_OPERATOR_TOKEN=$OPERATOR_TOKEN DASH_VIEWER_TOKEN=$VIEWER_TOKEN \
+  DASH_DATABASE=app DASH_STALE_DATABASE=legacy DASH_RESTORE_TARGET=$RESTORED \
+  DASH_SCREENSHOTS=$SHOTS node --test-reporter=spec dashboard.test.mjs) \
+  || fail "the browser test failed (screenshots so far: $SHOTS)"
+echo "   browser test took $((SECONDS - start)) s"
+
+step "what the browser restored is the database"
+[ "$(sqlite3 "$RESTORED" 'PRAGMA integrity_check')" = ok ] || fail "the restored file is not intact"
+[ "$(sqlite3 "$T/app.db" .sha3sum)" = "$(sqlite3 "$RESTORED" .sha3sum)" ] || fail "the restored content differs"
+
+echo "screenshots: $SHOTS"
+ls "$SHOTS"
+echo "PASS dashboard"
