@@ -6,7 +6,7 @@ import { h, s } from './dom.js';
 
 const W = 600;
 const H = 220;
-const PAD = { top: 14, right: 14, bottom: 34, left: 76 };
+const PAD = { top: 14, right: 14, bottom: 34, left: 84 };
 
 // The top of the value axis: a round number just above the largest value;
 // for bytes (binary) round in the largest unit of 1024 below it.
@@ -47,7 +47,7 @@ export function timeChart({ title, points, format, series = 'a', binary = false 
     const gy = PAD.top + ih - f * ih;
     return [
       s('line', { class: 'grid', x1: PAD.left, x2: W - PAD.right, y1: gy, y2: gy }),
-      s('text', { class: 'axis', x: PAD.left - 6, y: gy + 4, 'text-anchor': 'end' }, format(f * vmax)),
+      s('text', { class: 'axis', x: PAD.left - 6, y: gy + 4, 'text-anchor': 'end' }, format(f * vmax).replace(/\.0 /, ' ')),
     ];
   });
   const xlabels = pts.length === 1
