@@ -144,6 +144,57 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       assert.match(await err.textContent(), /refused/);
     });
 
+    await t.test('the event-stream reader takes events split anywhere, CRLF, comments and errors', async () => {
+      // api.js's own reader, in the page, fed by a stand-in fetch that cuts
+      // a stream into awkward pieces (what proxies and TCP may do).
+      const result = await page.evaluate(async () => {
+        const api = await import('./api.js');
+        const realFetch = window.fetch;
+        const feed = (pieces) => {
+          window.fetch = async () => new Response(new ReadableStream({
+            start(c) {
+              const enc = new TextEncoder();
+              for (const p of pieces) c.enqueue(enc.encode(p));
+              c.close();
+            },
+          }), { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+        };
+        const out = {};
+        try {
+          const jobs = [];
+          const stream = ': keep-alive\r\n\r\nevent: job\r\ndata: {"job":{"id":"j","state":"JOB_STATE_RUNNING",'
+            + '"progress":{"bytes_in":"5"}}}\r\n\r\nevent: job\ndata: {"job":\ndata: {"id":"j","state":"JOB_STATE_SUCCEEDED"}}\n\n'
+            + 'event: end\ndata: {}\n\n';
+          // Cut after every character: CRLF split across reads included.
+          feed(stream.split(''));
+          const last = await api.followJob('j', (j) => jobs.push(j.state));
+          out.states = jobs;
+          out.last = last.state;
+          feed(['event: error\ndata: {"code":5,"message":"job x not found","details":[]}\n\n']);
+          try {
+            await api.followJob('x', () => {});
+          } catch (e) {
+            out.error = `${e.code} ${e.message}`;
+          }
+          feed(['event: job\ndata: {"job":{"id":"j","state":"JOB_STATE_RUNNING"}}\n\n']);
+          try {
+            await api.followJob('j', () => {});
+          } catch (e) {
+            out.early = e.message;
+          }
+        } finally {
+          window.fetch = realFetch;
+        }
+        return out;
+      });
+      assert.deepEqual(result, {
+        states: ['JOB_STATE_RUNNING', 'JOB_STATE_SUCCEEDED'],
+        last: 'JOB_STATE_SUCCEEDED',
+        error: '5 job x not found',
+        early: 'the job stream ended early',
+      });
+    });
+
     await t.test('operator starts a backup and watches its progress bar reach 100 %', async () => {
       await signIn('operator');
       await open('#/databases');
