@@ -10,6 +10,7 @@
 namespace dbdump {
 
 class AuditLog;
+class CallerDirectory;
 class ControllerPki;
 
 // Not owned; all required.
@@ -22,6 +23,8 @@ struct AdminContext {
   // Null when the controller serves plaintext (no certificates, no enrollment).
   ControllerPki* pki = nullptr;
   AuditLog* audit = nullptr;
+  // Token callers admitted by the auth processor (CallerOf).
+  const CallerDirectory* callers = nullptr;
 };
 
 }  // namespace dbdump
