@@ -51,8 +51,12 @@ async function shot(name, { fullPage = true } = {}) {
 }
 
 // A page of the dashboard, once its view has rendered.
+// Going to the URL the page is already at would change nothing (no
+// hashchange): that one is reloaded.
 async function open(hash) {
-  await page.goto(`${BASE}/${hash}`);
+  const url = `${BASE}/${hash}`;
+  if (page.url() === url) await page.reload();
+  else await page.goto(url);
   await settled();
 }
 
@@ -239,6 +243,15 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       await page.waitForURL(/#\/jobs\/job-/);
       const seen = await watchJob();
       assert.equal(seen[seen.length - 1].state, 'JOB_STATE_SUCCEEDED', `test restore: ${JSON.stringify(seen)}`);
+      assert.match(await page.textContent('[data-test=job-page]'), /test restore/);
+      // Schedules: disable (asks first) and enable again.
+      await open('#/schedules');
+      const row = page.locator('tr[data-schedule="app-nightly"]');
+      await row.locator('[data-test=schedule-toggle]').click();
+      await confirmDialog();
+      await page.waitForSelector('tr[data-schedule="app-nightly"] >> text=disabled');
+      await page.locator('tr[data-schedule="app-nightly"] [data-test=schedule-toggle]').click();
+      await page.waitForSelector('tr[data-schedule="app-nightly"] >> text=enabled');
       await signOut();
     });
 

@@ -84,7 +84,9 @@ export async function call(method, path, body, { signal } = {}) {
 }
 
 export const get = (path, opts) => call('GET', path, undefined, opts);
-export const post = (path, body, opts) => call('POST', path, body === undefined ? {} : body, opts);
+// Routes declared with `body: "*"` take a JSON body (pass {} for none);
+// the others (e.g. :verify, :run, :revoke) take none at all.
+export const post = (path, body, opts) => call('POST', path, body, opts);
 export const del = (path, opts) => call('DELETE', path, undefined, opts);
 
 // Path segment of a resource name or id.
