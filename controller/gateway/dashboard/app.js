@@ -89,6 +89,7 @@ export function notify(message, tone = 'info') {
     h('span', message),
     h('button.notice-close', { type: 'button', 'aria-label': 'Dismiss', onclick: () => n.remove() }, '×'));
   area.append(n);
+  while (area.children.length > MAX_NOTICES) area.firstElementChild.remove();
   if (tone !== 'error') setTimeout(() => n.remove(), 6000);
 }
 
@@ -116,7 +117,11 @@ function renderFrame(active) {
   applyTheme();
 }
 
+// At most this many notices at once; the oldest goes first.
+const MAX_NOTICES = 3;
+
 function signOut() {
+  clear(document.getElementById('notices'));
   api.setToken('');
   setSession(null);
   navigate('#/signin');

@@ -21,8 +21,12 @@ function niceMax(v, binary) {
   return 10 * p;
 }
 
-function shortDate(d) {
-  return new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
+// Axis labels precise enough to tell the two ends apart.
+function shortDate(d, spanMs) {
+  const opts = spanMs < 3600e3
+    ? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
+    : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+  return new Intl.DateTimeFormat(undefined, opts).format(d);
 }
 
 // timeChart({title, points: [{t: Date, v: number, label}], format: v => text,
@@ -51,15 +55,15 @@ export function timeChart({ title, points, format, series = 'a', binary = false 
     ];
   });
   const xlabels = pts.length === 1
-    ? [s('text', { class: 'axis', x: x(pts[0].t), y: H - 8, 'text-anchor': 'middle' }, shortDate(pts[0].t))]
+    ? [s('text', { class: 'axis', x: x(pts[0].t), y: H - 8, 'text-anchor': 'middle' }, shortDate(pts[0].t, Infinity))]
     : [
-      s('text', { class: 'axis', x: PAD.left, y: H - 8, 'text-anchor': 'start' }, shortDate(pts[0].t)),
-      s('text', { class: 'axis', x: W - PAD.right, y: H - 8, 'text-anchor': 'end' }, shortDate(pts[pts.length - 1].t)),
+      s('text', { class: 'axis', x: PAD.left, y: H - 8, 'text-anchor': 'start' }, shortDate(pts[0].t, span)),
+      s('text', { class: 'axis', x: W - PAD.right, y: H - 8, 'text-anchor': 'end' }, shortDate(pts[pts.length - 1].t, span)),
     ];
   const path = pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
   const area = `${path} L${x(pts[pts.length - 1].t).toFixed(1)},${PAD.top + ih} L${x(pts[0].t).toFixed(1)},${PAD.top + ih} Z`;
   const dots = pts.map((p) => s('circle', { class: 'dot', cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 3.5 },
-    s('title', `${p.label ? `${p.label}: ` : ''}${format(p.v)} — ${shortDate(p.t)}`)));
+    s('title', `${p.label ? `${p.label}: ` : ''}${format(p.v)} — ${shortDate(p.t, Infinity)}`)));
   const svg = s('svg', {
     class: `chart-svg series-${series}`, viewBox: `0 0 ${W} ${H}`, role: 'img',
     'aria-label': `${title}: ${pts.length} points, highest ${format(Math.max(...pts.map((p) => p.v)))}`,

@@ -31,7 +31,7 @@ export function h(spec, attrs, ...children) {
 
 export function append(el, children) {
   for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
+    if (c === null || c === undefined || c === false || c === '') continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return el;

@@ -57,7 +57,14 @@ export async function render({ query, signal, navigate, notify }) {
       { title: '#', class: 'num', cell: (e) => String(e.seq) },
       { title: 'When', cell: (e) => h('span', { title: fmt.time(e.at) }, fmt.shortTime(e.at)) },
       { title: 'Actor', cell: (e) => e.actor },
-      { title: 'Call', cell: (e) => h('code', (e.rpc || '').replace(/^\/dbdump\.v1\./, '')) },
+      {
+        title: 'Call',
+        cell: (e) => {
+          // "/dbdump.v1.BackupService/StartRestore": the method, its service beneath.
+          const m = /^\/(?:dbdump\.v1\.)?([^/]+)\/(.+)$/.exec(e.rpc || '');
+          return m ? h('span.zoned', { title: e.rpc }, h('code', m[2]), h('span.muted.small', m[1])) : h('code', e.rpc);
+        },
+      },
       { title: 'Target', class: 'wrap', cell: (e) => e.target },
       { title: 'Outcome', cell: (e) => badge(e.outcome, e.outcome === 'ok' ? 'good' : 'bad') },
       { title: 'Detail', class: 'wrap', cell: (e) => e.detail },
