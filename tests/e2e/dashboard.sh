@@ -63,7 +63,12 @@ done
 [ "$(tls -o /dev/null -w '%{http_code}' "$NAMED/v1/stats")" = 401 ] || fail "the API answers without a token"
 
 step "the browser test"
-if [ ! -d "$BROWSER_TESTS/node_modules/playwright-core" ]; then
+# npm ci (from the npm registry) only when node_modules is missing or holds
+# another playwright-core than package-lock.json names.
+if ! (cd "$BROWSER_TESTS" && node -e '
+    const want = require("./package-lock.json").packages["node_modules/playwright-core"].version;
+    const have = require("./node_modules/playwright-core/package.json").version;
+    process.exit(want === have ? 0 : 1)' 2>/dev/null); then
   (cd "$BROWSER_TESTS" && npm ci --no-audit --no-fund) || fail "npm ci in tests/browser failed"
 fi
 RESTORED=$T/app_restored.db

@@ -28,7 +28,25 @@ function tile(label, value, { tone, test } = {}) {
     h('div.tile-value', value), h('div.tile-label', label));
 }
 
+// The overview stays current while it is open: it is built again every
+// REFRESH_MS in place (no "Loading…" flash, the scroll position kept).
+const REFRESH_MS = 30000;
+
 export async function render({ signal }) {
+  const root = h('div', await build(signal));
+  const timer = setInterval(async () => {
+    try {
+      const next = await build(signal);
+      if (!signal.aborted) root.replaceChildren(next);
+    } catch {
+      // Shown as it was; the next tick tries again.
+    }
+  }, REFRESH_MS);
+  signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  return root;
+}
+
+async function build(signal) {
   const [health, stats, list] = await Promise.all([
     api.get('/v1/health', { signal }),
     api.get('/v1/stats', { signal }),
