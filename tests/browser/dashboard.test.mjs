@@ -46,6 +46,11 @@ let context;
 let page;
 let backupId = '';
 
+// Notices of earlier steps would cover the page's top right corner.
+async function dismissNotices() {
+  for (const b of await page.locator('.notice-close').all()) await b.click();
+}
+
 async function shot(name, { fullPage = true } = {}) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
@@ -219,6 +224,7 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       for (let i = 1; i < partial.length; i++) assert.ok(partial[i].value >= partial[i - 1].value, 'the bar never goes back');
       assert.equal(await page.getAttribute('[data-test=progress]', 'aria-valuenow'), '100');
       assert.equal((await page.textContent('[data-test=progress-pct]')).trim(), '100 %');
+      await page.waitForTimeout(600); // the bar's last step is animated
       await shot('07-job-done');
       console.log(`# progress seen: ${seen.map((s) => `${s.state.replace('JOB_STATE_', '').toLowerCase()}:${s.value ?? '-'}`).join(' ')}`);
       // The finished job links its backup.
@@ -271,10 +277,12 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       const seen = await watchJob();
       assert.equal(seen[seen.length - 1].state, 'JOB_STATE_SUCCEEDED', `restore: ${JSON.stringify(seen)}`);
       assert.equal(await page.getAttribute('[data-test=progress]', 'aria-valuenow'), '100');
+      await page.waitForTimeout(600);
       await shot('08-restore-done');
     });
 
     await t.test('every page renders (screenshots)', async () => {
+      await dismissNotices();
       await open(`#/backups?database=${encodeURIComponent(DB)}`);
       assert.ok(await page.locator('[data-test=backup-link]').count() >= 2, 'the backups of the database are listed');
       await shot('04-backups');

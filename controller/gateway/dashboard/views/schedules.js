@@ -12,8 +12,11 @@ export function resultBadge(s) {
 // A time in the schedule's zone, with UTC beneath.
 export function zoned(t, zone) {
   if (!t) return '—';
+  const local = fmt.shortTime(t, { zone });
+  const inUtc = fmt.shortTime(t, { zone: 'UTC' });
+  if (local === inUtc) return h('span', { title: fmt.utc(t) }, local);
   return h('span.zoned', { title: `${fmt.time(t, { zone })} = ${fmt.utc(t)}` },
-    h('span', fmt.shortTime(t, { zone })), h('span.muted.small', fmt.shortTime(t, { zone: 'UTC' })));
+    h('span', local), h('span.muted.small', inUtc));
 }
 
 export async function render(ctx) {

@@ -6,7 +6,7 @@ import { h } from '../dom.js';
 export function render({ navigate, loadSession }) {
   const input = h('input', {
     id: 'token', name: 'token', type: 'password', required: true, autocomplete: 'off',
-    spellcheck: 'false', placeholder: 'dbd_…', 'aria-describedby': 'token-hint',
+    spellcheck: 'false', placeholder: 'dbdt_…', 'aria-describedby': 'token-hint',
   });
   const error = h('p.error-text', { role: 'alert', hidden: true });
   const button = h('button.btn.btn-primary', { type: 'submit' }, 'Sign in');

@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, table, badge } from '../dom.js';
 import * as fmt from '../format.js';
-import { can } from '../session.js';
+import { can, session } from '../session.js';
 import { confirmAction, formDialog, showSecret } from '../dialog.js';
 
 export async function render({ signal, notify, refresh }) {
@@ -37,9 +37,11 @@ export async function render({ signal, notify, refresh }) {
     }
   };
   const revoke = async (t) => {
+    const own = t.name === (session() || {}).name;
     const ok = await confirmAction({
       title: `Revoke token ${t.name}?`,
-      body: h('p', 'Calls made with it are refused from now on. This cannot be undone.'),
+      body: [h('p', 'Calls made with it are refused from now on. This cannot be undone.'),
+        own ? h('p.error-text', 'This is the token you are signed in with: you will be signed out.') : null],
       confirm: 'Revoke',
       danger: true,
     });
@@ -62,7 +64,7 @@ export async function render({ signal, notify, refresh }) {
     h('div.title-row', h('h1', 'Tokens'),
       can('tokens.manage') ? h('button.btn.btn-primary', { type: 'button', onclick: create, 'data-test': 'token-create' }, 'Create token…') : null),
     h('section.card', table([
-      { title: 'Name', cell: (t) => t.name },
+      { title: 'Name', cell: (t) => [t.name, t.name === (session() || {}).name ? h('span.muted', ' (you)') : null] },
       { title: 'Role', cell: (t) => fmt.role(t.role) },
       { title: 'Status', cell: status },
       { title: 'Created', cell: (t) => h('span', fmt.shortTime(t.created_at), t.created_by ? h('span.muted', ` by ${t.created_by}`) : '') },
