@@ -140,8 +140,9 @@ grpc::Status AgentServiceImpl::Stream(grpc::ServerContext* ctx, const std::strin
   }
 }
 
-grpc::Status AgentServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* req,
-                                         v1::CancelJobResponse*) {
+grpc::Status AgentServiceImpl::CancelJob(grpc::ServerContext*,
+                                         const v1::AgentCancelJobRequest* req,
+                                         v1::AgentCancelJobResponse*) {
   std::shared_ptr<JobTracker> t = registry_->Find(req->job_id());
   if (t == nullptr) {
     if (registry_->Journaled(req->job_id())) {
@@ -182,8 +183,9 @@ grpc::Status AgentServiceImpl::ProbeStorage(grpc::ServerContext*, const v1::Prob
   return grpc::Status::OK;
 }
 
-grpc::Status AgentServiceImpl::DeleteBackup(grpc::ServerContext*, const v1::DeleteBackupRequest* req,
-                                            v1::DeleteBackupResponse* resp) {
+grpc::Status AgentServiceImpl::DeleteBackup(grpc::ServerContext*,
+                                            const v1::AgentDeleteBackupRequest* req,
+                                            v1::AgentDeleteBackupResponse* resp) {
   auto removed = maintenance_.Delete(req->backup());
   if (!removed.ok()) return ToGrpc(removed.status());
   for (const std::string& k : *removed) resp->add_removed_keys(k);

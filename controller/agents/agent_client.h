@@ -40,7 +40,7 @@ class AgentClient {
   // Proves the agent can write, read and delete in the storage.
   virtual absl::Status ProbeStorage(const dbdump::v1::StorageDestination& storage) = 0;
   // Removes a stored backup, manifest first; returns the keys removed.
-  virtual absl::StatusOr<dbdump::v1::DeleteBackupResponse> DeleteBackup(
+  virtual absl::StatusOr<dbdump::v1::AgentDeleteBackupResponse> DeleteBackup(
       const dbdump::v1::StoredBackupRef& backup) = 0;
   // Re-reads a stored backup and checks it against its manifest.
   virtual absl::StatusOr<dbdump::v1::VerifyBackupResponse> VerifyBackup(

@@ -66,10 +66,11 @@ class GrpcAgentClient final : public AgentClient {
     });
   }
 
-  absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::StoredBackupRef& backup) override {
-    v1::DeleteBackupRequest req;
+  absl::StatusOr<v1::AgentDeleteBackupResponse> DeleteBackup(
+      const v1::StoredBackupRef& backup) override {
+    v1::AgentDeleteBackupRequest req;
     *req.mutable_backup() = backup;
-    v1::DeleteBackupResponse resp;
+    v1::AgentDeleteBackupResponse resp;
     // Safe to repeat: the agent removes whatever of the backup is left.
     absl::Status st = Unary(options_.maintenance_timeout, [&](grpc::ClientContext* ctx) {
       return stub_->DeleteBackup(ctx, req, &resp);
@@ -90,9 +91,9 @@ class GrpcAgentClient final : public AgentClient {
   }
 
   absl::Status CancelJob(const std::string& job_id) override {
-    v1::CancelJobRequest req;
+    v1::AgentCancelJobRequest req;
     req.set_job_id(job_id);
-    v1::CancelJobResponse resp;
+    v1::AgentCancelJobResponse resp;
     return Unary(options_.cancel_timeout, [&](grpc::ClientContext* ctx) {
       return stub_->CancelJob(ctx, req, &resp);
     });

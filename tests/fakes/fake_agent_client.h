@@ -123,6 +123,11 @@ class FakeAgentClient final : public AgentClient {
     absl::MutexLock l(&mu_);
     return static_cast<int>(cancelled_.size());
   }
+  // Backups DeleteBackup was called for, in order.
+  std::vector<std::string> deleted() {
+    absl::MutexLock l(&mu_);
+    return deleted_;
+  }
   std::vector<std::string> verified() {
     absl::MutexLock l(&mu_);
     return verified_;
@@ -133,8 +138,13 @@ class FakeAgentClient final : public AgentClient {
     return std::string("fake 1.0");
   }
   absl::Status ProbeStorage(const v1::StorageDestination&) override { return absl::OkStatus(); }
-  absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::StoredBackupRef& ref) override {
-    v1::DeleteBackupResponse resp;
+  absl::StatusOr<v1::AgentDeleteBackupResponse> DeleteBackup(
+      const v1::StoredBackupRef& ref) override {
+    {
+      absl::MutexLock l(&mu_);
+      deleted_.push_back(ref.backup_id());
+    }
+    v1::AgentDeleteBackupResponse resp;
     resp.add_removed_keys(absl::StrCat(ref.database(), "/", ref.backup_id(), "/manifest.json"));
     return resp;
   }
@@ -373,6 +383,7 @@ class FakeAgentClient final : public AgentClient {
   std::map<std::string, int> progress_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> cancelled_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> verified_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, JobLog> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   std::set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
@@ -404,7 +415,8 @@ class FakeAgentClients final : public AgentClients {
                                                  absl::StrCat("agent \"", name, "\" unreachable"))) {}
     absl::StatusOr<std::string> TestConnection(const v1::DatabaseTarget&) override { return st_; }
     absl::Status ProbeStorage(const v1::StorageDestination&) override { return st_; }
-    absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::StoredBackupRef&) override {
+    absl::StatusOr<v1::AgentDeleteBackupResponse> DeleteBackup(
+        const v1::StoredBackupRef&) override {
       return st_;
     }
     absl::StatusOr<v1::VerifyBackupResponse> VerifyBackup(const v1::StoredBackupRef&) override {

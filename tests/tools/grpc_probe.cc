@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
     st = reader->Finish();
   } else if (call == "agent.DeleteBackup") {
     auto stub = dbdump::v1::AgentService::NewStub(channel);
-    dbdump::v1::DeleteBackupRequest req;
-    dbdump::v1::DeleteBackupResponse resp;
+    dbdump::v1::AgentDeleteBackupRequest req;
+    dbdump::v1::AgentDeleteBackupResponse resp;
     st = stub->DeleteBackup(&ctx, req, &resp);
   } else if (absl::StartsWith(call, "registry.RegisterAgent:")) {
     auto stub = dbdump::v1::RegistryService::NewStub(channel);
