@@ -10,6 +10,7 @@
 namespace dbdump {
 
 class AuditLog;
+class BackupMaintainer;
 class ControllerPki;
 
 // Not owned; all required.
@@ -22,6 +23,8 @@ struct AdminContext {
   // Null when the controller serves plaintext (no certificates, no enrollment).
   ControllerPki* pki = nullptr;
   AuditLog* audit = nullptr;
+  // Deletes stored backups (through their agents).
+  BackupMaintainer* maintainer = nullptr;
 };
 
 }  // namespace dbdump

@@ -74,4 +74,25 @@ grpc::Status AgentAdminServiceImpl::RevokeAgent(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status AgentAdminServiceImpl::GetAgent(grpc::ServerContext*, const v1::GetAgentRequest* req,
+                                             v1::GetAgentResponse* resp) {
+  if (absl::Status s = ValidateResourceName("agent name", req->name()); !s.ok()) return ToGrpc(s);
+  absl::StatusOr<v1::Agent> agent = c_.store->GetAgent(req->name());
+  if (!agent.ok()) return ToGrpc(agent.status());
+  agent->set_online(c_.dispatcher->IsOnline(*agent, c_.clock->Now()));
+  *resp->mutable_agent() = *std::move(agent);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentAdminServiceImpl::DeleteAgent(grpc::ServerContext*,
+                                                const v1::DeleteAgentRequest* req,
+                                                v1::DeleteAgentResponse* resp) {
+  if (absl::Status s = ValidateResourceName("agent name", req->name()); !s.ok()) return ToGrpc(s);
+  absl::StatusOr<int> revoked = c_.store->DeleteAgent(req->name(), c_.clock->Now());
+  if (!revoked.ok()) return ToGrpc(revoked.status());
+  LogInfo("controller", "agent ", req->name(), " removed; ", *revoked, " certificate(s) revoked");
+  resp->set_certificates_revoked(*revoked);
+  return grpc::Status::OK;
+}
+
 }  // namespace dbdump

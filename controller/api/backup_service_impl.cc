@@ -6,6 +6,7 @@
 #include "common/base/grpc_status.h"
 #include "controller/api/page_token.h"
 #include "controller/auth/caller.h"
+#include "controller/retention/backup_maintainer.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -76,6 +77,15 @@ grpc::Status BackupServiceImpl::GetBackup(grpc::ServerContext*, const v1::GetBac
   auto b = c_.store->GetBackup(req->id());
   if (!b.ok()) return ToGrpc(b.status());
   *resp->mutable_backup() = *b;
+  return grpc::Status::OK;
+}
+
+grpc::Status BackupServiceImpl::DeleteBackup(grpc::ServerContext*,
+                                             const v1::DeleteBackupRequest* req,
+                                             v1::DeleteBackupResponse* resp) {
+  absl::StatusOr<v1::DeleteBackupResponse> deleted = c_.maintainer->Delete(req->id());
+  if (!deleted.ok()) return ToGrpc(deleted.status());
+  *resp = *std::move(deleted);
   return grpc::Status::OK;
 }
 

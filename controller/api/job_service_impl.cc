@@ -10,8 +10,10 @@
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "controller/auth/caller.h"
 
 namespace dbdump {
+
 
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* req,
                                       v1::ListJobsResponse* resp) {
@@ -27,6 +29,24 @@ grpc::Status JobServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobReques
   if (!j.ok()) return ToGrpc(j.status());
   *resp->mutable_job() = *j;
   return grpc::Status::OK;
+}
+
+absl::Status JobServiceImpl::Cancel(const grpc::ServerContext& ctx, const std::string& id,
+                                    v1::Job* out) {
+  RETURN_IF_ERROR(ValidateId("job id", id));
+  ASSIGN_OR_RETURN(v1::Job job, c_.store->GetJob(id));
+  // Stopping a restore that writes is an admin's call, as starting it is.
+  if (job.kind() == v1::JOB_KIND_RESTORE && !job.restore_options().dry_run() &&
+      !job.restore_options().test_restore()) {
+    RETURN_IF_ERROR(RequireRole(CallerOf(ctx), v1::ROLE_ADMIN, "cancelling a restore"));
+  }
+  ASSIGN_OR_RETURN(*out, c_.dispatcher->Cancel(id));
+  return absl::OkStatus();
+}
+
+grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext* ctx, const v1::CancelJobRequest* req,
+                                       v1::CancelJobResponse* resp) {
+  return ToGrpc(Cancel(*ctx, req->id(), resp->mutable_job()));
 }
 
 grpc::Status JobServiceImpl::FollowJob(grpc::ServerContext* ctx, const v1::FollowJobRequest* req,

@@ -41,7 +41,13 @@ S3 flags of the s3 verbs:
 Flags are written --k=v or --k v, before or after the verb's arguments.
 Passwords are never given on the command line: --password-ref names a file
 or an environment variable on the agent's host that holds it.
---wait and "job wait" follow the job until it ends.
+--wait and "job wait" follow the job until it ends. "job cancel" ends a queued job at
+once; a running one is stopped by its agent, which removes what it wrote.
+"database update", "storage update" and "schedule update" change only the fields
+whose flags are given (the rest stays); a database moves to another storage or agent
+with --storage or --agent. A storage that holds backups keeps its path, prefix and bucket.
+"backup delete" removes a backup's objects from its storage at once (it asks no
+question) and keeps its catalogue entry, marked deleted.
 S3 keys are never given on the command line either: --credentials-ref names
 an AWS credentials file, else the environment (AWS_ACCESS_KEY_ID, ...) is used.
 SIZE is a byte count, optionally with a KiB, MiB or GiB suffix: --part-size=8MiB.

@@ -30,7 +30,7 @@ struct BackupQuery {
   int limit = 100;
 };
 
-// What the good backups (completed, or deleted by retention since) of one
+// What the good backups (completed, or deleted since) of one
 // database add up to, summed by SQL.
 struct BackupTotals {
   int64_t good = 0;

@@ -308,6 +308,72 @@ absl::StatusOr<v1::RevokeAgentResponse> GrpcControllerClient::RevokeAgent(
   });
 }
 
+absl::StatusOr<v1::CancelJobResponse> GrpcControllerClient::CancelJob(
+    const v1::CancelJobRequest& req) {
+  return Unary<v1::CancelJobResponse>([&](grpc::ClientContext* c, v1::CancelJobResponse* r) {
+    return stubs_->jobs->CancelJob(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::DeleteBackupResponse> GrpcControllerClient::DeleteBackup(
+    const v1::DeleteBackupRequest& req) {
+  return Unary<v1::DeleteBackupResponse>([&](grpc::ClientContext* c, v1::DeleteBackupResponse* r) {
+    return stubs_->backups->DeleteBackup(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::GetDatabaseResponse> GrpcControllerClient::GetDatabase(
+    const v1::GetDatabaseRequest& req) {
+  return Unary<v1::GetDatabaseResponse>([&](grpc::ClientContext* c, v1::GetDatabaseResponse* r) {
+    return stubs_->databases->GetDatabase(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::UpdateDatabaseResponse> GrpcControllerClient::UpdateDatabase(
+    const v1::UpdateDatabaseRequest& req) {
+  return Unary<v1::UpdateDatabaseResponse>(
+      [&](grpc::ClientContext* c, v1::UpdateDatabaseResponse* r) {
+        return stubs_->databases->UpdateDatabase(c, req, r);
+      });
+}
+
+absl::StatusOr<v1::GetStorageResponse> GrpcControllerClient::GetStorage(
+    const v1::GetStorageRequest& req) {
+  return Unary<v1::GetStorageResponse>([&](grpc::ClientContext* c, v1::GetStorageResponse* r) {
+    return stubs_->storages->GetStorage(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::UpdateStorageResponse> GrpcControllerClient::UpdateStorage(
+    const v1::UpdateStorageRequest& req) {
+  return Unary<v1::UpdateStorageResponse>(
+      [&](grpc::ClientContext* c, v1::UpdateStorageResponse* r) {
+        return stubs_->storages->UpdateStorage(c, req, r);
+      });
+}
+
+absl::StatusOr<v1::UpdateScheduleResponse> GrpcControllerClient::UpdateSchedule(
+    const v1::UpdateScheduleRequest& req) {
+  return Unary<v1::UpdateScheduleResponse>(
+      [&](grpc::ClientContext* c, v1::UpdateScheduleResponse* r) {
+        return stubs_->schedules->UpdateSchedule(c, req, r);
+      });
+}
+
+absl::StatusOr<v1::GetAgentResponse> GrpcControllerClient::GetAgent(
+    const v1::GetAgentRequest& req) {
+  return Unary<v1::GetAgentResponse>([&](grpc::ClientContext* c, v1::GetAgentResponse* r) {
+    return stubs_->agents->GetAgent(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::DeleteAgentResponse> GrpcControllerClient::DeleteAgent(
+    const v1::DeleteAgentRequest& req) {
+  return Unary<v1::DeleteAgentResponse>([&](grpc::ClientContext* c, v1::DeleteAgentResponse* r) {
+    return stubs_->agents->DeleteAgent(c, req, r);
+  });
+}
+
 absl::StatusOr<v1::CreateTokenResponse> GrpcControllerClient::CreateToken(
     const v1::CreateTokenRequest& req) {
   return Unary<v1::CreateTokenResponse>([&](grpc::ClientContext* c, v1::CreateTokenResponse* r) {

@@ -1,4 +1,4 @@
-// "backup run|list|show|test-restore|verify": the backups in the controller's
+// "backup run|list|show|test-restore|verify|delete": the backups in the controller's
 // catalogue. ("restore" is commands/restore.cc.)
 #include <utility>
 #include <vector>
@@ -179,6 +179,21 @@ absl::Status BackupVerify(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+// Asks nothing: naming the backup is the confirmation.
+absl::Status BackupDelete(CommandContext& context, const ParsedArgs& args) {
+  v1::DeleteBackupRequest req;
+  req.set_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("backup id", req.id()));
+  ASSIGN_OR_RETURN(v1::DeleteBackupResponse resp, context.client().DeleteBackup(req));
+  if (context.json()) return context.PrintJson(resp);
+  const int removed = resp.removed_keys_size();
+  context.out() << "backup " << req.id() << " of " << resp.backup().database() << " deleted ("
+                << removed << (removed == 1 ? " object" : " objects") << " removed from storage "
+                << resp.backup().storage()
+                << "); it stays in the catalogue as deleted\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<VerbSpec> BackupVerbs() {
@@ -216,7 +231,13 @@ std::vector<VerbSpec> BackupVerbs() {
   verify.verb = "verify";
   verify.positionals = {"BACKUP_ID"};
   verify.run = BackupVerify;
-  return {run, list, show, test_restore, verify};
+
+  VerbSpec remove;
+  remove.noun = "backup";
+  remove.verb = "delete";
+  remove.positionals = {"BACKUP_ID"};
+  remove.run = BackupDelete;
+  return {run, list, show, test_restore, verify, remove};
 }
 
 }  // namespace dbdump

@@ -1,4 +1,4 @@
-// "job list|show|wait": the jobs the controller ran or runs.
+// "job list|show|wait|cancel": the jobs the controller ran or runs.
 #include "common/base/status_macros.h"
 #include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
@@ -61,6 +61,21 @@ absl::Status JobWait(CommandContext& context, const ParsedArgs& args) {
   return FollowJobToEnd(context, id, "");
 }
 
+absl::Status JobCancel(CommandContext& context, const ParsedArgs& args) {
+  v1::CancelJobRequest req;
+  req.set_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("job id", req.id()));
+  ASSIGN_OR_RETURN(v1::CancelJobResponse resp, context.client().CancelJob(req));
+  if (context.json()) return context.PrintJson(resp);
+  if (resp.job().state() == v1::JOB_STATE_CANCELLED) {
+    context.out() << "job " << req.id() << " cancelled\n";
+  } else {
+    context.out() << "job " << req.id() << " is being cancelled by agent " << resp.job().agent()
+                  << ": \"dbdumpctl job wait " << req.id() << "\" follows it to its end\n";
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<VerbSpec> JobVerbs() {
@@ -81,7 +96,13 @@ std::vector<VerbSpec> JobVerbs() {
   wait.verb = "wait";
   wait.positionals = {"JOB_ID"};
   wait.run = JobWait;
-  return {list, show, wait};
+
+  VerbSpec cancel;
+  cancel.noun = "job";
+  cancel.verb = "cancel";
+  cancel.positionals = {"JOB_ID"};
+  cancel.run = JobCancel;
+  return {list, show, wait, cancel};
 }
 
 }  // namespace dbdump

@@ -64,8 +64,11 @@ TEST(RpcAccessTest, RestoresDeletesCredentialsAndTokensNeedAdmin) {
   for (const char* method : {
            "/dbdump.v1.DatabaseService/AddDatabase", "/dbdump.v1.DatabaseService/RemoveDatabase",
            "/dbdump.v1.StorageService/AddStorage", "/dbdump.v1.StorageService/RemoveStorage",
-           "/dbdump.v1.RetentionService/ApplyRetention", "/dbdump.v1.AgentAdminService/CreateJoinToken",
-           "/dbdump.v1.AgentAdminService/RevokeAgent", "/dbdump.v1.TokenService/CreateToken",
+           "/dbdump.v1.DatabaseService/UpdateDatabase", "/dbdump.v1.StorageService/UpdateStorage",
+           "/dbdump.v1.RetentionService/ApplyRetention", "/dbdump.v1.BackupService/DeleteBackup",
+           "/dbdump.v1.AgentAdminService/CreateJoinToken",
+           "/dbdump.v1.AgentAdminService/RevokeAgent", "/dbdump.v1.AgentAdminService/DeleteAgent",
+           "/dbdump.v1.TokenService/CreateToken",
            "/dbdump.v1.TokenService/ListTokens", "/dbdump.v1.TokenService/RevokeToken"}) {
     ASSERT_TRUE(ControllerRpcRule(method).has_value()) << method;
     EXPECT_EQ(ControllerRpcRule(method)->access, Access::kAdmin) << method;

@@ -180,7 +180,8 @@ TEST(CliUsageTest, UnknownVerb) {
 
 TEST(CliUsageTest, UnknownSubcommandAndMissingSubcommand) {
   ExpectUsageError({"database", "drop", "x"}, "unknown command \"database drop\"");
-  ExpectUsageError({"database"}, "\"database\" needs a subcommand: add, list, remove");
+  ExpectUsageError({"database"},
+                   "\"database\" needs a subcommand: add, list, show, update, remove");
 }
 
 TEST(CliUsageTest, NoCommand) { ExpectUsageError({}, "no command given"); }

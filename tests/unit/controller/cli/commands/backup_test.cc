@@ -72,3 +72,26 @@ TEST_F(CliCommandsTest, BackupRunWithoutWaitDefaultsToZstd) {
 
 }  // namespace
 }  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST_F(CliCommandsTest, BackupDeleteAsksNothingAndSaysWhatWasRemoved) {
+  ASSERT_EQ(Run({"backup", "delete", "20260115T020000Z-0badc0de"}), 0) << err_.str();
+  EXPECT_EQ(fake_.delete_backup.id(), "20260115T020000Z-0badc0de");
+  EXPECT_EQ(out_.str(),
+            "backup 20260115T020000Z-0badc0de of orders deleted (2 objects removed from storage "
+            "local); it stays in the catalogue as deleted\n");
+
+  fake_.delete_backup_error = absl::FailedPreconditionError(
+      "backup 20260115T020000Z-0badc0de was already deleted at 2026-01-16T00:00:00Z: nothing is "
+      "left to delete");
+  EXPECT_EQ(Run({"backup", "delete", "20260115T020000Z-0badc0de"}), 1);
+  EXPECT_EQ(err_.str(),
+            "dbdumpctl: error: backup 20260115T020000Z-0badc0de was already deleted at "
+            "2026-01-16T00:00:00Z: nothing is left to delete\n");
+  EXPECT_EQ(Run({"backup", "delete"}), 2) << "the backup id is required";
+}
+
+}  // namespace
+}  // namespace dbdump

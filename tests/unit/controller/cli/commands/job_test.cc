@@ -46,5 +46,22 @@ TEST_F(CliCommandsTest, JobWaitJsonPrintsOnlyTheFinalJob) {
   EXPECT_EQ(out_.str().find("RUNNING"), std::string::npos);
 }
 
+TEST_F(CliCommandsTest, JobCancelSaysWhetherTheJobEndedOrIsStopping) {
+  fake_.cancelled_job = MakeJob(v1::JOB_STATE_CANCELLED, 0, 0, 0);
+  ASSERT_EQ(Run({"job", "cancel", "job-1"}), 0) << err_.str();
+  EXPECT_EQ(fake_.cancel_job.id(), "job-1");
+  EXPECT_EQ(out_.str(), "job job-1 cancelled\n");
+
+  fake_.cancelled_job = MakeJob(v1::JOB_STATE_RUNNING, 10, 5, 1);
+  fake_.cancelled_job.set_agent("agent-1");
+  ASSERT_EQ(Run({"job", "cancel", "job-1"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "job job-1 is being cancelled by agent agent-1: \"dbdumpctl job wait job-1\" follows "
+            "it to its end\n");
+
+  EXPECT_EQ(Run({"job", "cancel"}), 2) << "the job id is required";
+  EXPECT_EQ(Run({"job", "cancel", "../x"}), 2) << err_.str();
+}
+
 }  // namespace
 }  // namespace dbdump
