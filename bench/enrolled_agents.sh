@@ -46,12 +46,12 @@ run_mode() {
   done
   unset DBDUMP_JOIN_TOKEN
   for _ in $(seq 1 600); do
-    [ "$(ctl --output=json agents list | grep -c '"online": true')" -ge "$N" ] && break
+    [ "$(ctl --output=json agents list --limit=1000 | grep -c '"online": true')" -ge "$N" ] && break
     sleep 0.5
   done
   t1=$(date +%s.%N)
   local online
-  online=$(ctl --output=json agents list | grep -c '"online": true')
+  online=$(ctl --output=json agents list --limit=1000 | grep -c '"online": true')
   sleep 20
   local list_t0 list_t1
   list_t0=$(date +%s.%N)

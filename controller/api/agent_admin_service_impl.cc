@@ -8,20 +8,27 @@
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/security/secret_token.h"
+#include "controller/api/page_token.h"
 #include "controller/auth/caller.h"
 #include "controller/pki/controller_pki.h"
 
 namespace dbdump {
 
-grpc::Status AgentAdminServiceImpl::ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
+grpc::Status AgentAdminServiceImpl::ListAgents(grpc::ServerContext*,
+                                               const v1::ListAgentsRequest* req,
                                                v1::ListAgentsResponse* resp) {
   auto agents = c_.store->ListAgents();
   if (!agents.ok()) return ToGrpc(agents.status());
+  absl::StatusOr<Page<v1::Agent>> page =
+      TakePage(*std::move(agents), [](const v1::Agent& a) { return a.name(); },
+               PageRequest{req->page_size(), req->page_token(), "agents"});
+  if (!page.ok()) return ToGrpc(page.status());
   absl::Time now = c_.clock->Now();
-  for (v1::Agent& a : *agents) {
+  for (v1::Agent& a : page->items) {
     a.set_online(c_.dispatcher->IsOnline(a, now));
-    *resp->add_agents() = a;
+    *resp->add_agents() = std::move(a);
   }
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

@@ -6,6 +6,7 @@
 #include "common/storage/local_storage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/api/page_token.h"
 #include "controller/api/update_mask.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
@@ -143,11 +144,17 @@ grpc::Status DatabaseServiceImpl::AddDatabase(grpc::ServerContext*, const v1::Ad
   return ToGrpc(Add(*req, resp->mutable_database()));
 }
 
-grpc::Status DatabaseServiceImpl::ListDatabases(grpc::ServerContext*, const v1::ListDatabasesRequest*,
+grpc::Status DatabaseServiceImpl::ListDatabases(grpc::ServerContext*,
+                                                const v1::ListDatabasesRequest* req,
                                                 v1::ListDatabasesResponse* resp) {
   auto dbs = c_.store->ListDatabases();
   if (!dbs.ok()) return ToGrpc(dbs.status());
-  for (auto& d : *dbs) *resp->add_databases() = d;
+  absl::StatusOr<Page<v1::Database>> page =
+      TakePage(*std::move(dbs), [](const v1::Database& d) { return d.target().name(); },
+               PageRequest{req->page_size(), req->page_token(), "databases"});
+  if (!page.ok()) return ToGrpc(page.status());
+  for (v1::Database& d : page->items) *resp->add_databases() = std::move(d);
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

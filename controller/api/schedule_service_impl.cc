@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/api/page_token.h"
 #include "controller/api/update_mask.h"
 #include "common/io/compression.h"
 #include "common/base/grpc_status.h"
@@ -199,7 +200,13 @@ grpc::Status ScheduleServiceImpl::ListSchedules(grpc::ServerContext*,
   }
   auto all = store_->ListSchedules(req->database());
   if (!all.ok()) return ToGrpc(all.status());
-  for (v1::Schedule& s : *all) *resp->add_schedules() = std::move(s);
+  absl::StatusOr<Page<v1::Schedule>> page =
+      TakePage(*std::move(all), [](const v1::Schedule& s) { return s.name(); },
+               PageRequest{req->page_size(), req->page_token(),
+                           absl::StrCat("schedules\n", req->database())});
+  if (!page.ok()) return ToGrpc(page.status());
+  for (v1::Schedule& s : page->items) *resp->add_schedules() = std::move(s);
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

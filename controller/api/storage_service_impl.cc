@@ -5,6 +5,7 @@
 #include "common/storage/storage_validation.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/api/page_token.h"
 #include "controller/api/update_mask.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
@@ -58,11 +59,17 @@ absl::Status StorageServiceImpl::Probe(const v1::StorageDestination& s,
   return absl::OkStatus();
 }
 
-grpc::Status StorageServiceImpl::ListStorages(grpc::ServerContext*, const v1::ListStoragesRequest*,
+grpc::Status StorageServiceImpl::ListStorages(grpc::ServerContext*,
+                                              const v1::ListStoragesRequest* req,
                                               v1::ListStoragesResponse* resp) {
   auto all = c_.store->ListStorages();
   if (!all.ok()) return ToGrpc(all.status());
-  for (auto& s : *all) *resp->add_storages() = s;
+  absl::StatusOr<Page<v1::StorageDestination>> page =
+      TakePage(*std::move(all), [](const v1::StorageDestination& s) { return s.name(); },
+               PageRequest{req->page_size(), req->page_token(), "storages"});
+  if (!page.ok()) return ToGrpc(page.status());
+  for (v1::StorageDestination& s : page->items) *resp->add_storages() = std::move(s);
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

@@ -181,6 +181,11 @@ absl::StatusOr<std::vector<v1::Job>> Store::ListJobs(const std::string& database
   return jobs_.List(database, limit);
 }
 
+absl::StatusOr<std::vector<v1::Job>> Store::QueryJobs(const JobQuery& query) {
+  absl::MutexLock l(&mu_);
+  return jobs_.Query(query);
+}
+
 absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
   absl::MutexLock l(&mu_);
   return jobs_.Active();

@@ -89,6 +89,8 @@ class Store {
   absl::Status UpdateProgress(const std::string& id, const dbdump::v1::Progress& p);
   absl::StatusOr<dbdump::v1::Job> GetJob(const std::string& id);
   absl::StatusOr<std::vector<dbdump::v1::Job>> ListJobs(const std::string& database, int limit);
+  // A page of jobs, newest first (see JobQuery).
+  absl::StatusOr<std::vector<dbdump::v1::Job>> QueryJobs(const JobQuery& query);
   // Jobs still QUEUED or RUNNING, with their requests.
   absl::StatusOr<std::vector<StoredJob>> ActiveJobs();
 

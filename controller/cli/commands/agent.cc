@@ -12,9 +12,10 @@
 namespace dbdump {
 namespace {
 
-absl::Status AgentsList(CommandContext& context, const ParsedArgs&) {
-  ASSIGN_OR_RETURN(v1::ListAgentsResponse resp,
-                   context.client().ListAgents(v1::ListAgentsRequest()));
+absl::Status AgentsList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListAgentsRequest req;
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
+  ASSIGN_OR_RETURN(v1::ListAgentsResponse resp, context.client().ListAgents(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "ADDRESS", "VERSION", "ENGINES", "ONLINE", "LAST HEARTBEAT"});
   for (const v1::Agent& agent : resp.agents()) {
@@ -28,6 +29,7 @@ absl::Status AgentsList(CommandContext& context, const ParsedArgs&) {
                   agent.last_heartbeat()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "agents", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -100,6 +102,7 @@ std::vector<VerbSpec> AgentVerbs() {
   VerbSpec list;
   list.noun = "agents";
   list.verb = "list";
+  list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = AgentsList;
   VerbSpec enroll;
   enroll.noun = "agent";

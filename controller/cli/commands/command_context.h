@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/cli/args/parsed_args.h"
 #include "controller/cli/output/output_format.h"
 
 namespace google::protobuf {
@@ -70,5 +71,20 @@ class CommandContext {
   Options options_;
   std::unique_ptr<ControllerClient> client_;
 };
+
+// The flags of a paged list: --limit=N (1 to 1000, 100 when absent) and
+// --page-token=T into the request's page_size and page_token.
+template <typename Request>
+absl::Status ApplyPageFlags(const ParsedArgs& args, Request* req) {
+  absl::StatusOr<uint32_t> limit = args.GetUint32("limit", 100, 1, 1000);
+  if (!limit.ok()) return limit.status();
+  req->set_page_size(*limit);
+  req->set_page_token(args.Get("page-token"));
+  return absl::OkStatus();
+}
+
+// When another page follows, says how to get it, on err() so a table or
+// JSON stays alone on out().
+void PrintNextPage(CommandContext& context, const std::string& what, const std::string& token);
 
 }  // namespace dbdump

@@ -112,9 +112,10 @@ absl::Status DatabaseAdd(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-absl::Status DatabaseList(CommandContext& context, const ParsedArgs&) {
-  ASSIGN_OR_RETURN(v1::ListDatabasesResponse resp,
-                   context.client().ListDatabases(v1::ListDatabasesRequest()));
+absl::Status DatabaseList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListDatabasesRequest req;
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
+  ASSIGN_OR_RETURN(v1::ListDatabasesResponse resp, context.client().ListDatabases(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "ENGINE", "AGENT", "STORAGE", "LOCATION", "SERVER"});
   for (const v1::Database& db : resp.databases()) {
@@ -123,6 +124,7 @@ absl::Status DatabaseList(CommandContext& context, const ParsedArgs&) {
                   db.server_version()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "databases", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -260,6 +262,7 @@ std::vector<VerbSpec> DatabaseVerbs() {
   VerbSpec list;
   list.noun = "database";
   list.verb = "list";
+  list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = DatabaseList;
 
   VerbSpec show;

@@ -185,6 +185,7 @@ absl::Status ScheduleList(CommandContext& context, const ParsedArgs& args) {
     req.set_database(args.Get("database"));
     RETURN_IF_ERROR(CheckName("database name", req.database()));
   }
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
   ASSIGN_OR_RETURN(v1::ListSchedulesResponse resp, context.client().ListSchedules(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "DATABASE", "CRON", "ZONE", "ENABLED", "NEXT RUN", "LAST OUTCOME"});
@@ -193,6 +194,7 @@ absl::Status ScheduleList(CommandContext& context, const ParsedArgs& args) {
                   s.next_run_at().empty() ? "-" : s.next_run_at(), s.last_outcome()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "schedules", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -321,7 +323,8 @@ std::vector<VerbSpec> ScheduleVerbs() {
   VerbSpec list;
   list.noun = "schedule";
   list.verb = "list";
-  list.flags = {ValueFlag("database", "NAME")};
+  list.flags = {ValueFlag("database", "NAME"), ValueFlag("limit", "N"),
+                ValueFlag("page-token", "T")};
   list.run = ScheduleList;
 
   VerbSpec show = OnSchedule("show", ScheduleShow);

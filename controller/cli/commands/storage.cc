@@ -133,9 +133,10 @@ absl::Status StorageAdd(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-absl::Status StorageList(CommandContext& context, const ParsedArgs&) {
-  ASSIGN_OR_RETURN(v1::ListStoragesResponse resp,
-                   context.client().ListStorages(v1::ListStoragesRequest()));
+absl::Status StorageList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListStoragesRequest req;
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
+  ASSIGN_OR_RETURN(v1::ListStoragesResponse resp, context.client().ListStorages(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE"});
   for (const v1::StorageDestination& s : resp.storages()) {
@@ -143,6 +144,7 @@ absl::Status StorageList(CommandContext& context, const ParsedArgs&) {
                   s.role_arn()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "storages", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -298,6 +300,7 @@ std::vector<VerbSpec> StorageVerbs() {
   VerbSpec list;
   list.noun = "storage";
   list.verb = "list";
+  list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = StorageList;
 
   VerbSpec show;

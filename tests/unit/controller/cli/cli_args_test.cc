@@ -471,7 +471,9 @@ TEST(CliUsageTest, BackupRunChecksCompressionAndLevel) {
 
 TEST(CliUsageTest, JobListChecksLimit) {
   ExpectUsageError({"job", "list", "--limit=ten"}, "--limit must be a whole number");
-  ExpectUsageError({"job", "list", "--limit=0"}, "--limit must be a whole number of at least 1");
+  ExpectUsageError({"job", "list", "--limit=0"}, "--limit must be a whole number from 1 to 1000");
+  ExpectUsageError({"job", "list", "--limit=1001"},
+                   "--limit must be a whole number from 1 to 1000");
 }
 
 TEST(CliUsageTest, ExtraPositional) {

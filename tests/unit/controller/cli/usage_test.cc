@@ -56,7 +56,7 @@ TEST(UsageTest, EveryVerbHasALineInTheHelp) {
 
 TEST(UsageTest, SynopsesOfUsageErrors) {
   std::map<std::string, std::string> expected = {
-      {"agents list", "dbdumpctl agents list"},
+      {"agents list", "dbdumpctl agents list [--limit=N] [--page-token=T]"},
       {"database add",
        "dbdumpctl database add NAME --engine=postgres|mysql|mongodb|sqlite --agent=AGENT "
        "--storage=STORAGE [...]"},

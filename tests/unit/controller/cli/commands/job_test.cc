@@ -11,7 +11,7 @@ TEST_F(CliCommandsTest, JobListPassesFiltersAndShortensEnums) {
   fake_.jobs.add_jobs()->CopyFrom(MakeJob(v1::JOB_STATE_FAILED, 2048, 0, 1));
   fake_.jobs.mutable_jobs(0)->set_error("pg_dump exited 1:\nno such table");
   ASSERT_EQ(Run({"job", "list", "--limit", "5", "--database=orders"}), 0) << err_.str();
-  EXPECT_EQ(fake_.list_jobs.limit(), 5u);
+  EXPECT_EQ(fake_.list_jobs.page_size(), 5u);
   EXPECT_EQ(fake_.list_jobs.database(), "orders");
   EXPECT_EQ(out_.str(),
             "ID     KIND    DATABASE  STATE   BACKUP                     IN       OUT  ERROR\n"
@@ -61,6 +61,28 @@ TEST_F(CliCommandsTest, JobCancelSaysWhetherTheJobEndedOrIsStopping) {
 
   EXPECT_EQ(Run({"job", "cancel"}), 2) << "the job id is required";
   EXPECT_EQ(Run({"job", "cancel", "../x"}), 2) << err_.str();
+}
+
+}  // namespace
+}  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST_F(CliCommandsTest, ListsTakeLimitsAndPageTokensAndSayWhenMoreFollow) {
+  ASSERT_EQ(Run({"job", "list", "--state=failed", "--limit=5", "--page-token=p1.abc"}), 0)
+      << err_.str();
+  EXPECT_EQ(fake_.list_jobs.state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(fake_.list_jobs.page_size(), 5u);
+  EXPECT_EQ(fake_.list_jobs.page_token(), "p1.abc");
+  EXPECT_EQ(Run({"job", "list", "--limit=1001"}), 2);
+  EXPECT_EQ(Run({"job", "list", "--state=done"}), 2);
+
+  fake_.databases.add_databases()->mutable_target()->set_name("orders");
+  fake_.databases.set_next_page_token("p1.next");
+  ASSERT_EQ(Run({"database", "list", "--limit=1"}), 0) << err_.str();
+  EXPECT_EQ(err_.str(), "more databases: repeat with --page-token=p1.next\n");
+  EXPECT_EQ(out_.str().find("p1.next"), std::string::npos) << "the table stays alone on stdout";
 }
 
 }  // namespace
