@@ -287,8 +287,10 @@ absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id
     return absl::FailedPreconditionError(
         absl::StrCat("backup ", backup_id, " was deleted at ", b.deleted_at()));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOf(b.database()));
   ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
+  // A database moved to another agent leaves its local backups on the host
+  // of the agent that wrote them.
+  ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOfBackup(b, storage));
   v1::StoredBackupRef ref;
   *ref.mutable_storage() = storage;
   ref.set_database(b.database());

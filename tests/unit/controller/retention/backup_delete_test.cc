@@ -1,7 +1,8 @@
-// BackupMaintainer::Delete against a real store and an in-process fake
-// agent: the agent removes the objects, the entry stays marked deleted; a
-// second delete, and a delete while a restore job reads the backup, are
-// refused without calling the agent.
+// BackupMaintainer::Delete against a real store and in-process fake agents:
+// the agent removes the objects, the entry stays marked deleted; a second
+// delete, and a delete while a restore job reads the backup, are refused
+// without calling the agent; after the database moved to another agent, its
+// local backups are verified and deleted by the agent that wrote them.
 #include <unistd.h>
 
 #include <filesystem>
@@ -32,12 +33,16 @@ class BackupDeleteTest : public ::testing::Test {
     ASSERT_TRUE(AddSqliteDatabase(store_.get(), "orders", "agent-1", clock_.Now()).ok());
     agent_ = std::make_shared<FakeAgentClient>("agent-1", &tally_, &clock_);
     clients_.Add(agent_);
+    ASSERT_TRUE(AddInProcessAgent(store_.get(), "agent-2", clock_.Now()).ok());
+    other_ = std::make_shared<FakeAgentClient>("agent-2", &tally_, &clock_);
+    clients_.Add(other_);
     Catalogue("job-1", kBackup);
     maintainer_ = std::make_unique<BackupMaintainer>(store_.get(), &clients_, &clock_, nullptr);
   }
   void TearDown() override {
     maintainer_.reset();
     agent_->Stop();
+    other_->Stop();
     fs::remove_all(dir_);
   }
   void Catalogue(const std::string& job_id, const std::string& backup_id) {
@@ -68,6 +73,7 @@ class BackupDeleteTest : public ::testing::Test {
   FakeClock clock_{TimeFromString("2026-03-01T00:30:00Z")};
   FakeAgentTally tally_;
   std::shared_ptr<FakeAgentClient> agent_;
+  std::shared_ptr<FakeAgentClient> other_;
   FakeAgentClients clients_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<BackupMaintainer> maintainer_;
@@ -121,6 +127,20 @@ TEST_F(BackupDeleteTest, ABackupARestoreReadsIsNotDeleted) {
   // Once the restore ended the backup can go.
   ASSERT_TRUE(store_->TransitionJob("job-r", v1::JOB_STATE_SUCCEEDED, "", clock_.Now()).ok());
   EXPECT_TRUE(maintainer_->Delete(kBackup).ok());
+}
+
+TEST_F(BackupDeleteTest, ALocalBackupIsReachedThroughTheAgentThatWroteIt) {
+  absl::StatusOr<v1::Database> db = store_->GetDatabase("orders");
+  ASSERT_TRUE(db.ok());
+  db->mutable_target()->set_agent("agent-2");
+  ASSERT_TRUE(store_->UpdateDatabase(*db).ok());
+
+  ASSERT_TRUE(maintainer_->Verify(kBackup).ok());
+  EXPECT_EQ(agent_->verified(), std::vector<std::string>{kBackup});
+  EXPECT_TRUE(other_->verified().empty()) << "agent-2's host does not hold the directory";
+  ASSERT_TRUE(maintainer_->Delete(kBackup).ok());
+  EXPECT_EQ(agent_->deleted(), std::vector<std::string>{kBackup});
+  EXPECT_TRUE(other_->deleted().empty());
 }
 
 }  // namespace
