@@ -123,6 +123,18 @@ class FakeAgentClient final : public AgentClient {
     absl::MutexLock l(&mu_);
     return static_cast<int>(cancelled_.size());
   }
+  // While held, VerifyBackup calls wait (as a long read of a big backup
+  // does) until released.
+  void HoldVerifications(bool hold) {
+    absl::MutexLock l(&mu_);
+    hold_verifications_ = hold;
+  }
+  // Waits until a VerifyBackup call is held; false on timeout.
+  bool WaitVerifying(absl::Duration timeout) {
+    absl::MutexLock l(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(+[](int* n) { return *n > 0; }, &verifying_),
+                                timeout);
+  }
   // Backups DeleteBackup was called for, in order.
   std::vector<std::string> deleted() {
     absl::MutexLock l(&mu_);
@@ -151,6 +163,9 @@ class FakeAgentClient final : public AgentClient {
   // Every backup verifies; the call is counted.
   absl::StatusOr<v1::VerifyBackupResponse> VerifyBackup(const v1::StoredBackupRef& ref) override {
     absl::MutexLock l(&mu_);
+    ++verifying_;
+    mu_.Await(absl::Condition(+[](bool* hold) { return !*hold; }, &hold_verifications_));
+    --verifying_;
     verified_.push_back(ref.backup_id());
     v1::VerifyBackupResponse resp;
     resp.set_ok(true);
@@ -384,6 +399,8 @@ class FakeAgentClient final : public AgentClient {
   std::set<std::string> cancelled_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> verified_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+  bool hold_verifications_ ABSL_GUARDED_BY(mu_) = false;
+  int verifying_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, JobLog> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   std::set<Stream*> streams_ ABSL_GUARDED_BY(mu_);

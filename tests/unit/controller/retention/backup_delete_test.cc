@@ -1,13 +1,14 @@
 // BackupMaintainer::Delete against a real store and in-process fake agents:
 // the agent removes the objects, the entry stays marked deleted; a second
-// delete, and a delete while a restore job reads the backup, are refused
-// without calling the agent; after the database moved to another agent, its
+// delete, and a delete while a restore job or a verification reads the
+// backup, are refused without calling the agent; after the database moved to another agent, its
 // local backups are verified and deleted by the agent that wrote them.
 #include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "common/base/names.h"
 #include "controller/retention/backup_maintainer.h"
@@ -127,6 +128,22 @@ TEST_F(BackupDeleteTest, ABackupARestoreReadsIsNotDeleted) {
   // Once the restore ended the backup can go.
   ASSERT_TRUE(store_->TransitionJob("job-r", v1::JOB_STATE_SUCCEEDED, "", clock_.Now()).ok());
   EXPECT_TRUE(maintainer_->Delete(kBackup).ok());
+}
+
+TEST_F(BackupDeleteTest, ABackupBeingVerifiedIsNotDeleted) {
+  agent_->HoldVerifications(true);
+  absl::StatusOr<v1::Backup> verified;
+  std::thread verify([&] { verified = maintainer_->Verify(kBackup); });
+  ASSERT_TRUE(agent_->WaitVerifying(absl::Seconds(20)));
+  absl::StatusOr<v1::DeleteBackupResponse> r = maintainer_->Delete(kBackup);
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(), std::string("backup ") + kBackup +
+                                      " is being verified: delete it once the verification ended");
+  agent_->HoldVerifications(false);
+  verify.join();
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_TRUE(agent_->deleted().empty());
+  EXPECT_TRUE(maintainer_->Delete(kBackup).ok()) << "once verified it can go";
 }
 
 TEST_F(BackupDeleteTest, ALocalBackupIsReachedThroughTheAgentThatWroteIt) {
