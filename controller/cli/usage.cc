@@ -32,7 +32,12 @@ unless --clean is given. --jobs=N restores in parallel where the engine can
 backup, checks its checksums and lists it with the engine's own tool, and
 touches no database. "backup test-restore" restores into a scratch database,
 checks its tables against the backup's, drops it and records the result on
-the backup ("backup show").
+the backup ("backup show"). --via=DATABASE restores through another database
+of the same engine known to the controller: its agent and connection (host,
+port, user, password reference) are used instead of those of the backup's own
+database, e.g. when that database was removed or its server is gone; a restore
+through --via needs --target (a dry run or test restore does not).
+
 
 S3 flags of the s3 verbs:
   {endpoint} {region} {path-style} {credentials-ref}
@@ -51,7 +56,7 @@ machine, and "s3 restore" verifies the backup's checksums, then restores it here
 EXPR is a cron expression, one argument: "30 2 * * *", "0 */6 * * mon-fri",
 @hourly, @daily, @weekly, @monthly or @yearly. ZONE is an IANA time zone
 (Europe/Berlin, UTC); there is no default. DURATION is a number with s, m, h,
-d or w: --keep-within=30d.
+d or w, or several largest first: --keep-within=30d, --timeout=1h30m.
 retention flags: {keep-last} {keep-within} {keep-daily}
   {keep-weekly} {keep-monthly} {keep-yearly}; "retention set" gives
   a database its own rules (no flags: removes them), which take precedence over

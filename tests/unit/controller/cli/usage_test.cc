@@ -99,5 +99,14 @@ TEST(UsageTest, VerbLinesWrapUnderTheFirstArgument) {
             std::string::npos);
 }
 
+TEST(UsageTest, HelpExplainsVia) {
+  std::string help = UsageText();
+  EXPECT_NE(help.find("--via=DATABASE restores through another database\n"
+                      "of the same engine known to the controller: its agent and connection"),
+            std::string::npos)
+      << help;
+  EXPECT_NE(help.find("a restore\nthrough --via needs --target"), std::string::npos) << help;
+}
+
 }  // namespace
 }  // namespace dbdump

@@ -40,6 +40,19 @@ TEST(ProgressPrinterTest, BlanksTheRestOfALongerLineOnTerminal) {
             "\rrunning in=1 B out=1 B 1.0s         \n");
 }
 
+TEST(FormattingTest, DurationsPrintAsTheFlagsTakeThem) {
+  EXPECT_EQ(HumanDuration(0), "0s");
+  EXPECT_EQ(HumanDuration(45), "45s");
+  EXPECT_EQ(HumanDuration(300), "5m");
+  EXPECT_EQ(HumanDuration(5400), "1h30m");
+  EXPECT_EQ(HumanDuration(21600), "6h");
+  EXPECT_EQ(HumanDuration(2592000), "30d");
+  EXPECT_EQ(HumanDuration(90061), "1d1h1m1s");
+  EXPECT_EQ(HumanSeconds(12.34), "12.3s");
+  EXPECT_EQ(HumanSeconds(59.9), "59.9s");
+  EXPECT_EQ(HumanSeconds(3725.4), "1h2m5s");
+}
+
 TEST(FormattingTest, HumanBytesAndEnumNames) {
   EXPECT_EQ(HumanBytes(0), "0 B");
   EXPECT_EQ(HumanBytes(1023), "1023 B");
