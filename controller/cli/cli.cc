@@ -1,5 +1,6 @@
 #include "controller/cli/cli.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/clock.h"
@@ -48,6 +50,17 @@ std::map<std::string, std::string> RefusedFlags(const std::string& verb) {
         global.name, "=", global.value_hint, " ", verb, " ...");
   }
   return refused;
+}
+
+// The width of the terminal on `fd`: what the terminal says, else
+// $COLUMNS, else 80.
+int TerminalColumns(int fd) {
+  struct winsize size {};
+  if (ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  const char* columns = std::getenv("COLUMNS");
+  int n = 0;
+  if (columns != nullptr && absl::SimpleAtoi(columns, &n) && n > 0) return n;
+  return 80;
 }
 
 bool WantsHelp(const std::vector<std::string>& args) {
@@ -172,7 +185,8 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
   context_options.out = &out;
   context_options.err = &err;
   context_options.format = format;
-  context_options.stdout_is_tty = options_.stdout_is_tty;
+  context_options.stderr_is_tty = options_.stderr_is_tty;
+  context_options.terminal_columns = options_.terminal_columns;
   context_options.now = options_.now;
   context_options.open_storage = options_.open_storage;
   context_options.handle_interrupts = options_.handle_interrupts;
@@ -184,8 +198,9 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CliOptions options;
   const char* env = std::getenv("DBDUMP_CONTROLLER");
   if (env != nullptr && *env != '\0') options.default_controller = env;
-  // Only the real stdout can be a terminal; tests pass string streams.
-  options.stdout_is_tty = &out == &std::cout && isatty(fileno(stdout));
+  // Only the real stderr can be a terminal; tests pass string streams.
+  options.stderr_is_tty = &err == &std::cerr && isatty(fileno(stderr));
+  if (options.stderr_is_tty) options.terminal_columns = TerminalColumns(fileno(stderr));
   options.handle_interrupts = true;
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   return Cli(std::move(options)).Run(args, out, err);

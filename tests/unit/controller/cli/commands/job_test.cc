@@ -33,11 +33,12 @@ TEST_F(CliCommandsTest, JobWaitFailureExitsOne) {
   failed.set_error("connection refused");
   fake_.stream = {failed};
   EXPECT_EQ(Run({"job", "wait", "job-1"}), 1);
-  EXPECT_EQ(err_.str(), "job job-1 failed: connection refused\n");
+  // The progress line, then the outcome, both on stderr.
+  EXPECT_EQ(err_.str(), "failed 10 B\njob job-1 failed: connection refused\n");
 
   fake_.stream = {MakeJob(v1::JOB_STATE_CANCELLED, 0, 0, 0)};
   EXPECT_EQ(Run({"job", "wait", "job-1"}), 1);
-  EXPECT_EQ(err_.str(), "job job-1 cancelled\n");
+  EXPECT_EQ(err_.str(), "cancelled 0 B\njob job-1 cancelled\n");
 }
 
 TEST_F(CliCommandsTest, JobWaitStreamEndingEarlyIsAnError) {
