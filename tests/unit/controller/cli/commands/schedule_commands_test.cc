@@ -16,7 +16,8 @@ class ScheduleCommandsTest : public ::testing::Test {
  protected:
   int Run(const std::vector<std::string>& args) {
     CliOptions options;
-    options.make_client = [this](const ControllerConnection&) {
+    options.make_client = [this](const ControllerConnection& connection) {
+      call_timeout_ = connection.timeout;
       return std::make_unique<FakeControllerClient>(&fake_);
     };
     out_.str("");
@@ -24,6 +25,7 @@ class ScheduleCommandsTest : public ::testing::Test {
     return Cli(options).Run(args, out_, err_);
   }
   FakeController fake_;
+  absl::Duration call_timeout_;
   std::ostringstream out_, err_;
 };
 
@@ -52,6 +54,8 @@ TEST_F(ScheduleCommandsTest, AddSendsTheScheduleAndShowsNextRunsInItsZone) {
   EXPECT_FALSE(fake_.create_schedule.start_disabled());
   std::string out = out_.str();
   EXPECT_NE(out.find("schedule nightly created"), std::string::npos) << out;
+  // --timeout after "schedule add" is the schedule's, not the call's.
+  EXPECT_EQ(call_timeout_, absl::Seconds(30));
   // Durations as the flags take them, and the retry backoff.
   EXPECT_NE(out.find("retention:     last 7, within 30d, daily 7, weekly 4, monthly 12, yearly 3\n"
                      "attempts:      3\n"
