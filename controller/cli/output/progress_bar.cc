@@ -65,8 +65,9 @@ std::vector<std::string> ProgressBar::Parts(const Progress& p, int bar_width) co
   }
   if (usable && rate > 0 && p.done_bytes < p.total_bytes) {
     double left_s = static_cast<double>(p.total_bytes - p.done_bytes) / rate;
-    parts.push_back(
-        absl::StrCat("  ETA ", HumanDuration(static_cast<uint64_t>(std::llround(left_s)))));
+    // Bytes still to come never read "ETA 0s".
+    uint64_t eta_s = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(left_s)));
+    parts.push_back(absl::StrCat("  ETA ", HumanDuration(eta_s)));
   }
   return parts;
 }

@@ -114,6 +114,14 @@ TEST_F(ProgressBarTest, AnEstimatedTotalIsMarkedAndDroppedOncePassed) {
             "running 5.0 MiB  512.0 KiB/s\n");
 }
 
+TEST_F(ProgressBarTest, TheEtaIsAtLeastOneSecondWhileBytesRemain) {
+  ProgressBar bar = Make(/*terminal=*/false, /*columns=*/80);
+  bar.Update(At("running", 0, 1000 * kMiB));
+  now_ += absl::Seconds(10);
+  bar.Update(At("running", 999 * kMiB, 1000 * kMiB));  // 0.01 s left
+  EXPECT_NE(out_.str().find("99.9 MiB/s  ETA 1s\n"), std::string::npos) << out_.str();
+}
+
 TEST_F(ProgressBarTest, TheRateCoversTheLastTenSecondsAndRestartsWhenTheCountDoes) {
   ProgressBar bar = Make(/*terminal=*/false, /*columns=*/80);
   bar.Update(At("running", 0, 0));
