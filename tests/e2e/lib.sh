@@ -80,7 +80,7 @@ start_controller() {
   CONTROLLER_PID=$!
   PIDS+=("$CONTROLLER_PID")
   use_controller_credentials
-  wait_for "controller to listen" ctl agents list
+  wait_for "controller to listen" ctl agent list
 }
 
 # use_controller_credentials: points dbdumpctl at the controller's CA and,
@@ -136,7 +136,7 @@ wait_for() {
   fail "timed out waiting for $what"
 }
 
-agent_online() { ctl --output=json agents list | grep -q '"online": true'; }
+agent_online() { ctl --output=json agent list | grep -q '"online": true'; }
 
 # expect_error EXPECTED_TEXT COMMAND...: the command must fail and say EXPECTED_TEXT.
 expect_error() {

@@ -1,4 +1,4 @@
-// "agents list": the agents registered with the controller; "agent enroll"
+// "agent list": the agents registered with the controller; "agent enroll"
 // and "agent revoke": letting an agent in, and shutting it out.
 #include "common/base/status_macros.h"
 #include "controller/cli/args/value_checks.h"
@@ -64,7 +64,7 @@ absl::Status AgentRevoke(CommandContext& context, const ParsedArgs& args) {
 
 std::vector<VerbSpec> AgentVerbs() {
   VerbSpec list;
-  list.noun = "agents";
+  list.noun = "agent";
   list.verb = "list";
   list.run = AgentsList;
   VerbSpec enroll;
