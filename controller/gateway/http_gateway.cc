@@ -295,7 +295,7 @@ void HttpGateway::Impl::HandleStream(const HttpRoute& route, const std::string& 
   // The first answer decides the HTTP status: a refused or failed call is an
   // ordinary error response, not an event stream.
   LoopbackClient::Stream::Next first =
-      state->call->Read(state->message.get(), options.call_timeout);
+      state->call->Read(state->message.get(), std::min(options.call_timeout, absl::Seconds(10)));
   if (first == LoopbackClient::Stream::Next::kEnded && !state->call->status().ok()) {
     Fail(res, state->call->status().error_code(), state->call->status().error_message());
     return;

@@ -299,6 +299,37 @@ if missing:
 print(f"openapi: valid, {sum(len(o) for o in doc['paths'].values())} routes, all called")
 EOF
 
+step "paging through 10,000 catalogued backups: bounded pages, no duplicates, nothing skipped"
+grow_catalogue "$BACKUP" 10000
+TOTAL=$(sqlite3 "$T/controller.db" "SELECT count(*) FROM backups")
+: > "$T/paged"
+PAGE_TOKEN=
+PAGES=0
+while :; do
+  api_ok GET "/v1/backups?page_size=1000${PAGE_TOKEN:+&page_token=$PAGE_TOKEN}" > "$T/page.json"
+  PAGE_TOKEN=$(python3 - "$T/page.json" "$T/paged" <<'EOF'
+import json, sys
+body = json.load(open(sys.argv[1]))
+page = body["backups"]
+assert len(page) <= 1000, f"a page of {len(page)}"
+created = [b["created_at"] for b in page]
+assert created == sorted(created, reverse=True), "a page is not newest first"
+with open(sys.argv[2], "a") as out:
+    for b in page: out.write(f'{b["created_at"]} {b["id"]}\n')
+print(body["next_page_token"])
+EOF
+)
+  PAGES=$((PAGES + 1))
+  [ -n "$PAGE_TOKEN" ] || break
+  [ "$PAGES" -le 20 ] || fail "more than 20 pages for $TOTAL backups"
+done
+[ "$(wc -l < "$T/paged")" = "$TOTAL" ] || fail "paged $(wc -l < "$T/paged") backups, $TOTAL catalogued"
+[ "$(cut -d' ' -f2 "$T/paged" | sort -u | wc -l)" = "$TOTAL" ] || fail "a backup came twice"
+[ "$(cut -d' ' -f1 "$T/paged")" = "$(cut -d' ' -f1 "$T/paged" | sort -r)" ] || fail "pages are not newest first"
+echo "paged $TOTAL backups in $PAGES pages of at most 1000, none twice, newest first"
+api GET "/v1/backups?page_size=5000" >/dev/null
+expect_status 400 "a page larger than 1000"
+
 step "dashboard: served with a strict content security policy"
 curl -sS --cacert "$CA" --resolve "controller.dbdump:$HTTP_PORT:127.0.0.1" -D "$T/dash" -o "$T/index.html" "$H/"
 grep -qi '^content-security-policy: default-src .self.' "$T/dash" || fail "no CSP on the dashboard"
