@@ -15,13 +15,13 @@ export DBDUMP_INSECURE_PLAINTEXT=1
   --max_running_jobs_per_agent=4 --insecure_plaintext >>"$T/controller.log" 2>&1 &
 CONTROLLER_PID=$!
 PIDS+=("$CONTROLLER_PID")
-wait_for "controller to listen" ctl agents list
+wait_for "controller to listen" ctl agent list
 for a in $(seq 0 $((AGENTS - 1))); do
   "$BIN/dbdump-agent" --name=agent-$a --listen=127.0.0.1:$(free_port) \
     --controller=127.0.0.1:$CTL_PORT --work_dir="$T/work-$a" --insecure_plaintext >>"$T/agent-$a.log" 2>&1 &
   PIDS+=("$!")
 done
-wait_for "agents to register" bash -c "[ \$($BIN/dbdumpctl --output=json agents list --limit=1000 | grep -c '\"online\": true') = $AGENTS ]"
+wait_for "agents to register" bash -c "[ \$($BIN/dbdumpctl --output=json agent list --limit=1000 | grep -c '\"online\": true') = $AGENTS ]"
 ctl storage add local --kind=local --path="$T/store" >/dev/null
 python3 - "$T" "$N" <<'PY'
 import sqlite3, sys

@@ -16,6 +16,7 @@
 #include "common/base/clock.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
+#include "common/base/version.h"
 #include "common/security/identity.h"
 #include "common/security/private_files.h"
 #include "common/security/tls_credentials.h"
@@ -40,6 +41,8 @@
 #include "controller/dispatch/dispatcher.h"
 #include "controller/dispatch/job_outcome.h"
 #include "controller/dispatch/job_updates.h"
+#include "controller/gateway/dashboard_assets.h"
+#include "controller/gateway/http_gateway.h"
 #include "controller/notify/async_notifier.h"
 #include "controller/notify/stale_watcher.h"
 #include "controller/retention/backup_maintainer.h"
@@ -95,6 +98,7 @@ struct Controller::Parts {
   std::unique_ptr<AsyncNotifier> notifier;
   std::unique_ptr<Store> store;
   std::unique_ptr<AuditLog> audit;
+  CallerDirectory callers;
   std::unique_ptr<RefusalRecorder> refusals;
   std::unique_ptr<ControllerPki> pki;
   std::string bootstrap_token_path;
@@ -108,6 +112,7 @@ struct Controller::Parts {
   std::unique_ptr<Scheduler> scheduler;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<HttpGateway> gateway;
   int port = 0;
   bool stopped = false;
 };
@@ -224,6 +229,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   admin.pki = p->pki.get();
   admin.audit = p->audit.get();
   admin.maintainer = p->maintainer.get();
+  admin.callers = &p->callers;
   p->services.push_back(
       std::make_unique<RegistryServiceImpl>(p->store.get(), o.heartbeat_interval, &p->clock));
   p->services.push_back(std::make_unique<AgentAdminServiceImpl>(admin));
@@ -252,6 +258,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
     auth.store = p->store.get();
     auth.clock = &p->clock;
     auth.admit_unrecorded_agent_certificates = !p->pki->can_issue();
+    auth.callers = &p->callers;
     p->refusals = std::make_unique<RefusalRecorder>(p->audit.get(), &p->clock);
     RefusalRecorder* refusals = p->refusals.get();
     auth.on_refusal = [refusals](const Refusal& r) {
@@ -269,7 +276,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(o.listen, credentials, &p->port);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<AuditInterceptorFactory>(p->audit.get()));
+  interceptors.push_back(std::make_unique<AuditInterceptorFactory>(p->audit.get(), &p->callers));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (auto& s : p->services) builder.RegisterService(s.get());
   builder.RegisterService(p->health.get());
@@ -282,6 +289,31 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
           o.insecure_plaintext ? " (PLAINTEXT)" : " (TLS)", " with store ", o.store_path,
           " (schema v", p->store->schema_version(), ")");
   if (p->pki) LogInfo("controller", "CA fingerprint ", p->pki->ca_fingerprint());
+  if (!o.http.listen.empty()) {
+    HttpGatewayOptions http;
+    http.listen = o.http.listen;
+    std::string host = o.listen.substr(0, o.listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "[::]") host = "[::1]";
+    http.grpc_target = absl::StrCat(host, ":", p->port);
+    http.plaintext = o.insecure_plaintext;
+    if (p->pki) {
+      TlsFiles files = p->pki->files();
+      http.cert_path = files.cert_path;
+      http.key_path = files.key_path;
+      http.ca_path = files.ca_path;
+    }
+    http.cors_origins = o.http.cors_origins;
+    http.dashboard_dir = o.http.dashboard_dir.empty() ? DefaultDashboardDir() : o.http.dashboard_dir;
+    http.sse_heartbeat = o.http.sse_heartbeat;
+    http.version = kVersion;
+    absl::StatusOr<std::unique_ptr<HttpGateway>> gateway = HttpGateway::Start(std::move(http));
+    if (!gateway.ok()) {
+      p->server->Shutdown();
+      return absl::FailedPreconditionError(gateway.status().message());
+    }
+    p->gateway = *std::move(gateway);
+  }
   if (absl::Status s = p->dispatcher->Recover(); !s.ok()) {
     LogWarn("controller", "recovery: ", s.message());
   }
@@ -295,6 +327,8 @@ Controller::~Controller() { Stop(); }
 
 int Controller::port() const { return parts_->port; }
 
+int Controller::http_port() const { return parts_->gateway ? parts_->gateway->port() : 0; }
+
 const std::string& Controller::bootstrap_token_path() const { return parts_->bootstrap_token_path; }
 
 void Controller::Stop() {
@@ -304,6 +338,7 @@ void Controller::Stop() {
   p.scheduler->Stop();
   // Followers of jobs are told first, so none keeps the server waiting.
   p.updates.Close();
+  if (p.gateway) p.gateway->Stop();
   p.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   p.dispatcher->Shutdown();
   p.maintainer->Stop();

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -33,6 +34,16 @@ struct ControllerOptions {
   bool insecure_plaintext = false;
   // `dir` empty: <state_dir>/pki. `clock` is the controller's.
   ControllerPkiOptions pki;
+  // The HTTP/JSON gateway and the dashboard (HTTPS with the controller's
+  // certificate, or HTTP when insecure_plaintext).
+  struct Http {
+    // host:port; empty: not served.
+    std::string listen;
+    std::vector<std::string> cors_origins;
+    // Empty: the installed dashboard, if any.
+    std::string dashboard_dir;
+    absl::Duration sse_heartbeat = absl::Seconds(15);
+  } http;
 };
 
 // Not thread-safe: one thread starts and stops it.
@@ -46,6 +57,8 @@ class Controller {
 
   // The port actually served (useful with port 0).
   int port() const;
+  // The HTTP gateway's port; 0 when not served.
+  int http_port() const;
   // Where the first admin token was written on first start (empty when the
   // store already had tokens).
   const std::string& bootstrap_token_path() const;

@@ -5,6 +5,9 @@
 
 #include <iostream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "common/base/flags.h"
 #include "common/base/log.h"
 #include "common/process/termination_signals.h"
@@ -51,6 +54,16 @@ int Run(int argc, char** argv) {
   flags.Define("notify_events", "failure,verify_failure,stale",
                "events to notify: failure, success, verify_failure, stale");
   flags.Define("stale_check_s", "60", "how often databases are checked for stale backups");
+  flags.Define("http_listen", "",
+               "host:port to serve the HTTP/JSON gateway and the dashboard on (HTTPS with the "
+               "controller's certificate; plain HTTP with --insecure_plaintext); empty: off");
+  flags.Define("http_cors_origins", "",
+               "comma-separated origins (https://host[:port]) whose pages may call the gateway; "
+               "none by default");
+  flags.Define("dashboard_dir", "",
+               "directory of the dashboard's files (default: the installed dashboard)");
+  flags.Define("http_sse_heartbeat_ms", "15000",
+               "how often an idle event stream gets a keep-alive line");
   absl::Status parsed = flags.Parse(argc, argv);
   if (absl::IsNotFound(parsed)) {
     std::cout << flags.Usage("dbdump-controller");
@@ -121,6 +134,23 @@ int Run(int argc, char** argv) {
   options.pki.key_file = flags.Get("tls_key_file");
   options.pki.ca_key_file = flags.Get("tls_ca_key_file");
   options.pki.agent_validity = absl::Seconds(*agent_validity);
+  auto heartbeat_ms = flags.GetInt("http_sse_heartbeat_ms");
+  if (!heartbeat_ms.ok() || *heartbeat_ms < 100) {
+    std::cerr << "dbdump-controller: error: --http_sse_heartbeat_ms must be a number, at least 100\n";
+    return 2;
+  }
+  options.http.listen = flags.Get("http_listen");
+  for (absl::string_view origin : absl::StrSplit(flags.Get("http_cors_origins"), ',', absl::SkipWhitespace())) {
+    std::string o(absl::StripAsciiWhitespace(origin));
+    if (!absl::StartsWith(o, "https://") && !absl::StartsWith(o, "http://")) {
+      std::cerr << "dbdump-controller: error: --http_cors_origins: '" << o
+                << "' is not an origin; give scheme://host[:port], e.g. https://ops.example.com\n";
+      return 2;
+    }
+    options.http.cors_origins.push_back(o);
+  }
+  options.http.dashboard_dir = flags.Get("dashboard_dir");
+  options.http.sse_heartbeat = absl::Milliseconds(*heartbeat_ms);
   auto controller = dbdump::Controller::Start(std::move(options));
   if (!controller.ok()) {
     std::cerr << "dbdump-controller: error: " << controller.status().message() << "\n";

@@ -7,9 +7,9 @@ PACKAGES=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
-  libpugixml-dev nlohmann-json3-dev
+  libpugixml-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
-  sqlite3 zstd gzip python3 procps bc tzdata openssl time
+  sqlite3 zstd gzip python3 procps bc tzdata openssl time curl
   postgresql postgresql-client
   mariadb-server mariadb-client
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
@@ -19,30 +19,46 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+install_packages() {
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  # The tests start their own servers on free loopback ports (tests/fixtures);
+  # Debian's swift-*, memcached and rsyslog packages would otherwise start
+  # system services on install (memcached on 127.0.0.1:11211, Swift's daemons).
+  # A policy-rc.d that answers 101 tells invoke-rc.d/deb-systemd-invoke not to
+  # start them; one is put in place only for this install if none exists.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# dbdump install-deps: no services started during install\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Not started now, and not at the next boot either.
+  if [ -d /run/systemd/system ]; then
+    for unit in memcached mariadb $(systemctl list-unit-files --no-legend 'swift-*' 2>/dev/null | awk '{print $1}'); do
+      $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
+  fi
+}
+
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all packages present"
-  exit 0
+else
+  install_packages
 fi
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-# The tests start their own servers on free loopback ports (tests/fixtures);
-# Debian's swift-*, memcached and rsyslog packages would otherwise start
-# system services on install (memcached on 127.0.0.1:11211, Swift's daemons).
-# A policy-rc.d that answers 101 tells invoke-rc.d/deb-systemd-invoke not to
-# start them; one is put in place only for this install if none exists.
-policy=/usr/sbin/policy-rc.d
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\n# dbdump install-deps: no services started during install\nexit 101\n' | $SUDO tee "$policy" >/dev/null
-  $SUDO chmod 755 "$policy"
-  trap '$SUDO rm -f "$policy"' EXIT
-fi
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-# Not started now, and not at the next boot either.
-if [ -d /run/systemd/system ]; then
-  for unit in memcached mariadb $(systemctl list-unit-files --no-legend 'swift-*' 2>/dev/null | awk '{print $1}'); do
-    $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
-  done
+
+# buf (its `buf curl` is the gateway test's independent gRPC client), built
+# with the machine's Go from the Go module proxy; not packaged by Debian.
+BUF_VERSION=v1.75.0
+if ! command -v buf >/dev/null 2>&1; then
+  command -v go >/dev/null 2>&1 || { echo "install-deps: Go is needed to install buf" >&2; exit 1; }
+  echo "install-deps: building buf $BUF_VERSION (a few minutes, once)"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO env GOBIN=/usr/local/bin GOPATH="${GOPATH:-$HOME/go}" GOFLAGS=-mod=mod \
+    go install "github.com/bufbuild/buf/cmd/buf@$BUF_VERSION"
 fi

@@ -11,6 +11,7 @@ namespace dbdump {
 
 class AuditLog;
 class BackupMaintainer;
+class CallerDirectory;
 class ControllerPki;
 
 // Not owned; all required.
@@ -25,6 +26,8 @@ struct AdminContext {
   AuditLog* audit = nullptr;
   // Deletes stored backups (through their agents).
   BackupMaintainer* maintainer = nullptr;
+  // Token callers admitted by the auth processor (CallerOf).
+  const CallerDirectory* callers = nullptr;
 };
 
 }  // namespace dbdump

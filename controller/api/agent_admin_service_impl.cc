@@ -54,7 +54,7 @@ grpc::Status AgentAdminServiceImpl::CreateJoinToken(grpc::ServerContext* ctx,
   JoinTokenRecord record;
   record.token_hash = TokenHash(token);
   record.agent_name = req->agent_name();
-  record.created_by = CallerOf(*ctx).actor();
+  record.created_by = CallerOf(*ctx, c_.callers).actor();
   record.created_at = now;
   record.expires_at = now + absl::Minutes(req->ttl_minutes() == 0 ? 60 : req->ttl_minutes());
   if (absl::Status s = c_.store->CreateJoinToken(record); !s.ok()) return ToGrpc(s);

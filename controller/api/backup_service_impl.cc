@@ -95,7 +95,7 @@ grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext* ctx,
   // Dry runs and test restores write nothing the user owns: an operator's.
   // A restore writes over or into a database: an admin's.
   if (!req->options().dry_run() && !req->options().test_restore()) {
-    if (absl::Status s = RequireRole(CallerOf(*ctx), v1::ROLE_ADMIN, "a restore"); !s.ok()) {
+    if (absl::Status s = RequireRole(CallerOf(*ctx, c_.callers), v1::ROLE_ADMIN, "a restore"); !s.ok()) {
       return ToGrpc(s);
     }
   }

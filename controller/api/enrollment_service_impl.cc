@@ -93,7 +93,7 @@ grpc::Status EnrollmentServiceImpl::Enroll(grpc::ServerContext* ctx, const v1::E
 grpc::Status EnrollmentServiceImpl::RenewCertificate(grpc::ServerContext* ctx,
                                                      const v1::RenewCertificateRequest* req,
                                                      v1::RenewCertificateResponse* resp) {
-  Caller caller = CallerOf(*ctx);
+  Caller caller = CallerOf(*ctx, c_.callers);
   if (caller.kind != Caller::kAgent) {
     return ToGrpc(absl::PermissionDeniedError("only an agent can renew its certificate"));
   }

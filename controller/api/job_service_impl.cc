@@ -70,7 +70,7 @@ absl::Status JobServiceImpl::Cancel(const grpc::ServerContext& ctx, const std::s
   // Stopping a restore that writes is an admin's call, as starting it is.
   if (job.kind() == v1::JOB_KIND_RESTORE && !job.restore_options().dry_run() &&
       !job.restore_options().test_restore()) {
-    RETURN_IF_ERROR(RequireRole(CallerOf(ctx), v1::ROLE_ADMIN, "cancelling a restore"));
+    RETURN_IF_ERROR(RequireRole(CallerOf(ctx, c_.callers), v1::ROLE_ADMIN, "cancelling a restore"));
   }
   ASSIGN_OR_RETURN(*out, c_.dispatcher->Cancel(id));
   return absl::OkStatus();

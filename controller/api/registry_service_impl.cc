@@ -12,7 +12,7 @@ namespace {
 
 // An agent's certificate speaks only for the agent it was issued to.
 absl::Status CheckSelf(const grpc::ServerContext& ctx, const std::string& name) {
-  Caller caller = CallerOf(ctx);
+  Caller caller = CallerOf(ctx, nullptr);
   if (caller.kind == Caller::kPlaintext || (caller.kind == Caller::kAgent && caller.name == name)) {
     return absl::OkStatus();
   }

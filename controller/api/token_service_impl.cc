@@ -58,7 +58,7 @@ grpc::Status TokenServiceImpl::CreateToken(grpc::ServerContext* ctx,
                                            v1::CreateTokenResponse* resp) {
   absl::Time now = c_.clock->Now();
   absl::StatusOr<std::string> secret = CreateApiToken(
-      c_.store, req->name(), req->role(), CallerOf(*ctx).actor(), now, absl::Hours(req->ttl_hours()));
+      c_.store, req->name(), req->role(), CallerOf(*ctx, c_.callers).actor(), now, absl::Hours(req->ttl_hours()));
   if (!secret.ok()) return ToGrpc(secret.status());
   absl::StatusOr<ApiTokenRecord> stored = c_.store->FindApiTokenByHash(TokenHash(*secret));
   if (!stored.ok()) return ToGrpc(stored.status());
@@ -84,8 +84,17 @@ grpc::Status TokenServiceImpl::RevokeToken(grpc::ServerContext* ctx,
                                            const v1::RevokeTokenRequest* req,
                                            v1::RevokeTokenResponse*) {
   absl::Status s = c_.store->RevokeApiToken(req->name(), c_.clock->Now());
-  if (s.ok()) LogInfo("controller", "API token ", req->name(), " revoked by ", CallerOf(*ctx).actor());
+  if (s.ok()) LogInfo("controller", "API token ", req->name(), " revoked by ", CallerOf(*ctx, c_.callers).actor());
   return ToGrpc(s);
+}
+
+grpc::Status TokenServiceImpl::GetSession(grpc::ServerContext* ctx, const v1::GetSessionRequest*,
+                                          v1::GetSessionResponse* resp) {
+  Caller caller = CallerOf(*ctx, c_.callers);
+  resp->set_actor(caller.actor());
+  resp->set_name(caller.name);
+  resp->set_role(caller.role);
+  return grpc::Status::OK;
 }
 
 }  // namespace dbdump

@@ -17,6 +17,8 @@ class TokenServiceImpl final : public dbdump::v1::TokenService::Service {
                           dbdump::v1::ListTokensResponse*) override;
   grpc::Status RevokeToken(grpc::ServerContext*, const dbdump::v1::RevokeTokenRequest*,
                            dbdump::v1::RevokeTokenResponse*) override;
+  grpc::Status GetSession(grpc::ServerContext*, const dbdump::v1::GetSessionRequest*,
+                          dbdump::v1::GetSessionResponse*) override;
 
  private:
   AdminContext c_;

@@ -21,8 +21,9 @@ std::string OutcomeOf(const grpc::Status& status) {
 
 class AuditInterceptor final : public gx::Interceptor {
  public:
-  AuditInterceptor(gx::ServerRpcInfo* info, AuditLog* log, bool audited)
-      : info_(info), log_(log), audited_(audited) {}
+  AuditInterceptor(gx::ServerRpcInfo* info, AuditLog* log, const CallerDirectory* callers,
+                   bool audited)
+      : info_(info), log_(log), callers_(callers), audited_(audited) {}
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_MESSAGE)) {
@@ -45,7 +46,7 @@ class AuditInterceptor final : public gx::Interceptor {
     AuditEntry entry;
     grpc::ServerContextBase* context = info_->server_context();
     if (context != nullptr) {
-      entry.actor = CallerOf(*context).actor();
+      entry.actor = CallerOf(*context, callers_).actor();
       entry.peer = context->peer();
     }
     entry.rpc = info_->method();
@@ -57,6 +58,7 @@ class AuditInterceptor final : public gx::Interceptor {
 
   gx::ServerRpcInfo* info_;
   AuditLog* log_;
+  const CallerDirectory* callers_;
   const bool audited_;
   std::string target_;
 };
@@ -65,7 +67,7 @@ class AuditInterceptor final : public gx::Interceptor {
 
 gx::Interceptor* AuditInterceptorFactory::CreateServerInterceptor(gx::ServerRpcInfo* info) {
   std::optional<RpcRule> rule = ControllerRpcRule(info->method());
-  return new AuditInterceptor(info, log_, rule.has_value() && rule->audited);
+  return new AuditInterceptor(info, log_, callers_, rule.has_value() && rule->audited);
 }
 
 }  // namespace dbdump

@@ -10,17 +10,20 @@
 namespace dbdump {
 
 class AuditLog;
+class CallerDirectory;
 
 class AuditInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // `log` is not owned and outlives the server.
-  explicit AuditInterceptorFactory(AuditLog* log) : log_(log) {}
+  // `log` and `callers` are not owned and outlive the server.
+  AuditInterceptorFactory(AuditLog* log, const CallerDirectory* callers)
+      : log_(log), callers_(callers) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
   AuditLog* log_;
+  const CallerDirectory* callers_;
 };
 
 }  // namespace dbdump

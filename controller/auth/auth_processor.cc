@@ -144,10 +144,9 @@ grpc::Status ControllerAuthProcessor::Process(const InputMetadata& auth_metadata
       has_authorization = true;
     }
   }
+  // The header stays in the call's metadata: the handlers find the caller
+  // again from it (CallerOf), and never log metadata.
   Caller caller;
-  if (has_authorization) {
-    consumed_auth_metadata->insert({"authorization", authorization});
-  }
   std::optional<RpcRule> rule = ControllerRpcRule(rpc);
   if (!rule) {
     return Refuse(caller, rpc, grpc::StatusCode::PERMISSION_DENIED,
@@ -191,7 +190,9 @@ grpc::Status ControllerAuthProcessor::Process(const InputMetadata& auth_metadata
       }
     }
   }
-  SetCaller(context, caller);
+  if (caller.kind == Caller::kToken && options_.callers != nullptr) {
+    options_.callers->Remember(authorization, caller);
+  }
   return grpc::Status::OK;
 }
 

@@ -2,8 +2,7 @@
 // (an API token in "authorization: Bearer …", an agent's certificate) and
 // whether that caller may call the method (RpcAccess table). Refusals are
 // reported (for the audit log) with the caller and the reason; admitted
-// callers are recorded in the call's AuthContext (see caller.h) and the
-// token is removed from the metadata the handlers see.
+// token callers are left in a CallerDirectory for the handlers (caller.h).
 #pragma once
 
 #include <functional>
@@ -38,6 +37,8 @@ struct AuthProcessorOptions {
   // revoked.
   bool admit_unrecorded_agent_certificates = false;
   std::function<void(const Refusal&)> on_refusal;
+  // Where admitted token callers are left for the handlers (CallerOf).
+  CallerDirectory* callers = nullptr;
 };
 
 // Thread-safe; gRPC runs it on its own threads (IsBlocking).

@@ -6,13 +6,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/security/identity.h"
+#include "common/security/pki.h"
+#include "common/security/secret_token.h"
 
 namespace dbdump {
 namespace {
 
-constexpr char kKindProperty[] = "dbdump.caller_kind";
-constexpr char kNameProperty[] = "dbdump.caller_name";
-constexpr char kRoleProperty[] = "dbdump.caller_role";
 
 std::string First(const grpc::AuthContext& context, const char* property) {
   std::vector<grpc::string_ref> values = context.FindPropertyValues(property);
@@ -36,31 +36,53 @@ std::string Caller::actor() const {
   return "anonymous";
 }
 
-void SetCaller(grpc::AuthContext* context, const Caller& caller) {
-  context->AddProperty(kKindProperty, std::to_string(static_cast<int>(caller.kind)));
-  context->AddProperty(kNameProperty, caller.name);
-  context->AddProperty(kRoleProperty, std::to_string(static_cast<int>(caller.role)));
+void CallerDirectory::Remember(absl::string_view authorization, const Caller& caller) {
+  std::string key = TokenHash(authorization);
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = by_hash_.insert_or_assign(key, caller);
+  if (!inserted) return;
+  order_.push_back(key);
+  if (order_.size() > 4096) {
+    by_hash_.erase(order_.front());
+    order_.pop_front();
+  }
 }
 
-Caller CallerOf(const grpc::ServerContextBase& context) {
+std::optional<Caller> CallerDirectory::Find(absl::string_view authorization) const {
+  std::string key = TokenHash(authorization);
+  absl::MutexLock lock(&mu_);
+  auto it = by_hash_.find(key);
+  if (it == by_hash_.end()) return std::nullopt;
+  return it->second;
+}
+
+Caller CallerOf(const grpc::ServerContextBase& context, const CallerDirectory* callers) {
   Caller caller;
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (!auth) return caller;
-  std::string kind = First(*auth, kKindProperty);
-  if (kind.empty()) {
-    // No processor ran: the server is plaintext (a TLS server always has one).
-    if (First(*auth, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) != "tls") {
-      caller.kind = Caller::kPlaintext;
-      caller.role = v1::ROLE_ADMIN;
-    }
+  if (!auth || First(*auth, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) != "tls") {
+    // No TLS: the server is plaintext (a TLS server always says "tls").
+    caller.kind = Caller::kPlaintext;
+    caller.role = v1::ROLE_ADMIN;
     return caller;
   }
-  int k = std::atoi(kind.c_str());
-  if (k == Caller::kToken || k == Caller::kAgent) caller.kind = static_cast<Caller::Kind>(k);
-  caller.name = First(*auth, kNameProperty);
-  int role = std::atoi(First(*auth, kRoleProperty).c_str());
-  if (caller.kind == Caller::kToken && v1::Role_IsValid(role)) {
-    caller.role = static_cast<v1::Role>(role);
+  const auto& metadata = context.client_metadata();
+  auto header = metadata.find("authorization");
+  if (header != metadata.end()) {
+    if (callers == nullptr) return caller;
+    std::optional<Caller> token =
+        callers->Find(absl::string_view(header->second.data(), header->second.size()));
+    return token ? *token : caller;
+  }
+  std::string pem = First(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pem.empty()) return caller;
+  absl::StatusOr<CertificateInfo> cert = InspectCertificate(pem);
+  if (!cert.ok()) return caller;
+  for (const std::string& uri : cert->uris) {
+    PeerIdentity peer = ParseIdentity(uri);
+    if (peer.kind == PeerIdentity::kAgent) {
+      caller.kind = Caller::kAgent;
+      caller.name = peer.agent_name;
+    }
   }
   return caller;
 }

@@ -57,6 +57,7 @@ const std::map<std::string, RpcRule>& ControllerRpcRules() {
       {"/dbdump.v1.TokenService/CreateToken", {Access::kAdmin, true}},
       {"/dbdump.v1.TokenService/ListTokens", {Access::kAdmin, false}},
       {"/dbdump.v1.TokenService/RevokeToken", {Access::kAdmin, true}},
+      {"/dbdump.v1.TokenService/GetSession", {Access::kViewer, false}},
       {"/dbdump.v1.AuditService/ListAuditEntries", {Access::kViewer, false}},
       {"/dbdump.v1.AuditService/VerifyAuditLog", {Access::kViewer, false}},
       // Describes the API, not its data.

@@ -30,7 +30,7 @@ start_sched_controller() {
   CONTROLLER_PID=$!
   PIDS+=("$CONTROLLER_PID")
   use_controller_credentials
-  wait_for "controller to listen" ctl agents list
+  wait_for "controller to listen" ctl agent list
 }
 
 start_sched_controller

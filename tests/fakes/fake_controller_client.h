@@ -20,6 +20,8 @@ struct FakeController {
   v1::ListStoragesResponse storages;
   v1::ListBackupsResponse backups;
   v1::ListJobsResponse jobs;
+  // GetJob answers from these, by id.
+  std::vector<v1::Job> known_jobs;
   std::string server_version;
   absl::Status add_database_error;
   std::vector<v1::Job> stream;
@@ -144,8 +146,15 @@ class FakeControllerClient : public ControllerClient {
     c_->list_jobs = req;
     return c_->jobs;
   }
-  absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest&) override {
+  absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest& req) override {
     ++c_->calls;
+    for (const v1::Job& job : c_->known_jobs) {
+      if (job.id() == req.id()) {
+        v1::GetJobResponse resp;
+        *resp.mutable_job() = job;
+        return resp;
+      }
+    }
     return absl::UnimplementedError("no job scripted");
   }
   absl::StatusOr<v1::CancelJobResponse> CancelJob(const v1::CancelJobRequest& req) override {

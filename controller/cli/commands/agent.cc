@@ -1,4 +1,4 @@
-// "agents list" and "agent show": the agents registered with the
+// "agent list" and "agent show": the agents registered with the
 // controller; "agent enroll", "agent revoke" and "agent remove": letting an
 // agent in, shutting it out, and forgetting it.
 #include "common/base/status_macros.h"
@@ -100,7 +100,7 @@ absl::Status AgentRemove(CommandContext& context, const ParsedArgs& args) {
 
 std::vector<VerbSpec> AgentVerbs() {
   VerbSpec list;
-  list.noun = "agents";
+  list.noun = "agent";
   list.verb = "list";
   list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = AgentsList;

@@ -70,7 +70,7 @@ absl::Status BackupList(CommandContext& context, const ParsedArgs& args) {
     table.AddRow(
         {b.id(), b.database(), BackupStateName(b.state()), HumanBytes(m.stored_size_bytes()),
          HumanBytes(m.raw_size_bytes()), RatioText(m.raw_size_bytes(), m.stored_size_bytes()),
-         CompressionName(m.compression()), FormatSeconds(b.duration_s()) + "s", b.created_at()});
+         CompressionName(m.compression()), HumanSeconds(b.duration_s()), b.created_at()});
   }
   table.Print(context.out());
   if (!resp.next_page_token().empty()) {
@@ -102,7 +102,7 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
       {"created", b.created_at()},
       {"started", m.started_at()},
       {"finished", m.finished_at()},
-      {"duration", FormatSeconds(b.duration_s()) + "s"},
+      {"duration", HumanSeconds(b.duration_s())},
       {"engine", EngineName(m.engine())},
       {"server version", m.server_version()},
       {"tool version", m.tool_version()},

@@ -44,8 +44,10 @@ class CommandContext {
     // Warnings that must not mix with a table or JSON on `out`.
     std::ostream* err = nullptr;
     OutputFormat format = OutputFormat::kTable;
-    // Progress of followed jobs is redrawn in place on a terminal.
-    bool stdout_is_tty = false;
+    // Progress of followed jobs goes to `err`, as a bar redrawn in place
+    // when that is a terminal `terminal_columns` wide.
+    bool stderr_is_tty = false;
+    int terminal_columns = 80;
     std::function<absl::Time()> now;
     // Opens the bucket of the s3 verbs; when unset they use OpenStorage,
     // after checking dbdumpctl has credentials.

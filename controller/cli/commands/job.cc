@@ -61,7 +61,7 @@ absl::Status JobShow(CommandContext& context, const ParsedArgs& args) {
                               {"restore target", RestoreTargetText(job)},
                               {"in", ExactBytes(job.progress().bytes_in())},
                               {"out", ExactBytes(job.progress().bytes_out())},
-                              {"elapsed", FormatSeconds(job.progress().elapsed_s()) + "s"},
+                              {"elapsed", HumanSeconds(job.progress().elapsed_s())},
                               {"created", job.created_at()},
                               {"started", job.started_at()},
                               {"finished", job.finished_at()},

@@ -25,7 +25,9 @@ namespace {
 std::string RetentionText(const v1::RetentionRules& r) {
   std::vector<std::string> parts;
   if (r.keep_last()) parts.push_back(absl::StrCat("last ", r.keep_last()));
-  if (r.keep_within_s()) parts.push_back(absl::StrCat("within ", r.keep_within_s(), "s"));
+  if (r.keep_within_s()) {
+    parts.push_back(absl::StrCat("within ", HumanDuration(r.keep_within_s())));
+  }
   if (r.keep_daily()) parts.push_back(absl::StrCat("daily ", r.keep_daily()));
   if (r.keep_weekly()) parts.push_back(absl::StrCat("weekly ", r.keep_weekly()));
   if (r.keep_monthly()) parts.push_back(absl::StrCat("monthly ", r.keep_monthly()));
@@ -34,6 +36,14 @@ std::string RetentionText(const v1::RetentionRules& r) {
   std::string out;
   for (const std::string& p : parts) absl::StrAppend(&out, out.empty() ? "" : ", ", p);
   return out;
+}
+
+// The controller waits retry_backoff_s (60 s when 0) before the first
+// retry and doubles it for each further one.
+std::string RetryBackoffText(const v1::Schedule& s) {
+  if (s.max_attempts() <= 1) return "none (one attempt)";
+  return absl::StrCat(HumanDuration(s.retry_backoff_s() == 0 ? 60 : s.retry_backoff_s()),
+                      ", doubled for each further retry");
 }
 
 // An instant as wall-clock time in `zone_name` beside its UTC form.
@@ -54,7 +64,8 @@ void PrintSchedule(std::ostream& out, const v1::Schedule& s) {
       {"compression", CompressionName(s.compression())},
       {"retention", RetentionText(s.retention())},
       {"attempts", absl::StrCat(std::max<uint32_t>(1, s.max_attempts()))},
-      {"timeout", s.timeout_s() ? absl::StrCat(s.timeout_s(), "s") : "none"},
+      {"retry backoff", RetryBackoffText(s)},
+      {"timeout", s.timeout_s() ? HumanDuration(s.timeout_s()) : "none"},
       {"verify", s.verify_cron().empty()
                      ? "not scheduled"
                      : absl::StrCat(s.verify_cron(), ", next ",

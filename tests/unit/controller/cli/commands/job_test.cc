@@ -19,16 +19,26 @@ TEST_F(CliCommandsTest, JobListPassesFiltersAndShortensEnums) {
             "pg_dump exited 1: no such table\n");
 }
 
+TEST_F(CliCommandsTest, JobShowPrintsTheElapsedTimeAsADuration) {
+  fake_.known_jobs = {MakeJob(v1::JOB_STATE_RUNNING, 2048, 1024, 3725.4)};
+  ASSERT_EQ(Run({"job", "show", "job-1"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("\nelapsed:        1h2m5s\n"), std::string::npos) << out_.str();
+  fake_.known_jobs[0].mutable_progress()->set_elapsed_s(12.34);
+  ASSERT_EQ(Run({"job", "show", "job-1"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("\nelapsed:        12.3s\n"), std::string::npos) << out_.str();
+}
+
 TEST_F(CliCommandsTest, JobWaitFailureExitsOne) {
   v1::Job failed = MakeJob(v1::JOB_STATE_FAILED, 10, 0, 0.5);
   failed.set_error("connection refused");
   fake_.stream = {failed};
   EXPECT_EQ(Run({"job", "wait", "job-1"}), 1);
-  EXPECT_EQ(err_.str(), "job job-1 failed: connection refused\n");
+  // The progress line, then the outcome, both on stderr.
+  EXPECT_EQ(err_.str(), "failed 10 B\njob job-1 failed: connection refused\n");
 
   fake_.stream = {MakeJob(v1::JOB_STATE_CANCELLED, 0, 0, 0)};
   EXPECT_EQ(Run({"job", "wait", "job-1"}), 1);
-  EXPECT_EQ(err_.str(), "job job-1 cancelled\n");
+  EXPECT_EQ(err_.str(), "cancelled 0 B\njob job-1 cancelled\n");
 }
 
 TEST_F(CliCommandsTest, JobWaitStreamEndingEarlyIsAnError) {
