@@ -26,6 +26,8 @@ const std::map<std::string, RpcRule>& ControllerRpcRules() {
       {"/dbdump.v1.BackupService/ListBackups", {Access::kViewer, false}},
       {"/dbdump.v1.BackupService/GetBackup", {Access::kViewer, false}},
       {"/dbdump.v1.BackupService/StartRestore", {Access::kOperator, true}},
+      // A backup's bytes are the database's data: an admin's, and recorded.
+      {"/dbdump.v1.BackupService/DownloadBackup", {Access::kAdmin, true}},
       {"/dbdump.v1.VerificationService/VerifyBackup", {Access::kOperator, true}},
       {"/dbdump.v1.JobService/ListJobs", {Access::kViewer, false}},
       {"/dbdump.v1.JobService/GetJob", {Access::kViewer, false}},
