@@ -48,6 +48,14 @@ class ControllerClient {
   virtual absl::Status FollowJob(const v1::FollowJobRequest& req,
                                  const std::function<void(const v1::Job&)>& on_update) = 0;
 
+  // Calls `on_message` with each message of the download, the header first;
+  // an error it returns cancels the call and is returned.
+  virtual absl::Status DownloadBackup(
+      const v1::DownloadBackupRequest&,
+      const std::function<absl::Status(const v1::DownloadBackupResponse&)>&) {
+    return Unscripted("DownloadBackup");
+  }
+
   // Schedules, retention, statistics and health. Not pure, so fakes need
   // to script only what their tests use: unscripted calls are UNIMPLEMENTED.
   virtual absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
