@@ -75,6 +75,8 @@ grep -qi "^content-disposition: attachment; filename=\"app-$LOCAL_ID-$LOCAL_OBJE
 grep -qi "^x-dbdump-sha256: $LOCAL_SHA" "$T/h1" || fail "X-Dbdump-Sha256 is not the manifest's: $(cat "$T/h1")"
 [ "$(sha "$T/curl-local.zst")" = "$LOCAL_SHA" ] || fail "gateway download: sha256 differs from the manifest"
 zstd -t -q "$T/curl-local.zst" || fail "zstd cannot read the gateway download"
+code=$(gw -o /dev/null -w '%{http_code}' -H 'Range: bytes=100-' "/v1/backups/$LOCAL_ID:download")
+[ "$code" = 416 ] || fail "a ranged download was answered $code"
 
 step "dbdumpctl downloads the S3 backup from the URL the agent presigned"
 ctl backup download "$S3_ID" -o "$T/s3.zst"
@@ -103,6 +105,16 @@ code=$(curl -sS -o "$T/expired" -w '%{http_code}' "$SHORT")
 [ "$code" = 403 ] || fail "an expired presigned URL was answered $code"
 code=$(gw -o "$T/body" -w '%{http_code}' "/v1/backups/$S3_ID:download?presign_ttl_s=3601")
 [ "$code" = 400 ] || fail "presign_ttl_s=3601: HTTP $code"
+
+step "the agent serves a backup's bytes to the controller only"
+READ=--call=agent.ReadBackupObject:$T/store:app:$LOCAL_ID:$LOCAL_OBJECT
+out=$("$BIN/grpc_probe" --target=127.0.0.1:$AGENT_PORT --ca="$CA" --cert="$T/state/pki/controller.pem" \
+  --key="$T/state/pki/controller.key" --identity=spiffe://dbdump/agent/agent-1 "$READ")
+[ "$out" = OK ] || fail "the controller's certificate cannot read the object: $out"
+out=$("$BIN/grpc_probe" --target=127.0.0.1:$AGENT_PORT --ca="$CA" --cert="$T/agent-work/tls/agent.pem" \
+  --key="$T/agent-work/tls/agent.key" --identity=spiffe://dbdump/agent/agent-1 "$READ")
+case "$out" in PERMISSION_DENIED*) echo "   refused as expected: ${out:0:120}" ;;
+  *) fail "an agent's certificate read a backup object from the agent: $out" ;; esac
 
 step "viewer and operator tokens are refused"
 VIEWER=$(ctl --output=json token create reader --role=viewer | json_field 'd["secret"]')
