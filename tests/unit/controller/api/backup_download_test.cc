@@ -172,9 +172,14 @@ TEST_F(BackupDownloadTest, RefusesWhatCannotBeDownloaded) {
 TEST_F(BackupDownloadTest, AnAgentSendingMoreOrLessThanItAnnouncedFails) {
   v1::DownloadBackupRequest req;
   req.set_id(kId);
-  agent_->ScriptObject("dump.sqlite.zst", {Header(3), Data("abcd")});
+  agent_->ScriptObject("dump.sqlite.zst", {Header(3), Data("ab"), Data("cd")});
   absl::Status st = Download(req);
   EXPECT_TRUE(absl::IsDataLoss(st)) << st;
+  // Nothing past the announced length reaches the client: an HTTP client
+  // would take it for the next response.
+  std::string relayed;
+  for (const v1::DownloadBackupResponse& m : sent_) relayed += m.data();
+  EXPECT_EQ(relayed, "ab");
   agent_->ScriptObject("dump.sqlite.zst", {Header(5), Data("abcd")});
   st = Download(req);
   EXPECT_TRUE(absl::IsDataLoss(st)) << st;
