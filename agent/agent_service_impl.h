@@ -38,6 +38,8 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
                             dbdump::v1::AgentDeleteBackupResponse*) override;
   grpc::Status VerifyBackup(grpc::ServerContext*, const dbdump::v1::VerifyBackupRequest*,
                             dbdump::v1::VerifyBackupResponse*) override;
+  grpc::Status ReadBackupObject(grpc::ServerContext*, const dbdump::v1::ReadBackupObjectRequest*,
+                                grpc::ServerWriter<dbdump::v1::ReadBackupObjectResponse>*) override;
 
   std::vector<dbdump::v1::Engine> engines() const;
 

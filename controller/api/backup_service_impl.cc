@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/grpc_status.h"
+#include "controller/api/backup_download.h"
 #include "controller/api/page_token.h"
 #include "controller/auth/caller.h"
 #include "controller/retention/backup_maintainer.h"
@@ -103,6 +104,17 @@ grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext* ctx,
   if (!job.ok()) return ToGrpc(job.status());
   *resp->mutable_job() = *job;
   return grpc::Status::OK;
+}
+
+grpc::Status BackupServiceImpl::DownloadBackup(
+    grpc::ServerContext* ctx, const v1::DownloadBackupRequest* req,
+    grpc::ServerWriter<v1::DownloadBackupResponse>* writer) {
+  // Write blocks until gRPC's flow control takes the message: the agent's
+  // stream is read no faster than the client reads this one.
+  absl::Status st = BackupDownload(c_).Run(*req, [&](const v1::DownloadBackupResponse& m) {
+    return !ctx->IsCancelled() && writer->Write(m);
+  });
+  return ToGrpc(st);
 }
 
 }  // namespace dbdump

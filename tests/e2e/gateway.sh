@@ -108,6 +108,14 @@ grep -q '^event: job$' "$T/events" || fail "no job event: $(head -c 300 "$T/even
 LAST=$(grep '^data:' "$T/events" | grep '"job"' | tail -1 | sed 's/^data: //')
 [ "$(echo "$LAST" | jget 'd["job"]["state"]')" = JOB_STATE_SUCCEEDED ] || fail "last event: $LAST"
 BACKUP=$(echo "$LAST" | jget 'd["job"]["backup_id"]')
+
+step "download the backup as a file (local storage: streamed from the agent)"
+curl -sS --cacert "$CA" --resolve "controller.dbdump:$HTTP_PORT:127.0.0.1" \
+  -H "Authorization: Bearer $ADMIN" -D "$T/dl_headers" -o "$T/dl" "$H/v1/backups/$BACKUP:download"
+echo "GET /v1/backups/$BACKUP:download" >> "$ROUTES_USED"
+grep -qi '^content-type: application/octet-stream' "$T/dl_headers" || fail "download is not a file: $(cat "$T/dl_headers")"
+grep -qi "^x-dbdump-sha256: $(sha256sum < "$T/dl" | cut -d' ' -f1)" "$T/dl_headers" \
+  || fail "the downloaded file does not have the sha256 announced"
 [ -n "$BACKUP" ] || fail "no backup id in $LAST"
 
 step "read routes: the gateway's answer equals gRPC's"

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -176,6 +177,30 @@ class FakeAgentClient final : public AgentClient {
     cancelled_.insert(job_id);
     return absl::OkStatus();
   }
+  // What ReadBackupObject of `object` streams: these messages, then `end`.
+  // An object not scripted is NotFound.
+  void ScriptObject(const std::string& object, std::vector<v1::ReadBackupObjectResponse> messages,
+                    absl::Status end = absl::OkStatus()) {
+    absl::MutexLock l(&mu_);
+    objects_[object] = {std::move(messages), std::move(end)};
+  }
+  // The requests ReadBackupObject was called with.
+  std::vector<v1::ReadBackupObjectRequest> object_reads() {
+    absl::MutexLock l(&mu_);
+    return object_reads_;
+  }
+  std::unique_ptr<BackupObjectStream> ReadBackupObject(
+      const v1::ReadBackupObjectRequest& request) override {
+    absl::MutexLock l(&mu_);
+    object_reads_.push_back(request);
+    auto it = objects_.find(request.object());
+    if (it == objects_.end()) {
+      return std::make_unique<ScriptedObject>(
+          std::vector<v1::ReadBackupObjectResponse>{},
+          absl::NotFoundError(absl::StrCat("no object \"", request.object(), "\"")));
+    }
+    return std::make_unique<ScriptedObject>(it->second.first, it->second.second);
+  }
 
   std::unique_ptr<JobEventStream> RunBackup(const v1::BackupJob& job, absl::Time deadline) override {
     bool known;
@@ -219,6 +244,28 @@ class FakeAgentClient final : public AgentClient {
   struct JobLog {
     std::vector<v1::JobEvent> events;
     bool finished = false;
+  };
+
+  // A ReadBackupObject answer played back.
+  class ScriptedObject final : public BackupObjectStream {
+   public:
+    ScriptedObject(std::vector<v1::ReadBackupObjectResponse> messages, absl::Status end)
+        : messages_(std::move(messages)), end_(std::move(end)) {}
+    bool Next(v1::ReadBackupObjectResponse* m) override {
+      if (cancelled_ || next_ >= messages_.size()) return false;
+      *m = messages_[next_++];
+      return true;
+    }
+    absl::Status Finish() override {
+      return cancelled_ ? absl::CancelledError("call cancelled") : end_;
+    }
+    void Cancel() override { cancelled_ = true; }
+
+   private:
+    std::vector<v1::ReadBackupObjectResponse> messages_;
+    absl::Status end_;
+    size_t next_ = 0;
+    std::atomic<bool> cancelled_{false};
   };
 
   // A call refused before any event.
@@ -401,6 +448,9 @@ class FakeAgentClient final : public AgentClient {
   std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
   bool hold_verifications_ ABSL_GUARDED_BY(mu_) = false;
   int verifying_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::pair<std::vector<v1::ReadBackupObjectResponse>, absl::Status>>
+      objects_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::ReadBackupObjectRequest> object_reads_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, JobLog> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   std::set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
@@ -440,6 +490,10 @@ class FakeAgentClients final : public AgentClients {
       return st_;
     }
     absl::Status CancelJob(const std::string&) override { return st_; }
+    std::unique_ptr<BackupObjectStream> ReadBackupObject(
+        const v1::ReadBackupObjectRequest&) override {
+      return std::make_unique<DownObject>(st_);
+    }
     std::unique_ptr<JobEventStream> RunBackup(const v1::BackupJob&, absl::Time) override {
       return Down();
     }
@@ -455,6 +509,16 @@ class FakeAgentClients final : public AgentClients {
      public:
       explicit DownStream(absl::Status st) : st_(std::move(st)) {}
       bool Next(v1::JobEvent*) override { return false; }
+      absl::Status Finish() override { return st_; }
+      void Cancel() override {}
+
+     private:
+      absl::Status st_;
+    };
+    class DownObject final : public BackupObjectStream {
+     public:
+      explicit DownObject(absl::Status st) : st_(std::move(st)) {}
+      bool Next(v1::ReadBackupObjectResponse*) override { return false; }
       absl::Status Finish() override { return st_; }
       void Cancel() override {}
 

@@ -26,6 +26,10 @@ struct FakeController {
   absl::Status add_database_error;
   std::vector<v1::Job> stream;
   absl::Status stream_end;
+  // What DownloadBackup streams, then how it ends.
+  std::vector<v1::DownloadBackupResponse> download;
+  absl::Status download_end;
+  v1::DownloadBackupRequest download_request;
 
   v1::AddDatabaseRequest add_database;
   v1::RemoveDatabaseRequest remove_database;
@@ -213,6 +217,17 @@ class FakeControllerClient : public ControllerClient {
     c_->followed = req.id();
     for (const v1::Job& job : c_->stream) on_update(job);
     return c_->stream_end;
+  }
+
+  absl::Status DownloadBackup(
+      const v1::DownloadBackupRequest& req,
+      const std::function<absl::Status(const v1::DownloadBackupResponse&)>& on_message) override {
+    ++c_->calls;
+    c_->download_request = req;
+    for (const v1::DownloadBackupResponse& m : c_->download) {
+      if (absl::Status st = on_message(m); !st.ok()) return st;
+    }
+    return c_->download_end;
   }
 
   absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(

@@ -65,8 +65,13 @@ std::string ArgParser::Where() const {
 
 absl::Status ArgParser::ParseFlag(const std::vector<std::string>& args, size_t* i,
                                   ParsedArgs* out) const {
-  const std::string& arg = args[*i];
+  std::string arg = args[*i];
   ++*i;
+  if (arg.size() == 2 && arg[0] == '-') {
+    for (const FlagSpec& flag : options_.flags) {
+      if (flag.short_name != 0 && flag.short_name == arg[1]) arg = absl::StrCat("--", flag.name);
+    }
+  }
   if (!absl::StartsWith(arg, "--")) {
     return UsageError(absl::StrCat("unknown flag ", arg, Where(),
                                    ": flags are spelled --name=value; run \"dbdumpctl help\""));

@@ -29,6 +29,8 @@ struct FlagSpec {
   // Other names the flag is taken by (older spellings kept for scripts);
   // never shown in the help. Values are stored under `name`.
   std::vector<std::string> aliases;
+  // A one-letter spelling, "-o FILE" for 'o'; 0 for none.
+  char short_name = 0;
 };
 
 // A flag's name as the table spells it: written with '-' between words.

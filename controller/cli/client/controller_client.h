@@ -71,6 +71,13 @@ class ControllerClient {
       const v1::UpdateScheduleRequest&) {
     return Unscripted("UpdateSchedule");
   }
+  // Calls `on_message` with each message of the download, the header first;
+  // an error it returns cancels the call and is returned.
+  virtual absl::Status DownloadBackup(
+      const v1::DownloadBackupRequest&,
+      const std::function<absl::Status(const v1::DownloadBackupResponse&)>&) {
+    return Unscripted("DownloadBackup");
+  }
 
   // Schedules, retention, statistics and health. Not pure, so fakes need
   // to script only what their tests use: unscripted calls are UNIMPLEMENTED.

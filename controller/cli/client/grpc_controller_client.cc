@@ -210,6 +210,26 @@ absl::Status GrpcControllerClient::FollowJob(const v1::FollowJobRequest& req,
   return absl::OkStatus();
 }
 
+absl::Status GrpcControllerClient::DownloadBackup(
+    const v1::DownloadBackupRequest& req,
+    const std::function<absl::Status(const v1::DownloadBackupResponse&)>& on_message) {
+  if (!security_error_.ok()) return security_error_;
+  // No deadline: a big backup takes as long as it takes to read.
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::DownloadBackupResponse>> reader =
+      stubs_->backups->DownloadBackup(&context, req);
+  v1::DownloadBackupResponse response;
+  absl::Status stopped;
+  while (stopped.ok() && reader->Read(&response)) {
+    stopped = on_message(response);
+    if (!stopped.ok()) context.TryCancel();
+  }
+  grpc::Status status = reader->Finish();
+  if (!stopped.ok()) return stopped;
+  if (!status.ok()) return Explain(status);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::CreateScheduleResponse> GrpcControllerClient::CreateSchedule(const v1::CreateScheduleRequest& req) {
   return Unary<v1::CreateScheduleResponse>([&](grpc::ClientContext* c, v1::CreateScheduleResponse* r) {
     return stubs_->schedules->CreateSchedule(c, req, r);

@@ -68,6 +68,9 @@ class GrpcControllerClient : public ControllerClient {
       const v1::VerifyAuditLogRequest& req) override;
   absl::Status FollowJob(const v1::FollowJobRequest& req,
                          const std::function<void(const v1::Job&)>& on_update) override;
+  absl::Status DownloadBackup(
+      const v1::DownloadBackupRequest& req,
+      const std::function<absl::Status(const v1::DownloadBackupResponse&)>& on_message) override;
   absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
       const v1::CreateScheduleRequest& req) override;
   absl::StatusOr<v1::ListSchedulesResponse> ListSchedules(

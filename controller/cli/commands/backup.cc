@@ -1,4 +1,5 @@
-// "backup run|list|show|test-restore|verify|delete": the backups in the controller's
+// "backup run|list|show|test-restore|verify|delete" (and "download", in
+// backup_download.cc): the backups in the controller's
 // catalogue. ("restore" is commands/restore.cc.)
 #include <utility>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
+#include "controller/cli/commands/backup_download.h"
 #include "controller/cli/commands/command_context.h"
 #include "controller/cli/commands/job_follow.h"
 #include "controller/cli/commands/verb_table.h"
@@ -237,7 +239,7 @@ std::vector<VerbSpec> BackupVerbs() {
   remove.verb = "delete";
   remove.positionals = {"BACKUP_ID"};
   remove.run = BackupDelete;
-  return {run, list, show, test_restore, verify, remove};
+  return {run, list, show, test_restore, verify, remove, BackupDownloadVerb()};
 }
 
 }  // namespace dbdump
