@@ -3,6 +3,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/backup_object_source.h"
 #include "common/storage/backup_layout.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
@@ -11,6 +12,9 @@
 
 namespace dbdump {
 namespace {
+
+// The largest data message of ReadBackupObject; gRPC's default limit is 4 MiB.
+constexpr size_t kChunkBytes = 1 << 20;
 
 v1::JobState StateFor(const absl::Status& s) {
   if (s.ok()) return v1::JOB_STATE_SUCCEEDED;
@@ -140,8 +144,9 @@ grpc::Status AgentServiceImpl::Stream(grpc::ServerContext* ctx, const std::strin
   }
 }
 
-grpc::Status AgentServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* req,
-                                         v1::CancelJobResponse*) {
+grpc::Status AgentServiceImpl::CancelJob(grpc::ServerContext*,
+                                         const v1::AgentCancelJobRequest* req,
+                                         v1::AgentCancelJobResponse*) {
   std::shared_ptr<JobTracker> t = registry_->Find(req->job_id());
   if (t == nullptr) {
     if (registry_->Journaled(req->job_id())) {
@@ -182,8 +187,9 @@ grpc::Status AgentServiceImpl::ProbeStorage(grpc::ServerContext*, const v1::Prob
   return grpc::Status::OK;
 }
 
-grpc::Status AgentServiceImpl::DeleteBackup(grpc::ServerContext*, const v1::DeleteBackupRequest* req,
-                                            v1::DeleteBackupResponse* resp) {
+grpc::Status AgentServiceImpl::DeleteBackup(grpc::ServerContext*,
+                                            const v1::AgentDeleteBackupRequest* req,
+                                            v1::AgentDeleteBackupResponse* resp) {
   auto removed = maintenance_.Delete(req->backup());
   if (!removed.ok()) return ToGrpc(removed.status());
   for (const std::string& k : *removed) resp->add_removed_keys(k);
@@ -199,6 +205,60 @@ grpc::Status AgentServiceImpl::VerifyBackup(grpc::ServerContext*, const v1::Veri
   *resp = *r;
   LogInfo("agent", "backup ", req->backup().backup_id(), " verified: ",
           r->ok() ? "checksums match" : r->error());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::ReadBackupObject(
+    grpc::ServerContext* ctx, const v1::ReadBackupObjectRequest* req,
+    grpc::ServerWriter<v1::ReadBackupObjectResponse>* writer) {
+  absl::StatusOr<OpenedBackupObject> opened = OpenBackupObject(*req);
+  if (!opened.ok()) {
+    LogWarn("agent", "read of ", req->object(), " of backup ", req->backup().backup_id(),
+            " refused: ", opened.status().message());
+    return ToGrpc(opened.status());
+  }
+  v1::ReadBackupObjectResponse resp;
+  *resp.mutable_header() = opened->header;
+  if (!writer->Write(resp)) return grpc::Status(grpc::StatusCode::CANCELLED, "reader went away");
+  if (!opened->header.redirect_url().empty()) {
+    // The URL is a credential for its lifetime: only that it was made is logged.
+    LogInfo("agent", "presigned a download of ", opened->key, " until ",
+            opened->header.expires_at());
+    return grpc::Status::OK;
+  }
+  const uint64_t size = opened->header.size_bytes();
+  uint64_t sent = 0;
+  if (opened->bytes.has_value()) {
+    const std::string& bytes = *opened->bytes;
+    for (size_t at = 0; at < bytes.size(); at += kChunkBytes) {
+      resp.set_data(bytes.substr(at, kChunkBytes));
+      if (!writer->Write(resp)) return grpc::Status(grpc::StatusCode::CANCELLED, "reader went away");
+      sent += resp.data().size();
+    }
+  } else {
+    // One chunk in memory at a time; Write returns once gRPC's flow control
+    // took it, so a slow reader slows the file's reading.
+    std::string buffer(kChunkBytes, '\0');
+    while (true) {
+      absl::StatusOr<size_t> n = opened->reader->Read(buffer.data(), buffer.size());
+      if (!n.ok()) {
+        LogWarn("agent", "read of ", opened->key, " failed: ", n.status().message());
+        return ToGrpc(n.status());
+      }
+      if (*n == 0) break;
+      resp.set_data(buffer.data(), *n);
+      if (ctx->IsCancelled() || !writer->Write(resp)) {
+        LogInfo("agent", "download of ", opened->key, " stopped after ", sent, " bytes: reader went away");
+        return grpc::Status(grpc::StatusCode::CANCELLED, "reader went away");
+      }
+      sent += *n;
+    }
+  }
+  if (sent != size) {
+    return ToGrpc(absl::DataLossError(absl::StrCat(opened->key, " changed while it was read: ", sent,
+                                                   " bytes instead of ", size)));
+  }
+  LogInfo("agent", "download of ", opened->key, " sent (", sent, " bytes)");
   return grpc::Status::OK;
 }
 

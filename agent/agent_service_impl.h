@@ -30,14 +30,16 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
                           grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
   grpc::Status WatchJob(grpc::ServerContext*, const dbdump::v1::WatchJobRequest*,
                         grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
-  grpc::Status CancelJob(grpc::ServerContext*, const dbdump::v1::CancelJobRequest*,
-                         dbdump::v1::CancelJobResponse*) override;
+  grpc::Status CancelJob(grpc::ServerContext*, const dbdump::v1::AgentCancelJobRequest*,
+                         dbdump::v1::AgentCancelJobResponse*) override;
   grpc::Status ProbeStorage(grpc::ServerContext*, const dbdump::v1::ProbeStorageRequest*,
                             dbdump::v1::ProbeStorageResponse*) override;
-  grpc::Status DeleteBackup(grpc::ServerContext*, const dbdump::v1::DeleteBackupRequest*,
-                            dbdump::v1::DeleteBackupResponse*) override;
+  grpc::Status DeleteBackup(grpc::ServerContext*, const dbdump::v1::AgentDeleteBackupRequest*,
+                            dbdump::v1::AgentDeleteBackupResponse*) override;
   grpc::Status VerifyBackup(grpc::ServerContext*, const dbdump::v1::VerifyBackupRequest*,
                             dbdump::v1::VerifyBackupResponse*) override;
+  grpc::Status ReadBackupObject(grpc::ServerContext*, const dbdump::v1::ReadBackupObjectRequest*,
+                                grpc::ServerWriter<dbdump::v1::ReadBackupObjectResponse>*) override;
 
   std::vector<dbdump::v1::Engine> engines() const;
 

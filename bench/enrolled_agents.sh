@@ -4,7 +4,7 @@
 # heartbeating every second, and, for comparison in the same run, the same
 # with --insecure_plaintext. Prints the controller's resident memory (VmRSS)
 # and peak (VmHWM) idle, and after 20 s of heartbeats from every agent, and
-# how long `agents list` takes with all of them.
+# how long `agent list` takes with all of them.
 #
 #   bench/enrolled_agents.sh [agents]
 set -euo pipefail
@@ -27,7 +27,7 @@ run_mode() {
   if [ "$mode" = tls ]; then
     trust_controller "$dir/state" "$dir/cli"
   fi
-  wait_for "controller" ctl agents list
+  wait_for "controller" ctl agent list
   sleep 1
   local idle_rss
   idle_rss=$(rss_mib "$cpid" VmRSS)
@@ -46,18 +46,18 @@ run_mode() {
   done
   unset DBDUMP_JOIN_TOKEN
   for _ in $(seq 1 600); do
-    [ "$(ctl --output=json agents list | grep -c '"online": true')" -ge "$N" ] && break
+    [ "$(ctl --output=json agent list --limit=1000 | grep -c '"online": true')" -ge "$N" ] && break
     sleep 0.5
   done
   t1=$(date +%s.%N)
   local online
-  online=$(ctl --output=json agents list | grep -c '"online": true')
+  online=$(ctl --output=json agent list --limit=1000 | grep -c '"online": true')
   sleep 20
   local list_t0 list_t1
   list_t0=$(date +%s.%N)
-  ctl agents list >/dev/null
+  ctl agent list >/dev/null
   list_t1=$(date +%s.%N)
-  printf '%-9s controller idle %6s MiB; with %d of %d agents online after 20 s of heartbeats: VmRSS %6s MiB, VmHWM %6s MiB; all enrolled and online in %.1f s; agents list %.3f s\n' \
+  printf '%-9s controller idle %6s MiB; with %d of %d agents online after 20 s of heartbeats: VmRSS %6s MiB, VmHWM %6s MiB; all enrolled and online in %.1f s; agent list %.3f s\n' \
     "$mode" "$idle_rss" "$online" "$N" "$(rss_mib "$cpid" VmRSS)" "$(rss_mib "$cpid" VmHWM)" \
     "$(echo "$t1 - $t0" | bc)" "$(echo "$list_t1 - $list_t0" | bc)"
   kill "${agent_pids[@]}" "$cpid" 2>/dev/null || true

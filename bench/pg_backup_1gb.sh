@@ -58,7 +58,7 @@ start_pair() {
   PIDS+=("$!")
   if [ "$mode" = tls ]; then
     trust_controller "$T/$name/state" "$T/$name/cli"
-    wait_for "$name controller" pair_ctl "$name" agents list
+    wait_for "$name controller" pair_ctl "$name" agent list
     enroll agent-1 pair_ctl "$name"
     agent_flags=("${JOIN_FLAGS[@]}")
   fi
@@ -68,9 +68,9 @@ start_pair() {
   PIDS+=("$!")
   unset DBDUMP_JOIN_TOKEN
   printf -v "PAIR_${name}_AGENT_PID" '%s' "$!"
-  wait_for "$name agent to register" pair_ctl "$name" agents list
+  wait_for "$name agent to register" pair_ctl "$name" agent list
   for _ in $(seq 1 100); do
-    pair_ctl "$name" --output=json agents list | grep -q '"online": true' && break
+    pair_ctl "$name" --output=json agent list | grep -q '"online": true' && break
     sleep 0.2
   done
   pair_ctl "$name" storage add local --kind=local --path="$T/$name/store" >/dev/null

@@ -15,13 +15,13 @@ export DBDUMP_INSECURE_PLAINTEXT=1
   --max_running_jobs_per_agent=4 --insecure_plaintext >>"$T/controller.log" 2>&1 &
 CONTROLLER_PID=$!
 PIDS+=("$CONTROLLER_PID")
-wait_for "controller to listen" ctl agents list
+wait_for "controller to listen" ctl agent list
 for a in $(seq 0 $((AGENTS - 1))); do
   "$BIN/dbdump-agent" --name=agent-$a --listen=127.0.0.1:$(free_port) \
     --controller=127.0.0.1:$CTL_PORT --work_dir="$T/work-$a" --insecure_plaintext >>"$T/agent-$a.log" 2>&1 &
   PIDS+=("$!")
 done
-wait_for "agents to register" bash -c "[ \$($BIN/dbdumpctl --output=json agents list | grep -c '\"online\": true') = $AGENTS ]"
+wait_for "agents to register" bash -c "[ \$($BIN/dbdumpctl --output=json agent list --limit=1000 | grep -c '\"online\": true') = $AGENTS ]"
 ctl storage add local --kind=local --path="$T/store" >/dev/null
 python3 - "$T" "$N" <<'PY'
 import sqlite3, sys
@@ -37,15 +37,25 @@ for i in $(seq 0 $((N - 1))); do
 done
 # Wait for the next minute boundary, then follow the burst.
 now=$(date +%s); boundary=$(( (now / 60 + 1) * 60 ))
+# Jobs that ended, over every page of the job list.
+ended_jobs() {
+  local token="" total=0 n
+  while :; do
+    read -r n token < <(ctl --output=json job list --limit=1000 ${token:+--page-token="$token"} | python3 -c '
+import json,sys; d=json.load(sys.stdin)
+print(sum(1 for j in d.get("jobs",[]) if j["state"] in ("JOB_STATE_SUCCEEDED","JOB_STATE_FAILED","JOB_STATE_LOST")), d.get("next_page_token",""))')
+    total=$((total + n))
+    [ -n "$token" ] || break
+  done
+  echo "$total"
+}
 echo "waiting $((boundary - now)) s for the slot at $(date -u -d @$boundary +%H:%M:%S)"
 sleep $((boundary - now))
 peak=0
 while true; do
   rss=$(ps -o rss= -p "$CONTROLLER_PID" | tr -d ' ')
   [ "$rss" -gt "$peak" ] && peak=$rss
-  done_jobs=$(ctl --output=json job list --limit=2000 | python3 -c '
-import json,sys; d=json.load(sys.stdin)
-print(sum(1 for j in d.get("jobs",[]) if j["state"] in ("JOB_STATE_SUCCEEDED","JOB_STATE_FAILED","JOB_STATE_LOST")))')
+  done_jobs=$(ended_jobs)
   [ "$done_jobs" -ge "$N" ] && break
   sleep 0.2
 done

@@ -24,7 +24,7 @@ start() { # NAME MODE
   printf -v "PLAIN_$name" '%s' "$([ "$mode" = plaintext ] && echo 1 || echo 0)"
   if [ "$mode" = tls ]; then
     trust_controller "$T/$name/state" "$T/$name/cli"
-    wait_for "controller" on "$name" agents list
+    wait_for "controller" on "$name" agent list
     enroll agent-1 on "$name"
     agent_flags=("${JOIN_FLAGS[@]}")
   fi
@@ -32,7 +32,7 @@ start() { # NAME MODE
     --work_dir="$T/$name/work" "${agent_flags[@]}" >>"$T/$name.log" 2>&1 &
   PIDS+=("$!")
   unset DBDUMP_JOIN_TOKEN
-  wait_for "$name agent" sh -c "DBDUMP_CONTROLLER=127.0.0.1:$port DBDUMP_CONFIG_DIR=$T/$name/cli DBDUMP_INSECURE_PLAINTEXT=\$(test $mode = plaintext && echo 1 || echo 0) '$BIN/dbdumpctl' --output=json agents list | grep -q '\"online\": true'"
+  wait_for "$name agent" sh -c "DBDUMP_CONTROLLER=127.0.0.1:$port DBDUMP_CONFIG_DIR=$T/$name/cli DBDUMP_INSECURE_PLAINTEXT=\$(test $mode = plaintext && echo 1 || echo 0) '$BIN/dbdumpctl' --output=json agent list | grep -q '\"online\": true'"
   on "$name" storage add local --kind=local --path="$T/$name/store" >/dev/null
   on "$name" database add tiny --engine=sqlite --agent=agent-1 --storage=local --path="$T/tiny.db" >/dev/null
 }

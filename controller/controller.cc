@@ -228,6 +228,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   admin.clock = &p->clock;
   admin.pki = p->pki.get();
   admin.audit = p->audit.get();
+  admin.maintainer = p->maintainer.get();
   admin.callers = &p->callers;
   p->services.push_back(
       std::make_unique<RegistryServiceImpl>(p->store.get(), o.heartbeat_interval, &p->clock));

@@ -44,7 +44,7 @@ echo "==> dbdumpctl trusts the controller's CA and uses the first admin token (b
 mkdir -p -m 700 "$DBDUMP_CONFIG_DIR"
 cp "$dir/state/pki/ca.pem" "$DBDUMP_CONFIG_DIR/ca.pem"
 install -m 600 "$dir/state/admin.token" "$DBDUMP_CONFIG_DIR/token"
-for _ in $(seq 1 100); do "$bin/dbdumpctl" agents list >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 100); do "$bin/dbdumpctl" agent list >/dev/null 2>&1 && break; sleep 0.2; done
 
 echo "==> enrolling the agent: a one-time join token, its key made on its host, a certificate from the CA"
 echo "\$ dbdumpctl agent enroll local-agent"
@@ -59,7 +59,7 @@ DBDUMP_JOIN_TOKEN=$(echo "$enrolled" | field join_token) \
   >"$dir/agent.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
-  "$bin/dbdumpctl" --output=json agents list 2>/dev/null | grep -q '"online": true' && break
+  "$bin/dbdumpctl" --output=json agent list 2>/dev/null | grep -q '"online": true' && break
   sleep 0.2
 done
 
@@ -72,7 +72,7 @@ sqlite3 "$dir/shop.db" "CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT
   INSERT INTO orders(customer_id, total, placed) SELECT 1 + i % 1000, i * 1.5, date('2026-01-01', '+' || (i % 365) || ' days') FROM n;"
 
 run() { echo "\$ dbdumpctl $*"; "$bin/dbdumpctl" "$@"; }
-run agents list
+run agent list
 run token create backup-operator --role=operator
 run storage add local --kind=local --path="$dir/backups"
 run database add shop --engine=sqlite --agent=local-agent --storage=local --path="$dir/shop.db"

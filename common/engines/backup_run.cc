@@ -125,7 +125,8 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
     m.set_tool_version(dump->tool_version());
     m.set_dump_format(main.dump_format());
     m.set_compression(codec);
-    m.set_compression_level(job.compression_level());
+    // The level actually used, not 0 for "the codec's default".
+    m.set_compression_level(EffectiveCompressionLevel(codec, job.compression_level()));
     m.set_dump_object(main.object());
     m.set_raw_size_bytes(main.raw_size_bytes());
     m.set_stored_size_bytes(main.stored_size_bytes());

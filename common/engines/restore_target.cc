@@ -11,10 +11,16 @@ namespace dbdump {
 absl::Status ValidateRestoreTarget(v1::Engine engine, const std::string& name) {
   switch (engine) {
     case v1::ENGINE_SQLITE:
-      if (name.empty()) return absl::InvalidArgumentError("sqlite database path is empty");
+      if (name.empty()) {
+        return absl::InvalidArgumentError(
+            "the sqlite restore target is empty: give the file to restore to as "
+            "--target=/absolute/path.db");
+      }
       if (!ValidateLocalRoot(name).ok()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "sqlite database path \"", name, "\" must be absolute without \".\" or \"..\" segments"));
+            "sqlite restore target \"", name,
+            "\" must be an absolute file path without \".\" or \"..\" segments, such as "
+            "--target=/srv/restored/app.db"));
       }
       return absl::OkStatus();
     case v1::ENGINE_POSTGRES:

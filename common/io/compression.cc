@@ -25,6 +25,17 @@ v1::Compression EffectiveCompression(v1::Compression codec) {
   return codec == v1::COMPRESSION_UNSPECIFIED ? v1::COMPRESSION_ZSTD : codec;
 }
 
+int EffectiveCompressionLevel(v1::Compression codec, int level) {
+  switch (EffectiveCompression(codec)) {
+    case v1::COMPRESSION_ZSTD:
+      return level == 0 ? 3 : level;
+    case v1::COMPRESSION_GZIP:
+      return level == 0 ? 6 : level;
+    default:
+      return 0;
+  }
+}
+
 absl::Status ValidateCompression(v1::Compression codec, int level) {
   switch (EffectiveCompression(codec)) {
     case v1::COMPRESSION_ZSTD:
@@ -51,9 +62,10 @@ absl::StatusOr<std::unique_ptr<Sink>> MakeCompressor(v1::Compression codec, int 
   RETURN_IF_ERROR(ValidateCompression(codec, level));
   switch (EffectiveCompression(codec)) {
     case v1::COMPRESSION_ZSTD:
-      return std::make_unique<ZstdCompressor>(next, level == 0 ? 3 : level, workers);
+      return std::make_unique<ZstdCompressor>(next, EffectiveCompressionLevel(codec, level),
+                                              workers);
     case v1::COMPRESSION_GZIP:
-      return std::make_unique<GzipCompressor>(next, level == 0 ? 6 : level);
+      return std::make_unique<GzipCompressor>(next, EffectiveCompressionLevel(codec, level));
     default:
       return std::make_unique<PassThrough>(next);
   }

@@ -13,6 +13,10 @@ namespace dbdump {
 // The codec a job uses when it names none (COMPRESSION_UNSPECIFIED): zstd.
 // The one place that default is decided.
 dbdump::v1::Compression EffectiveCompression(dbdump::v1::Compression codec);
+// The level `codec` compresses at when a job asks for `level`: 0 is the
+// codec's default (zstd 3, gzip 6); none has no level (0). What the
+// manifest records.
+int EffectiveCompressionLevel(dbdump::v1::Compression codec, int level);
 // Checks that `codec` is known and `level` is in its range (0 = the codec's
 // default), without building a compressor.
 absl::Status ValidateCompression(dbdump::v1::Compression codec, int level);

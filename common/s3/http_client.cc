@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -30,6 +31,30 @@ size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
 size_t WriteBody(char* buf, size_t size, size_t n, void* user) {
   static_cast<std::string*>(user)->append(buf, size * n);
   return size * n;
+}
+
+// Where a streamed body goes: the caller's callback for a 2xx answer, the
+// response (an error's body, kept small) otherwise.
+struct BodyState {
+  CURL* curl;
+  const std::function<absl::Status(const char*, size_t)>* on_body;
+  std::string* error_body;
+  absl::Status failed;
+};
+
+constexpr size_t kMaxErrorBody = 64 << 10;
+
+size_t StreamBody(char* buf, size_t size, size_t n, void* user) {
+  auto* s = static_cast<BodyState*>(user);
+  long status = 0;
+  curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) {
+    size_t room = kMaxErrorBody - std::min(kMaxErrorBody, s->error_body->size());
+    s->error_body->append(buf, std::min(room, size * n));
+    return size * n;
+  }
+  s->failed = (*s->on_body)(buf, size * n);
+  return s->failed.ok() ? size * n : 0;  // 0 makes curl stop with a write error
 }
 
 size_t WriteHeader(char* buf, size_t size, size_t n, void* user) {
@@ -93,13 +118,20 @@ absl::Status HttpClient::Send(const HttpRequest& req, HttpResponse* resp) {
     list = curl_slist_append(list, "Transfer-Encoding:");
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
+  BodyState streamed{c, &req.on_body, &resp->body, absl::OkStatus()};
+  if (req.on_body) {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StreamBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &streamed);
+  } else {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
+  }
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp->headers);
 
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(list);
+  if (!streamed.failed.ok()) return streamed.failed;
   if (rc != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(req.method, " ", req.url.substr(0, req.url.find('?')),
                                                ": ", curl_easy_strerror(rc)));

@@ -1,6 +1,7 @@
 // HttpClient: one reusable libcurl connection for S3 and STS requests.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -17,6 +18,11 @@ struct HttpRequest {
   // Body to send (not owned); may be null for none.
   const char* body = nullptr;
   size_t body_size = 0;
+  // When set, a 2xx answer's body is handed here as it arrives (bounded
+  // memory for big downloads) instead of kept in HttpResponse::body, which
+  // then holds only an error answer's body. An error stops the transfer and
+  // is what Send returns.
+  std::function<absl::Status(const char* data, size_t n)> on_body;
 };
 
 struct HttpResponse {

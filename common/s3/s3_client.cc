@@ -120,16 +120,48 @@ std::string S3Client::Describe(const std::string& key) const {
                      : absl::StrCat("s3://", options_.bucket, "/", key);
 }
 
+void S3Client::Address(const std::string& key, SignableRequest* sr) const {
+  if (options_.path_style) {
+    sr->host = host_;
+    sr->path = absl::StrCat("/", options_.bucket, key.empty() ? "" : "/", key);
+  } else {
+    sr->host = absl::StrCat(options_.bucket, ".", host_);
+    sr->path = absl::StrCat("/", key);
+  }
+}
+
+absl::StatusOr<PresignedUrl> S3Client::PresignGetObject(const std::string& key,
+                                                        absl::Duration ttl) {
+  ASSIGN_OR_RETURN(AwsCredentials creds, credentials_->Get());
+  absl::Time now = clock_->Now();
+  absl::Duration lifetime = std::min(ttl, creds.expiration - now);
+  if (lifetime < absl::Seconds(1)) {
+    // Credentials about to expire: fetch new ones rather than hand out a
+    // URL that dies at once.
+    credentials_->Invalidate();
+    ASSIGN_OR_RETURN(creds, credentials_->Get());
+    lifetime = std::min(ttl, creds.expiration - now);
+    if (lifetime < absl::Seconds(1)) {
+      return absl::UnavailableError(absl::StrCat(
+          "presign ", Describe(key), ": the storage credentials expire now; try again"));
+    }
+  }
+  lifetime = absl::Trunc(lifetime, absl::Seconds(1));
+  SignableRequest sr;
+  sr.method = "GET";
+  Address(key, &sr);
+  PresignedRequest presigned = signer_.Presign(sr, creds, now, lifetime);
+  PresignedUrl out;
+  out.url = absl::StrCat(scheme_, "://", sr.host, presigned.encoded_path, "?",
+                         presigned.encoded_query);
+  out.expires_at = now + lifetime;
+  return out;
+}
+
 absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
   SignableRequest sr;
   sr.method = call.method;
-  if (options_.path_style) {
-    sr.host = host_;
-    sr.path = absl::StrCat("/", options_.bucket, call.key.empty() ? "" : "/", call.key);
-  } else {
-    sr.host = absl::StrCat(options_.bucket, ".", host_);
-    sr.path = absl::StrCat("/", call.key);
-  }
+  Address(call.key, &sr);
   sr.query = call.query;
   sr.headers = call.headers;
   sr.payload_sha256 = HexSha256(call.body ? call.body : "", call.body ? call.body_size : 0);

@@ -47,6 +47,13 @@ struct S3Upload {
   std::string upload_id;
 };
 
+// A presigned GET of one object. The URL grants access until `expires_at`:
+// never log it.
+struct PresignedUrl {
+  std::string url;
+  absl::Time expires_at;
+};
+
 struct S3Part {
   int number = 0;
   std::string etag;
@@ -69,6 +76,10 @@ class S3Client {
                               std::string* out);
   absl::Status DeleteObject(const std::string& key);
   absl::StatusOr<std::vector<S3Object>> ListObjects(const std::string& prefix);
+  // A URL anyone can GET the object with for `ttl` (1 s to 7 days), signed
+  // with these credentials without calling the server. Temporary
+  // credentials shorten it: the URL stops working when they expire.
+  absl::StatusOr<PresignedUrl> PresignGetObject(const std::string& key, absl::Duration ttl);
   // The bucket answers (exists and is reachable with these credentials).
   absl::Status HeadBucket();
 
@@ -89,6 +100,9 @@ class S3Client {
   std::unique_ptr<HttpClient> TakeConnection();
   void ReturnConnection(std::unique_ptr<HttpClient> c);
   std::string Describe(const std::string& key) const;
+  // The request's host and unencoded path for `key`, path-style or
+  // virtual-hosted as configured.
+  void Address(const std::string& key, SignableRequest* request) const;
 
   const S3Options options_;
   Clock* const clock_;  // options_.clock or DefaultClock()

@@ -1,4 +1,5 @@
-// SigV4Signer: AWS Signature Version 4, header authentication.
+// SigV4Signer: AWS Signature Version 4, header authentication and query
+// string authentication (presigned URLs).
 #pragma once
 
 #include <string>
@@ -35,14 +36,40 @@ struct SignedRequest {
   std::string string_to_sign;
 };
 
+// A request authenticated by its query string alone: the URL is
+// `scheme://host` + encoded_path + "?" + encoded_query.
+struct PresignedRequest {
+  std::string encoded_path;
+  // Every parameter of the request plus X-Amz-Algorithm, X-Amz-Credential,
+  // X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Security-Token
+  // (temporary credentials) and X-Amz-Signature, without '?'.
+  std::string encoded_query;
+  // For tests and debugging. The security token is in both (S3 signs it
+  // as a query parameter), so never log them when it is set.
+  std::string canonical_request;
+  std::string string_to_sign;
+};
+
 // Stateless; thread-safe.
 class SigV4Signer {
  public:
   SigV4Signer(std::string region, std::string service)
       : region_(std::move(region)), service_(std::move(service)) {}
   SignedRequest Sign(const SignableRequest& req, const AwsCredentials& creds, absl::Time now) const;
+  // Query-string authentication ("Authenticating Requests: Using Query
+  // Parameters"): only the host header is signed (`req.headers` must be
+  // empty), the payload is UNSIGNED-PAYLOAD whatever `req.payload_sha256`
+  // says, and the URL is valid for `expires` (1 s to 7 days) from `now`.
+  PresignedRequest Presign(const SignableRequest& req, const AwsCredentials& creds, absl::Time now,
+                           absl::Duration expires) const;
 
  private:
+  // "20130524/us-east-1/s3/aws4_request".
+  std::string Scope(const std::string& date) const;
+  // The hex signature of `string_to_sign` with the key derived for `date`.
+  std::string Signature(const AwsCredentials& creds, const std::string& date,
+                        const std::string& string_to_sign) const;
+
   std::string region_;
   std::string service_;
 };

@@ -30,7 +30,21 @@ class JobEventStream {
   virtual void Cancel() = 0;
 };
 
-// One agent. Every call has a bounded deadline. Thread-safe.
+// The messages of one ReadBackupObject call: a header, then data chunks
+// unless the header redirects. Next and Finish are called from one thread;
+// Cancel from any.
+class BackupObjectStream {
+ public:
+  virtual ~BackupObjectStream() = default;
+  // The next message; false when the stream ended (call Finish for why).
+  virtual bool Next(dbdump::v1::ReadBackupObjectResponse* message) = 0;
+  // OK when the agent sent the whole object, otherwise its error.
+  virtual absl::Status Finish() = 0;
+  // Ends the call from another thread: Next returns false soon after.
+  virtual void Cancel() = 0;
+};
+
+// One agent. Every unary call has a bounded deadline. Thread-safe.
 class AgentClient {
  public:
   virtual ~AgentClient() = default;
@@ -40,12 +54,17 @@ class AgentClient {
   // Proves the agent can write, read and delete in the storage.
   virtual absl::Status ProbeStorage(const dbdump::v1::StorageDestination& storage) = 0;
   // Removes a stored backup, manifest first; returns the keys removed.
-  virtual absl::StatusOr<dbdump::v1::DeleteBackupResponse> DeleteBackup(
+  virtual absl::StatusOr<dbdump::v1::AgentDeleteBackupResponse> DeleteBackup(
       const dbdump::v1::StoredBackupRef& backup) = 0;
   // Re-reads a stored backup and checks it against its manifest.
   virtual absl::StatusOr<dbdump::v1::VerifyBackupResponse> VerifyBackup(
       const dbdump::v1::StoredBackupRef& backup) = 0;
   virtual absl::Status CancelJob(const std::string& job_id) = 0;
+  // One object of a stored backup, for a download. No deadline: a big
+  // object takes as long as its reader does; the caller cancels the stream
+  // when its own client goes away.
+  virtual std::unique_ptr<BackupObjectStream> ReadBackupObject(
+      const dbdump::v1::ReadBackupObjectRequest& request) = 0;
 
   // Job streams; `deadline` bounds the whole call (InfiniteFuture: none).
   // The agent runs a job id at most once: sending it again follows it.

@@ -10,23 +10,25 @@
 namespace dbdump {
 namespace {
 
-// The stream of one Run*/WatchJob call; owns its context.
-class GrpcJobEventStream final : public JobEventStream {
+// The stream of one server-streaming call (Run*, WatchJob,
+// ReadBackupObject); owns its context.
+template <typename Interface, typename Message>
+class GrpcStream final : public Interface {
  public:
-  explicit GrpcJobEventStream(absl::Time deadline) {
+  explicit GrpcStream(absl::Time deadline) {
     if (deadline != absl::InfiniteFuture()) ctx_.set_deadline(absl::ToChronoTime(deadline));
   }
   grpc::ClientContext* context() { return &ctx_; }
-  void Attach(std::unique_ptr<grpc::ClientReaderInterface<v1::JobEvent>> reader) {
+  void Attach(std::unique_ptr<grpc::ClientReaderInterface<Message>> reader) {
     reader_ = std::move(reader);
   }
-  bool Next(v1::JobEvent* event) override { return reader_->Read(event); }
+  bool Next(Message* message) override { return reader_->Read(message); }
   absl::Status Finish() override {
     finished_ = true;
     return FromGrpc(reader_->Finish());
   }
   void Cancel() override { ctx_.TryCancel(); }
-  ~GrpcJobEventStream() override {
+  ~GrpcStream() override {
     // A stream left before its end must still be finished for gRPC to
     // release the call: cancel it first so Finish does not wait.
     if (reader_ && !finished_) {
@@ -37,9 +39,12 @@ class GrpcJobEventStream final : public JobEventStream {
 
  private:
   grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReaderInterface<v1::JobEvent>> reader_;
+  std::unique_ptr<grpc::ClientReaderInterface<Message>> reader_;
   bool finished_ = false;
 };
+
+using GrpcJobEventStream = GrpcStream<JobEventStream, v1::JobEvent>;
+using GrpcBackupObjectStream = GrpcStream<BackupObjectStream, v1::ReadBackupObjectResponse>;
 
 class GrpcAgentClient final : public AgentClient {
  public:
@@ -66,10 +71,11 @@ class GrpcAgentClient final : public AgentClient {
     });
   }
 
-  absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::StoredBackupRef& backup) override {
-    v1::DeleteBackupRequest req;
+  absl::StatusOr<v1::AgentDeleteBackupResponse> DeleteBackup(
+      const v1::StoredBackupRef& backup) override {
+    v1::AgentDeleteBackupRequest req;
     *req.mutable_backup() = backup;
-    v1::DeleteBackupResponse resp;
+    v1::AgentDeleteBackupResponse resp;
     // Safe to repeat: the agent removes whatever of the backup is left.
     absl::Status st = Unary(options_.maintenance_timeout, [&](grpc::ClientContext* ctx) {
       return stub_->DeleteBackup(ctx, req, &resp);
@@ -90,12 +96,19 @@ class GrpcAgentClient final : public AgentClient {
   }
 
   absl::Status CancelJob(const std::string& job_id) override {
-    v1::CancelJobRequest req;
+    v1::AgentCancelJobRequest req;
     req.set_job_id(job_id);
-    v1::CancelJobResponse resp;
+    v1::AgentCancelJobResponse resp;
     return Unary(options_.cancel_timeout, [&](grpc::ClientContext* ctx) {
       return stub_->CancelJob(ctx, req, &resp);
     });
+  }
+
+  std::unique_ptr<BackupObjectStream> ReadBackupObject(
+      const v1::ReadBackupObjectRequest& request) override {
+    auto stream = std::make_unique<GrpcBackupObjectStream>(absl::InfiniteFuture());
+    stream->Attach(stub_->ReadBackupObject(stream->context(), request));
+    return stream;
   }
 
   std::unique_ptr<JobEventStream> RunBackup(const v1::BackupJob& job, absl::Time deadline) override {

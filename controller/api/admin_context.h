@@ -10,6 +10,7 @@
 namespace dbdump {
 
 class AuditLog;
+class BackupMaintainer;
 class CallerDirectory;
 class ControllerPki;
 
@@ -23,6 +24,8 @@ struct AdminContext {
   // Null when the controller serves plaintext (no certificates, no enrollment).
   ControllerPki* pki = nullptr;
   AuditLog* audit = nullptr;
+  // Deletes stored backups (through their agents).
+  BackupMaintainer* maintainer = nullptr;
   // Token callers admitted by the auth processor (CallerOf).
   const CallerDirectory* callers = nullptr;
 };

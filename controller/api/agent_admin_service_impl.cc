@@ -8,20 +8,27 @@
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/security/secret_token.h"
+#include "controller/api/page_token.h"
 #include "controller/auth/caller.h"
 #include "controller/pki/controller_pki.h"
 
 namespace dbdump {
 
-grpc::Status AgentAdminServiceImpl::ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
+grpc::Status AgentAdminServiceImpl::ListAgents(grpc::ServerContext*,
+                                               const v1::ListAgentsRequest* req,
                                                v1::ListAgentsResponse* resp) {
   auto agents = c_.store->ListAgents();
   if (!agents.ok()) return ToGrpc(agents.status());
+  absl::StatusOr<Page<v1::Agent>> page =
+      TakePage(*std::move(agents), [](const v1::Agent& a) { return a.name(); },
+               PageRequest{req->page_size(), req->page_token(), "agents"});
+  if (!page.ok()) return ToGrpc(page.status());
   absl::Time now = c_.clock->Now();
-  for (v1::Agent& a : *agents) {
+  for (v1::Agent& a : page->items) {
     a.set_online(c_.dispatcher->IsOnline(a, now));
-    *resp->add_agents() = a;
+    *resp->add_agents() = std::move(a);
   }
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 
@@ -70,6 +77,27 @@ grpc::Status AgentAdminServiceImpl::RevokeAgent(grpc::ServerContext*,
         "agent ", req->name(), " has no certificate to revoke (unknown, or already revoked)")));
   }
   LogInfo("controller", "revoked ", *revoked, " certificate(s) of agent ", req->name());
+  resp->set_certificates_revoked(*revoked);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentAdminServiceImpl::GetAgent(grpc::ServerContext*, const v1::GetAgentRequest* req,
+                                             v1::GetAgentResponse* resp) {
+  if (absl::Status s = ValidateResourceName("agent name", req->name()); !s.ok()) return ToGrpc(s);
+  absl::StatusOr<v1::Agent> agent = c_.store->GetAgent(req->name());
+  if (!agent.ok()) return ToGrpc(agent.status());
+  agent->set_online(c_.dispatcher->IsOnline(*agent, c_.clock->Now()));
+  *resp->mutable_agent() = *std::move(agent);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentAdminServiceImpl::DeleteAgent(grpc::ServerContext*,
+                                                const v1::DeleteAgentRequest* req,
+                                                v1::DeleteAgentResponse* resp) {
+  if (absl::Status s = ValidateResourceName("agent name", req->name()); !s.ok()) return ToGrpc(s);
+  absl::StatusOr<int> revoked = c_.store->DeleteAgent(req->name(), c_.clock->Now());
+  if (!revoked.ok()) return ToGrpc(revoked.status());
+  LogInfo("controller", "agent ", req->name(), " removed; ", *revoked, " certificate(s) revoked");
   resp->set_certificates_revoked(*revoked);
   return grpc::Status::OK;
 }

@@ -17,6 +17,10 @@ class AgentAdminServiceImpl final : public dbdump::v1::AgentAdminService::Servic
                                dbdump::v1::CreateJoinTokenResponse*) override;
   grpc::Status RevokeAgent(grpc::ServerContext*, const dbdump::v1::RevokeAgentRequest*,
                            dbdump::v1::RevokeAgentResponse*) override;
+  grpc::Status GetAgent(grpc::ServerContext*, const dbdump::v1::GetAgentRequest*,
+                        dbdump::v1::GetAgentResponse*) override;
+  grpc::Status DeleteAgent(grpc::ServerContext*, const dbdump::v1::DeleteAgentRequest*,
+                           dbdump::v1::DeleteAgentResponse*) override;
 
  private:
   AdminContext c_;

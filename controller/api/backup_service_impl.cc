@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/grpc_status.h"
+#include "controller/api/backup_download.h"
 #include "controller/api/page_token.h"
 #include "controller/auth/caller.h"
+#include "controller/retention/backup_maintainer.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -79,6 +81,15 @@ grpc::Status BackupServiceImpl::GetBackup(grpc::ServerContext*, const v1::GetBac
   return grpc::Status::OK;
 }
 
+grpc::Status BackupServiceImpl::DeleteBackup(grpc::ServerContext*,
+                                             const v1::DeleteBackupRequest* req,
+                                             v1::DeleteBackupResponse* resp) {
+  absl::StatusOr<v1::DeleteBackupResponse> deleted = c_.maintainer->Delete(req->id());
+  if (!deleted.ok()) return ToGrpc(deleted.status());
+  *resp = *std::move(deleted);
+  return grpc::Status::OK;
+}
+
 grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext* ctx,
                                              const v1::StartRestoreRequest* req,
                                              v1::StartRestoreResponse* resp) {
@@ -93,6 +104,17 @@ grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext* ctx,
   if (!job.ok()) return ToGrpc(job.status());
   *resp->mutable_job() = *job;
   return grpc::Status::OK;
+}
+
+grpc::Status BackupServiceImpl::DownloadBackup(
+    grpc::ServerContext* ctx, const v1::DownloadBackupRequest* req,
+    grpc::ServerWriter<v1::DownloadBackupResponse>* writer) {
+  // Write blocks until gRPC's flow control takes the message: the agent's
+  // stream is read no faster than the client reads this one.
+  absl::Status st = BackupDownload(c_).Run(*req, [&](const v1::DownloadBackupResponse& m) {
+    return !ctx->IsCancelled() && writer->Write(m);
+  });
+  return ToGrpc(st);
 }
 
 }  // namespace dbdump

@@ -16,8 +16,12 @@ class BackupServiceImpl final : public dbdump::v1::BackupService::Service {
                            dbdump::v1::ListBackupsResponse*) override;
   grpc::Status GetBackup(grpc::ServerContext*, const dbdump::v1::GetBackupRequest*,
                          dbdump::v1::GetBackupResponse*) override;
+  grpc::Status DeleteBackup(grpc::ServerContext*, const dbdump::v1::DeleteBackupRequest*,
+                            dbdump::v1::DeleteBackupResponse*) override;
   grpc::Status StartRestore(grpc::ServerContext*, const dbdump::v1::StartRestoreRequest*,
                             dbdump::v1::StartRestoreResponse*) override;
+  grpc::Status DownloadBackup(grpc::ServerContext*, const dbdump::v1::DownloadBackupRequest*,
+                              grpc::ServerWriter<dbdump::v1::DownloadBackupResponse>*) override;
 
  private:
   AdminContext c_;

@@ -5,6 +5,9 @@
 #include "common/base/secret_ref.h"
 #include "common/storage/local_storage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/api/page_token.h"
+#include "controller/api/update_mask.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
@@ -54,21 +57,18 @@ absl::Status ValidateTarget(const v1::DatabaseTarget& t) {
 
 }  // namespace
 
-absl::Status DatabaseServiceImpl::Add(const v1::AddDatabaseRequest& req, v1::Database* out) {
-  v1::DatabaseTarget t = req.database();
+absl::Status DatabaseServiceImpl::Check(v1::Database* db, bool skip_connection_test) {
+  v1::DatabaseTarget& t = *db->mutable_target();
   if (t.port() == 0) {
     if (t.engine() == v1::ENGINE_POSTGRES) t.set_port(5432);
     if (t.engine() == v1::ENGINE_MYSQL) t.set_port(3306);
     if (t.engine() == v1::ENGINE_MONGODB) t.set_port(27017);
   }
   RETURN_IF_ERROR(ValidateTarget(t));
-  RETURN_IF_ERROR(ValidateResourceName("storage name", req.storage()));
-  RETURN_IF_ERROR(c_.store->GetStorage(req.storage()).status());
+  RETURN_IF_ERROR(ValidateResourceName("storage name", db->storage()));
+  RETURN_IF_ERROR(c_.store->GetStorage(db->storage()).status());
   ASSIGN_OR_RETURN(v1::Agent agent, c_.store->GetAgent(t.agent()));
-  v1::Database db;
-  *db.mutable_target() = t;
-  db.set_storage(req.storage());
-  if (!req.skip_connection_test()) {
+  if (!skip_connection_test) {
     if (!c_.dispatcher->IsOnline(agent, c_.clock->Now())) {
       return absl::UnavailableError(absl::StrCat(
           "agent \"", agent.name(), "\" is offline, so the connection cannot be tested: start "
@@ -80,12 +80,63 @@ absl::Status DatabaseServiceImpl::Add(const v1::AddDatabaseRequest& req, v1::Dat
                           absl::StrCat("connection test through agent \"", agent.name(),
                                        "\" failed: ", version.status().message()));
     }
-    db.set_server_version(*version);
+    db->set_server_version(*version);
   }
+  return absl::OkStatus();
+}
+
+absl::Status DatabaseServiceImpl::Add(const v1::AddDatabaseRequest& req, v1::Database* out) {
+  v1::Database db;
+  *db.mutable_target() = req.database();
+  db.set_storage(req.storage());
+  RETURN_IF_ERROR(Check(&db, req.skip_connection_test()));
+  const v1::DatabaseTarget& t = db.target();
   RETURN_IF_ERROR(c_.store->AddDatabase(db, c_.clock->Now()));
   ASSIGN_OR_RETURN(*out, c_.store->GetDatabase(t.name()));
   LogInfo("controller", "database ", t.name(), " added");
   return absl::OkStatus();
+}
+
+absl::Status DatabaseServiceImpl::Update(const v1::UpdateDatabaseRequest& req, v1::Database* out) {
+  static const UpdatableFields kFields{
+      v1::Database::descriptor(),
+      {"storage", "target.agent", "target.host", "target.port", "target.user", "target.database",
+       "target.path", "target.password_ref", "target.dump_options"}};
+  RETURN_IF_ERROR(ValidateResourceName("database name", req.name()));
+  if (!req.database().target().name().empty() && req.database().target().name() != req.name()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "database.target.name \"", req.database().target().name(), "\" differs from the name \"",
+        req.name(), "\" of the database to update: a database cannot be renamed"));
+  }
+  RETURN_IF_ERROR(CheckUpdateMask(req.update_mask(), kFields));
+  ASSIGN_OR_RETURN(v1::Database db, c_.store->GetDatabase(req.name()));
+  ApplyUpdateMask(req.database(), req.update_mask(), &db);
+  // Only the storage changed: the connection is what it was.
+  bool connection_changed = MaskTouches(req.update_mask(), "target");
+  RETURN_IF_ERROR(Check(&db, req.skip_connection_test() || !connection_changed));
+  RETURN_IF_ERROR(c_.store->UpdateDatabase(db));
+  ASSIGN_OR_RETURN(*out, c_.store->GetDatabase(req.name()));
+  LogInfo("controller", "database ", req.name(), " updated: ",
+          absl::StrJoin(req.update_mask().paths(), ", "));
+  return absl::OkStatus();
+}
+
+grpc::Status DatabaseServiceImpl::UpdateDatabase(grpc::ServerContext*,
+                                                 const v1::UpdateDatabaseRequest* req,
+                                                 v1::UpdateDatabaseResponse* resp) {
+  return ToGrpc(Update(*req, resp->mutable_database()));
+}
+
+grpc::Status DatabaseServiceImpl::GetDatabase(grpc::ServerContext*,
+                                              const v1::GetDatabaseRequest* req,
+                                              v1::GetDatabaseResponse* resp) {
+  absl::Status st = ValidateResourceName("database name", req->name());
+  if (st.ok()) {
+    absl::StatusOr<v1::Database> db = c_.store->GetDatabase(req->name());
+    st = db.status();
+    if (db.ok()) *resp->mutable_database() = *std::move(db);
+  }
+  return ToGrpc(st);
 }
 
 grpc::Status DatabaseServiceImpl::AddDatabase(grpc::ServerContext*, const v1::AddDatabaseRequest* req,
@@ -93,11 +144,17 @@ grpc::Status DatabaseServiceImpl::AddDatabase(grpc::ServerContext*, const v1::Ad
   return ToGrpc(Add(*req, resp->mutable_database()));
 }
 
-grpc::Status DatabaseServiceImpl::ListDatabases(grpc::ServerContext*, const v1::ListDatabasesRequest*,
+grpc::Status DatabaseServiceImpl::ListDatabases(grpc::ServerContext*,
+                                                const v1::ListDatabasesRequest* req,
                                                 v1::ListDatabasesResponse* resp) {
   auto dbs = c_.store->ListDatabases();
   if (!dbs.ok()) return ToGrpc(dbs.status());
-  for (auto& d : *dbs) *resp->add_databases() = d;
+  absl::StatusOr<Page<v1::Database>> page =
+      TakePage(*std::move(dbs), [](const v1::Database& d) { return d.target().name(); },
+               PageRequest{req->page_size(), req->page_token(), "databases"});
+  if (!page.ok()) return ToGrpc(page.status());
+  for (v1::Database& d : page->items) *resp->add_databases() = std::move(d);
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

@@ -16,8 +16,13 @@ class JobServiceImpl final : public dbdump::v1::JobService::Service {
                       dbdump::v1::GetJobResponse*) override;
   grpc::Status FollowJob(grpc::ServerContext*, const dbdump::v1::FollowJobRequest*,
                          grpc::ServerWriter<dbdump::v1::FollowJobResponse>*) override;
+  grpc::Status CancelJob(grpc::ServerContext*, const dbdump::v1::CancelJobRequest*,
+                         dbdump::v1::CancelJobResponse*) override;
 
  private:
+  absl::Status List(const dbdump::v1::ListJobsRequest& req, dbdump::v1::ListJobsResponse* resp);
+  absl::Status Cancel(const grpc::ServerContext& ctx, const std::string& id, dbdump::v1::Job* out);
+
   AdminContext c_;
 };
 

@@ -26,6 +26,16 @@ absl::Status Invalid() {
 
 }  // namespace
 
+absl::StatusOr<int> PageSizeOf(uint32_t page_size) {
+  constexpr uint32_t kDefault = 100;
+  constexpr uint32_t kMax = 1000;
+  if (page_size > kMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size is at most ", kMax, ", got ", page_size));
+  }
+  return static_cast<int>(page_size == 0 ? kDefault : page_size);
+}
+
 std::string EncodePageToken(const std::string& position, const std::string& filters) {
   return absl::StrCat(kPrefix,
                       absl::WebSafeBase64Escape(absl::StrCat(Fingerprint(filters), "\n", position)));

@@ -1,6 +1,9 @@
 #include "controller/api/schedule_service_impl.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/api/page_token.h"
+#include "controller/api/update_mask.h"
 #include "common/io/compression.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
@@ -43,8 +46,8 @@ void AddNextRuns(v1::Schedule* s, absl::Time now, int n) {
 
 }  // namespace
 
-absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Create(const v1::CreateScheduleRequest& req) {
-  v1::Schedule s = req.schedule();
+absl::Status ScheduleServiceImpl::Prepare(v1::Schedule* sp) {
+  v1::Schedule& s = *sp;
   RETURN_IF_ERROR(ValidateResourceName("schedule name", s.name()));
   RETURN_IF_ERROR(ValidateResourceName("database name", s.database()));
   if (s.time_zone().empty()) {
@@ -73,12 +76,19 @@ absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Create(const v1::CreateSchedul
     }
     s.set_verify_cron(verify->text());
   }
-  s.set_enabled(!req.start_disabled());
   s.set_next_run_at(s.enabled() ? TimeToString(*next) : "");
+  s.set_next_verify_at("");
   if (s.enabled()) {
     ASSIGN_OR_RETURN(std::string next_verify, Scheduler::NextVerify(s, clock_->Now()));
     s.set_next_verify_at(next_verify);
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Create(const v1::CreateScheduleRequest& req) {
+  v1::Schedule s = req.schedule();
+  s.set_enabled(!req.start_disabled());
+  RETURN_IF_ERROR(Prepare(&s));
   RETURN_IF_ERROR(store_->CreateSchedule(s, clock_->Now()));
   LogInfo("controller", "schedule ", s.name(), " of ", s.database(), ": \"", s.cron(), "\" in ",
           s.time_zone(), ", next run ", s.next_run_at());
@@ -90,6 +100,38 @@ absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Get(const std::string& name, i
   ASSIGN_OR_RETURN(v1::Schedule s, store_->GetSchedule(name));
   AddNextRuns(&s, clock_->Now(), next_runs);
   return s;
+}
+
+absl::StatusOr<v1::Schedule> ScheduleServiceImpl::Update(const v1::UpdateScheduleRequest& req) {
+  static const UpdatableFields kFields{
+      v1::Schedule::descriptor(),
+      {"database", "cron", "time_zone", "enabled", "compression", "compression_level", "retention",
+       "max_attempts", "retry_backoff_s", "timeout_s", "verify_cron"}};
+  RETURN_IF_ERROR(ValidateResourceName("schedule name", req.name()));
+  if (!req.schedule().name().empty() && req.schedule().name() != req.name()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "schedule.name \"", req.schedule().name(), "\" differs from the name \"", req.name(),
+        "\" of the schedule to update: a schedule cannot be renamed"));
+  }
+  RETURN_IF_ERROR(CheckUpdateMask(req.update_mask(), kFields));
+  ASSIGN_OR_RETURN(v1::Schedule s, store_->GetSchedule(req.name()));
+  ApplyUpdateMask(req.schedule(), req.update_mask(), &s);
+  // The next slot follows the new settings from now; none is made up for.
+  RETURN_IF_ERROR(Prepare(&s));
+  RETURN_IF_ERROR(store_->UpdateSchedule(s));
+  LogInfo("controller", "schedule ", s.name(), " updated (",
+          absl::StrJoin(req.update_mask().paths(), ", "), "): next run ",
+          s.next_run_at().empty() ? "none (disabled)" : s.next_run_at());
+  return Get(s.name(), 5);
+}
+
+grpc::Status ScheduleServiceImpl::UpdateSchedule(grpc::ServerContext*,
+                                                 const v1::UpdateScheduleRequest* req,
+                                                 v1::UpdateScheduleResponse* resp) {
+  absl::StatusOr<v1::Schedule> s = Update(*req);
+  if (!s.ok()) return ToGrpc(s.status());
+  *resp->mutable_schedule() = *std::move(s);
+  return grpc::Status::OK;
 }
 
 absl::StatusOr<v1::Schedule> ScheduleServiceImpl::SetEnabled(const std::string& name,
@@ -158,7 +200,13 @@ grpc::Status ScheduleServiceImpl::ListSchedules(grpc::ServerContext*,
   }
   auto all = store_->ListSchedules(req->database());
   if (!all.ok()) return ToGrpc(all.status());
-  for (v1::Schedule& s : *all) *resp->add_schedules() = std::move(s);
+  absl::StatusOr<Page<v1::Schedule>> page =
+      TakePage(*std::move(all), [](const v1::Schedule& s) { return s.name(); },
+               PageRequest{req->page_size(), req->page_token(),
+                           absl::StrCat("schedules\n", req->database())});
+  if (!page.ok()) return ToGrpc(page.status());
+  for (v1::Schedule& s : page->items) *resp->add_schedules() = std::move(s);
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

@@ -21,6 +21,8 @@ class ScheduleServiceImpl final : public dbdump::v1::ScheduleService::Service {
                              dbdump::v1::ListSchedulesResponse*) override;
   grpc::Status GetSchedule(grpc::ServerContext*, const dbdump::v1::GetScheduleRequest*,
                            dbdump::v1::GetScheduleResponse*) override;
+  grpc::Status UpdateSchedule(grpc::ServerContext*, const dbdump::v1::UpdateScheduleRequest*,
+                              dbdump::v1::UpdateScheduleResponse*) override;
   grpc::Status SetScheduleEnabled(grpc::ServerContext*,
                                   const dbdump::v1::SetScheduleEnabledRequest*,
                                   dbdump::v1::SetScheduleEnabledResponse*) override;
@@ -34,12 +36,16 @@ class ScheduleServiceImpl final : public dbdump::v1::ScheduleService::Service {
   // The absl-level operations behind the RPCs (also used by tests).
   absl::StatusOr<dbdump::v1::Schedule> Create(const dbdump::v1::CreateScheduleRequest& req);
   absl::StatusOr<dbdump::v1::Schedule> Get(const std::string& name, int next_runs);
+  absl::StatusOr<dbdump::v1::Schedule> Update(const dbdump::v1::UpdateScheduleRequest& req);
   absl::StatusOr<dbdump::v1::Schedule> SetEnabled(const std::string& name, bool enabled);
   absl::StatusOr<dbdump::v1::Job> RunNow(const std::string& name);
   absl::StatusOr<dbdump::v1::PreviewScheduleResponse> Preview(
       const dbdump::v1::PreviewScheduleRequest& req);
 
  private:
+  // Checks the settings and puts them in canonical form (cron text,
+  // compression); sets the next run and verification from now when enabled.
+  absl::Status Prepare(dbdump::v1::Schedule* s);
   Store* store_;
   Dispatcher* dispatcher_;
   Clock* clock_;

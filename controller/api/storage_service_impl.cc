@@ -4,6 +4,9 @@
 
 #include "common/storage/storage_validation.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/api/page_token.h"
+#include "controller/api/update_mask.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
@@ -16,7 +19,7 @@ grpc::Status StorageServiceImpl::AddStorage(grpc::ServerContext*, const v1::AddS
   v1::StorageDestination s = req->storage();
   if (s.kind() == v1::STORAGE_KIND_S3 && s.region().empty()) s.set_region("us-east-1");
   absl::Status st = ValidateStorageDestination(s);
-  if (st.ok()) st = Probe(s, *req);
+  if (st.ok()) st = Probe(s, req->probe_agent(), req->skip_probe());
   if (st.ok()) st = c_.store->AddStorage(s, c_.clock->Now());
   if (!st.ok()) return ToGrpc(st);
   *resp->mutable_storage() = s;
@@ -25,13 +28,13 @@ grpc::Status StorageServiceImpl::AddStorage(grpc::ServerContext*, const v1::AddS
 }
 
 absl::Status StorageServiceImpl::Probe(const v1::StorageDestination& s,
-                                       const v1::AddStorageRequest& req) {
-  if (req.skip_probe()) return absl::OkStatus();
+                                       const std::string& probe_agent, bool skip) {
+  if (skip) return absl::OkStatus();
   // The controller holds no storage credentials: an agent proves it can
   // write, read and delete there.
   std::vector<v1::Agent> candidates;
-  if (!req.probe_agent().empty()) {
-    ASSIGN_OR_RETURN(v1::Agent a, c_.store->GetAgent(req.probe_agent()));
+  if (!probe_agent.empty()) {
+    ASSIGN_OR_RETURN(v1::Agent a, c_.store->GetAgent(probe_agent));
     if (!c_.dispatcher->IsOnline(a, c_.clock->Now())) {
       return absl::UnavailableError(absl::StrCat("agent \"", a.name(), "\" is offline and cannot probe the storage"));
     }
@@ -56,12 +59,74 @@ absl::Status StorageServiceImpl::Probe(const v1::StorageDestination& s,
   return absl::OkStatus();
 }
 
-grpc::Status StorageServiceImpl::ListStorages(grpc::ServerContext*, const v1::ListStoragesRequest*,
+grpc::Status StorageServiceImpl::ListStorages(grpc::ServerContext*,
+                                              const v1::ListStoragesRequest* req,
                                               v1::ListStoragesResponse* resp) {
   auto all = c_.store->ListStorages();
   if (!all.ok()) return ToGrpc(all.status());
-  for (auto& s : *all) *resp->add_storages() = s;
+  absl::StatusOr<Page<v1::StorageDestination>> page =
+      TakePage(*std::move(all), [](const v1::StorageDestination& s) { return s.name(); },
+               PageRequest{req->page_size(), req->page_token(), "storages"});
+  if (!page.ok()) return ToGrpc(page.status());
+  for (v1::StorageDestination& s : page->items) *resp->add_storages() = std::move(s);
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+absl::Status StorageServiceImpl::Update(const v1::UpdateStorageRequest& req,
+                                        v1::StorageDestination* out) {
+  static const UpdatableFields kFields{
+      v1::StorageDestination::descriptor(),
+      {"path", "prefix", "bucket", "region", "endpoint", "path_style", "role_arn", "external_id",
+       "sts_endpoint", "sse", "kms_key_id", "storage_class", "credentials_ref", "part_size_bytes",
+       "upload_concurrency", "ca_file", "max_parts"}};
+  RETURN_IF_ERROR(ValidateResourceName("storage name", req.name()));
+  if (!req.storage().name().empty() && req.storage().name() != req.name()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "storage.name \"", req.storage().name(), "\" differs from the name \"", req.name(),
+        "\" of the storage to update: a storage cannot be renamed"));
+  }
+  RETURN_IF_ERROR(CheckUpdateMask(req.update_mask(), kFields));
+  ASSIGN_OR_RETURN(v1::StorageDestination s, c_.store->GetStorage(req.name()));
+  const v1::StorageDestination before = s;
+  ApplyUpdateMask(req.storage(), req.update_mask(), &s);
+  if (s.kind() == v1::STORAGE_KIND_S3 && s.region().empty()) s.set_region("us-east-1");
+  // Catalogued backups are found where the storage points: moving it would
+  // lose them.
+  if (s.path() != before.path() || s.prefix() != before.prefix() || s.bucket() != before.bucket()) {
+    ASSIGN_OR_RETURN(int64_t live, c_.store->CountLiveBackups(req.name()));
+    if (live > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "storage \"", req.name(), "\" holds ", live,
+          live == 1 ? " catalogued backup" : " catalogued backups",
+          " where it points now: its path, prefix and bucket cannot change; add another storage "
+          "and move the databases to it (dbdumpctl database update NAME --storage=OTHER)"));
+    }
+  }
+  RETURN_IF_ERROR(ValidateStorageDestination(s));
+  RETURN_IF_ERROR(Probe(s, req.probe_agent(), req.skip_probe()));
+  RETURN_IF_ERROR(c_.store->UpdateStorage(s));
+  LogInfo("controller", "storage ", req.name(), " updated: ",
+          absl::StrJoin(req.update_mask().paths(), ", "));
+  ASSIGN_OR_RETURN(*out, c_.store->GetStorage(req.name()));
+  return absl::OkStatus();
+}
+
+grpc::Status StorageServiceImpl::UpdateStorage(grpc::ServerContext*,
+                                               const v1::UpdateStorageRequest* req,
+                                               v1::UpdateStorageResponse* resp) {
+  return ToGrpc(Update(*req, resp->mutable_storage()));
+}
+
+grpc::Status StorageServiceImpl::GetStorage(grpc::ServerContext*, const v1::GetStorageRequest* req,
+                                            v1::GetStorageResponse* resp) {
+  absl::Status st = ValidateResourceName("storage name", req->name());
+  if (st.ok()) {
+    absl::StatusOr<v1::StorageDestination> s = c_.store->GetStorage(req->name());
+    st = s.status();
+    if (s.ok()) *resp->mutable_storage() = *std::move(s);
+  }
+  return ToGrpc(st);
 }
 
 grpc::Status StorageServiceImpl::RemoveStorage(grpc::ServerContext*, const v1::RemoveStorageRequest* req,

@@ -16,10 +16,18 @@ class StorageServiceImpl final : public dbdump::v1::StorageService::Service {
                             dbdump::v1::ListStoragesResponse*) override;
   grpc::Status RemoveStorage(grpc::ServerContext*, const dbdump::v1::RemoveStorageRequest*,
                              dbdump::v1::RemoveStorageResponse*) override;
+  grpc::Status GetStorage(grpc::ServerContext*, const dbdump::v1::GetStorageRequest*,
+                          dbdump::v1::GetStorageResponse*) override;
+  grpc::Status UpdateStorage(grpc::ServerContext*, const dbdump::v1::UpdateStorageRequest*,
+                             dbdump::v1::UpdateStorageResponse*) override;
 
  private:
-  absl::Status Probe(const dbdump::v1::StorageDestination& s,
-                     const dbdump::v1::AddStorageRequest& req);
+  // Proves through `probe_agent` (empty: any online agent) that the
+  // storage can be written, read and deleted, unless `skip`.
+  absl::Status Probe(const dbdump::v1::StorageDestination& s, const std::string& probe_agent,
+                     bool skip);
+  absl::Status Update(const dbdump::v1::UpdateStorageRequest& req,
+                      dbdump::v1::StorageDestination* out);
   AdminContext c_;
 };
 

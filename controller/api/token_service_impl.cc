@@ -8,6 +8,7 @@
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/security/secret_token.h"
+#include "controller/api/page_token.h"
 #include "controller/auth/caller.h"
 
 namespace dbdump {
@@ -66,11 +67,16 @@ grpc::Status TokenServiceImpl::CreateToken(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status TokenServiceImpl::ListTokens(grpc::ServerContext*, const v1::ListTokensRequest*,
+grpc::Status TokenServiceImpl::ListTokens(grpc::ServerContext*, const v1::ListTokensRequest* req,
                                           v1::ListTokensResponse* resp) {
   absl::StatusOr<std::vector<ApiTokenRecord>> tokens = c_.store->ListApiTokens();
   if (!tokens.ok()) return ToGrpc(tokens.status());
-  for (const ApiTokenRecord& t : *tokens) *resp->add_tokens() = ToProto(t);
+  absl::StatusOr<Page<ApiTokenRecord>> page =
+      TakePage(*std::move(tokens), [](const ApiTokenRecord& t) { return t.name; },
+               PageRequest{req->page_size(), req->page_token(), "tokens"});
+  if (!page.ok()) return ToGrpc(page.status());
+  for (const ApiTokenRecord& t : page->items) *resp->add_tokens() = ToProto(t);
+  resp->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

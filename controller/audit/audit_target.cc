@@ -16,7 +16,7 @@ bool IsIdentifier(const std::string& field) {
   static const auto* names = new std::set<std::string>{
       "name",     "id",          "agent_name", "database", "storage", "backup_id",
       "job_id",   "schedule",    "target",     "via_database", "agent", "role",
-      "dry_run",  "test_restore", "clean",     "enabled"};
+      "dry_run",  "test_restore", "clean",     "enabled", "object"};
   return names->count(field) > 0;
 }
 

@@ -1,19 +1,23 @@
 #include "controller/cli/cli.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/clock.h"
 #include "common/base/status_macros.h"
 #include "controller/cli/args/arg_parser.h"
 #include "controller/cli/args/cli_error.h"
+#include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
 #include "controller/cli/client/grpc_controller_client.h"
 #include "controller/cli/commands/command_context.h"
@@ -32,28 +36,36 @@ const char kKeysRefused[] =
     "credentials file) or the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
     "AWS_SESSION_TOKEN) of the agent, or of dbdumpctl for the s3 verbs";
 
-// Flags refused with a message of their own. `verb` is the command the flags
-// follow, empty for the global position. The refusal never echoes the value.
-std::map<std::string, std::string> RefusedFlags(const std::string& verb) {
+// Flags refused with a message of their own, wherever they are given. The
+// refusal never echoes the value.
+std::map<std::string, std::string> RefusedFlags() {
   std::map<std::string, std::string> refused = {{"password", kPasswordRefused}};
   for (const char* key_flag :
        {"access-key", "access-key-id", "aws-access-key-id", "secret-key", "secret-access-key",
         "aws-secret-access-key", "session-token", "aws-session-token"}) {
     refused[key_flag] = kKeysRefused;
   }
-  if (verb.empty()) return refused;
-  for (const FlagSpec& global : GlobalFlagSpecs()) {
-    refused[global.name] = absl::StrCat(
-        "--", global.name, " is a global flag: put it before the verb, as in dbdumpctl --",
-        global.name, "=", global.value_hint, " ", verb, " ...");
-  }
   return refused;
 }
 
-bool WantsHelp(const std::vector<std::string>& args) {
+// The width of the terminal on `fd`: what the terminal says, else
+// $COLUMNS, else 80.
+int TerminalColumns(int fd) {
+  struct winsize size {};
+  if (ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  const char* columns = std::getenv("COLUMNS");
+  int n = 0;
+  if (columns != nullptr && absl::SimpleAtoi(columns, &n) && n > 0) return n;
+  return 80;
+}
+
+// Whether one of `flags` ("--help") is among the arguments, before any "--".
+bool Asks(const std::vector<std::string>& args, std::initializer_list<const char*> flags) {
   for (const std::string& arg : args) {
     if (arg == "--") return false;
-    if (arg == "--help" || arg == "-h") return true;
+    for (const char* flag : flags) {
+      if (arg == flag) return true;
+    }
   }
   return false;
 }
@@ -61,7 +73,11 @@ bool WantsHelp(const std::vector<std::string>& args) {
 // Finds the verb named by args[*next...] and advances *next past its words.
 absl::StatusOr<VerbSpec> FindVerb(const std::vector<std::string>& args, size_t* next) {
   std::vector<VerbSpec> verbs = AllVerbs();
-  const std::string& first = args[*next];
+  std::string first = args[*next];
+  // Plural nouns of earlier releases ("agents list") still work.
+  for (const auto& [alias, noun] : NounAliases()) {
+    if (first == alias) first = noun;
+  }
   std::vector<const VerbSpec*> group;
   for (const VerbSpec& verb : verbs) {
     if (verb.noun == first) group.push_back(&verb);
@@ -120,28 +136,22 @@ int Cli::Run(const std::vector<std::string>& args, std::ostream& out, std::ostre
 
 absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& out,
                           std::ostream& err) const {
-  if (WantsHelp(args)) {
+  if (Asks(args, {"--help", "-h"})) {
     out << UsageText();
+    return absl::OkStatus();
+  }
+  if (Asks(args, {"--version"})) {
+    out << VersionText();
     return absl::OkStatus();
   }
 
   ArgParser::Options global_options;
   global_options.synopsis = "dbdumpctl [global flags] VERB ...";
   global_options.flags = GlobalFlagSpecs();
-  global_options.refused_flags = RefusedFlags("");
+  global_options.refused_flags = RefusedFlags();
   ArgParser global_parser(std::move(global_options));
   size_t next = 0;
   ASSIGN_OR_RETURN(ParsedArgs global, global_parser.ParseLeading(args, &next));
-  std::string address = global.Get("controller", options_.default_controller);
-  OutputFormat format = OutputFormat::kTable;
-  std::string output = global.Get("output", "table");
-  if (output == "json") {
-    format = OutputFormat::kJson;
-  } else if (output != "table") {
-    return UsageError(absl::StrCat("unknown output format \"", output,
-                                   "\": use --output=table or --output=json"));
-  }
-  ASSIGN_OR_RETURN(uint32_t timeout_s, global.GetUint32("timeout_s", 30, 1, UINT32_MAX));
 
   if (next >= args.size()) {
     return UsageError("no command given: run \"dbdumpctl help\" for the list of commands");
@@ -151,28 +161,64 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(VerbSpec verb, FindVerb(args, &next));
+  // Global flags may also follow the verb, except where the verb has a flag
+  // of that name ("schedule add --timeout"): there the verb's wins.
+  std::vector<FlagSpec> flags = verb.flags;
+  std::vector<FlagSpec> globals_after;
+  for (const FlagSpec& global_flag : GlobalFlagSpecs()) {
+    bool shadowed = false;
+    for (const FlagSpec& flag : verb.flags) shadowed = shadowed || flag.name == global_flag.name;
+    if (shadowed) continue;
+    flags.push_back(global_flag);
+    globals_after.push_back(global_flag);
+  }
   ArgParser::Options parser_options;
   parser_options.command = verb.Command();
   parser_options.synopsis = Synopsis(verb);
-  parser_options.flags = verb.flags;
+  parser_options.flags = std::move(flags);
   parser_options.positionals = verb.positionals;
-  parser_options.refused_flags = RefusedFlags(parser_options.command);
+  parser_options.refused_flags = RefusedFlags();
   ArgParser parser(std::move(parser_options));
   ASSIGN_OR_RETURN(ParsedArgs parsed,
                    parser.Parse(std::vector<std::string>(args.begin() + next, args.end())));
+  for (const FlagSpec& global_flag : globals_after) {
+    if (!parsed.Has(global_flag.name)) continue;
+    if (global.Has(global_flag.name)) {
+      return UsageError(absl::StrCat("flag --", global_flag.name, " is given twice"));
+    }
+    global.SetFlag(global_flag.name, parsed.Get(global_flag.name));
+  }
+
+  std::string address = global.Get("controller", options_.default_controller);
+  OutputFormat format = OutputFormat::kTable;
+  std::string output = global.Get("output", "table");
+  if (output == "json") {
+    format = OutputFormat::kJson;
+  } else if (output != "table") {
+    return UsageError(absl::StrCat("unknown output format \"", output,
+                                   "\": use --output=table or --output=json"));
+  }
+  uint64_t timeout_s = 30;
+  if (global.Has("timeout")) {
+    ASSIGN_OR_RETURN(timeout_s, ParseDurationFlag(global, "timeout"));
+    if (timeout_s == 0) {
+      return UsageError("--timeout must be at least 1s: it bounds each call to the controller");
+    }
+  }
 
   CommandContext::Options context_options;
   ControllerConnection connection;
   connection.address = address;
   connection.timeout = absl::Seconds(timeout_s);
-  connection.ca_file = global.Get("ca_file", "");
-  connection.plaintext = global.Has("insecure_plaintext");
+  connection.ca_file = global.Get("ca-file", "");
+  connection.plaintext = global.Has("insecure-plaintext");
   context_options.connect = [&] { return options_.make_client(connection); };
   context_options.controller_address = address;
   context_options.out = &out;
   context_options.err = &err;
   context_options.format = format;
-  context_options.stdout_is_tty = options_.stdout_is_tty;
+  context_options.stderr_is_tty = options_.stderr_is_tty;
+  context_options.terminal_columns = options_.terminal_columns;
   context_options.now = options_.now;
   context_options.open_storage = options_.open_storage;
   context_options.handle_interrupts = options_.handle_interrupts;
@@ -184,8 +230,9 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CliOptions options;
   const char* env = std::getenv("DBDUMP_CONTROLLER");
   if (env != nullptr && *env != '\0') options.default_controller = env;
-  // Only the real stdout can be a terminal; tests pass string streams.
-  options.stdout_is_tty = &out == &std::cout && isatty(fileno(stdout));
+  // Only the real stderr can be a terminal; tests pass string streams.
+  options.stderr_is_tty = &err == &std::cerr && isatty(fileno(stderr));
+  if (options.stderr_is_tty) options.terminal_columns = TerminalColumns(fileno(stderr));
   options.handle_interrupts = true;
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   return Cli(std::move(options)).Run(args, out, err);

@@ -37,8 +37,10 @@ using ControllerClientFactory =
 struct CliOptions {
   // Used when --controller is not given.
   std::string default_controller = "127.0.0.1:7300";
-  // Followed jobs redraw their progress line in place.
-  bool stdout_is_tty = false;
+  // Followed jobs show their progress on stderr, as a bar redrawn in place
+  // when stderr is a terminal of this width.
+  bool stderr_is_tty = false;
+  int terminal_columns = 80;
   // Defaults to absl::Now.
   std::function<absl::Time()> now;
   // Defaults to a GrpcControllerClient.
@@ -66,7 +68,7 @@ class Cli {
 };
 
 // Entry point of the dbdumpctl binary: reads $DBDUMP_CONTROLLER and whether
-// stdout is a terminal, then runs Cli on argv[1..].
+// stderr is a terminal (and how wide), then runs Cli on argv[1..].
 int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err);
 
 }  // namespace dbdump

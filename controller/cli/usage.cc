@@ -32,16 +32,29 @@ unless --clean is given. --jobs=N restores in parallel where the engine can
 backup, checks its checksums and lists it with the engine's own tool, and
 touches no database. "backup test-restore" restores into a scratch database,
 checks its tables against the backup's, drops it and records the result on
-the backup ("backup show").
+the backup ("backup show"). --via=DATABASE restores through another database
+of the same engine known to the controller: its agent and connection (host,
+port, user, password reference) are used instead of those of the backup's own
+database, e.g. when that database was removed or its server is gone; a restore
+through --via needs --target (a dry run or test restore does not).
 
 S3 flags of the s3 verbs:
   {endpoint} {region} {path-style} {credentials-ref}
   {role-arn} {external-id} {sts-endpoint} {ca-file}
 
-Flags are written --k=v or --k v, before or after the verb's arguments.
+Flags are written --k=v or --k v, before or after the verb's arguments, in
+kebab-case (the snake_case spelling of each is accepted too). Global flags
+go before or after the verb; after a verb with a flag of the same name
+("schedule add --timeout", the S3 flags' --ca-file) that name is the verb's.
 Passwords are never given on the command line: --password-ref names a file
 or an environment variable on the agent's host that holds it.
---wait and "job wait" follow the job until it ends.
+--wait and "job wait" follow the job until it ends. "job cancel" ends a queued job at
+once; a running one is stopped by its agent, which removes what it wrote.
+"database update", "storage update" and "schedule update" change only the fields
+whose flags are given (the rest stays); a database moves to another storage or agent
+with --storage or --agent. A storage that holds backups keeps its path, prefix and bucket.
+"backup delete" removes a backup's objects from its storage at once (it asks no
+question) and keeps its catalogue entry, marked deleted.
 S3 keys are never given on the command line either: --credentials-ref names
 an AWS credentials file, else the environment (AWS_ACCESS_KEY_ID, ...) is used.
 SIZE is a byte count, optionally with a KiB, MiB or GiB suffix: --part-size=8MiB.
@@ -51,7 +64,7 @@ machine, and "s3 restore" verifies the backup's checksums, then restores it here
 EXPR is a cron expression, one argument: "30 2 * * *", "0 */6 * * mon-fri",
 @hourly, @daily, @weekly, @monthly or @yearly. ZONE is an IANA time zone
 (Europe/Berlin, UTC); there is no default. DURATION is a number with s, m, h,
-d or w: --keep-within=30d.
+d or w, or several largest first: --keep-within=30d, --timeout=1h30m.
 retention flags: {keep-last} {keep-within} {keep-daily}
   {keep-weekly} {keep-monthly} {keep-yearly}; "retention set" gives
   a database its own rules (no flags: removes them), which take precedence over
@@ -184,7 +197,7 @@ std::string GlobalSection() {
   Names names;
   std::string out = "usage: dbdumpctl";
   for (const FlagSpec& flag : specs) absl::StrAppend(&out, " ", RenderFlag(flag.name, specs, &names));
-  absl::StrAppend(&out, " VERB ...\n\nglobal flags (before the verb):\n");
+  absl::StrAppend(&out, " VERB ...\n\nglobal flags (before or after the verb):\n");
   size_t width = 0;
   std::vector<std::string> shown;
   for (const FlagSpec& flag : specs) {
@@ -236,6 +249,18 @@ absl::Status CheckUsage(const std::vector<VerbSpec>& verbs) {
   for (const std::string& noun : one_word) {
     if (nouns_with_verbs.count(noun) > 0) {
       problems.push_back(absl::StrCat("\"", noun, "\" is both a command and a noun with verbs"));
+    }
+  }
+  // One spelling for every flag: kebab-case (snake_case is only an alias).
+  auto check_spelling = [&](const std::string& where, const FlagSpec& flag) {
+    if (flag.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      problems.push_back(absl::StrCat(where, " names --", flag.name, ", which is not kebab-case"));
+    }
+  };
+  for (const FlagSpec& flag : GlobalFlagSpecs()) check_spelling("the global flags", flag);
+  for (const VerbSpec& verb : verbs) {
+    for (const FlagSpec& flag : verb.flags) {
+      check_spelling(absl::StrCat("\"", verb.Command(), "\""), flag);
     }
   }
   for (const VerbSpec& verb : verbs) {

@@ -1,9 +1,12 @@
 #include "controller/dispatch/dispatcher.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/base/job_state.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
@@ -34,6 +37,7 @@ FollowerParts FollowerPartsOf(const DispatcherParts& d, Clock* clock, FollowerHo
 
 Dispatcher::Dispatcher(DispatcherParts parts, DispatcherOptions options)
     : store_(parts.store),
+      agents_(parts.agents),
       outcome_(parts.outcome),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : DefaultClock()),
@@ -219,6 +223,80 @@ std::string Dispatcher::OfflineReason(const std::string& job_id) {
   absl::MutexLock l(&mu_);
   auto it = followed_.find(job_id);
   return it == followed_.end() ? "" : it->second.offline_reason;
+}
+
+bool Dispatcher::CancelRequested(const std::string& job_id) {
+  absl::MutexLock l(&mu_);
+  auto it = followed_.find(job_id);
+  return it != followed_.end() && it->second.cancel;
+}
+
+absl::StatusOr<v1::Job> Dispatcher::Cancel(const std::string& job_id) {
+  RETURN_IF_ERROR(ValidateId("job id", job_id));
+  ASSIGN_OR_RETURN(v1::Job job, store_->GetJob(job_id));
+  auto ended = [&](const v1::Job& j) {
+    std::string state =
+        absl::AsciiStrToLower(absl::StripPrefix(v1::JobState_Name(j.state()), "JOB_STATE_"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " already ended ", state,
+        ": only queued or running jobs can be cancelled"));
+  };
+  if (IsTerminalJobState(job.state())) return ended(job);
+  std::optional<StoredJob> queued;
+  bool followed = false;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (it->job.id() != job_id) continue;
+      queued = std::move(*it);
+      queue_.erase(it);
+      recovered_.erase(job_id);
+      break;
+    }
+    if (!queued) {
+      auto it = followed_.find(job_id);
+      if (it != followed_.end()) {
+        it->second.cancel = true;
+        followed = true;
+      }
+    }
+  }
+  if (queued) {
+    // Out of the queue, so never sent: it ends here.
+    outcome_->CancelRequested(job_id);
+    outcome_->RecordEnd(queued->job, v1::JOB_STATE_CANCELLED, "cancelled on request");
+    outcome_->Settle(queued->job, [this](StoredJob retry) {
+      absl::MutexLock l(&mu_);
+      queue_.push_back(std::move(retry));
+    });
+    LogInfo("controller", "job ", job_id, " cancelled before it started");
+    return store_->GetJob(job_id);
+  }
+  if (!followed) {
+    // Stored but not yet queued (a backup or a schedule's slot being
+    // started), or just ended.
+    ASSIGN_OR_RETURN(job, store_->GetJob(job_id));
+    if (IsTerminalJobState(job.state())) return ended(job);
+    return absl::UnavailableError(absl::StrCat(
+        "job ", job_id, " is being handed to its agent: cancel it again in a moment"));
+  }
+  outcome_->CancelRequested(job_id);
+  LogInfo("controller", "cancelling job ", job_id, " at agent ", job.agent());
+  ASSIGN_OR_RETURN(v1::Agent agent, store_->GetAgent(job.agent()));
+  absl::Status st = agents_->For(agent)->CancelJob(job_id);
+  // NotFound: the job has not reached the agent yet; its follower asks
+  // again with the job's first event.
+  if (!st.ok() && !absl::IsNotFound(st)) {
+    if (absl::IsFailedPrecondition(st)) {  // at the agent; the follower records it soon
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", job_id, " already ended at its agent: see `dbdumpctl job show ", job_id, "`"));
+    }
+    return absl::Status(st.code(), absl::StrCat("cannot reach agent \"", job.agent(),
+                                                "\" to cancel job ", job_id, " (",
+                                                st.message(),
+                                                "): it is cancelled when the agent answers again"));
+  }
+  return store_->GetJob(job_id);
 }
 
 void Dispatcher::CheckAgents() {

@@ -79,6 +79,12 @@ class Dispatcher final : private FollowerHost {
   void Enqueue(StoredJob job, bool launch = true);
   // Starts queued jobs as the limits allow; retries whose time has come.
   void Launch();
+  // Cancels a job. A queued one ends CANCELLED at once, without reaching
+  // its agent; a running one is cancelled at its agent, which stops it,
+  // removes what it wrote and ends it CANCELLED (the follower records
+  // that). Returns the job as it is now. FailedPrecondition for a job that
+  // already ended.
+  absl::StatusOr<dbdump::v1::Job> Cancel(const std::string& job_id);
   // Ends the jobs of agents that stopped heartbeating.
   void CheckAgents();
   // After a restart: re-attach to every RUNNING job, queue the QUEUED ones.
@@ -96,6 +102,8 @@ class Dispatcher final : private FollowerHost {
     JobEventStream* stream = nullptr;
     // Set by CheckAgents: the follower ends the job as agent offline.
     std::string offline_reason;
+    // Set by Cancel: the follower asks the agent to cancel until it has.
+    bool cancel = false;
   };
   absl::Time Now() const { return clock_->Now(); }
   // FollowerHost. Offline as far as failing its jobs goes: silence counts
@@ -103,6 +111,7 @@ class Dispatcher final : private FollowerHost {
   bool SilentSinceStart(const dbdump::v1::Agent& agent, absl::Time now) const override;
   bool SetCall(const std::string& job_id, JobEventStream* stream) override;
   std::string OfflineReason(const std::string& job_id) override;
+  bool CancelRequested(const std::string& job_id) override;
   bool ShuttingDown() override;
   void Sleep(absl::Duration d) override;
 
@@ -111,6 +120,7 @@ class Dispatcher final : private FollowerHost {
   void Spawn(dbdump::v1::Job job, std::string request, bool reattach);
 
   Store* store_;
+  AgentClients* agents_;
   JobOutcome* outcome_;
   const DispatcherOptions options_;
   Clock* clock_;

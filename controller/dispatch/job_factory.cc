@@ -57,7 +57,7 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
   ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(req.backup_id()));
   if (!backup.deleted_at().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "backup ", backup.id(), " was deleted by retention at ", backup.deleted_at(),
+        "backup ", backup.id(), " was deleted at ", backup.deleted_at(),
         ": pick another with `dbdumpctl backup list`"));
   }
   std::string via = req.via_database().empty() ? backup.database() : req.via_database();

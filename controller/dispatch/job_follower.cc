@@ -104,6 +104,7 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
   }
   absl::Duration backoff = absl::Milliseconds(250);
   std::string last_error;
+  bool cancel_sent = false;
   while (true) {
     std::unique_ptr<JobEventStream> stream = Call(client.get(), job, request, use_watch, deadline);
     if (!parts_.host->SetCall(job.id(), stream.get())) {
@@ -119,6 +120,17 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
         parts_.host->SetCall(job.id(), nullptr);
         stream->Cancel();
         return;
+      }
+      // A cancel that found the job not yet at its agent (or the agent
+      // unreachable) is sent again now that the agent has it; events come
+      // at least once a second while a job runs.
+      if (!cancel_sent && parts_.host->CancelRequested(job.id())) {
+        absl::Status cancelled = client->CancelJob(job.id());
+        cancel_sent = cancelled.ok() || absl::IsFailedPrecondition(cancelled);
+        if (!cancel_sent && !absl::IsNotFound(cancelled)) {
+          LogWarn("controller", "job ", job.id(), ": cannot cancel it at agent ", job.agent(),
+                  " yet: ", cancelled.message());
+        }
       }
     }
     parts_.host->SetCall(job.id(), nullptr);

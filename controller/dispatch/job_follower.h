@@ -26,6 +26,8 @@ class FollowerHost {
   // Why the job's agent counts as offline; empty while it does not.
   virtual std::string OfflineReason(const std::string& job_id) = 0;
   virtual bool ShuttingDown() = 0;
+  // Whether the job was asked to cancel (Dispatcher::Cancel).
+  virtual bool CancelRequested(const std::string& job_id) = 0;
   // Waits `d`, less when shutting down.
   virtual void Sleep(absl::Duration d) = 0;
   // Whether the agent has been silent too long to be sent a job.

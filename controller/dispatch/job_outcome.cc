@@ -71,9 +71,29 @@ void JobOutcome::RecordEnd(const v1::Job& job, v1::JobState state, const std::st
   Finish(job, std::move(end));
 }
 
+void JobOutcome::CancelRequested(const std::string& job_id) {
+  absl::MutexLock l(&mu_);
+  cancel_requested_.insert(job_id);
+}
+
+bool JobOutcome::CancelledOnRequest(const std::string& job_id, v1::JobState state) {
+  if (state != v1::JOB_STATE_CANCELLED) return false;
+  absl::MutexLock l(&mu_);
+  return cancel_requested_.count(job_id) > 0;
+}
+
 void JobOutcome::Finish(const v1::Job& job, JobEnd end) {
   end.now = o_.clock->Now();
-  if (job.kind() == v1::JOB_KIND_BACKUP && !job.schedule().empty()) AddScheduleOutcome(job, &end);
+  if (CancelledOnRequest(job.id(), end.state)) {
+    end.error = "cancelled on request";
+    if (job.kind() == v1::JOB_KIND_BACKUP && !job.schedule().empty()) {
+      end.schedule = job.schedule();
+      end.schedule_outcome.result = v1::SCHEDULE_RUN_RESULT_CANCELLED;
+      end.schedule_outcome.text = absl::StrCat("cancelled on request: job ", job.id());
+    }
+  } else if (job.kind() == v1::JOB_KIND_BACKUP && !job.schedule().empty()) {
+    AddScheduleOutcome(job, &end);
+  }
   absl::Status st = o_.store->EndJob(end);
   if (!st.ok() && end.retry) {
     // E.g. another backup of the database was queued meanwhile: the end
@@ -115,8 +135,10 @@ void JobOutcome::Finish(const v1::Job& job, JobEnd end) {
 
 void JobOutcome::Settle(const v1::Job& job, const std::function<void(StoredJob)>& queue_retry) {
   std::optional<StoredJob> retry;
+  bool cancel_requested;
   {
     absl::MutexLock l(&mu_);
+    cancel_requested = cancel_requested_.erase(job.id()) > 0;
     auto it = retries_.find(job.id());
     if (it != retries_.end()) {
       retry = std::move(it->second);
@@ -135,7 +157,8 @@ void JobOutcome::Settle(const v1::Job& job, const std::function<void(StoredJob)>
     if (final_job->state() == v1::JOB_STATE_SUCCEEDED && o_.maintainer != nullptr) {
       o_.maintainer->ApplyLater(job.database());
     }
-    Notify(*final_job);
+    // Someone cancelled it: that is no failure to tell anyone about.
+    if (!(cancel_requested && final_job->state() == v1::JOB_STATE_CANCELLED)) Notify(*final_job);
   }
   if (o_.on_end) o_.on_end(*final_job);
 }

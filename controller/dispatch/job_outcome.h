@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -52,7 +53,12 @@ class JobOutcome {
   // The agent's terminal event: a good backup is catalogued; a restore's
   // report is kept and a test restore's verdict recorded on its backup.
   void Record(const dbdump::v1::Job& job, const dbdump::v1::JobEvent& terminal);
-  // An end the controller decided: lost, never started, timed out.
+  // The job is being cancelled on request (JobService.CancelJob). If it
+  // then ends CANCELLED its schedule records that and queues no retry, and
+  // no failure is notified: someone chose to stop it.
+  void CancelRequested(const std::string& job_id);
+  // An end the controller decided: lost, never started, timed out, or a
+  // queued job cancelled.
   void RecordEnd(const dbdump::v1::Job& job, dbdump::v1::JobState state, const std::string& error);
   // Applies the consequences of the job's recorded end. The retry of a
   // failed scheduled backup, already stored QUEUED, goes to `queue_retry`
@@ -61,6 +67,8 @@ class JobOutcome {
   void Settle(const dbdump::v1::Job& job, const std::function<void(StoredJob)>& queue_retry);
 
  private:
+  // Whether the job ends CANCELLED because someone asked for it.
+  bool CancelledOnRequest(const std::string& job_id, dbdump::v1::JobState state);
   // Writes the end (adding the schedule's part) and publishes it.
   void Finish(const dbdump::v1::Job& job, JobEnd end);
   void Publish(const std::string& job_id);
@@ -74,6 +82,8 @@ class JobOutcome {
   absl::Mutex mu_;
   // Retries stored by Record, queued by Settle.
   std::map<std::string, StoredJob> retries_ ABSL_GUARDED_BY(mu_);
+  // Jobs asked to cancel; forgotten once settled.
+  std::set<std::string> cancel_requested_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbdump

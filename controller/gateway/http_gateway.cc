@@ -32,6 +32,7 @@
 #include "controller/gateway/server_certificate.h"
 #include "controller/gateway/sse.h"
 #include "controller/gateway/url_decoding.h"
+#include "dbdump/v1/http.pb.h"
 
 namespace dbdump {
 namespace {
@@ -108,6 +109,8 @@ struct HttpGateway::Impl {
   void HandleApi(const httplib::Request& req, httplib::Response& res, const std::string& path);
   void HandleStream(const HttpRoute& route, const std::string& authorization,
                     const google::protobuf::Message& request, httplib::Response& res);
+  void HandleFile(const HttpRoute& route, const std::string& authorization,
+                  const google::protobuf::Message& request, httplib::Response& res);
   void AddCors(const httplib::Request& req, httplib::Response& res) const;
   bool OpenStreamSlot(LoopbackClient::Stream* stream);
   void CloseStreamSlot(LoopbackClient::Stream* stream, const char* why);
@@ -229,6 +232,16 @@ void HttpGateway::Impl::HandleApi(const httplib::Request& req, httplib::Response
     Fail(res, static_cast<int>(request.status().code()), std::string(request.status().message()));
     return;
   }
+  if (route.file) {
+    if (req.has_header("Range")) {
+      // The bytes come from a stream read once, from its start.
+      FailHttp(res, 416, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+               "a download does not take a Range: fetch the whole file");
+      return;
+    }
+    HandleFile(route, authorization, **request, res);
+    return;
+  }
   if (route.server_streaming) {
     HandleStream(route, authorization, **request, res);
     return;
@@ -295,7 +308,7 @@ void HttpGateway::Impl::HandleStream(const HttpRoute& route, const std::string& 
   // The first answer decides the HTTP status: a refused or failed call is an
   // ordinary error response, not an event stream.
   LoopbackClient::Stream::Next first =
-      state->call->Read(state->message.get(), options.call_timeout);
+      state->call->Read(state->message.get(), std::min(options.call_timeout, absl::Seconds(10)));
   if (first == LoopbackClient::Stream::Next::kEnded && !state->call->status().ok()) {
     Fail(res, state->call->status().error_code(), state->call->status().error_message());
     return;
@@ -358,6 +371,118 @@ void HttpGateway::Impl::HandleStream(const HttpRoute& route, const std::string& 
       [state, self](bool) {
         self->CloseStreamSlot(state->call.get(), state->close_reason);
         // Ends the gRPC call (and the controller's follower) if still open.
+        state->call.reset();
+      });
+}
+
+namespace {
+
+// One file download's state, shared by the content provider and the
+// releaser.
+struct FileStream {
+  std::unique_ptr<LoopbackClient::Stream> call;
+  std::unique_ptr<google::protobuf::Message> message;
+  const google::protobuf::FieldDescriptor* data = nullptr;
+  // Bytes handed to httplib so far.
+  size_t sent = 0;
+  const char* close_reason = "client went away";
+};
+
+// A file name safe inside a quoted Content-Disposition parameter.
+std::string SafeFileName(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    out.push_back(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                          c == '_'
+                      ? c
+                      : '_');
+  }
+  return out.empty() ? "download" : out;
+}
+
+}  // namespace
+
+void HttpGateway::Impl::HandleFile(const HttpRoute& route, const std::string& authorization,
+                                   const google::protobuf::Message& request,
+                                   httplib::Response& res) {
+  auto state = std::make_shared<FileStream>();
+  const google::protobuf::Descriptor* output = route.method->output_type();
+  state->message.reset(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(output)->New());
+  state->data = output->FindFieldByName("data");
+  state->call = client->OpenStream(route.grpc_method, authorization, request);
+  // The header decides the answer: an error, a redirect or the bytes.
+  switch (state->call->Read(state->message.get(), options.call_timeout)) {
+    case LoopbackClient::Stream::Next::kEnded:
+      if (!state->call->status().ok()) {
+        Fail(res, state->call->status().error_code(), state->call->status().error_message());
+      } else {
+        Fail(res, static_cast<int>(grpc::StatusCode::INTERNAL), "the file stream was empty");
+      }
+      return;
+    case LoopbackClient::Stream::Next::kTimedOut:
+      Fail(res, static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED),
+           "the controller did not start the download in time; try again");
+      return;
+    case LoopbackClient::Stream::Next::kMessage:
+      break;
+  }
+  const google::protobuf::Reflection* reflection = state->message->GetReflection();
+  const google::protobuf::FieldDescriptor* header_field = output->FindFieldByName("header");
+  if (!reflection->HasField(*state->message, header_field)) {
+    Fail(res, static_cast<int>(grpc::StatusCode::INTERNAL), "the file stream began without its header");
+    return;
+  }
+  v1::FileHeader header;
+  header.CopyFrom(reflection->GetMessage(*state->message, header_field));
+  if (!header.redirect_url().empty()) {
+    // The URL is a credential until it expires: in the Location header only.
+    res.status = 302;
+    res.set_header("Location", header.redirect_url());
+    res.set_header("Cache-Control", "no-store");
+    return;
+  }
+  if (!OpenStreamSlot(state->call.get())) {
+    FailHttp(res, 503, static_cast<int>(grpc::StatusCode::UNAVAILABLE),
+             "too many downloads and event streams are open; try again later");
+    return;
+  }
+  res.set_header("Content-Disposition",
+                 absl::StrCat("attachment; filename=\"", SafeFileName(header.file_name()), "\""));
+  res.set_header("X-Dbdump-Sha256", header.stored_sha256());
+  absl::Duration wait = options.call_timeout;
+  Impl* self = this;
+  // httplib asks for the bytes from `offset` until the announced length is
+  // sent. A stream that fails half way can only be told by closing the
+  // connection short of Content-Length.
+  res.set_content_provider(
+      static_cast<size_t>(header.size_bytes()), "application/octet-stream",
+      [state, wait](size_t offset, size_t, httplib::DataSink& sink) {
+        if (offset != state->sent) return false;  // only ever read in order
+        switch (state->call->Read(state->message.get(), wait)) {
+          case LoopbackClient::Stream::Next::kMessage: {
+            const google::protobuf::Reflection* r = state->message->GetReflection();
+            std::string scratch;
+            const std::string& bytes = r->GetStringReference(*state->message, state->data, &scratch);
+            state->sent += bytes.size();
+            return sink.write(bytes.data(), bytes.size());
+          }
+          case LoopbackClient::Stream::Next::kTimedOut:
+            state->close_reason = "the agent stopped sending";
+            return false;
+          case LoopbackClient::Stream::Next::kEnded:
+            state->close_reason = state->call->status().ok() ? "the file ended short"
+                                                             : "the download failed";
+            if (!state->call->status().ok()) {
+              LogWarn("gateway", "download ended early: ", state->call->status().error_message());
+            }
+            return false;
+        }
+        return false;
+      },
+      [state, self](bool success) {
+        if (success) state->close_reason = "the file was sent";
+        self->CloseStreamSlot(state->call.get(), state->close_reason);
         state->call.reset();
       });
 }

@@ -156,7 +156,25 @@ std::string OpenApiJson(const RouteTable& routes, const std::string& version) {
              {{"schema", schemas.MessageSchema(input->FindFieldByName(route.body)->message_type())}}}}}};
     }
     json ok;
-    if (route.server_streaming) {
+    json redirect;
+    if (route.file) {
+      ok = {{"description",
+             "the file's bytes; X-Dbdump-Sha256 is the SHA-256 they must have (check it before "
+             "trusting the file)"},
+            {"headers",
+             {{"Content-Disposition",
+               {{"description", "attachment; filename=\"...\""}, {"schema", {{"type", "string"}}}}},
+              {"X-Dbdump-Sha256",
+               {{"description", "hex SHA-256 of the whole file"},
+                {"schema", {{"type", "string"}}}}}}},
+            {"content",
+             {{"application/octet-stream", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+      redirect = {{"description",
+                   "the file is in object storage: fetch it from the presigned URL in Location "
+                   "(valid for presign_ttl_s; it grants access until then, so do not log it)"},
+                  {"headers",
+                   {{"Location", {{"schema", {{"type", "string"}, {"format", "uri"}}}}}}}};
+    } else if (route.server_streaming) {
       ok = {{"description",
              absl::StrCat("Server-Sent Events: each `event: ", SseEventName(route), "` carries one ",
                           route.method->output_type()->full_name(),
@@ -175,6 +193,7 @@ std::string OpenApiJson(const RouteTable& routes, const std::string& version) {
         {"default",
          {{"description", "an error"},
           {"content", {{"application/json", {{"schema", {{"$ref", Ref(kStatusSchema)}}}}}}}}}};
+    if (!redirect.is_null()) operation["responses"]["302"] = redirect;
     paths[route.path_template][absl::AsciiStrToLower(route.http_method)] = operation;
   }
   json document = {

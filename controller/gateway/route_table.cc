@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/base/status_macros.h"
 #include "controller/gateway/url_decoding.h"
 #include "dbdump/v1/controller_service.pb.h"
 #include "dbdump/v1/http.pb.h"
@@ -55,6 +56,29 @@ absl::Status SplitTemplate(const std::string& path, std::vector<std::string>* se
   }
   return absl::OkStatus();
 }
+
+}  // namespace
+
+absl::Status CheckFileStream(const MethodDescriptor& method) {
+  if (!method.server_streaming()) {
+    return absl::InvalidArgumentError("a file route needs a server-streaming RPC");
+  }
+  const google::protobuf::Descriptor* out = method.output_type();
+  const FieldDescriptor* header = out->FindFieldByName("header");
+  const FieldDescriptor* data = out->FindFieldByName("data");
+  if (header == nullptr || header->type() != FieldDescriptor::TYPE_MESSAGE ||
+      header->message_type() != v1::FileHeader::descriptor() || data == nullptr ||
+      data->type() != FieldDescriptor::TYPE_BYTES || header->is_repeated() ||
+      data->is_repeated() || header->containing_oneof() == nullptr ||
+      header->containing_oneof() != data->containing_oneof()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a file route's response must be a oneof of dbdump.v1.FileHeader header "
+                     "and bytes data; ", out->full_name(), " is not"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
 
 absl::StatusOr<HttpRoute> RouteOf(const MethodDescriptor* method, const v1::HttpRoute& rule) {
   HttpRoute route;
@@ -110,6 +134,8 @@ absl::StatusOr<HttpRoute> RouteOf(const MethodDescriptor* method, const v1::Http
   if ((route.http_method == "GET" || route.http_method == "DELETE") && !route.body.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(route.http_method, " takes no body"));
   }
+  route.file = rule.file();
+  if (route.file) RETURN_IF_ERROR(CheckFileStream(*method));
   return route;
 }
 

@@ -37,10 +37,18 @@ struct HttpRoute {
   // gRPC's method path: "/dbdump.v1.BackupService/StartRestore".
   std::string grpc_method;
   bool server_streaming = false;
+  // The stream is a file (HttpRoute.file in http.proto): a FileHeader, then
+  // data chunks, answered as the file's bytes or a redirect.
+  bool file = false;
 
   // The field names of the {field} segments, in order.
   std::vector<std::string> PathFields() const;
 };
+
+// Whether `method` can back a file route: server-streaming, its response a
+// oneof of `dbdump.v1.FileHeader header` and `bytes data`. InvalidArgument
+// saying what is missing otherwise.
+absl::Status CheckFileStream(const google::protobuf::MethodDescriptor& method);
 
 class RouteTable {
  public:

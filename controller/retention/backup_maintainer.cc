@@ -97,6 +97,77 @@ absl::StatusOr<std::shared_ptr<AgentClient>> BackupMaintainer::AgentOf(
   return agents_->For(agent);
 }
 
+absl::StatusOr<std::shared_ptr<AgentClient>> BackupMaintainer::AgentOfBackup(
+    const v1::Backup& b, const v1::StorageDestination& storage) {
+  const std::string& writer = b.manifest().agent();
+  auto registered = [&](const std::string& name) -> absl::StatusOr<std::shared_ptr<AgentClient>> {
+    ASSIGN_OR_RETURN(v1::Agent agent, store_->GetAgent(name));
+    return agents_->For(agent);
+  };
+  if (storage.kind() == v1::STORAGE_KIND_LOCAL && !writer.empty()) {
+    absl::StatusOr<std::shared_ptr<AgentClient>> w = registered(writer);
+    if (w.ok() || !absl::IsNotFound(w.status())) return w;
+  }
+  absl::StatusOr<v1::Database> db = store_->GetDatabase(b.database());
+  if (db.ok()) return registered(db->target().agent());
+  if (!absl::IsNotFound(db.status()) || writer.empty()) return db.status();
+  return registered(writer);
+}
+
+absl::StatusOr<v1::AgentDeleteBackupResponse> BackupMaintainer::DeleteStored(const v1::Backup& b) {
+  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
+  ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOfBackup(b, storage));
+  v1::StoredBackupRef ref;
+  *ref.mutable_storage() = storage;
+  ref.set_database(b.database());
+  ref.set_backup_id(b.id());
+  ASSIGN_OR_RETURN(v1::AgentDeleteBackupResponse removed, agent->DeleteBackup(ref));
+  RETURN_IF_ERROR(store_->MarkBackupDeleted(b.id(), clock_->Now()));
+  return removed;
+}
+
+absl::StatusOr<v1::DeleteBackupResponse> BackupMaintainer::Delete(const std::string& backup_id) {
+  RETURN_IF_ERROR(ValidateId("backup id", backup_id));
+  ASSIGN_OR_RETURN(v1::Backup b, store_->GetBackup(backup_id));
+  if (!b.deleted_at().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("backup ", backup_id,
+                                                      " was already deleted at ", b.deleted_at(),
+                                                      ": nothing is left to delete"));
+  }
+  ASSIGN_OR_RETURN(std::vector<StoredJob> active, store_->ActiveJobs());
+  for (const StoredJob& j : active) {
+    if (j.job.kind() != v1::JOB_KIND_RESTORE || j.job.backup_id() != backup_id) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", backup_id, " is being read by ",
+        j.job.restore_options().test_restore() ? "test restore" : "restore", " job ", j.job.id(),
+        ": wait for it to end (dbdumpctl job wait ", j.job.id(), ") or cancel it first"));
+  }
+  {
+    absl::MutexLock l(&mu_);
+    if (verifying_.count(backup_id) > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "backup ", backup_id, " is being verified: delete it once the verification ended"));
+    }
+    if (!deleting_.insert(backup_id).second) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("backup ", backup_id, " is already being deleted"));
+    }
+  }
+  absl::StatusOr<v1::AgentDeleteBackupResponse> removed = DeleteStored(b);
+  {
+    absl::MutexLock l(&mu_);
+    deleting_.erase(backup_id);
+  }
+  RETURN_IF_ERROR_PREPEND(removed.status(),
+                          absl::StrCat("cannot delete backup ", backup_id, ": "));
+  LogInfo("controller", "backup ", backup_id, " of ", b.database(), " deleted on request (",
+          removed->removed_keys_size(), " objects)");
+  v1::DeleteBackupResponse resp;
+  ASSIGN_OR_RETURN(*resp.mutable_backup(), store_->GetBackup(backup_id));
+  *resp.mutable_removed_keys() = removed->removed_keys();
+  return resp;
+}
+
 absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::Plan(
     const v1::PlanRetentionRequest& req) {
   RETURN_IF_ERROR(ValidateResourceName("database name", req.database()));
@@ -171,16 +242,7 @@ absl::StatusOr<v1::ApplyRetentionResponse> BackupMaintainer::Apply(const std::st
   for (const v1::RetentionVerdict& v : plan.verdicts()) {
     if (v.keep() || v.backup_id() == newest) continue;
     const v1::Backup& b = by_id[v.backup_id()];
-    absl::Status st = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOf(database));
-      ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
-      v1::StoredBackupRef ref;
-      *ref.mutable_storage() = storage;
-      ref.set_database(database);
-      ref.set_backup_id(b.id());
-      RETURN_IF_ERROR(agent->DeleteBackup(ref).status());
-      return store_->MarkBackupDeleted(b.id(), clock_->Now());
-    }();
+    absl::Status st = DeleteStored(b).status();
     if (st.ok()) {
       resp.add_deleted(b.id());
       LogInfo("controller", "retention deleted backup ", b.id(), " of ", database, ": ", v.reason());
@@ -192,15 +254,43 @@ absl::StatusOr<v1::ApplyRetentionResponse> BackupMaintainer::Apply(const std::st
   return resp;
 }
 
+// While a verification reads a backup, DeleteBackup refuses it.
+class BackupMaintainer::Reading {
+ public:
+  Reading(BackupMaintainer* m, std::string id) : m_(m), id_(std::move(id)) {
+    absl::MutexLock l(&m_->mu_);
+    ++m_->verifying_[id_];
+    deleting_ = m_->deleting_.count(id_) > 0;
+  }
+  ~Reading() {
+    absl::MutexLock l(&m_->mu_);
+    if (--m_->verifying_[id_] == 0) m_->verifying_.erase(id_);
+  }
+  // The backup was being deleted when the verification began.
+  bool deleting() const { return deleting_; }
+
+ private:
+  BackupMaintainer* m_;
+  const std::string id_;
+  bool deleting_ = false;
+};
+
 absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id) {
   RETURN_IF_ERROR(ValidateId("backup id", backup_id));
+  Reading reading(this, backup_id);
+  if (reading.deleting()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("backup ", backup_id, " is being deleted: there is nothing to verify"));
+  }
   ASSIGN_OR_RETURN(v1::Backup b, store_->GetBackup(backup_id));
   if (!b.deleted_at().empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("backup ", backup_id, " was deleted by retention at ", b.deleted_at()));
+        absl::StrCat("backup ", backup_id, " was deleted at ", b.deleted_at()));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOf(b.database()));
   ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
+  // A database moved to another agent leaves its local backups on the host
+  // of the agent that wrote them.
+  ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOfBackup(b, storage));
   v1::StoredBackupRef ref;
   *ref.mutable_storage() = storage;
   ref.set_database(b.database());

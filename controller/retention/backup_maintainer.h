@@ -3,8 +3,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+
+#include "absl/synchronization/mutex.h"
 
 #include "absl/status/statusor.h"
 #include "common/base/clock.h"
@@ -40,6 +44,12 @@ class BackupMaintainer {
   // Plans with the database's rules (its own, else its schedule's) and
   // deletes what goes.
   absl::StatusOr<dbdump::v1::ApplyRetentionResponse> Apply(const std::string& database);
+  // Deletes one backup on request: its objects through an agent (the
+  // manifest first), then the catalogue entry is marked deleted. Unlike
+  // retention it may delete the newest backup: it was asked by name.
+  // FailedPrecondition when the backup is already deleted, or while a
+  // restore or test restore job or a verification reads it.
+  absl::StatusOr<dbdump::v1::DeleteBackupResponse> Delete(const std::string& backup_id);
   // Verifies now and records the result; a failed check notifies.
   absl::StatusOr<dbdump::v1::Backup> Verify(const std::string& backup_id);
   // Verifies the newest live backup of the database on the worker thread.
@@ -52,6 +62,16 @@ class BackupMaintainer {
 
  private:
   absl::StatusOr<std::shared_ptr<AgentClient>> AgentOf(const std::string& database);
+  // The agent that can reach the backup's objects: for local storage the
+  // one that wrote them while it is registered (its host holds the
+  // directory), else the database's, else (the database removed) the one
+  // that wrote them.
+  absl::StatusOr<std::shared_ptr<AgentClient>> AgentOfBackup(
+      const dbdump::v1::Backup& backup, const dbdump::v1::StorageDestination& storage);
+  // Removes the stored objects through the agent, then marks the entry.
+  absl::StatusOr<dbdump::v1::AgentDeleteBackupResponse> DeleteStored(const dbdump::v1::Backup& b);
+  // Marks a backup read by a verification for the call's lifetime.
+  class Reading;
   // Queues `task`, named `what` in the log.
   void Later(std::function<void()> task, std::string what);
 
@@ -59,6 +79,10 @@ class BackupMaintainer {
   AgentClients* agents_;
   Clock* clock_;
   Notifier* notifier_;
+  absl::Mutex mu_;
+  // Backups being verified now (their count) and being deleted now.
+  std::map<std::string, int> verifying_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> deleting_ ABSL_GUARDED_BY(mu_);
   // Background retention and verification, one at a time; last, so it
   // stops before the members its tasks use go.
   WorkQueue queue_;

@@ -88,4 +88,33 @@ absl::StatusOr<v1::Agent> AgentTable::Get(const std::string& name) {
   return AgentFromRow(s);
 }
 
+absl::Status AgentTable::Remove(const std::string& name) {
+  RETURN_IF_ERROR(Get(name).status());
+  Stmt dbs(db_, "SELECT name FROM databases WHERE agent = ? ORDER BY name");
+  dbs.Bind(1, name);
+  std::vector<std::string> names;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, dbs.Step());
+    if (!row) break;
+    names.push_back(dbs.Text(0));
+  }
+  if (!names.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent \"", name, "\" backs up ", names.size() == 1 ? "database " : "databases ",
+        absl::StrJoin(names, ", "), ": move ", names.size() == 1 ? "it" : "them",
+        " to another agent first (dbdumpctl database update NAME --agent=OTHER) or remove ",
+        names.size() == 1 ? "it" : "them"));
+  }
+  Stmt jobs(db_, "SELECT id FROM jobs WHERE agent = ? AND state IN (1, 2) LIMIT 1");
+  jobs.Bind(1, name);
+  ASSIGN_OR_RETURN(bool active, jobs.Step());
+  if (active) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("agent \"", name, "\" has job ", jobs.Text(0),
+                     " in progress: wait for it or cancel it (dbdumpctl job cancel ",
+                     jobs.Text(0), ")"));
+  }
+  return Stmt(db_, "DELETE FROM agents WHERE name = ?").Bind(1, name).Run();
+}
+
 }  // namespace dbdump

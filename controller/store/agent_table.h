@@ -23,6 +23,10 @@ class AgentTable {
   absl::Status Touch(const std::string& name, absl::Time now);
   absl::StatusOr<std::vector<dbdump::v1::Agent>> List();
   absl::StatusOr<dbdump::v1::Agent> Get(const std::string& name);
+  // Removes the registration. FailedPrecondition naming them while
+  // databases are backed up by the agent or jobs of it are queued or
+  // running; NotFound for an unknown name.
+  absl::Status Remove(const std::string& name);
 
  private:
   sqlite3* db_;

@@ -112,6 +112,13 @@ absl::StatusOr<v1::Backup> BackupTable::Get(const std::string& id) {
   return BackupFromRow(s);
 }
 
+absl::StatusOr<int64_t> BackupTable::CountLive(const std::string& storage) {
+  Stmt s(db_, "SELECT COUNT(*) FROM backups WHERE storage = ? AND deleted_at = ''");
+  s.Bind(1, storage);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
 absl::Status BackupTable::MarkDeleted(const std::string& id, absl::Time now) {
   RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET deleted_at = ?, state = 3 "
                             "WHERE id = ? AND deleted_at = ''")

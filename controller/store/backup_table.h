@@ -24,6 +24,8 @@ class BackupTable {
   absl::Status Insert(const std::string& job_id, const dbdump::v1::Backup& backup);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> List(const std::string& database);
   absl::StatusOr<dbdump::v1::Backup> Get(const std::string& id);
+  // Backups in `storage` not deleted.
+  absl::StatusOr<int64_t> CountLive(const std::string& storage);
   // Per database, what its good backups add up to (one SQL aggregate).
   absl::StatusOr<std::map<std::string, BackupTotals>> Totals();
   // At most `q.limit` backups matching `q`, newest first.

@@ -84,6 +84,41 @@ absl::StatusOr<v1::Database> DatabaseTable::Get(const std::string& name) {
   return DatabaseFromRow(s);
 }
 
+absl::Status DatabaseTable::Update(const v1::Database& d) {
+  const v1::DatabaseTarget& t = d.target();
+  return InTransaction(db_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Database old, Get(t.name()));
+    if (old.target().agent() != t.agent() || old.storage() != d.storage()) {
+      // A job's end is catalogued in the database's storage and its agent
+      // holds its slot: neither may change under it.
+      Stmt active(db_, "SELECT id FROM jobs WHERE database = ? AND state IN (1, 2) LIMIT 1");
+      active.Bind(1, t.name());
+      ASSIGN_OR_RETURN(bool row, active.Step());
+      if (row) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "database \"", t.name(), "\" has job ", active.Text(0),
+            " in progress: wait for it or cancel it (dbdumpctl job cancel ", active.Text(0),
+            ") before moving the database"));
+      }
+    }
+    return Stmt(db_, "UPDATE databases SET agent = ?, storage = ?, host = ?, port = ?, user = ?, "
+                     "dbname = ?, path = ?, password_ref = ?, server_version = ?, dump_options = ? "
+                     "WHERE name = ?")
+        .Bind(1, t.agent())
+        .Bind(2, d.storage())
+        .Bind(3, t.host())
+        .Bind(4, int64_t{t.port()})
+        .Bind(5, t.user())
+        .Bind(6, t.database())
+        .Bind(7, t.path())
+        .Bind(8, t.password_ref())
+        .Bind(9, d.server_version())
+        .BindBlob(10, t.dump_options().SerializeAsString())
+        .Bind(11, t.name())
+        .Run();
+  });
+}
+
 absl::Status DatabaseTable::Remove(const std::string& name) {
   return InTransaction(db_, [&]() -> absl::Status {
     Stmt active(db_, "SELECT COUNT(*) FROM jobs WHERE database = ? AND state IN (1, 2)");

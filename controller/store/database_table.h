@@ -24,6 +24,10 @@ class DatabaseTable {
   absl::StatusOr<dbdump::v1::Database> Get(const std::string& name);
   // FailedPrecondition while a job of it is active; its backups stay catalogued.
   absl::Status Remove(const std::string& name);
+  // Replaces every field but the name, engine and creation time. Moving it
+  // (another agent or storage) is FailedPrecondition while a job of it is
+  // active. NotFound for an unknown name.
+  absl::Status Update(const dbdump::v1::Database& db);
 
  private:
   sqlite3* db_;

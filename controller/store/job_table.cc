@@ -144,6 +144,20 @@ absl::StatusOr<std::vector<v1::Job>> JobTable::List(const std::string& database,
   return CollectRows<v1::Job>(s, JobFromRow);
 }
 
+absl::StatusOr<std::vector<v1::Job>> JobTable::Query(const JobQuery& q) {
+  Stmt s(db_, absl::StrCat("SELECT ", kJobColumns,
+                           " FROM jobs WHERE (?1 = '' OR database = ?1) AND (?2 = 0 OR state = ?2)"
+                           " AND (?3 = '' OR created_at < ?3 OR (created_at = ?3 AND id < ?4))"
+                           " ORDER BY created_at DESC, id DESC LIMIT ?5")
+                  .c_str());
+  s.Bind(1, q.database)
+      .Bind(2, int64_t{q.state})
+      .Bind(3, q.before_created_at)
+      .Bind(4, q.before_id)
+      .Bind(5, int64_t{q.limit});
+  return CollectRows<v1::Job>(s, JobFromRow);
+}
+
 absl::StatusOr<std::vector<StoredJob>> JobTable::Active() {
   Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, ", request FROM jobs WHERE state IN (1, 2) "
                            "ORDER BY created_at")

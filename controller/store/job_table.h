@@ -35,6 +35,8 @@ class JobTable {
   absl::StatusOr<std::vector<dbdump::v1::Job>> List(const std::string& database, int limit);
   // Jobs still QUEUED or RUNNING, with their requests.
   absl::StatusOr<std::vector<StoredJob>> Active();
+  // A page of jobs, newest first (see JobQuery).
+  absl::StatusOr<std::vector<dbdump::v1::Job>> Query(const JobQuery& q);
   // What a dry run or test restore job found.
   absl::Status SetRestoreReport(const std::string& job_id,
                                 const dbdump::v1::RestoreReport& report);

@@ -30,7 +30,18 @@ struct BackupQuery {
   int limit = 100;
 };
 
-// What the good backups (completed, or deleted by retention since) of one
+// One page of the jobs, newest first (by creation time, then id).
+struct JobQuery {
+  std::string database;  // empty: all
+  dbdump::v1::JobState state = dbdump::v1::JOB_STATE_UNSPECIFIED;  // any
+  // Only jobs after this one in that order (the last of the previous
+  // page); empty: from the newest.
+  std::string before_created_at;
+  std::string before_id;
+  int limit = 100;
+};
+
+// What the good backups (completed, or deleted since) of one
 // database add up to, summed by SQL.
 struct BackupTotals {
   int64_t good = 0;

@@ -105,6 +105,35 @@ absl::Status ScheduleTable::SetEnabled(const std::string& name, bool enabled,
   return absl::OkStatus();
 }
 
+absl::Status ScheduleTable::Update(const v1::Schedule& sc) {
+  v1::Schedule spec = sc;
+  for (auto* f :
+       {spec.mutable_next_run_at(), spec.mutable_last_run_at(), spec.mutable_last_job_id(),
+        spec.mutable_last_outcome(), spec.mutable_created_at(), spec.mutable_next_verify_at()}) {
+    f->clear();
+  }
+  spec.clear_next_runs();
+  spec.clear_last_result();
+  absl::Status st = Stmt(db_, "UPDATE schedules SET database = ?, enabled = ?, next_run_at = ?, "
+                              "spec = ?, next_verify_at = ? WHERE name = ?")
+                        .Bind(1, sc.database())
+                        .Bind(2, int64_t{sc.enabled() ? 1 : 0})
+                        .Bind(3, sc.next_run_at())
+                        .BindBlob(4, spec.SerializeAsString())
+                        .Bind(5, sc.next_verify_at())
+                        .Bind(6, sc.name())
+                        .Run();
+  if (absl::IsAlreadyExists(st)) {  // foreign key
+    return absl::NotFoundError(absl::StrCat("unknown database \"", sc.database(),
+                                            "\": see `dbdumpctl database list`"));
+  }
+  RETURN_IF_ERROR(st);
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("unknown schedule \"", sc.name(), "\""));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ScheduleTable::Delete(const std::string& name) {
   RETURN_IF_ERROR(Stmt(db_, "DELETE FROM schedules WHERE name = ?").Bind(1, name).Run());
   if (sqlite3_changes(db_) == 0) {

@@ -27,6 +27,9 @@ class ScheduleTable {
   absl::Status SetEnabled(const std::string& name, bool enabled, const std::string& next_run_at,
                           const std::string& next_verify_at);
   absl::Status Delete(const std::string& name);
+  // Replaces the settings, the database, whether it is enabled and its next
+  // run and verification; the run bookkeeping stays. NotFound.
+  absl::Status Update(const dbdump::v1::Schedule& schedule);
   // Enabled schedules whose next run is at or before `now`.
   absl::StatusOr<std::vector<dbdump::v1::Schedule>> Due(absl::Time now);
   // Moves the schedule's next run from `expected` to `next`; Aborted when

@@ -57,11 +57,25 @@ absl::StatusOr<v1::StorageDestination> StorageTable::Get(const std::string& name
       absl::StrCat("unknown storage \"", name, "\": see `dbdumpctl storage list`"));
 }
 
+absl::Status StorageTable::Update(const v1::StorageDestination& d) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE storages SET path = ?, prefix = ?, config = ? WHERE name = ?")
+                      .Bind(1, d.path())
+                      .Bind(2, d.prefix())
+                      .BindBlob(3, d.SerializeAsString())
+                      .Bind(4, d.name())
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("unknown storage \"", d.name(), "\""));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status StorageTable::Remove(const std::string& name) {
   absl::Status st = Stmt(db_, "DELETE FROM storages WHERE name = ?").Bind(1, name).Run();
   if (absl::IsAlreadyExists(st)) {  // foreign key: still referenced
     return absl::FailedPreconditionError(absl::StrCat(
-        "storage \"", name, "\" is used by a database: remove or move those databases first"));
+        "storage \"", name, "\" is used by a database: move those databases to another storage "
+        "first (dbdumpctl database update NAME --storage=OTHER) or remove them"));
   }
   RETURN_IF_ERROR(st);
   if (sqlite3_changes(db_) == 0) {

@@ -24,6 +24,8 @@ class StorageTable {
   absl::StatusOr<dbdump::v1::StorageDestination> Get(const std::string& name);
   // FailedPrecondition while a database still uses it.
   absl::Status Remove(const std::string& name);
+  // Replaces every field but the name and kind. NotFound for an unknown name.
+  absl::Status Update(const dbdump::v1::StorageDestination& s);
 
  private:
   sqlite3* db_;

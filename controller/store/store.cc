@@ -89,6 +89,17 @@ absl::StatusOr<std::vector<v1::Agent>> Store::ListAgents() {
   return agents_.List();
 }
 
+absl::StatusOr<int> Store::DeleteAgent(const std::string& name, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  int revoked = 0;
+  RETURN_IF_ERROR(sqlite::InTransaction(db_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(agents_.Remove(name));
+    ASSIGN_OR_RETURN(revoked, certificates_.RevokeAgent(name, now));
+    return absl::OkStatus();
+  }));
+  return revoked;
+}
+
 absl::StatusOr<v1::Agent> Store::GetAgent(const std::string& name) {
   absl::MutexLock l(&mu_);
   return agents_.Get(name);
@@ -114,6 +125,11 @@ absl::Status Store::RemoveStorage(const std::string& name) {
   return storages_.Remove(name);
 }
 
+absl::Status Store::UpdateStorage(const v1::StorageDestination& s) {
+  absl::MutexLock l(&mu_);
+  return storages_.Update(s);
+}
+
 absl::Status Store::AddDatabase(const v1::Database& db, absl::Time now) {
   absl::MutexLock l(&mu_);
   return databases_.Add(db, now);
@@ -132,6 +148,11 @@ absl::StatusOr<v1::Database> Store::GetDatabase(const std::string& name) {
 absl::Status Store::RemoveDatabase(const std::string& name) {
   absl::MutexLock l(&mu_);
   return databases_.Remove(name);
+}
+
+absl::Status Store::UpdateDatabase(const v1::Database& db) {
+  absl::MutexLock l(&mu_);
+  return databases_.Update(db);
 }
 
 absl::Status Store::CreateJob(const v1::Job& job, const std::string& request) {
@@ -158,6 +179,11 @@ absl::StatusOr<v1::Job> Store::GetJob(const std::string& id) {
 absl::StatusOr<std::vector<v1::Job>> Store::ListJobs(const std::string& database, int limit) {
   absl::MutexLock l(&mu_);
   return jobs_.List(database, limit);
+}
+
+absl::StatusOr<std::vector<v1::Job>> Store::QueryJobs(const JobQuery& query) {
+  absl::MutexLock l(&mu_);
+  return jobs_.Query(query);
 }
 
 absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
@@ -192,6 +218,11 @@ absl::StatusOr<std::vector<v1::Backup>> Store::ListBackups(const std::string& da
 absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
   absl::MutexLock l(&mu_);
   return backups_.Get(id);
+}
+
+absl::StatusOr<int64_t> Store::CountLiveBackups(const std::string& storage) {
+  absl::MutexLock l(&mu_);
+  return backups_.CountLive(storage);
 }
 
 absl::StatusOr<std::map<std::string, BackupTotals>> Store::BackupTotalsByDatabase() {
@@ -285,6 +316,11 @@ absl::Status Store::ClaimVerification(const std::string& name, const std::string
 absl::Status Store::DeleteSchedule(const std::string& name) {
   absl::MutexLock l(&mu_);
   return schedules_.Delete(name);
+}
+
+absl::Status Store::UpdateSchedule(const v1::Schedule& schedule) {
+  absl::MutexLock l(&mu_);
+  return schedules_.Update(schedule);
 }
 
 absl::StatusOr<std::vector<v1::Schedule>> Store::DueSchedules(absl::Time now) {

@@ -53,6 +53,11 @@ class Store {
   absl::Status TouchAgent(const std::string& name, absl::Time now);
   absl::StatusOr<std::vector<dbdump::v1::Agent>> ListAgents();
   absl::StatusOr<dbdump::v1::Agent> GetAgent(const std::string& name);
+  // In one transaction: removes the agent's registration and revokes its
+  // certificates (how many, returned), so it can neither call nor be
+  // called. Refused while databases are backed up by it or jobs of it are
+  // active (see AgentTable::Remove).
+  absl::StatusOr<int> DeleteAgent(const std::string& name, absl::Time now);
 
   // Storage destinations.
   absl::Status AddStorage(const dbdump::v1::StorageDestination& s, absl::Time now);
@@ -60,6 +65,8 @@ class Store {
   absl::StatusOr<dbdump::v1::StorageDestination> GetStorage(const std::string& name);
   // FailedPrecondition while a database still uses it.
   absl::Status RemoveStorage(const std::string& name);
+  // Every field but the name and kind. NotFound.
+  absl::Status UpdateStorage(const dbdump::v1::StorageDestination& s);
 
   // Database targets.
   absl::Status AddDatabase(const dbdump::v1::Database& db, absl::Time now);
@@ -67,6 +74,10 @@ class Store {
   absl::StatusOr<dbdump::v1::Database> GetDatabase(const std::string& name);
   // FailedPrecondition while a job of it is active; its backups stay catalogued.
   absl::Status RemoveDatabase(const std::string& name);
+  // Every field but the name, engine and creation time; moving it to
+  // another agent or storage is FailedPrecondition while a job of it is
+  // queued or running. NotFound.
+  absl::Status UpdateDatabase(const dbdump::v1::Database& db);
 
   // Jobs. CreateJob fails with AlreadyExists when a backup of the same
   // database is already queued or running.
@@ -78,6 +89,8 @@ class Store {
   absl::Status UpdateProgress(const std::string& id, const dbdump::v1::Progress& p);
   absl::StatusOr<dbdump::v1::Job> GetJob(const std::string& id);
   absl::StatusOr<std::vector<dbdump::v1::Job>> ListJobs(const std::string& database, int limit);
+  // A page of jobs, newest first (see JobQuery).
+  absl::StatusOr<std::vector<dbdump::v1::Job>> QueryJobs(const JobQuery& query);
   // Jobs still QUEUED or RUNNING, with their requests.
   absl::StatusOr<std::vector<StoredJob>> ActiveJobs();
 
@@ -90,6 +103,8 @@ class Store {
   // A page of the catalogue, newest first (see BackupQuery).
   absl::StatusOr<std::vector<dbdump::v1::Backup>> QueryBackups(const BackupQuery& query);
   absl::StatusOr<dbdump::v1::Backup> GetBackup(const std::string& id);
+  // Catalogued backups in the storage whose objects are still there.
+  absl::StatusOr<int64_t> CountLiveBackups(const std::string& storage);
   // Oldest first by when they were catalogued (ties: catalogue order).
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackupsByAge(const std::string& database);
   // Retention removed the stored objects; the entry stays, marked deleted.
@@ -125,6 +140,8 @@ class Store {
   absl::Status ClaimVerification(const std::string& name, const std::string& expected,
                                  const std::string& next);
   absl::Status DeleteSchedule(const std::string& name);
+  // The settings, database, enabled and next run and verification times.
+  absl::Status UpdateSchedule(const dbdump::v1::Schedule& schedule);
   // Enabled schedules whose next run is at or before `now`.
   absl::StatusOr<std::vector<dbdump::v1::Schedule>> DueSchedules(absl::Time now);
   // In one transaction: advances the schedule (Aborted when its next run is

@@ -26,7 +26,7 @@ sqlite3 "$T/app.db" "PRAGMA journal_mode=WAL; CREATE TABLE notes(id INTEGER PRIM
 start_controller
 start_agent
 wait_for "agent to register" agent_online
-ctl agents list
+ctl agent list
 
 step "configure storage and databases"
 ctl storage add local --kind=local --path="$T/store"

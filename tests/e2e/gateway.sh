@@ -108,6 +108,14 @@ grep -q '^event: job$' "$T/events" || fail "no job event: $(head -c 300 "$T/even
 LAST=$(grep '^data:' "$T/events" | grep '"job"' | tail -1 | sed 's/^data: //')
 [ "$(echo "$LAST" | jget 'd["job"]["state"]')" = JOB_STATE_SUCCEEDED ] || fail "last event: $LAST"
 BACKUP=$(echo "$LAST" | jget 'd["job"]["backup_id"]')
+
+step "download the backup as a file (local storage: streamed from the agent)"
+curl -sS --cacert "$CA" --resolve "controller.dbdump:$HTTP_PORT:127.0.0.1" \
+  -H "Authorization: Bearer $ADMIN" -D "$T/dl_headers" -o "$T/dl" "$H/v1/backups/$BACKUP:download"
+echo "GET /v1/backups/$BACKUP:download" >> "$ROUTES_USED"
+grep -qi '^content-type: application/octet-stream' "$T/dl_headers" || fail "download is not a file: $(cat "$T/dl_headers")"
+grep -qi "^x-dbdump-sha256: $(sha256sum < "$T/dl" | cut -d' ' -f1)" "$T/dl_headers" \
+  || fail "the downloaded file does not have the sha256 announced"
 [ -n "$BACKUP" ] || fail "no backup id in $LAST"
 
 step "read routes: the gateway's answer equals gRPC's"
@@ -178,6 +186,44 @@ api DELETE /v1/databases/gone >/dev/null
 expect_status 200 "remove database"
 api DELETE /v1/storages/spare >/dev/null
 expect_status 200 "remove storage"
+
+step "resource routes: get, update with a field mask, delete a backup, cancel, remove an agent"
+compare /v1/databases/app DatabaseService/GetDatabase '{"name": "app"}'
+compare /v1/storages/local StorageService/GetStorage '{"name": "local"}'
+compare /v1/agents/agent-1 AgentAdminService/GetAgent '{"name": "agent-1"}'
+api POST /v1/storages "{\"storage\": {\"name\": \"moved\", \"kind\": \"STORAGE_KIND_LOCAL\", \"path\": \"$T/moved\"}}" >/dev/null
+expect_status 200 "add a second storage"
+api PATCH /v1/databases/app '{"database": {"storage": "moved"}, "update_mask": "storage"}' >/dev/null
+expect_status 200 "move the database"
+[ "$(grpc DatabaseService/GetDatabase '{"name": "app"}' | jget 'd["database"]["storage"]')" = moved ] \
+  || fail "the database did not move"
+api PATCH /v1/databases/app '{"database": {"target": {"engine": "ENGINE_POSTGRES"}}, "update_mask": "target.engine"}' >/dev/null
+expect_status 400 "an engine change"
+grep -q 'update_mask path \\"target.engine\\" of Database cannot be changed' "$T/body" \
+  || fail "the refusal does not name the path: $(cat "$T/body")"
+api PATCH /v1/databases/app '{"database": {"storage": "local"}, "update_mask": "storage"}' >/dev/null
+expect_status 200 "move the database back"
+api PATCH /v1/storages/moved '{"storage": {"prefix": "nightly"}, "update_mask": "prefix", "skip_probe": true}' >/dev/null
+expect_status 200 "update a storage"
+[ "$(grpc StorageService/GetStorage '{"name": "moved"}' | jget 'd["storage"]["prefix"]')" = nightly ] \
+  || fail "the storage's prefix did not change"
+api POST /v1/schedules '{"schedule": {"name": "weekly", "database": "app", "cron": "0 3 * * sun", "time_zone": "UTC"}}' >/dev/null
+api PATCH /v1/schedules/weekly '{"schedule": {"cron": "0 4 * * sun"}, "update_mask": "cron"}' >/dev/null
+expect_status 200 "update a schedule"
+[ "$(grpc ScheduleService/GetSchedule '{"name": "weekly"}' | jget 'd["schedule"]["cron"]')" = "0 4 * * sun" ] \
+  || fail "the schedule's cron did not change"
+api DELETE /v1/schedules/weekly >/dev/null
+RUN_BACKUP=$(api_ok GET "/v1/jobs/$RUN_JOB" | jget 'd["job"]["backup_id"]')
+[ "$(api_ok DELETE "/v1/backups/$RUN_BACKUP" | jget 'd["backup"]["state"]')" = BACKUP_STATE_DELETED ] \
+  || fail "the deleted backup is not marked deleted"
+api DELETE "/v1/backups/$RUN_BACKUP" >/dev/null
+expect_status 400 "a second delete"
+api POST "/v1/jobs/$JOB:cancel" >/dev/null
+expect_status 400 "cancel of an ended job"
+grep -q 'already ended succeeded' "$T/body" || fail "cancel refusal: $(cat "$T/body")"
+api DELETE /v1/agents/agent-1 >/dev/null
+expect_status 400 "remove an agent that backs up a database"
+grep -q 'database update NAME --agent=OTHER' "$T/body" || fail "agent removal refusal: $(cat "$T/body")"
 
 step "tokens and roles"
 TOKEN= api GET /v1/backups >/dev/null
@@ -298,6 +344,37 @@ if missing:
     sys.exit(1)
 print(f"openapi: valid, {sum(len(o) for o in doc['paths'].values())} routes, all called")
 EOF
+
+step "paging through 10,000 catalogued backups: bounded pages, no duplicates, nothing skipped"
+grow_catalogue "$BACKUP" 10000
+TOTAL=$(sqlite3 "$T/controller.db" "SELECT count(*) FROM backups")
+: > "$T/paged"
+PAGE_TOKEN=
+PAGES=0
+while :; do
+  api_ok GET "/v1/backups?page_size=1000${PAGE_TOKEN:+&page_token=$PAGE_TOKEN}" > "$T/page.json"
+  PAGE_TOKEN=$(python3 - "$T/page.json" "$T/paged" <<'EOF'
+import json, sys
+body = json.load(open(sys.argv[1]))
+page = body["backups"]
+assert len(page) <= 1000, f"a page of {len(page)}"
+created = [b["created_at"] for b in page]
+assert created == sorted(created, reverse=True), "a page is not newest first"
+with open(sys.argv[2], "a") as out:
+    for b in page: out.write(f'{b["created_at"]} {b["id"]}\n')
+print(body["next_page_token"])
+EOF
+)
+  PAGES=$((PAGES + 1))
+  [ -n "$PAGE_TOKEN" ] || break
+  [ "$PAGES" -le 20 ] || fail "more than 20 pages for $TOTAL backups"
+done
+[ "$(wc -l < "$T/paged")" = "$TOTAL" ] || fail "paged $(wc -l < "$T/paged") backups, $TOTAL catalogued"
+[ "$(cut -d' ' -f2 "$T/paged" | sort -u | wc -l)" = "$TOTAL" ] || fail "a backup came twice"
+[ "$(cut -d' ' -f1 "$T/paged")" = "$(cut -d' ' -f1 "$T/paged" | sort -r)" ] || fail "pages are not newest first"
+echo "paged $TOTAL backups in $PAGES pages of at most 1000, none twice, newest first"
+api GET "/v1/backups?page_size=5000" >/dev/null
+expect_status 400 "a page larger than 1000"
 
 step "dashboard: served with a strict content security policy"
 curl -sS --cacert "$CA" --resolve "controller.dbdump:$HTTP_PORT:127.0.0.1" -D "$T/dash" -o "$T/index.html" "$H/"

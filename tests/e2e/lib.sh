@@ -80,7 +80,7 @@ start_controller() {
   CONTROLLER_PID=$!
   PIDS+=("$CONTROLLER_PID")
   use_controller_credentials
-  wait_for "controller to listen" ctl agents list
+  wait_for "controller to listen" ctl agent list
 }
 
 # use_controller_credentials: points dbdumpctl at the controller's CA and,
@@ -136,7 +136,7 @@ wait_for() {
   fail "timed out waiting for $what"
 }
 
-agent_online() { ctl --output=json agents list | grep -q '"online": true'; }
+agent_online() { ctl --output=json agent list | grep -q '"online": true'; }
 
 # expect_error EXPECTED_TEXT COMMAND...: the command must fail and say EXPECTED_TEXT.
 expect_error() {
@@ -168,3 +168,31 @@ start_s3() {
 }
 S3_DIRS=()
 stop_s3_all() { for e in "${S3_DIRS[@]}"; do bash "$FIXTURES/${e%%:*}.sh" stop "${e#*:}" || true; done; }
+
+# grow_catalogue SEED_BACKUP_ID N: copies of a real backup's row (and its
+# job's), with new ids a minute apart from 2024-01-01, written beside the
+# running controller in one SQLite transaction until the catalogue holds N.
+grow_catalogue() {
+  local have seed_job
+  have=$(sqlite3 "$T/controller.db" "SELECT count(*) FROM backups")
+  seed_job=$(sqlite3 "$T/controller.db" "SELECT job_id FROM backups WHERE id = '$1'")
+  python3 - "$have" "$2" "$1" "$seed_job" <<'PY' | sqlite3 "$T/controller.db"
+import sys, datetime
+have, want, seed, seed_job = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+print(".timeout 10000")
+print("BEGIN;")
+print(f"CREATE TEMP TABLE tj AS SELECT * FROM jobs WHERE id = '{seed_job}';")
+print(f"CREATE TEMP TABLE tb AS SELECT * FROM backups WHERE id = '{seed}';")
+start = datetime.datetime(2024, 1, 1)
+for i in range(have, want):
+    at = start + datetime.timedelta(minutes=i)
+    bid = at.strftime("%Y%m%dT%H%M%SZ") + f"-{i:08x}"
+    jid = f"job-bench-{i}"
+    ts = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(f"UPDATE tj SET id = '{jid}', backup_id = '{bid}', created_at = '{ts}';"
+          f"INSERT INTO jobs SELECT * FROM tj;"
+          f"UPDATE tb SET id = '{bid}', job_id = '{jid}', created_at = '{ts}';"
+          f"INSERT INTO backups SELECT * FROM tb;")
+print("COMMIT;")
+PY
+}

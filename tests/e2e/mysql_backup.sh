@@ -34,6 +34,8 @@ expect_error "authentication failed" ctl database add bad --engine=mysql --agent
   --password-ref="file:$T/wrong.pass"
 expect_error "globals is a PostgreSQL option" \
   ctl database add bad "${MY_FLAGS[@]}" --dbname=shop --globals
+expect_error "no table or view \"nosuch\" in database \"shop\"" \
+  ctl database add bad "${MY_FLAGS[@]}" --dbname=shop --table=orders --table=nosuch
 rm -f /tmp/dbdump-e2e-mysql-x
 if ctl database add hostile "${MY_FLAGS[@]}" --dbname=--file=/tmp/dbdump-e2e-mysql-x 2>"$T/hostile.err"; then
   fail "a database named --file=... that does not exist was accepted"

@@ -28,6 +28,13 @@ expect_error "does not apply to sqlite" \
   ctl database add bad --engine=sqlite --agent=agent-1 --storage=local --path=/x.db --globals
 expect_error "unknown engine \"oracle\"" \
   ctl database add bad --engine=oracle --agent=agent-1 --storage=local
+expect_error "no table \"nosuch\", \"ghost\" in" \
+  ctl database add bad --engine=postgres "${PG_FLAGS[@]}" --dbname=shop --table=orders \
+  --table=nosuch --table=ghost
+# --skip-connection-test skips the table check with the rest of the test.
+ctl database add unchecked --engine=postgres "${PG_FLAGS[@]}" --dbname=shop --table=nosuch \
+  --skip-connection-test
+ctl database remove unchecked
 ctl database add shop --engine=postgres "${PG_FLAGS[@]}" --dbname=shop --globals \
   --exclude-table=audit
 
@@ -66,11 +73,23 @@ expect_error "name the target with --target" ctl restore "$ID" --via=shop
 
 step "restore into the original: nothing dropped unless --clean"
 psql_as shop "DELETE FROM orders WHERE id > 100"
-expect_job_failure "already exists" ctl restore "$ID" --wait
+expect_job_failure "already exists.*pass --clean to replace them" ctl restore "$ID" --wait
 [ "$(psql_as shop "SELECT count(*) FROM orders")" = 100 ] || fail "a failed restore changed data"
 ctl restore "$ID" --clean --wait
 [ "$(psql_as shop "SELECT count(*) FROM orders")" = 5000 ] || fail "--clean did not restore orders"
 [ "$(psql_as shop "SELECT count(*) FROM audit")" = 10 ] || fail "--clean dropped a table not in the backup"
+
+step "the manifest records the compression level used, durations print as given"
+[ "$(json_field 'd["compression_level"]' < "$T/store/shop/$ID/manifest.json")" = 3 ] \
+  || fail "the manifest does not record zstd's default level 3"
+ctl backup show "$ID" | grep -q "compression: *zstd (level 3)" || fail "backup show lacks the level"
+ctl schedule add shop-nightly --database=shop --cron="30 2 * * *" --tz=UTC --timeout=6h \
+  --max-attempts=3 --retry-backoff=1h30m --keep-within=30d > /dev/null
+ctl schedule show shop-nightly | tee "$T/sched.txt"
+grep -q "timeout: *6h$" "$T/sched.txt" || fail "schedule show prints the timeout in seconds"
+grep -q "retry backoff: *1h30m, doubled" "$T/sched.txt" || fail "schedule show lacks the retry backoff"
+grep -q "within 30d" "$T/sched.txt" || fail "schedule show prints keep-within in seconds"
+ctl schedule remove shop-nightly
 
 step "parallel restore and --no-create"
 ctl restore "$ID" --target=shop_par --jobs=2 --wait

@@ -30,7 +30,7 @@ start_sched_controller() {
   CONTROLLER_PID=$!
   PIDS+=("$CONTROLLER_PID")
   use_controller_credentials
-  wait_for "controller to listen" ctl agents list
+  wait_for "controller to listen" ctl agent list
 }
 
 start_sched_controller
@@ -90,7 +90,7 @@ ctl retention apply big
 [ "$(ctl --output=json backup show "$OLD" | json_field 'd["backup"]["state"]')" = BACKUP_STATE_DELETED ] \
   || fail "backup show does not say $OLD is deleted"
 ctl backup list --database=big | grep "^$OLD " | grep -qw deleted || fail "backup list does not say $OLD is deleted"
-expect_error "deleted by retention" ctl restore "$OLD" --target=big_again
+expect_error "was deleted at" ctl restore "$OLD" --target=big_again
 NEW=$(ctl --output=json backup list --database=big | json_field '[b["id"] for b in d["backups"] if not b.get("deleted_at")][0]')
 [ -e "$T/store/big/$NEW/manifest.json" ] || fail "the newest backup was touched"
 

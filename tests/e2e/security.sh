@@ -52,7 +52,7 @@ DBDUMP_JOIN_TOKEN=$AGENT2_TOKEN "$BIN/dbdump-agent" --listen=127.0.0.1:$AGENT2_P
   --controller=127.0.0.1:$CTL_PORT --work_dir="$T/agent2-work" --join=env:DBDUMP_JOIN_TOKEN \
   --ca-fingerprint="$FINGERPRINT" >>"$T/agent2.log" 2>&1 &
 PIDS+=("$!")
-wait_for "agent-2 to register" sh -c "'$BIN/dbdumpctl' --output=json agents list | grep -q '\"agent-2\"'"
+wait_for "agent-2 to register" sh -c "'$BIN/dbdumpctl' --output=json agent list | grep -q '\"agent-2\"'"
 sqlite3 "$T/app.db" "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('secret row');"
 ctl storage add local --kind=local --path="$T/store"
 ctl database add app --engine=sqlite --agent=agent-2 --storage=local --path="$T/app.db"
@@ -106,7 +106,7 @@ step "the controller's own certificate, sent to agent-1's address while expectin
 expect_probe UNAVAILABLE --target=127.0.0.1:$AGENT_PORT --ca="$CA" --cert="$T/state/pki/controller.pem" \
   --key="$T/state/pki/controller.key" --identity=spiffe://dbdump/agent/agent-2 --call=agent.DeleteBackup
 expect_error "is for spiffe://dbdump/agent/agent-1, not spiffe://dbdump/controller" \
-  "$BIN/dbdumpctl" --controller=127.0.0.1:$AGENT_PORT agents list
+  "$BIN/dbdumpctl" --controller=127.0.0.1:$AGENT_PORT agent list
 
 step "an attacker with agent-1's valid certificate: other agents, the admin API, registering as another"
 A1=(--ca="$CA" --cert="$T/agent-work/tls/agent.pem" --key="$T/agent-work/tls/agent.key")
@@ -171,7 +171,7 @@ step "revoking an agent ends its access at once"
 ctl agent revoke pinned
 expect_probe UNAUTHENTICATED --target=127.0.0.1:$CTL_PORT --ca="$CA" --cert="$T/pinned/tls/agent.pem" \
   --key="$T/pinned/tls/agent.key" --call=registry.RegisterAgent:pinned
-ctl agents list | grep -E '^pinned ' | grep -q revoked || fail "agents list does not show pinned as revoked"
+ctl agent list | grep -E '^pinned ' | grep -q revoked || fail "agent list does not show pinned as revoked"
 kill "$PINNED_PID" 2>/dev/null || true
 
 step "a second controller on the same store or port refuses to start"
@@ -190,7 +190,7 @@ echo "   $out"
 echo "$out" | grep -q "address in use" || fail "unclear refusal: $out"
 [ "$(echo "$out" | wc -l)" -le 2 ] || fail "refusal is not one line: $out"
 [ ! -e "$T/other.db" ] && [ ! -e "$T/state3" ] || fail "a controller refused on its port left files behind"
-ctl agents list >/dev/null || fail "the first controller is hurt"
+ctl agent list >/dev/null || fail "the first controller is hurt"
 
 step "the audit log recorded each refusal, with actor and outcome"
 AUDIT=$(ctl --output=json audit list --limit=1000)

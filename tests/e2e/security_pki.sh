@@ -30,7 +30,7 @@ wait_for "first admin token" test -s "$T/state/admin.token"
 mkdir -p -m 700 "$DBDUMP_CONFIG_DIR"
 cp "$P/ca.pem" "$DBDUMP_CONFIG_DIR/ca.pem"
 install -m 600 "$T/state/admin.token" "$DBDUMP_CONFIG_DIR/token"
-wait_for "controller to listen" ctl agents list
+wait_for "controller to listen" ctl agent list
 [ ! -e "$T/state/pki" ] || fail "the controller made its own CA although it was given one"
 "$BIN/dbdump-agent" --listen=127.0.0.1:$AGENT_PORT --controller=127.0.0.1:$CTL_PORT \
   --work_dir="$T/agent-work" --tls_ca_file="$P/ca.pem" --tls_cert_file="$P/agent-1.pem" \

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -123,6 +124,23 @@ class FakeAgentClient final : public AgentClient {
     absl::MutexLock l(&mu_);
     return static_cast<int>(cancelled_.size());
   }
+  // While held, VerifyBackup calls wait (as a long read of a big backup
+  // does) until released.
+  void HoldVerifications(bool hold) {
+    absl::MutexLock l(&mu_);
+    hold_verifications_ = hold;
+  }
+  // Waits until a VerifyBackup call is held; false on timeout.
+  bool WaitVerifying(absl::Duration timeout) {
+    absl::MutexLock l(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(+[](int* n) { return *n > 0; }, &verifying_),
+                                timeout);
+  }
+  // Backups DeleteBackup was called for, in order.
+  std::vector<std::string> deleted() {
+    absl::MutexLock l(&mu_);
+    return deleted_;
+  }
   std::vector<std::string> verified() {
     absl::MutexLock l(&mu_);
     return verified_;
@@ -133,14 +151,22 @@ class FakeAgentClient final : public AgentClient {
     return std::string("fake 1.0");
   }
   absl::Status ProbeStorage(const v1::StorageDestination&) override { return absl::OkStatus(); }
-  absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::StoredBackupRef& ref) override {
-    v1::DeleteBackupResponse resp;
+  absl::StatusOr<v1::AgentDeleteBackupResponse> DeleteBackup(
+      const v1::StoredBackupRef& ref) override {
+    {
+      absl::MutexLock l(&mu_);
+      deleted_.push_back(ref.backup_id());
+    }
+    v1::AgentDeleteBackupResponse resp;
     resp.add_removed_keys(absl::StrCat(ref.database(), "/", ref.backup_id(), "/manifest.json"));
     return resp;
   }
   // Every backup verifies; the call is counted.
   absl::StatusOr<v1::VerifyBackupResponse> VerifyBackup(const v1::StoredBackupRef& ref) override {
     absl::MutexLock l(&mu_);
+    ++verifying_;
+    mu_.Await(absl::Condition(+[](bool* hold) { return !*hold; }, &hold_verifications_));
+    --verifying_;
     verified_.push_back(ref.backup_id());
     v1::VerifyBackupResponse resp;
     resp.set_ok(true);
@@ -150,6 +176,30 @@ class FakeAgentClient final : public AgentClient {
     absl::MutexLock l(&mu_);
     cancelled_.insert(job_id);
     return absl::OkStatus();
+  }
+  // What ReadBackupObject of `object` streams: these messages, then `end`.
+  // An object not scripted is NotFound.
+  void ScriptObject(const std::string& object, std::vector<v1::ReadBackupObjectResponse> messages,
+                    absl::Status end = absl::OkStatus()) {
+    absl::MutexLock l(&mu_);
+    objects_[object] = {std::move(messages), std::move(end)};
+  }
+  // The requests ReadBackupObject was called with.
+  std::vector<v1::ReadBackupObjectRequest> object_reads() {
+    absl::MutexLock l(&mu_);
+    return object_reads_;
+  }
+  std::unique_ptr<BackupObjectStream> ReadBackupObject(
+      const v1::ReadBackupObjectRequest& request) override {
+    absl::MutexLock l(&mu_);
+    object_reads_.push_back(request);
+    auto it = objects_.find(request.object());
+    if (it == objects_.end()) {
+      return std::make_unique<ScriptedObject>(
+          std::vector<v1::ReadBackupObjectResponse>{},
+          absl::NotFoundError(absl::StrCat("no object \"", request.object(), "\"")));
+    }
+    return std::make_unique<ScriptedObject>(it->second.first, it->second.second);
   }
 
   std::unique_ptr<JobEventStream> RunBackup(const v1::BackupJob& job, absl::Time deadline) override {
@@ -194,6 +244,28 @@ class FakeAgentClient final : public AgentClient {
   struct JobLog {
     std::vector<v1::JobEvent> events;
     bool finished = false;
+  };
+
+  // A ReadBackupObject answer played back.
+  class ScriptedObject final : public BackupObjectStream {
+   public:
+    ScriptedObject(std::vector<v1::ReadBackupObjectResponse> messages, absl::Status end)
+        : messages_(std::move(messages)), end_(std::move(end)) {}
+    bool Next(v1::ReadBackupObjectResponse* m) override {
+      if (cancelled_ || next_ >= messages_.size()) return false;
+      *m = messages_[next_++];
+      return true;
+    }
+    absl::Status Finish() override {
+      return cancelled_ ? absl::CancelledError("call cancelled") : end_;
+    }
+    void Cancel() override { cancelled_ = true; }
+
+   private:
+    std::vector<v1::ReadBackupObjectResponse> messages_;
+    absl::Status end_;
+    size_t next_ = 0;
+    std::atomic<bool> cancelled_{false};
   };
 
   // A call refused before any event.
@@ -373,6 +445,12 @@ class FakeAgentClient final : public AgentClient {
   std::map<std::string, int> progress_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> cancelled_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> verified_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+  bool hold_verifications_ ABSL_GUARDED_BY(mu_) = false;
+  int verifying_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::pair<std::vector<v1::ReadBackupObjectResponse>, absl::Status>>
+      objects_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::ReadBackupObjectRequest> object_reads_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, JobLog> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   std::set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
@@ -404,13 +482,18 @@ class FakeAgentClients final : public AgentClients {
                                                  absl::StrCat("agent \"", name, "\" unreachable"))) {}
     absl::StatusOr<std::string> TestConnection(const v1::DatabaseTarget&) override { return st_; }
     absl::Status ProbeStorage(const v1::StorageDestination&) override { return st_; }
-    absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::StoredBackupRef&) override {
+    absl::StatusOr<v1::AgentDeleteBackupResponse> DeleteBackup(
+        const v1::StoredBackupRef&) override {
       return st_;
     }
     absl::StatusOr<v1::VerifyBackupResponse> VerifyBackup(const v1::StoredBackupRef&) override {
       return st_;
     }
     absl::Status CancelJob(const std::string&) override { return st_; }
+    std::unique_ptr<BackupObjectStream> ReadBackupObject(
+        const v1::ReadBackupObjectRequest&) override {
+      return std::make_unique<DownObject>(st_);
+    }
     std::unique_ptr<JobEventStream> RunBackup(const v1::BackupJob&, absl::Time) override {
       return Down();
     }
@@ -426,6 +509,16 @@ class FakeAgentClients final : public AgentClients {
      public:
       explicit DownStream(absl::Status st) : st_(std::move(st)) {}
       bool Next(v1::JobEvent*) override { return false; }
+      absl::Status Finish() override { return st_; }
+      void Cancel() override {}
+
+     private:
+      absl::Status st_;
+    };
+    class DownObject final : public BackupObjectStream {
+     public:
+      explicit DownObject(absl::Status st) : st_(std::move(st)) {}
+      bool Next(v1::ReadBackupObjectResponse*) override { return false; }
       absl::Status Finish() override { return st_; }
       void Cancel() override {}
 

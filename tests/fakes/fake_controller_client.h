@@ -20,10 +20,16 @@ struct FakeController {
   v1::ListStoragesResponse storages;
   v1::ListBackupsResponse backups;
   v1::ListJobsResponse jobs;
+  // GetJob answers from these, by id.
+  std::vector<v1::Job> known_jobs;
   std::string server_version;
   absl::Status add_database_error;
   std::vector<v1::Job> stream;
   absl::Status stream_end;
+  // What DownloadBackup streams, then how it ends.
+  std::vector<v1::DownloadBackupResponse> download;
+  absl::Status download_end;
+  v1::DownloadBackupRequest download_request;
 
   v1::AddDatabaseRequest add_database;
   v1::RemoveDatabaseRequest remove_database;
@@ -33,6 +39,15 @@ struct FakeController {
   v1::StartRestoreRequest start_restore;
   v1::ListJobsRequest list_jobs;
   std::string followed;
+  // What CancelJob answers (the job as it is then) and was asked.
+  v1::Job cancelled_job;
+  v1::CancelJobRequest cancel_job;
+  v1::DeleteBackupRequest delete_backup;
+  absl::Status delete_backup_error;
+  // Updates: what was asked; the answer echoes the request's resource.
+  v1::UpdateDatabaseRequest update_database;
+  v1::UpdateStorageRequest update_storage;
+  v1::UpdateScheduleRequest update_schedule;
 
   // Schedules, retention and verification.
   absl::Status create_schedule_error;
@@ -135,9 +150,66 @@ class FakeControllerClient : public ControllerClient {
     c_->list_jobs = req;
     return c_->jobs;
   }
-  absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest&) override {
+  absl::StatusOr<v1::GetJobResponse> GetJob(const v1::GetJobRequest& req) override {
     ++c_->calls;
+    for (const v1::Job& job : c_->known_jobs) {
+      if (job.id() == req.id()) {
+        v1::GetJobResponse resp;
+        *resp.mutable_job() = job;
+        return resp;
+      }
+    }
     return absl::UnimplementedError("no job scripted");
+  }
+  absl::StatusOr<v1::CancelJobResponse> CancelJob(const v1::CancelJobRequest& req) override {
+    ++c_->calls;
+    c_->cancel_job = req;
+    v1::CancelJobResponse resp;
+    *resp.mutable_job() = c_->cancelled_job;
+    return resp;
+  }
+  absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(
+      const v1::DeleteBackupRequest& req) override {
+    ++c_->calls;
+    c_->delete_backup = req;
+    if (!c_->delete_backup_error.ok()) return c_->delete_backup_error;
+    v1::DeleteBackupResponse resp;
+    resp.mutable_backup()->set_id(req.id());
+    resp.mutable_backup()->set_database("orders");
+    resp.mutable_backup()->set_storage("local");
+    resp.mutable_backup()->set_state(v1::BACKUP_STATE_DELETED);
+    resp.add_removed_keys("orders/" + req.id() + "/manifest.json");
+    resp.add_removed_keys("orders/" + req.id() + "/dump.pgdump.zst");
+    return resp;
+  }
+  absl::StatusOr<v1::UpdateDatabaseResponse> UpdateDatabase(
+      const v1::UpdateDatabaseRequest& req) override {
+    ++c_->calls;
+    c_->update_database = req;
+    v1::UpdateDatabaseResponse resp;
+    *resp.mutable_database() = req.database();
+    resp.mutable_database()->mutable_target()->set_name(req.name());
+    resp.mutable_database()->set_server_version(c_->server_version);
+    return resp;
+  }
+  absl::StatusOr<v1::UpdateStorageResponse> UpdateStorage(
+      const v1::UpdateStorageRequest& req) override {
+    ++c_->calls;
+    c_->update_storage = req;
+    v1::UpdateStorageResponse resp;
+    *resp.mutable_storage() = req.storage();
+    resp.mutable_storage()->set_name(req.name());
+    return resp;
+  }
+  absl::StatusOr<v1::UpdateScheduleResponse> UpdateSchedule(
+      const v1::UpdateScheduleRequest& req) override {
+    ++c_->calls;
+    c_->update_schedule = req;
+    v1::UpdateScheduleResponse resp;
+    *resp.mutable_schedule() = req.schedule();
+    resp.mutable_schedule()->set_name(req.name());
+    resp.mutable_schedule()->set_next_run_at("2026-03-28T01:30:00Z");
+    return resp;
   }
   absl::Status FollowJob(const v1::FollowJobRequest& req,
                          const std::function<void(const v1::Job&)>& on_update) override {
@@ -145,6 +217,17 @@ class FakeControllerClient : public ControllerClient {
     c_->followed = req.id();
     for (const v1::Job& job : c_->stream) on_update(job);
     return c_->stream_end;
+  }
+
+  absl::Status DownloadBackup(
+      const v1::DownloadBackupRequest& req,
+      const std::function<absl::Status(const v1::DownloadBackupResponse&)>& on_message) override {
+    ++c_->calls;
+    c_->download_request = req;
+    for (const v1::DownloadBackupResponse& m : c_->download) {
+      if (absl::Status st = on_message(m); !st.ok()) return st;
+    }
+    return c_->download_end;
   }
 
   absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(

@@ -6,6 +6,7 @@
 //   grpc_probe --target=HOST:PORT --call=NAME [--identity=URI]
 //              [--ca=ca.pem] [--cert=c.pem --key=c.key] [--token-file=F] [--plaintext]
 //   NAME: agent.RunBackup, agent.RunRestore, agent.DeleteBackup,
+//         agent.ReadBackupObject:DIR:DATABASE:BACKUP_ID:OBJECT (local storage DIR),
 //         registry.RegisterAgent:AGENT, admin.ListBackups, admin.RemoveDatabase:NAME
 #include <grpcpp/grpcpp.h>
 
@@ -15,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "common/base/flags.h"
 #include "common/security/tls_credentials.h"
 #include "dbdump/v1/agent_service.grpc.pb.h"
@@ -94,10 +96,29 @@ int main(int argc, char** argv) {
     while (reader->Read(&event)) {
     }
     st = reader->Finish();
+  } else if (absl::StartsWith(call, "agent.ReadBackupObject:")) {
+    std::vector<std::string> parts = absl::StrSplit(call, ':');
+    if (parts.size() != 5) {
+      std::cerr << "--call=agent.ReadBackupObject:DIR:DATABASE:BACKUP_ID:OBJECT\n";
+      return 2;
+    }
+    auto stub = dbdump::v1::AgentService::NewStub(channel);
+    dbdump::v1::ReadBackupObjectRequest req;
+    req.mutable_backup()->mutable_storage()->set_kind(dbdump::v1::STORAGE_KIND_LOCAL);
+    req.mutable_backup()->mutable_storage()->set_path(parts[1]);
+    req.mutable_backup()->set_database(parts[2]);
+    req.mutable_backup()->set_backup_id(parts[3]);
+    req.set_object(parts[4]);
+    req.set_presign_ttl_s(60);
+    dbdump::v1::ReadBackupObjectResponse resp;
+    auto reader = stub->ReadBackupObject(&ctx, req);
+    while (reader->Read(&resp)) {
+    }
+    st = reader->Finish();
   } else if (call == "agent.DeleteBackup") {
     auto stub = dbdump::v1::AgentService::NewStub(channel);
-    dbdump::v1::DeleteBackupRequest req;
-    dbdump::v1::DeleteBackupResponse resp;
+    dbdump::v1::AgentDeleteBackupRequest req;
+    dbdump::v1::AgentDeleteBackupResponse resp;
     st = stub->DeleteBackup(&ctx, req, &resp);
   } else if (absl::StartsWith(call, "registry.RegisterAgent:")) {
     auto stub = dbdump::v1::RegistryService::NewStub(channel);

@@ -4,7 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/engines/mysql/mysql_client.h"
 #include "common/engines/mysql/mysql_names.h"
 
@@ -67,6 +69,30 @@ absl::StatusOr<ServerState> ParseState(const std::string& out) {
   }
   if (st.version.empty()) return bad();
   return st;
+}
+
+absl::StatusOr<std::vector<std::string>> IncludedTables(const ServerState& state,
+                                                        const std::string& db,
+                                                        const std::vector<std::string>& names) {
+  std::vector<std::string> included;
+  std::vector<std::string> missing;
+  for (const std::string& e : names) {
+    std::string name = e;
+    if (state.relations.count({db, e}) == 0 && absl::StartsWith(e, db + ".")) {
+      name = e.substr(db.size() + 1);
+    }
+    if (state.relations.count({db, name}) == 0) {
+      missing.push_back(absl::StrCat("\"", e, "\""));
+      continue;
+    }
+    included.push_back(name);
+  }
+  if (!missing.empty()) {
+    return absl::NotFoundError(absl::StrCat("dump option include_tables: no table or view ",
+                                            absl::StrJoin(missing, ", "), " in database \"", db,
+                                            "\"; check --table (exact names)"));
+  }
+  return included;
 }
 
 bool IsSystemSchema(const std::string& name) {

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -35,6 +36,13 @@ extern const char kStateSql[];
 extern const char kRelationsSql[];
 
 absl::StatusOr<ServerState> ParseState(const std::string& out);
+
+// The tables of database `db` that --table `names` ("table" or "db.table")
+// name, as mariadb-dump takes them; every name that names no table or view
+// of `db` in one NOT_FOUND error.
+absl::StatusOr<std::vector<std::string>> IncludedTables(const ServerState& state,
+                                                        const std::string& db,
+                                                        const std::vector<std::string>& names);
 
 // Schemas of the server itself: never part of an all-databases backup (a
 // restore could not recreate them over a running server's own).

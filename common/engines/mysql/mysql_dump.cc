@@ -143,19 +143,9 @@ absl::StatusOr<std::unique_ptr<DumpSession>> MysqlEngine::StartDump(const Databa
           "\" needs its database (db.table) when several databases are dumped"));
     }
   }
-  std::vector<std::string> included;
-  for (const std::string& e : o.include_tables()) {
-    std::string name = e;
-    if (st.relations.count({main_db, e}) == 0 && absl::StartsWith(e, main_db + ".")) {
-      name = e.substr(main_db.size() + 1);
-    }
-    if (st.relations.count({main_db, name}) == 0) {
-      return absl::NotFoundError(absl::StrCat("dump option include_tables: no table or view \"", e,
-                                              "\" in database \"", main_db,
-                                              "\"; check the table name"));
-    }
-    included.push_back(name);
-  }
+  ASSIGN_OR_RETURN(std::vector<std::string> included,
+                   mysql::IncludedTables(st, main_db, {o.include_tables().begin(),
+                                                       o.include_tables().end()}));
 
   DumpInfo info;
   info.server_version = st.version;

@@ -15,6 +15,7 @@
 #include "common/base/names.h"
 #include "common/base/secret_ref.h"
 #include "common/base/status_macros.h"
+#include "common/engines/mysql/mysql_catalog.h"
 #include "common/engines/mysql/mysql_client.h"
 #include "common/engines/tool_session.h"
 #include "common/io/fd_io.h"
@@ -153,6 +154,17 @@ absl::StatusOr<std::string> MysqlEngine::TestConnection(const DatabaseTarget& ta
   if (version.empty()) {
     return absl::InternalError(absl::StrCat("the server at ", Describe(target, target.database()),
                                             " returned no version"));
+  }
+  // Tables named with --table must exist now, not first at the next backup.
+  const DumpOptions& o = target.dump_options();
+  if (o.include_tables_size() > 0 && !target.database().empty()) {
+    ASSIGN_OR_RETURN(std::string catalog,
+                     RunSql(tools, target, "", absl::StrCat(mysql::kStateSql, mysql::kRelationsSql),
+                            PrivateDir(), "cannot list the tables of"));
+    ASSIGN_OR_RETURN(mysql::ServerState state, mysql::ParseState(catalog));
+    RETURN_IF_ERROR(mysql::IncludedTables(state, target.database(),
+                                          {o.include_tables().begin(), o.include_tables().end()})
+                        .status());
   }
   return version;
 }

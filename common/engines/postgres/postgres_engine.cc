@@ -107,6 +107,14 @@ absl::StatusOr<std::string> PostgresEngine::TestConnection(const DatabaseTarget&
   RETURN_IF_ERROR(ValidatePgDatabaseName(target.database()));
   PgConn c;
   RETURN_IF_ERROR(Connect(target, target.database(), options_.connect_timeout_s, &c));
+  // Tables named with --table must exist now, not first at the next backup.
+  const v1::DumpOptions& o = target.dump_options();
+  if (!o.include_tables().empty()) {
+    ASSIGN_OR_RETURN(std::vector<pg::TableName> tables, UserTables(c.conn, Describe(target)));
+    RETURN_IF_ERROR(
+        pg::ResolveTables(o.include_tables(), tables, /*must_exist=*/true, Describe(target))
+            .status());
+  }
   return ServerVersion(c.conn);
 }
 

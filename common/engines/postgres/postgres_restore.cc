@@ -84,6 +84,23 @@ absl::StatusOr<TargetDatabase> CreateIfMissing(const DatabaseTarget& target, boo
   return out;
 }
 
+// pg_restore and psql stop at the first object the target already has and
+// say only that it "already exists": add what to do, as the MySQL engine
+// says before it starts.
+ToolErrorFn WithCleanHint(ToolErrorFn on_error, const v1::RestoreOptions& options, bool plain) {
+  if (options.clean()) return on_error;
+  std::string hint =
+      plain ? "; the target already has objects of this backup: restore into another database "
+              "(a plain-format backup cannot be restored with --clean)"
+            : "; the target already has objects of this backup: pass --clean to replace them or "
+              "restore into another database";
+  return [on_error = std::move(on_error), hint](int code, const std::string& tail) {
+    absl::Status st = on_error(code, tail);
+    if (!absl::StrContains(st.message(), "already exists")) return st;
+    return absl::Status(st.code(), absl::StrCat(st.message(), hint));
+  };
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartDryRun(
@@ -185,7 +202,8 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     }
     return std::unique_ptr<RestoreSession>(new PgParallelRestoreSession(
         *std::move(spool), fd, options_.runner, std::move(po), *std::move(passfile),
-        PgToolError(tool, Describe(target)), std::move(on_failure)));
+        WithCleanHint(PgToolError(tool, Describe(target)), options, plain),
+        std::move(on_failure)));
   }
   po.pipe_stdin = true;
   absl::StatusOr<std::unique_ptr<Process>> p = options_.runner->Start(po);
@@ -193,7 +211,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
   ToolRestoreSession::Options o;
   o.process = *std::move(p);
   o.files.push_back(*std::move(passfile));
-  o.on_error = PgToolError(tool, Describe(target));
+  o.on_error = WithCleanHint(PgToolError(tool, Describe(target)), options, plain);
   o.on_failure = std::move(on_failure);
   return std::unique_ptr<RestoreSession>(new ToolRestoreSession(std::move(o)));
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/engines/postgres/postgres_connection.h"
 
 namespace dbdump {
@@ -40,6 +41,7 @@ absl::StatusOr<std::vector<TableName>> ResolveTables(
     const google::protobuf::RepeatedPtrField<std::string>& names,
     const std::vector<TableName>& tables, bool must_exist, const std::string& desc) {
   std::vector<TableName> out;
+  std::vector<std::string> missing;
   for (const std::string& name : names) {
     std::vector<TableName> found;
     for (const TableName& t : tables) {
@@ -56,11 +58,14 @@ absl::StatusOr<std::vector<TableName>> ResolveTables(
           found[0].second, " and ", found[1].first, ".", found[1].second,
           "; give it as schema.table"));
     }
-    if (found.empty() && must_exist) {
-      return absl::NotFoundError(absl::StrCat("no table \"", name, "\" in ", desc,
-                                              ": check --table (exact names, table or schema.table)"));
-    }
+    if (found.empty()) missing.push_back(absl::StrCat("\"", name, "\""));
     if (!found.empty()) out.push_back(found[0]);
+  }
+  // Every missing name at once, so one correction fixes them all.
+  if (!missing.empty() && must_exist) {
+    return absl::NotFoundError(absl::StrCat(
+        "no table ", absl::StrJoin(missing, ", "), " in ", desc,
+        ": check --table (exact names, table or schema.table)"));
   }
   return out;
 }

@@ -38,11 +38,23 @@ FlagSpec RepeatedFlag(std::string name, std::string hint) {
   return flag;
 }
 
+std::string CanonicalFlagName(std::string name) {
+  for (char& c : name) {
+    if (c == '_') c = '-';
+  }
+  return name;
+}
+
 ArgParser::ArgParser(Options options) : options_(std::move(options)) {}
 
 const FlagSpec* ArgParser::Find(const std::string& name) const {
   for (const FlagSpec& flag : options_.flags) {
     if (flag.name == name) return &flag;
+  }
+  for (const FlagSpec& flag : options_.flags) {
+    for (const std::string& alias : flag.aliases) {
+      if (CanonicalFlagName(alias) == name) return &flag;
+    }
   }
   return nullptr;
 }
@@ -53,25 +65,34 @@ std::string ArgParser::Where() const {
 
 absl::Status ArgParser::ParseFlag(const std::vector<std::string>& args, size_t* i,
                                   ParsedArgs* out) const {
-  const std::string& arg = args[*i];
+  std::string arg = args[*i];
   ++*i;
+  if (arg.size() == 2 && arg[0] == '-') {
+    for (const FlagSpec& flag : options_.flags) {
+      if (flag.short_name != 0 && flag.short_name == arg[1]) arg = absl::StrCat("--", flag.name);
+    }
+  }
   if (!absl::StartsWith(arg, "--")) {
     return UsageError(absl::StrCat("unknown flag ", arg, Where(),
                                    ": flags are spelled --name=value; run \"dbdumpctl help\""));
   }
   std::string body = arg.substr(2);
   size_t eq = body.find('=');
-  std::string name = body.substr(0, eq);
+  std::string typed = body.substr(0, eq);
   bool inline_value = eq != std::string::npos;
 
-  auto refused = options_.refused_flags.find(name);
+  auto refused = options_.refused_flags.find(CanonicalFlagName(typed));
   if (refused != options_.refused_flags.end()) return UsageError(refused->second);
-  const FlagSpec* spec = Find(name);
+  const FlagSpec* spec = Find(CanonicalFlagName(typed));
   if (spec == nullptr) {
-    return UsageError(absl::StrCat("unknown flag --", name, Where(),
+    return UsageError(absl::StrCat("unknown flag --", typed, Where(),
                                    ": run \"dbdumpctl help\" for the accepted flags"));
   }
-  if (out->Has(name) && !spec->repeatable) return UsageError(absl::StrCat("flag --", name, " is given twice"));
+  // Errors name the flag as the help shows it.
+  const std::string& name = spec->name;
+  if (out->Has(name) && !spec->repeatable) {
+    return UsageError(absl::StrCat("flag --", name, " is given twice"));
+  }
 
   if (!spec->takes_value) {
     if (inline_value) return UsageError(absl::StrCat("flag --", name, " takes no value"));

@@ -1,7 +1,8 @@
 // Parses the arguments of one command (the words after the verb, or the
 // global flags before it) against a spec of the flags it accepts. Flags are
 // `--name=value` or `--name value`, in any order with the positionals; `--`
-// ends the flags. Every problem becomes a one-line usage error that says what
+// ends the flags. Names are kebab-case; the snake_case spelling of each is
+// accepted too. Every problem becomes a one-line usage error that says what
 // is wrong and what to do. Thread-safe: Parse is const.
 #pragma once
 
@@ -25,7 +26,17 @@ struct FlagSpec {
   std::string value_hint;
   // May be given more than once; ParsedArgs::GetAll() has every value.
   bool repeatable = false;
+  // Other names the flag is taken by (older spellings kept for scripts);
+  // never shown in the help. Values are stored under `name`.
+  std::vector<std::string> aliases;
+  // A one-letter spelling, "-o FILE" for 'o'; 0 for none.
+  char short_name = 0;
 };
+
+// A flag's name as the table spells it: written with '-' between words.
+// "--ca_file" and "--ca-file" are one flag; snake_case is accepted as an
+// alias of every flag.
+std::string CanonicalFlagName(std::string name);
 
 // Builders for the flag tables of the verbs.
 // --name=HINT; `required` makes leaving it out a usage error.

@@ -1,7 +1,5 @@
 #include "controller/cli/args/value_checks.h"
 
-#include <cctype>
-
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,28 +37,47 @@ absl::Status CheckPasswordRef(const std::string& ref) {
 }
 
 absl::StatusOr<uint64_t> ParseDurationFlag(const ParsedArgs& args, const std::string& flag) {
-  std::string v = args.Get(flag);
-  uint64_t unit = 1;
-  std::string digits = v;
-  if (!v.empty() && std::isalpha(static_cast<unsigned char>(v.back()))) {
-    switch (v.back()) {
+  const std::string v = args.Get(flag);
+  auto bad = [&] {
+    return UsageError(absl::StrCat("--", flag, "=", v,
+                                   " is not a duration: use numbers with s, m, h, d or w, largest "
+                                   "first (e.g. 30d, 12h, 1h30m)"));
+  };
+  constexpr uint64_t kMax = uint64_t{1} << 40;
+  // Plain digits are seconds.
+  if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos) {
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n > kMax) return bad();
+    return n;
+  }
+  // Otherwise parts such as "1h" "30m", each unit at most once and in
+  // falling order, as HumanDuration prints them.
+  uint64_t total = 0;
+  uint64_t last_unit = UINT64_MAX;
+  size_t pos = 0;
+  while (pos < v.size()) {
+    size_t end = v.find_first_not_of("0123456789", pos);
+    if (end == pos || end == std::string::npos) return bad();
+    uint64_t unit = 0;
+    switch (v[end]) {
       case 's': unit = 1; break;
       case 'm': unit = 60; break;
       case 'h': unit = 3600; break;
       case 'd': unit = 86400; break;
       case 'w': unit = 7 * 86400; break;
-      default: unit = 0;
+      default: return bad();
     }
-    digits = v.substr(0, v.size() - 1);
+    uint64_t n = 0;
+    if (unit >= last_unit || !absl::SimpleAtoi(v.substr(pos, end - pos), &n) || n > kMax) {
+      return bad();
+    }
+    total += n * unit;
+    if (total > kMax) return bad();
+    last_unit = unit;
+    pos = end + 1;
   }
-  uint64_t n = 0;
-  if (unit == 0 || digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
-      !absl::SimpleAtoi(digits, &n) || n > (uint64_t{1} << 40)) {
-    return UsageError(absl::StrCat("--", flag, "=", v,
-                                   " is not a duration: use a number with s, m, h, d or w "
-                                   "(e.g. 30d, 12h)"));
-  }
-  return n * unit;
+  if (pos == 0) return bad();
+  return total;
 }
 
 }  // namespace dbdump

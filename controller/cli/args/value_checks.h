@@ -23,7 +23,8 @@ absl::Status CheckAbsolutePath(const std::string& flag, const std::string& path)
 // have pasted a password.
 absl::Status CheckPasswordRef(const std::string& ref);
 
-// --`flag` as seconds: "90", "90s", "15m", "12h", "30d", "4w".
+// --`flag` as seconds: "90", "90s", "15m", "12h", "30d", "4w", or parts
+// largest first: "1h30m", "2d12h" (what HumanDuration prints).
 absl::StatusOr<uint64_t> ParseDurationFlag(const ParsedArgs& args, const std::string& flag);
 
 }  // namespace dbdump

@@ -30,7 +30,7 @@
 #include "common/base/status_macros.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/output/formatting.h"
-#include "controller/cli/output/progress_printer.h"
+#include "controller/cli/output/progress_bar.h"
 #include "controller/cli/output/table_printer.h"
 #include "google/protobuf/struct.pb.h"
 
@@ -277,7 +277,20 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
   runner_options.work_dir = scratch->path();
   JobRunner runner(runner_options);
   JobControl tracker;
-  ProgressPrinter progress({&out, restore.stdout_is_tty, now});
+  ProgressBar::Options bar_options;
+  bar_options.out = restore.err != nullptr ? restore.err : &out;
+  bar_options.terminal = restore.stderr_is_tty;
+  bar_options.columns = restore.terminal_columns;
+  bar_options.now = now;
+  ProgressBar progress(bar_options);
+  // The dump is read once from storage: its stored size is the total.
+  auto reading = [&](v1::JobState state) {
+    ProgressBar::Progress p;
+    p.state = JobStateName(state);
+    p.done_bytes = tracker.Progress().bytes_in();
+    p.total_bytes = manifest.stored_size_bytes();
+    return p;
+  };
 
   // Blocked before the poller starts, so no thread of ours takes the default
   // action of SIGINT while the restore runs.
@@ -292,7 +305,7 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
       if (interrupts.Poll() && !interrupted.exchange(true)) tracker.Cancel();
       if (DefaultClock()->Now() >= next) {
         if (table) {
-          progress.Update(LocalJob(job.job_id(), v1::JOB_STATE_RUNNING, tracker.Progress(), restore));
+          progress.Update(reading(v1::JOB_STATE_RUNNING));
         }
         next = DefaultClock()->Now() + restore.poll_interval;
       }
@@ -313,7 +326,7 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
   final_job.set_started_at(TimeToString(started));
   final_job.set_finished_at(TimeToString(now()));
   if (table) {
-    progress.Update(final_job);
+    progress.Update(reading(final_job.state()));
     progress.Finish();
   } else {
     ASSIGN_OR_RETURN(std::string json, ToJson(final_job));

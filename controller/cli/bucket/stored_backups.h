@@ -49,7 +49,11 @@ struct StoredBackupRestore {
 
   OutputFormat format = OutputFormat::kTable;
   std::ostream* out = nullptr;
-  bool stdout_is_tty = false;
+  // Where progress goes (`out` when unset), as a bar redrawn in place when
+  // it is a terminal `terminal_columns` wide.
+  std::ostream* err = nullptr;
+  bool stderr_is_tty = false;
+  int terminal_columns = 80;
   std::function<absl::Time()> now;
   // How often the job's progress is sampled.
   absl::Duration poll_interval = absl::Seconds(1);

@@ -48,6 +48,37 @@ class ControllerClient {
   virtual absl::Status FollowJob(const v1::FollowJobRequest& req,
                                  const std::function<void(const v1::Job&)>& on_update) = 0;
 
+  virtual absl::StatusOr<v1::CancelJobResponse> CancelJob(const v1::CancelJobRequest&) {
+    return Unscripted("CancelJob");
+  }
+  virtual absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::DeleteBackupRequest&) {
+    return Unscripted("DeleteBackup");
+  }
+  virtual absl::StatusOr<v1::GetDatabaseResponse> GetDatabase(const v1::GetDatabaseRequest&) {
+    return Unscripted("GetDatabase");
+  }
+  virtual absl::StatusOr<v1::UpdateDatabaseResponse> UpdateDatabase(
+      const v1::UpdateDatabaseRequest&) {
+    return Unscripted("UpdateDatabase");
+  }
+  virtual absl::StatusOr<v1::GetStorageResponse> GetStorage(const v1::GetStorageRequest&) {
+    return Unscripted("GetStorage");
+  }
+  virtual absl::StatusOr<v1::UpdateStorageResponse> UpdateStorage(const v1::UpdateStorageRequest&) {
+    return Unscripted("UpdateStorage");
+  }
+  virtual absl::StatusOr<v1::UpdateScheduleResponse> UpdateSchedule(
+      const v1::UpdateScheduleRequest&) {
+    return Unscripted("UpdateSchedule");
+  }
+  // Calls `on_message` with each message of the download, the header first;
+  // an error it returns cancels the call and is returned.
+  virtual absl::Status DownloadBackup(
+      const v1::DownloadBackupRequest&,
+      const std::function<absl::Status(const v1::DownloadBackupResponse&)>&) {
+    return Unscripted("DownloadBackup");
+  }
+
   // Schedules, retention, statistics and health. Not pure, so fakes need
   // to script only what their tests use: unscripted calls are UNIMPLEMENTED.
   virtual absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
@@ -107,6 +138,12 @@ class ControllerClient {
   }
   virtual absl::StatusOr<v1::RevokeAgentResponse> RevokeAgent(const v1::RevokeAgentRequest&) {
     return Unscripted("RevokeAgent");
+  }
+  virtual absl::StatusOr<v1::GetAgentResponse> GetAgent(const v1::GetAgentRequest&) {
+    return Unscripted("GetAgent");
+  }
+  virtual absl::StatusOr<v1::DeleteAgentResponse> DeleteAgent(const v1::DeleteAgentRequest&) {
+    return Unscripted("DeleteAgent");
   }
   virtual absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest&) {
     return Unscripted("CreateToken");

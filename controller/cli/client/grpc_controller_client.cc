@@ -210,6 +210,26 @@ absl::Status GrpcControllerClient::FollowJob(const v1::FollowJobRequest& req,
   return absl::OkStatus();
 }
 
+absl::Status GrpcControllerClient::DownloadBackup(
+    const v1::DownloadBackupRequest& req,
+    const std::function<absl::Status(const v1::DownloadBackupResponse&)>& on_message) {
+  if (!security_error_.ok()) return security_error_;
+  // No deadline: a big backup takes as long as it takes to read.
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::DownloadBackupResponse>> reader =
+      stubs_->backups->DownloadBackup(&context, req);
+  v1::DownloadBackupResponse response;
+  absl::Status stopped;
+  while (stopped.ok() && reader->Read(&response)) {
+    stopped = on_message(response);
+    if (!stopped.ok()) context.TryCancel();
+  }
+  grpc::Status status = reader->Finish();
+  if (!stopped.ok()) return stopped;
+  if (!status.ok()) return Explain(status);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::CreateScheduleResponse> GrpcControllerClient::CreateSchedule(const v1::CreateScheduleRequest& req) {
   return Unary<v1::CreateScheduleResponse>([&](grpc::ClientContext* c, v1::CreateScheduleResponse* r) {
     return stubs_->schedules->CreateSchedule(c, req, r);
@@ -305,6 +325,72 @@ absl::StatusOr<v1::RevokeAgentResponse> GrpcControllerClient::RevokeAgent(
     const v1::RevokeAgentRequest& req) {
   return Unary<v1::RevokeAgentResponse>([&](grpc::ClientContext* c, v1::RevokeAgentResponse* r) {
     return stubs_->agents->RevokeAgent(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::CancelJobResponse> GrpcControllerClient::CancelJob(
+    const v1::CancelJobRequest& req) {
+  return Unary<v1::CancelJobResponse>([&](grpc::ClientContext* c, v1::CancelJobResponse* r) {
+    return stubs_->jobs->CancelJob(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::DeleteBackupResponse> GrpcControllerClient::DeleteBackup(
+    const v1::DeleteBackupRequest& req) {
+  return Unary<v1::DeleteBackupResponse>([&](grpc::ClientContext* c, v1::DeleteBackupResponse* r) {
+    return stubs_->backups->DeleteBackup(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::GetDatabaseResponse> GrpcControllerClient::GetDatabase(
+    const v1::GetDatabaseRequest& req) {
+  return Unary<v1::GetDatabaseResponse>([&](grpc::ClientContext* c, v1::GetDatabaseResponse* r) {
+    return stubs_->databases->GetDatabase(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::UpdateDatabaseResponse> GrpcControllerClient::UpdateDatabase(
+    const v1::UpdateDatabaseRequest& req) {
+  return Unary<v1::UpdateDatabaseResponse>(
+      [&](grpc::ClientContext* c, v1::UpdateDatabaseResponse* r) {
+        return stubs_->databases->UpdateDatabase(c, req, r);
+      });
+}
+
+absl::StatusOr<v1::GetStorageResponse> GrpcControllerClient::GetStorage(
+    const v1::GetStorageRequest& req) {
+  return Unary<v1::GetStorageResponse>([&](grpc::ClientContext* c, v1::GetStorageResponse* r) {
+    return stubs_->storages->GetStorage(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::UpdateStorageResponse> GrpcControllerClient::UpdateStorage(
+    const v1::UpdateStorageRequest& req) {
+  return Unary<v1::UpdateStorageResponse>(
+      [&](grpc::ClientContext* c, v1::UpdateStorageResponse* r) {
+        return stubs_->storages->UpdateStorage(c, req, r);
+      });
+}
+
+absl::StatusOr<v1::UpdateScheduleResponse> GrpcControllerClient::UpdateSchedule(
+    const v1::UpdateScheduleRequest& req) {
+  return Unary<v1::UpdateScheduleResponse>(
+      [&](grpc::ClientContext* c, v1::UpdateScheduleResponse* r) {
+        return stubs_->schedules->UpdateSchedule(c, req, r);
+      });
+}
+
+absl::StatusOr<v1::GetAgentResponse> GrpcControllerClient::GetAgent(
+    const v1::GetAgentRequest& req) {
+  return Unary<v1::GetAgentResponse>([&](grpc::ClientContext* c, v1::GetAgentResponse* r) {
+    return stubs_->agents->GetAgent(c, req, r);
+  });
+}
+
+absl::StatusOr<v1::DeleteAgentResponse> GrpcControllerClient::DeleteAgent(
+    const v1::DeleteAgentRequest& req) {
+  return Unary<v1::DeleteAgentResponse>([&](grpc::ClientContext* c, v1::DeleteAgentResponse* r) {
+    return stubs_->agents->DeleteAgent(c, req, r);
   });
 }
 

@@ -46,6 +46,19 @@ class GrpcControllerClient : public ControllerClient {
   absl::StatusOr<v1::CreateJoinTokenResponse> CreateJoinToken(
       const v1::CreateJoinTokenRequest& req) override;
   absl::StatusOr<v1::RevokeAgentResponse> RevokeAgent(const v1::RevokeAgentRequest& req) override;
+  absl::StatusOr<v1::CancelJobResponse> CancelJob(const v1::CancelJobRequest& req) override;
+  absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(
+      const v1::DeleteBackupRequest& req) override;
+  absl::StatusOr<v1::GetDatabaseResponse> GetDatabase(const v1::GetDatabaseRequest& req) override;
+  absl::StatusOr<v1::UpdateDatabaseResponse> UpdateDatabase(
+      const v1::UpdateDatabaseRequest& req) override;
+  absl::StatusOr<v1::GetStorageResponse> GetStorage(const v1::GetStorageRequest& req) override;
+  absl::StatusOr<v1::UpdateStorageResponse> UpdateStorage(
+      const v1::UpdateStorageRequest& req) override;
+  absl::StatusOr<v1::UpdateScheduleResponse> UpdateSchedule(
+      const v1::UpdateScheduleRequest& req) override;
+  absl::StatusOr<v1::GetAgentResponse> GetAgent(const v1::GetAgentRequest& req) override;
+  absl::StatusOr<v1::DeleteAgentResponse> DeleteAgent(const v1::DeleteAgentRequest& req) override;
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& req) override;
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& req) override;
   absl::StatusOr<v1::RevokeTokenResponse> RevokeToken(const v1::RevokeTokenRequest& req) override;
@@ -55,6 +68,9 @@ class GrpcControllerClient : public ControllerClient {
       const v1::VerifyAuditLogRequest& req) override;
   absl::Status FollowJob(const v1::FollowJobRequest& req,
                          const std::function<void(const v1::Job&)>& on_update) override;
+  absl::Status DownloadBackup(
+      const v1::DownloadBackupRequest& req,
+      const std::function<absl::Status(const v1::DownloadBackupResponse&)>& on_message) override;
   absl::StatusOr<v1::CreateScheduleResponse> CreateSchedule(
       const v1::CreateScheduleRequest& req) override;
   absl::StatusOr<v1::ListSchedulesResponse> ListSchedules(

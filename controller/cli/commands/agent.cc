@@ -1,5 +1,6 @@
-// "agents list": the agents registered with the controller; "agent enroll"
-// and "agent revoke": letting an agent in, and shutting it out.
+// "agent list" and "agent show": the agents registered with the
+// controller; "agent enroll", "agent revoke" and "agent remove": letting an
+// agent in, shutting it out, and forgetting it.
 #include "common/base/status_macros.h"
 #include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
@@ -11,9 +12,10 @@
 namespace dbdump {
 namespace {
 
-absl::Status AgentsList(CommandContext& context, const ParsedArgs&) {
-  ASSIGN_OR_RETURN(v1::ListAgentsResponse resp,
-                   context.client().ListAgents(v1::ListAgentsRequest()));
+absl::Status AgentsList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListAgentsRequest req;
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
+  ASSIGN_OR_RETURN(v1::ListAgentsResponse resp, context.client().ListAgents(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "ADDRESS", "VERSION", "ENGINES", "ONLINE", "LAST HEARTBEAT"});
   for (const v1::Agent& agent : resp.agents()) {
@@ -27,6 +29,7 @@ absl::Status AgentsList(CommandContext& context, const ParsedArgs&) {
                   agent.last_heartbeat()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "agents", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -60,12 +63,46 @@ absl::Status AgentRevoke(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+absl::Status AgentShow(CommandContext& context, const ParsedArgs& args) {
+  v1::GetAgentRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("agent name", req.name()));
+  ASSIGN_OR_RETURN(v1::GetAgentResponse resp, context.client().GetAgent(req));
+  if (context.json()) return context.PrintJson(resp);
+  const v1::Agent& a = resp.agent();
+  std::string engines;
+  for (int engine : a.engines()) {
+    if (!engines.empty()) engines += ",";
+    engines += EngineName(static_cast<v1::Engine>(engine));
+  }
+  PrintFields(context.out(), {{"name", a.name()},
+                              {"address", a.address()},
+                              {"version", a.version()},
+                              {"engines", engines},
+                              {"online", a.revoked() ? "revoked" : a.online() ? "yes" : "no"},
+                              {"last heartbeat", a.last_heartbeat()},
+                              {"registered", a.registered_at()}});
+  return absl::OkStatus();
+}
+
+absl::Status AgentRemove(CommandContext& context, const ParsedArgs& args) {
+  v1::DeleteAgentRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("agent name", req.name()));
+  ASSIGN_OR_RETURN(v1::DeleteAgentResponse resp, context.client().DeleteAgent(req));
+  if (context.json()) return context.PrintJson(resp);
+  context.out() << "agent \"" << req.name() << "\" removed (" << resp.certificates_revoked()
+                << " certificate(s) revoked); enroll it again to bring it back\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<VerbSpec> AgentVerbs() {
   VerbSpec list;
-  list.noun = "agents";
+  list.noun = "agent";
   list.verb = "list";
+  list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = AgentsList;
   VerbSpec enroll;
   enroll.noun = "agent";
@@ -78,7 +115,17 @@ std::vector<VerbSpec> AgentVerbs() {
   revoke.verb = "revoke";
   revoke.positionals = {"NAME"};
   revoke.run = AgentRevoke;
-  return {list, enroll, revoke};
+  VerbSpec show;
+  show.noun = "agent";
+  show.verb = "show";
+  show.positionals = {"NAME"};
+  show.run = AgentShow;
+  VerbSpec remove;
+  remove.noun = "agent";
+  remove.verb = "remove";
+  remove.positionals = {"NAME"};
+  remove.run = AgentRemove;
+  return {list, enroll, revoke, show, remove};
 }
 
 }  // namespace dbdump

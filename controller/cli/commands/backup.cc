@@ -1,4 +1,5 @@
-// "backup run|list|show|test-restore|verify": the backups in the controller's
+// "backup run|list|show|test-restore|verify|delete" (and "download", in
+// backup_download.cc): the backups in the controller's
 // catalogue. ("restore" is commands/restore.cc.)
 #include <utility>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
+#include "controller/cli/commands/backup_download.h"
 #include "controller/cli/commands/command_context.h"
 #include "controller/cli/commands/job_follow.h"
 #include "controller/cli/commands/verb_table.h"
@@ -70,7 +72,7 @@ absl::Status BackupList(CommandContext& context, const ParsedArgs& args) {
     table.AddRow(
         {b.id(), b.database(), BackupStateName(b.state()), HumanBytes(m.stored_size_bytes()),
          HumanBytes(m.raw_size_bytes()), RatioText(m.raw_size_bytes(), m.stored_size_bytes()),
-         CompressionName(m.compression()), FormatSeconds(b.duration_s()) + "s", b.created_at()});
+         CompressionName(m.compression()), HumanSeconds(b.duration_s()), b.created_at()});
   }
   table.Print(context.out());
   if (!resp.next_page_token().empty()) {
@@ -102,7 +104,7 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
       {"created", b.created_at()},
       {"started", m.started_at()},
       {"finished", m.finished_at()},
-      {"duration", FormatSeconds(b.duration_s()) + "s"},
+      {"duration", HumanSeconds(b.duration_s())},
       {"engine", EngineName(m.engine())},
       {"server version", m.server_version()},
       {"tool version", m.tool_version()},
@@ -179,6 +181,21 @@ absl::Status BackupVerify(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+// Asks nothing: naming the backup is the confirmation.
+absl::Status BackupDelete(CommandContext& context, const ParsedArgs& args) {
+  v1::DeleteBackupRequest req;
+  req.set_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("backup id", req.id()));
+  ASSIGN_OR_RETURN(v1::DeleteBackupResponse resp, context.client().DeleteBackup(req));
+  if (context.json()) return context.PrintJson(resp);
+  const int removed = resp.removed_keys_size();
+  context.out() << "backup " << req.id() << " of " << resp.backup().database() << " deleted ("
+                << removed << (removed == 1 ? " object" : " objects") << " removed from storage "
+                << resp.backup().storage()
+                << "); it stays in the catalogue as deleted\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<VerbSpec> BackupVerbs() {
@@ -216,7 +233,13 @@ std::vector<VerbSpec> BackupVerbs() {
   verify.verb = "verify";
   verify.positionals = {"BACKUP_ID"};
   verify.run = BackupVerify;
-  return {run, list, show, test_restore, verify};
+
+  VerbSpec remove;
+  remove.noun = "backup";
+  remove.verb = "delete";
+  remove.positionals = {"BACKUP_ID"};
+  remove.run = BackupDelete;
+  return {run, list, show, test_restore, verify, remove, BackupDownloadVerb()};
 }
 
 }  // namespace dbdump

@@ -27,4 +27,9 @@ absl::Status CommandContext::PrintJson(const google::protobuf::Message& message)
   return absl::OkStatus();
 }
 
+void PrintNextPage(CommandContext& context, const std::string& what, const std::string& token) {
+  if (token.empty()) return;
+  context.err() << "more " << what << ": repeat with --page-token=" << token << "\n";
+}
+
 }  // namespace dbdump

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/cli/args/parsed_args.h"
 #include "controller/cli/output/output_format.h"
 
 namespace google::protobuf {
@@ -43,8 +44,10 @@ class CommandContext {
     // Warnings that must not mix with a table or JSON on `out`.
     std::ostream* err = nullptr;
     OutputFormat format = OutputFormat::kTable;
-    // Progress of followed jobs is redrawn in place on a terminal.
-    bool stdout_is_tty = false;
+    // Progress of followed jobs goes to `err`, as a bar redrawn in place
+    // when that is a terminal `terminal_columns` wide.
+    bool stderr_is_tty = false;
+    int terminal_columns = 80;
     std::function<absl::Time()> now;
     // Opens the bucket of the s3 verbs; when unset they use OpenStorage,
     // after checking dbdumpctl has credentials.
@@ -70,5 +73,20 @@ class CommandContext {
   Options options_;
   std::unique_ptr<ControllerClient> client_;
 };
+
+// The flags of a paged list: --limit=N (1 to 1000, 100 when absent) and
+// --page-token=T into the request's page_size and page_token.
+template <typename Request>
+absl::Status ApplyPageFlags(const ParsedArgs& args, Request* req) {
+  absl::StatusOr<uint32_t> limit = args.GetUint32("limit", 100, 1, 1000);
+  if (!limit.ok()) return limit.status();
+  req->set_page_size(*limit);
+  req->set_page_token(args.Get("page-token"));
+  return absl::OkStatus();
+}
+
+// When another page follows, says how to get it, on err() so a table or
+// JSON stays alone on out().
+void PrintNextPage(CommandContext& context, const std::string& what, const std::string& token);
 
 }  // namespace dbdump

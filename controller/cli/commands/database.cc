@@ -1,5 +1,6 @@
-// "database add|list|remove": the databases the controller backs up.
+// "database add|list|show|update|remove": the databases the controller backs up.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/base/status_macros.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
@@ -111,9 +112,10 @@ absl::Status DatabaseAdd(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-absl::Status DatabaseList(CommandContext& context, const ParsedArgs&) {
-  ASSIGN_OR_RETURN(v1::ListDatabasesResponse resp,
-                   context.client().ListDatabases(v1::ListDatabasesRequest()));
+absl::Status DatabaseList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListDatabasesRequest req;
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
+  ASSIGN_OR_RETURN(v1::ListDatabasesResponse resp, context.client().ListDatabases(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "ENGINE", "AGENT", "STORAGE", "LOCATION", "SERVER"});
   for (const v1::Database& db : resp.databases()) {
@@ -122,6 +124,103 @@ absl::Status DatabaseList(CommandContext& context, const ParsedArgs&) {
                   db.server_version()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "databases", resp.next_page_token());
+  return absl::OkStatus();
+}
+
+absl::Status DatabaseShow(CommandContext& context, const ParsedArgs& args) {
+  v1::GetDatabaseRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("database name", req.name()));
+  ASSIGN_OR_RETURN(v1::GetDatabaseResponse resp, context.client().GetDatabase(req));
+  if (context.json()) return context.PrintJson(resp);
+  const v1::DatabaseTarget& t = resp.database().target();
+  std::string options = DumpOptionsText(t.dump_options());
+  PrintFields(context.out(), {{"name", t.name()},
+                              {"engine", EngineName(t.engine())},
+                              {"agent", t.agent()},
+                              {"storage", resp.database().storage()},
+                              {"location", Location(t)},
+                              {"user", t.user()},
+                              {"password ref", t.password_ref()},
+                              {"dump options", options.empty() ? "whole database" : options},
+                              {"server", resp.database().server_version()},
+                              {"created", resp.database().created_at()}});
+  return absl::OkStatus();
+}
+
+// Each flag given sets one field and names it in the update mask; nothing
+// else changes.
+absl::Status DatabaseUpdate(CommandContext& context, const ParsedArgs& args) {
+  v1::UpdateDatabaseRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("database name", req.name()));
+  v1::Database* db = req.mutable_database();
+  v1::DatabaseTarget* t = db->mutable_target();
+  google::protobuf::FieldMask* mask = req.mutable_update_mask();
+  if (args.Has("storage")) {
+    db->set_storage(args.Get("storage"));
+    RETURN_IF_ERROR(CheckName("storage name", db->storage()));
+    mask->add_paths("storage");
+  }
+  if (args.Has("agent")) {
+    t->set_agent(args.Get("agent"));
+    RETURN_IF_ERROR(CheckName("agent name", t->agent()));
+    mask->add_paths("target.agent");
+  }
+  if (args.Has("host")) {
+    t->set_host(args.Get("host"));
+    mask->add_paths("target.host");
+  }
+  if (args.Has("port")) {
+    ASSIGN_OR_RETURN(uint32_t port, args.GetUint32("port", 0, 1, 65535));
+    t->set_port(port);
+    mask->add_paths("target.port");
+  }
+  if (args.Has("user")) {
+    t->set_user(args.Get("user"));
+    mask->add_paths("target.user");
+  }
+  if (args.Has("dbname")) {
+    t->set_database(args.Get("dbname"));
+    mask->add_paths("target.database");
+  }
+  if (args.Has("path")) {
+    t->set_path(args.Get("path"));
+    RETURN_IF_ERROR(CheckAbsolutePath("path", t->path()));
+    mask->add_paths("target.path");
+  }
+  if (args.Has("password-ref")) {
+    t->set_password_ref(args.Get("password-ref"));
+    RETURN_IF_ERROR(CheckPasswordRef(t->password_ref()));
+    mask->add_paths("target.password_ref");
+  }
+  // Dump options are replaced as a whole: the flags given are the new set.
+  bool dump_options = false;
+  for (const FlagSpec& flag : DumpOptionFlags().flags) {
+    dump_options = dump_options || args.Has(flag.name);
+  }
+  if (dump_options || args.Has("whole-database")) {
+    if (dump_options && args.Has("whole-database")) {
+      return UsageError("--whole-database clears the dump options: give it without them");
+    }
+    *t->mutable_dump_options() = ParseDumpOptions(args);
+    mask->add_paths("target.dump_options");
+  }
+  if (mask->paths().empty()) {
+    return UsageError(
+        "nothing to update: give the fields to change, e.g. --storage=S, --agent=A or --host=H");
+  }
+  req.set_skip_connection_test(args.Has("skip-connection-test"));
+  ASSIGN_OR_RETURN(v1::UpdateDatabaseResponse resp, context.client().UpdateDatabase(req));
+  if (context.json()) return context.PrintJson(resp);
+  context.out() << "database \"" << req.name()
+                << "\" updated: " << absl::StrJoin(mask->paths(), ", ");
+  if (!resp.database().server_version().empty() && !req.skip_connection_test() &&
+      (mask->paths_size() > 1 || mask->paths(0) != "storage")) {
+    context.out() << " (connection tested: " << resp.database().server_version() << ")";
+  }
+  context.out() << "\n";
   return absl::OkStatus();
 }
 
@@ -163,14 +262,42 @@ std::vector<VerbSpec> DatabaseVerbs() {
   VerbSpec list;
   list.noun = "database";
   list.verb = "list";
+  list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = DatabaseList;
+
+  VerbSpec show;
+  show.noun = "database";
+  show.verb = "show";
+  show.positionals = {"NAME"};
+  show.run = DatabaseShow;
+
+  VerbSpec update;
+  update.noun = "database";
+  update.verb = "update";
+  update.positionals = {"NAME"};
+  update.flags = {ValueFlag("storage", "STORAGE"),
+                  ValueFlag("agent", "AGENT"),
+                  ValueFlag("host", "H"),
+                  ValueFlag("port", "P"),
+                  ValueFlag("user", "U"),
+                  ValueFlag("dbname", "DB"),
+                  ValueFlag("password-ref", "file:/path|env:NAME"),
+                  ValueFlag("path", "/abs/file.db"),
+                  SwitchFlag("whole-database"),
+                  SwitchFlag("skip-connection-test")};
+  update.flags.insert(update.flags.end(), dump_options.flags.begin(), dump_options.flags.end());
+  update.forms = {
+      "{storage} {agent}\n"
+      "{host} {port} {user} {dbname} {password-ref}\n"
+      "{path} {skip-connection-test} [dump options] | {whole-database}"};
+  update.run = DatabaseUpdate;
 
   VerbSpec remove;
   remove.noun = "database";
   remove.verb = "remove";
   remove.positionals = {"NAME"};
   remove.run = DatabaseRemove;
-  return {add, list, remove};
+  return {add, list, show, update, remove};
 }
 
 }  // namespace dbdump

@@ -1,5 +1,6 @@
-// "job list|show|wait": the jobs the controller ran or runs.
+// "job list|show|wait|cancel": the jobs the controller ran or runs.
 #include "common/base/status_macros.h"
+#include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
 #include "controller/cli/commands/command_context.h"
@@ -17,8 +18,20 @@ absl::Status JobList(CommandContext& context, const ParsedArgs& args) {
     req.set_database(args.Get("database"));
     RETURN_IF_ERROR(CheckName("database name", req.database()));
   }
-  ASSIGN_OR_RETURN(uint32_t limit, args.GetUint32("limit", 0, 1, UINT32_MAX));
-  req.set_limit(limit);
+  if (args.Has("state")) {
+    const std::string state = args.Get("state");
+    const std::pair<const char*, v1::JobState> states[] = {
+        {"queued", v1::JOB_STATE_QUEUED},       {"running", v1::JOB_STATE_RUNNING},
+        {"succeeded", v1::JOB_STATE_SUCCEEDED}, {"failed", v1::JOB_STATE_FAILED},
+        {"cancelled", v1::JOB_STATE_CANCELLED}, {"lost", v1::JOB_STATE_LOST}};
+    for (const auto& [name, value] : states) {
+      if (state == name) req.set_state(value);
+    }
+    if (req.state() == v1::JOB_STATE_UNSPECIFIED) {
+      return UsageError("--state is queued, running, succeeded, failed, cancelled or lost");
+    }
+  }
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
   ASSIGN_OR_RETURN(v1::ListJobsResponse resp, context.client().ListJobs(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"ID", "KIND", "DATABASE", "STATE", "BACKUP", "IN", "OUT", "ERROR"});
@@ -28,6 +41,7 @@ absl::Status JobList(CommandContext& context, const ParsedArgs& args) {
                   HumanBytes(job.progress().bytes_out()), job.error()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "jobs", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -47,7 +61,7 @@ absl::Status JobShow(CommandContext& context, const ParsedArgs& args) {
                               {"restore target", RestoreTargetText(job)},
                               {"in", ExactBytes(job.progress().bytes_in())},
                               {"out", ExactBytes(job.progress().bytes_out())},
-                              {"elapsed", FormatSeconds(job.progress().elapsed_s()) + "s"},
+                              {"elapsed", HumanSeconds(job.progress().elapsed_s())},
                               {"created", job.created_at()},
                               {"started", job.started_at()},
                               {"finished", job.finished_at()},
@@ -61,13 +75,30 @@ absl::Status JobWait(CommandContext& context, const ParsedArgs& args) {
   return FollowJobToEnd(context, id, "");
 }
 
+absl::Status JobCancel(CommandContext& context, const ParsedArgs& args) {
+  v1::CancelJobRequest req;
+  req.set_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("job id", req.id()));
+  ASSIGN_OR_RETURN(v1::CancelJobResponse resp, context.client().CancelJob(req));
+  if (context.json()) return context.PrintJson(resp);
+  if (resp.job().state() == v1::JOB_STATE_CANCELLED) {
+    context.out() << "job " << req.id() << " cancelled\n";
+  } else {
+    context.out() << "job " << req.id() << " is being cancelled by agent " << resp.job().agent()
+                  << ": \"dbdumpctl job wait " << req.id() << "\" follows it to its end\n";
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<VerbSpec> JobVerbs() {
   VerbSpec list;
   list.noun = "job";
   list.verb = "list";
-  list.flags = {ValueFlag("database", "NAME"), ValueFlag("limit", "N")};
+  list.flags = {ValueFlag("database", "NAME"),
+                ValueFlag("state", "queued|running|succeeded|failed|cancelled|lost"),
+                ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = JobList;
 
   VerbSpec show;
@@ -81,7 +112,13 @@ std::vector<VerbSpec> JobVerbs() {
   wait.verb = "wait";
   wait.positionals = {"JOB_ID"};
   wait.run = JobWait;
-  return {list, show, wait};
+
+  VerbSpec cancel;
+  cancel.noun = "job";
+  cancel.verb = "cancel";
+  cancel.positionals = {"JOB_ID"};
+  cancel.run = JobCancel;
+  return {list, show, wait, cancel};
 }
 
 }  // namespace dbdump

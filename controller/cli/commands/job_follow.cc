@@ -1,5 +1,7 @@
 #include "controller/cli/commands/job_follow.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/job_state.h"
 #include "common/base/status_macros.h"
@@ -7,7 +9,7 @@
 #include "controller/cli/client/controller_client.h"
 #include "controller/cli/commands/command_context.h"
 #include "controller/cli/output/formatting.h"
-#include "controller/cli/output/progress_printer.h"
+#include "controller/cli/output/progress_bar.h"
 
 namespace dbdump {
 namespace {
@@ -48,9 +50,35 @@ absl::Status PrintOutcome(CommandContext& context, const v1::Job& job) {
     if (seconds <= 0) seconds = backup->backup().duration_s();
   }
   out << "backup " << job.backup_id() << " completed: " << HumanBytes(raw) << " -> "
-      << HumanBytes(stored) << " (" << RatioText(raw, stored) << ") in " << FormatSeconds(seconds)
-      << "s\n";
+      << HumanBytes(stored) << " (" << RatioText(raw, stored) << ") in " << HumanSeconds(seconds)
+      << "\n";
   return absl::OkStatus();
+}
+
+// What a job's progress (bytes_in) counts towards: a restore, dry run or
+// test restore reads its backup's stored bytes; a backup reads the dump,
+// whose size is guessed from the last completed backup of the database.
+// Unknown (0) when the lookup fails: the bar then shows bytes and rate only,
+// so its errors are not the command's.
+ProgressBar::Progress ProgressTotal(CommandContext& context, const v1::Job& job) {
+  ProgressBar::Progress total;
+  if (job.kind() == v1::JOB_KIND_RESTORE && !job.backup_id().empty()) {
+    v1::GetBackupRequest req;
+    req.set_id(job.backup_id());
+    absl::StatusOr<v1::GetBackupResponse> resp = context.client().GetBackup(req);
+    if (resp.ok()) total.total_bytes = resp->backup().manifest().stored_size_bytes();
+  } else if (job.kind() == v1::JOB_KIND_BACKUP && !job.database().empty()) {
+    v1::ListBackupsRequest req;
+    req.set_database(job.database());
+    req.set_state(v1::BACKUP_STATE_COMPLETED);
+    req.set_page_size(1);
+    absl::StatusOr<v1::ListBackupsResponse> resp = context.client().ListBackups(req);
+    if (resp.ok() && resp->backups_size() > 0) {
+      total.total_bytes = resp->backups(0).manifest().raw_size_bytes();
+      total.total_estimated = true;
+    }
+  }
+  return total;
 }
 
 }  // namespace
@@ -59,20 +87,29 @@ absl::Status FollowJobToEnd(CommandContext& context, const std::string& job_id,
                             const std::string& restore_target) {
   v1::FollowJobRequest req;
   req.set_id(job_id);
-  ProgressPrinter::Options progress_options;
-  progress_options.out = &context.out();
-  progress_options.overwrite = context.options().stdout_is_tty;
-  progress_options.now = context.options().now;
-  ProgressPrinter progress(progress_options);
+  ProgressBar::Options bar_options;
+  bar_options.out = &context.err();
+  bar_options.terminal = context.options().stderr_is_tty;
+  bar_options.columns = context.options().terminal_columns;
+  bar_options.now = context.options().now;
+  ProgressBar bar(bar_options);
+  std::optional<ProgressBar::Progress> total;
   v1::Job last;
   bool any = false;
   absl::Status status = context.client().FollowJob(req, [&](const v1::Job& job) {
     last = job;
     any = true;
     // JSON mode prints only the final record, so stdout stays one document.
-    if (!context.json()) progress.Update(job);
+    if (context.json()) return;
+    if (!total.has_value() && job.kind() != v1::JOB_KIND_UNSPECIFIED) {
+      total = ProgressTotal(context, job);
+    }
+    ProgressBar::Progress progress = total.value_or(ProgressBar::Progress());
+    progress.state = JobStateName(job.state());
+    progress.done_bytes = job.progress().bytes_in();
+    bar.Update(progress);
   });
-  progress.Finish();
+  bar.Finish();
   if (!status.ok()) return status;
   if (!any || !IsTerminalJobState(last.state())) {
     return absl::UnavailableError(absl::StrCat("the controller stopped streaming job ", job_id,

@@ -107,7 +107,9 @@ absl::Status S3Restore(CommandContext& context, const ParsedArgs& args) {
   }
   restore.format = context.options().format;
   restore.out = &context.out();
-  restore.stdout_is_tty = context.options().stdout_is_tty;
+  restore.err = &context.err();
+  restore.stderr_is_tty = context.options().stderr_is_tty;
+  restore.terminal_columns = context.options().terminal_columns;
   restore.now = context.options().now;
   restore.handle_interrupts = context.options().handle_interrupts;
   absl::StatusOr<std::unique_ptr<Storage>> storage = Open(context, dest);

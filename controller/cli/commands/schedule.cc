@@ -1,4 +1,4 @@
-// "schedule add|list|show|next|enable|disable|run|remove": the controller's
+// "schedule add|list|show|update|next|enable|disable|run|remove": the controller's
 // backup schedules.
 #include <algorithm>
 #include <utility>
@@ -25,7 +25,9 @@ namespace {
 std::string RetentionText(const v1::RetentionRules& r) {
   std::vector<std::string> parts;
   if (r.keep_last()) parts.push_back(absl::StrCat("last ", r.keep_last()));
-  if (r.keep_within_s()) parts.push_back(absl::StrCat("within ", r.keep_within_s(), "s"));
+  if (r.keep_within_s()) {
+    parts.push_back(absl::StrCat("within ", HumanDuration(r.keep_within_s())));
+  }
   if (r.keep_daily()) parts.push_back(absl::StrCat("daily ", r.keep_daily()));
   if (r.keep_weekly()) parts.push_back(absl::StrCat("weekly ", r.keep_weekly()));
   if (r.keep_monthly()) parts.push_back(absl::StrCat("monthly ", r.keep_monthly()));
@@ -34,6 +36,14 @@ std::string RetentionText(const v1::RetentionRules& r) {
   std::string out;
   for (const std::string& p : parts) absl::StrAppend(&out, out.empty() ? "" : ", ", p);
   return out;
+}
+
+// The controller waits retry_backoff_s (60 s when 0) before the first
+// retry and doubles it for each further one.
+std::string RetryBackoffText(const v1::Schedule& s) {
+  if (s.max_attempts() <= 1) return "none (one attempt)";
+  return absl::StrCat(HumanDuration(s.retry_backoff_s() == 0 ? 60 : s.retry_backoff_s()),
+                      ", doubled for each further retry");
 }
 
 // An instant as wall-clock time in `zone_name` beside its UTC form.
@@ -54,7 +64,8 @@ void PrintSchedule(std::ostream& out, const v1::Schedule& s) {
       {"compression", CompressionName(s.compression())},
       {"retention", RetentionText(s.retention())},
       {"attempts", absl::StrCat(std::max<uint32_t>(1, s.max_attempts()))},
-      {"timeout", s.timeout_s() ? absl::StrCat(s.timeout_s(), "s") : "none"},
+      {"retry backoff", RetryBackoffText(s)},
+      {"timeout", s.timeout_s() ? HumanDuration(s.timeout_s()) : "none"},
       {"verify", s.verify_cron().empty()
                      ? "not scheduled"
                      : absl::StrCat(s.verify_cron(), ", next ",
@@ -106,12 +117,86 @@ absl::Status ScheduleAdd(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+// Each flag given sets one field and names it in the update mask; a
+// retention flag changes that rule alone.
+absl::Status ScheduleUpdate(CommandContext& context, const ParsedArgs& args) {
+  v1::UpdateScheduleRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("schedule name", req.name()));
+  v1::Schedule* s = req.mutable_schedule();
+  google::protobuf::FieldMask* mask = req.mutable_update_mask();
+  if (args.Has("database")) {
+    s->set_database(args.Get("database"));
+    RETURN_IF_ERROR(CheckName("database name", s->database()));
+    mask->add_paths("database");
+  }
+  if (args.Has("cron")) {
+    s->set_cron(args.Get("cron"));
+    mask->add_paths("cron");
+  }
+  if (args.Has("tz")) {
+    s->set_time_zone(args.Get("tz"));
+    mask->add_paths("time_zone");
+  }
+  if (args.Has("compression")) {
+    absl::StatusOr<v1::Compression> c = ParseCompression(args.Get("compression"));
+    if (!c.ok()) return UsageError(c.status().message());
+    s->set_compression(*c);
+    mask->add_paths("compression");
+  }
+  if (args.Has("level")) {
+    ASSIGN_OR_RETURN(int32_t level, args.GetInt32("level", 0));
+    s->set_compression_level(level);
+    mask->add_paths("compression_level");
+  }
+  bool any = false;
+  RETURN_IF_ERROR(ParseRetention(args, s->mutable_retention(), &any));
+  for (const auto& [flag, field] : std::vector<std::pair<std::string, std::string>>{
+           {"keep-last", "keep_last"}, {"keep-within", "keep_within_s"},
+           {"keep-daily", "keep_daily"}, {"keep-weekly", "keep_weekly"},
+           {"keep-monthly", "keep_monthly"}, {"keep-yearly", "keep_yearly"}}) {
+    if (args.Has(flag)) mask->add_paths("retention." + field);
+  }
+  if (args.Has("max-attempts")) {
+    ASSIGN_OR_RETURN(uint32_t attempts, args.GetUint32("max-attempts", 1, 1, 20));
+    s->set_max_attempts(attempts);
+    mask->add_paths("max_attempts");
+  }
+  if (args.Has("retry-backoff")) {
+    ASSIGN_OR_RETURN(uint64_t b, ParseDurationFlag(args, "retry-backoff"));
+    s->set_retry_backoff_s(static_cast<uint32_t>(std::min<uint64_t>(b, UINT32_MAX)));
+    mask->add_paths("retry_backoff_s");
+  }
+  if (args.Has("timeout")) {
+    ASSIGN_OR_RETURN(uint64_t t, ParseDurationFlag(args, "timeout"));
+    s->set_timeout_s(static_cast<uint32_t>(std::min<uint64_t>(t, UINT32_MAX)));
+    mask->add_paths("timeout_s");
+  }
+  if (args.Has("verify-cron") && args.Has("no-verify")) {
+    return UsageError("--verify-cron and --no-verify contradict each other: give one of them");
+  }
+  if (args.Has("verify-cron") || args.Has("no-verify")) {
+    s->set_verify_cron(args.Get("verify-cron"));  // empty: no scheduled verification
+    mask->add_paths("verify_cron");
+  }
+  if (mask->paths().empty()) {
+    return UsageError("nothing to update: give the settings to change, e.g. --cron=EXPR or "
+                      "--keep-daily=N");
+  }
+  ASSIGN_OR_RETURN(v1::UpdateScheduleResponse resp, context.client().UpdateSchedule(req));
+  if (context.json()) return context.PrintJson(resp);
+  context.out() << "schedule " << req.name() << " updated\n";
+  PrintSchedule(context.out(), resp.schedule());
+  return absl::OkStatus();
+}
+
 absl::Status ScheduleList(CommandContext& context, const ParsedArgs& args) {
   v1::ListSchedulesRequest req;
   if (args.Has("database")) {
     req.set_database(args.Get("database"));
     RETURN_IF_ERROR(CheckName("database name", req.database()));
   }
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
   ASSIGN_OR_RETURN(v1::ListSchedulesResponse resp, context.client().ListSchedules(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "DATABASE", "CRON", "ZONE", "ENABLED", "NEXT RUN", "LAST OUTCOME"});
@@ -120,6 +205,7 @@ absl::Status ScheduleList(CommandContext& context, const ParsedArgs& args) {
                   s.next_run_at().empty() ? "-" : s.next_run_at(), s.last_outcome()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "schedules", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -228,10 +314,28 @@ std::vector<VerbSpec> ScheduleVerbs() {
       "{verify-cron} {disabled} [retention flags]"};
   add.synopsis = "{database} {cron} {tz} [...]";
 
+  VerbSpec update = OnSchedule("update", ScheduleUpdate);
+  update.flags = {ValueFlag("database", "DB"),
+                  ValueFlag("cron", "EXPR"),
+                  ValueFlag("tz", "ZONE"),
+                  ValueFlag("compression", "zstd|gzip|none"),
+                  ValueFlag("level", "N"),
+                  ValueFlag("max-attempts", "N"),
+                  ValueFlag("retry-backoff", "DURATION"),
+                  ValueFlag("timeout", "DURATION"),
+                  ValueFlag("verify-cron", "EXPR"),
+                  SwitchFlag("no-verify")};
+  update.flags.insert(update.flags.end(), retention.flags.begin(), retention.flags.end());
+  update.forms = {
+      "{database} {cron} {tz} {compression}\n"
+      "{level} {max-attempts} {retry-backoff} {timeout}\n"
+      "{verify-cron} {no-verify} [retention flags]"};
+
   VerbSpec list;
   list.noun = "schedule";
   list.verb = "list";
-  list.flags = {ValueFlag("database", "NAME")};
+  list.flags = {ValueFlag("database", "NAME"), ValueFlag("limit", "N"),
+                ValueFlag("page-token", "T")};
   list.run = ScheduleList;
 
   VerbSpec show = OnSchedule("show", ScheduleShow);
@@ -250,6 +354,7 @@ std::vector<VerbSpec> ScheduleVerbs() {
   return {add,
           list,
           show,
+          update,
           next,
           OnSchedule("enable", ScheduleEnable),
           OnSchedule("disable", ScheduleDisable),

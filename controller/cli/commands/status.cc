@@ -20,10 +20,10 @@ absl::Status Stats(CommandContext& context, const ParsedArgs&) {
     table.AddRow({name, absl::StrCat(s.backups_total()), absl::StrCat(s.backups_succeeded()),
                   absl::StrCat(s.backups_failed()),
                   absl::StrFormat("%.0f%%", s.success_rate() * 100), HumanBytes(s.bytes_stored()),
-                  FormatSeconds(s.avg_duration_s()) + "s",
+                  HumanSeconds(s.avg_duration_s()),
                   absl::StrFormat("%.2f", s.avg_compression_ratio()),
                   s.last_good_backup_at().empty() ? "-" : s.last_good_backup_at(),
-                  s.last_good_age_s() < 0 ? "-" : FormatSeconds(s.last_good_age_s()) + "s",
+                  s.last_good_age_s() < 0 ? "-" : HumanSeconds(s.last_good_age_s()),
                   s.stale() ? "STALE" : "no"});
   };
   for (const v1::DatabaseStats& s : resp.databases()) row(s, s.database());
@@ -40,7 +40,7 @@ absl::Status Health(CommandContext& context, const ParsedArgs&) {
               {{"status", resp.status()},
                {"version", resp.version()},
                {"schema", absl::StrCat(resp.schema_version())},
-               {"uptime", FormatSeconds(resp.uptime_s()) + "s"},
+               {"uptime", HumanSeconds(resp.uptime_s())},
                {"agents", absl::StrCat(resp.agents_online(), " online, ", resp.agents_offline(),
                                        " offline")},
                {"jobs", absl::StrCat(resp.jobs_running(), " running, ", resp.jobs_queued(),

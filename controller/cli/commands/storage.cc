@@ -1,9 +1,11 @@
-// "storage add|list|remove": where the agents write backups, a local
+// "storage add|list|show|update|remove": where the agents write backups, a local
 // directory on the agent's host or an S3 bucket.
 #include <iterator>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/s3/s3_client.h"
@@ -131,9 +133,10 @@ absl::Status StorageAdd(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-absl::Status StorageList(CommandContext& context, const ParsedArgs&) {
-  ASSIGN_OR_RETURN(v1::ListStoragesResponse resp,
-                   context.client().ListStorages(v1::ListStoragesRequest()));
+absl::Status StorageList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListStoragesRequest req;
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
+  ASSIGN_OR_RETURN(v1::ListStoragesResponse resp, context.client().ListStorages(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE"});
   for (const v1::StorageDestination& s : resp.storages()) {
@@ -141,6 +144,114 @@ absl::Status StorageList(CommandContext& context, const ParsedArgs&) {
                   s.role_arn()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "storages", resp.next_page_token());
+  return absl::OkStatus();
+}
+
+absl::Status StorageShow(CommandContext& context, const ParsedArgs& args) {
+  v1::GetStorageRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("storage name", req.name()));
+  ASSIGN_OR_RETURN(v1::GetStorageResponse resp, context.client().GetStorage(req));
+  if (context.json()) return context.PrintJson(resp);
+  const v1::StorageDestination& s = resp.storage();
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"name", s.name()}, {"kind", StorageKindName(s.kind())}, {"location", StorageLocation(s)}};
+  if (s.kind() == v1::STORAGE_KIND_S3) {
+    fields.insert(fields.end(), {{"region", s.region()},
+                                 {"endpoint", s.endpoint()},
+                                 {"path style", s.path_style() ? "yes" : "no"},
+                                 {"role", s.role_arn()},
+                                 {"sts endpoint", s.sts_endpoint()},
+                                 {"credentials ref", s.credentials_ref()},
+                                 {"sse", s.sse()},
+                                 {"storage class", s.storage_class()},
+                                 {"ca file", s.ca_file()}});
+  }
+  PrintFields(context.out(), fields);
+  return absl::OkStatus();
+}
+
+// Each flag given sets one field and names it in the update mask. S3
+// connection flags are checked as "storage add" checks them.
+absl::Status StorageUpdate(CommandContext& context, const ParsedArgs& args) {
+  v1::UpdateStorageRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("storage name", req.name()));
+  v1::StorageDestination* storage = req.mutable_storage();
+  google::protobuf::FieldMask* mask = req.mutable_update_mask();
+  if (args.Has("path")) {
+    storage->set_path(args.Get("path"));
+    RETURN_IF_ERROR(CheckAbsolutePath("path", storage->path()));
+    mask->add_paths("path");
+  }
+  if (args.Has("prefix")) {
+    storage->set_prefix(args.Get("prefix"));
+    RETURN_IF_ERROR(CheckPrefix(storage->prefix()));
+    mask->add_paths("prefix");
+  }
+  if (args.Has("bucket")) {
+    storage->set_bucket(args.Get("bucket"));
+    absl::Status bucket = ValidateBucketName(storage->bucket());
+    if (!bucket.ok()) return UsageError(absl::StrCat("--bucket: ", bucket.message()));
+    mask->add_paths("bucket");
+  }
+  RETURN_IF_ERROR(ApplyS3ConnectionFlags(args, "the agent (on its host)", storage));
+  for (const FlagSpec& flag : S3ConnectionFlags().flags) {
+    if (args.Has(flag.name)) mask->add_paths(absl::StrReplaceAll(flag.name, {{"-", "_"}}));
+  }
+  if (args.Has("sse")) {
+    storage->set_sse(args.Get("sse"));
+    if (storage->sse() != "AES256" && storage->sse() != "aws:kms") {
+      return UsageError(
+          absl::StrCat("--sse must be AES256 or aws:kms, not \"", storage->sse(), "\""));
+    }
+    mask->add_paths("sse");
+  }
+  for (const char* flag : {"kms-key-id", "storage-class"}) {
+    if (!args.Has(flag)) continue;
+    std::string field = absl::StrReplaceAll(flag, {{"-", "_"}});
+    storage->GetReflection()->SetString(
+        storage, storage->GetDescriptor()->FindFieldByName(field), args.Get(flag));
+    mask->add_paths(field);
+  }
+  if (args.Has("part-size")) {
+    ASSIGN_OR_RETURN(uint64_t part_size, args.GetByteSize("part-size", 0));
+    if (part_size < kMinPartSizeBytes || part_size > kMaxPartSizeBytes) {
+      return UsageError(
+          absl::StrCat("--part-size must be from 5MiB to 5GiB (S3's part limits), not \"",
+                       args.Get("part-size"), "\""));
+    }
+    storage->set_part_size_bytes(part_size);
+    mask->add_paths("part_size_bytes");
+  }
+  if (args.Has("upload-concurrency")) {
+    ASSIGN_OR_RETURN(uint32_t n, args.GetUint32("upload-concurrency", 0, 1, kMaxUploadConcurrency));
+    storage->set_upload_concurrency(n);
+    mask->add_paths("upload_concurrency");
+  }
+  if (args.Has("max-parts")) {
+    ASSIGN_OR_RETURN(uint32_t n, args.GetUint32("max-parts", 0, 10, 10000));
+    storage->set_max_parts(n);
+    mask->add_paths("max_parts");
+  }
+  if (mask->paths().empty()) {
+    return UsageError(
+        "nothing to update: give the fields to change, e.g. --region=R or --ca-file=F");
+  }
+  if (args.Has("probe-agent")) {
+    if (args.Has("skip-probe")) {
+      return UsageError("--probe-agent and --skip-probe contradict each other: give one of them");
+    }
+    req.set_probe_agent(args.Get("probe-agent"));
+    RETURN_IF_ERROR(CheckName("agent name", req.probe_agent()));
+  }
+  req.set_skip_probe(args.Has("skip-probe"));
+  ASSIGN_OR_RETURN(v1::UpdateStorageResponse resp, context.client().UpdateStorage(req));
+  if (context.json()) return context.PrintJson(resp);
+  context.out() << "storage \"" << req.name()
+                << "\" updated: " << absl::StrJoin(mask->paths(), ", ")
+                << (req.skip_probe() ? " (not probed)" : "") << "\n";
   return absl::OkStatus();
 }
 
@@ -189,14 +300,45 @@ std::vector<VerbSpec> StorageVerbs() {
   VerbSpec list;
   list.noun = "storage";
   list.verb = "list";
+  list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = StorageList;
+
+  VerbSpec show;
+  show.noun = "storage";
+  show.verb = "show";
+  show.positionals = {"NAME"};
+  show.run = StorageShow;
+
+  VerbSpec update;
+  update.noun = "storage";
+  update.verb = "update";
+  update.positionals = {"NAME"};
+  update.flags = {ValueFlag("path", "/abs/dir"),
+                  ValueFlag("prefix", "P"),
+                  ValueFlag("bucket", "B"),
+                  ValueFlag("sse", "AES256|aws:kms"),
+                  ValueFlag("kms-key-id", "K"),
+                  ValueFlag("storage-class", "C"),
+                  ValueFlag("part-size", "SIZE"),
+                  ValueFlag("upload-concurrency", "N"),
+                  ValueFlag("max-parts", "N"),
+                  ValueFlag("probe-agent", "AGENT"),
+                  SwitchFlag("skip-probe")};
+  update.flags.insert(update.flags.end(), s3.flags.begin(), s3.flags.end());
+  update.forms = {
+      "{path} {prefix} {bucket} {region} {endpoint}\n"
+      "{path-style} {role-arn} {external-id} {sts-endpoint}\n"
+      "{sse} {kms-key-id} {storage-class}\n"
+      "{credentials-ref} {part-size} {upload-concurrency}\n"
+      "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
+  update.run = StorageUpdate;
 
   VerbSpec remove;
   remove.noun = "storage";
   remove.verb = "remove";
   remove.positionals = {"NAME"};
   remove.run = StorageRemove;
-  return {add, list, remove};
+  return {add, list, show, update, remove};
 }
 
 }  // namespace dbdump

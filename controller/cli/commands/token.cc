@@ -51,8 +51,10 @@ absl::Status TokenCreate(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-absl::Status TokenList(CommandContext& context, const ParsedArgs&) {
-  ASSIGN_OR_RETURN(v1::ListTokensResponse resp, context.client().ListTokens(v1::ListTokensRequest()));
+absl::Status TokenList(CommandContext& context, const ParsedArgs& args) {
+  v1::ListTokensRequest req;
+  RETURN_IF_ERROR(ApplyPageFlags(args, &req));
+  ASSIGN_OR_RETURN(v1::ListTokensResponse resp, context.client().ListTokens(req));
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "ROLE", "CREATED", "BY", "EXPIRES", "LAST USED", "REVOKED"});
   for (const v1::ApiToken& t : resp.tokens()) {
@@ -61,6 +63,7 @@ absl::Status TokenList(CommandContext& context, const ParsedArgs&) {
                   t.revoked_at()});
   }
   table.Print(context.out());
+  PrintNextPage(context, "tokens", resp.next_page_token());
   return absl::OkStatus();
 }
 
@@ -87,6 +90,7 @@ std::vector<VerbSpec> TokenVerbs() {
   VerbSpec list;
   list.noun = "token";
   list.verb = "list";
+  list.flags = {ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = TokenList;
   VerbSpec revoke;
   revoke.noun = "token";

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,6 +68,11 @@ std::vector<VerbSpec> S3Verbs();
 std::vector<VerbSpec> ScheduleVerbs();
 std::vector<VerbSpec> RetentionVerbs();
 std::vector<VerbSpec> StatusVerbs();
+std::vector<VerbSpec> VersionVerbs();
+
+// What "dbdumpctl --version" and "dbdumpctl version" print: "dbdumpctl
+// 0.1.0\n", the version every binary of the build shares (common/base/version.h).
+std::string VersionText();
 
 // Every verb, noun by noun.
 std::vector<VerbSpec> AllVerbs();
@@ -77,9 +83,13 @@ struct GlobalFlag {
   std::string help;
 };
 
-// The flags that come before the verb.
+// The flags every verb takes, before or after it.
 std::vector<GlobalFlag> GlobalFlags();
 // The same as the parser takes them.
 std::vector<FlagSpec> GlobalFlagSpecs();
+
+// Nouns of earlier releases and the noun each stands for now, e.g.
+// {"agents", "agent"}; accepted, never shown in the help.
+std::vector<std::pair<std::string, std::string>> NounAliases();
 
 }  // namespace dbdump

@@ -42,6 +42,27 @@ std::string ExactBytes(uint64_t bytes) {
 
 std::string FormatSeconds(double seconds) { return absl::StrFormat("%.1f", seconds); }
 
+std::string HumanDuration(uint64_t seconds) {
+  if (seconds == 0) return "0s";
+  struct Unit {
+    uint64_t seconds;
+    char suffix;
+  };
+  std::string out;
+  for (const Unit& unit : {Unit{86400, 'd'}, Unit{3600, 'h'}, Unit{60, 'm'}, Unit{1, 's'}}) {
+    uint64_t n = seconds / unit.seconds;
+    seconds %= unit.seconds;
+    if (n > 0) absl::StrAppend(&out, n, std::string(1, unit.suffix));
+  }
+  return out;
+}
+
+std::string HumanSeconds(double seconds) {
+  if (!(seconds >= 0)) seconds = 0;
+  if (seconds < 59.95) return absl::StrCat(FormatSeconds(seconds), "s");
+  return HumanDuration(static_cast<uint64_t>(seconds + 0.5));
+}
+
 std::string RestoreTargetText(const v1::Job& job) {
   if (job.kind() != v1::JOB_KIND_RESTORE) return job.restore_target();
   if (job.restore_options().test_restore()) return "(scratch database)";

@@ -20,6 +20,13 @@ std::string HumanBytes(uint64_t bytes);
 std::string ExactBytes(uint64_t bytes);
 // Seconds with one decimal, no unit: "12.3".
 std::string FormatSeconds(double seconds);
+// A whole number of seconds as the duration flags take it (--timeout,
+// --retry-backoff, --keep-within): the largest units first, zero parts left
+// out: "6h", "5m", "1h30m", "2d3h", "45s", "0s".
+std::string HumanDuration(uint64_t seconds);
+// A measured time: "12.3s" under a minute, else HumanDuration of the
+// rounded seconds ("1h2m5s").
+std::string HumanSeconds(double seconds);
 // raw / stored with two decimals, "-" when nothing was stored.
 // Where a restore job goes, for people: its target, "(scratch database)"
 // for a test restore, "(dry run)" for a dry run; empty for other jobs.

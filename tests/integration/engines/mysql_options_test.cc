@@ -131,6 +131,22 @@ TEST_F(MysqlEngineTest, SelectiveOptions) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
   EXPECT_TRUE(absl::StrContains(missing.status().message(), "nope")) << missing.status();
   EXPECT_TRUE(WorkDirEmpty());
+
+  // The connection test when the database is added already says so, naming
+  // every missing table; "db.table" and existing names pass.
+  t.mutable_dump_options()->Clear();
+  t.mutable_dump_options()->add_include_tables("s1");
+  t.mutable_dump_options()->add_include_tables("sel.s2");
+  auto found = engine_->TestConnection(t);
+  EXPECT_TRUE(found.ok()) << found.status();
+  t.mutable_dump_options()->add_include_tables("nope");
+  t.mutable_dump_options()->add_include_tables("other.s3");
+  auto test = engine_->TestConnection(t);
+  EXPECT_EQ(test.status().code(), absl::StatusCode::kNotFound) << test.status();
+  EXPECT_TRUE(
+      absl::StrContains(test.status().message(), "no table or view \"nope\", \"other.s3\""))
+      << test.status();
+  EXPECT_TRUE(WorkDirEmpty());
 }
 
 TEST_F(MysqlEngineTest, SeveralDatabasesRestoreIntoTheirOwn) {

@@ -224,6 +224,30 @@ TEST_F(PostgresBackupTest, GlobalsAreASecondCheckedObject) {
   EXPECT_NE(st.message().find("globals of backup"), std::string::npos) << st;
 }
 
+// The connection test when a database is added: tables named with --table
+// must exist (all missing ones named at once); unnamed tables are not looked
+// at, and excluded ones may be missing.
+TEST_F(PostgresBackupTest, ConnectionTestChecksTheNamedTablesExist) {
+  Exec("postgres", "CREATE DATABASE conntest");
+  Exec("conntest", "CREATE SCHEMA s2; CREATE TABLE keep (id int); CREATE TABLE s2.other (id int)");
+  v1::DatabaseTarget t = Job("conntest", "conntest", v1::COMPRESSION_ZSTD).target();
+  ASSERT_TRUE(engine_->TestConnection(t).ok());
+  t.mutable_dump_options()->add_include_tables("keep");
+  t.mutable_dump_options()->add_include_tables("s2.other");
+  t.mutable_dump_options()->add_exclude_tables("not_there_either");
+  auto ok = engine_->TestConnection(t);
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  t.mutable_dump_options()->add_include_tables("nosuch");
+  t.mutable_dump_options()->add_include_tables("s2.keep");
+  auto missing = engine_->TestConnection(t);
+  ASSERT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_NE(missing.status().message().find("no table \"nosuch\", \"s2.keep\" in"),
+            std::string::npos)
+      << missing.status();
+  EXPECT_NE(missing.status().message().find("check --table"), std::string::npos)
+      << missing.status();
+}
+
 TEST_F(PostgresBackupTest, CleanAndNoCreateOnlyWhenAsked) {
   CreateContent("cleansrc");
   v1::BackupJob job = Job("cleansrc", "cleansrc", v1::COMPRESSION_ZSTD);
@@ -232,9 +256,14 @@ TEST_F(PostgresBackupTest, CleanAndNoCreateOnlyWhenAsked) {
   // Changes after the backup.
   Exec("cleansrc", "DELETE FROM items WHERE id > 100; CREATE TABLE extra (x int)");
   std::string changed = Fingerprint("cleansrc");
-  // Without --clean the objects conflict: nothing changes.
+  // Without --clean the objects conflict: nothing changes, and the error
+  // says what to do.
   absl::Status st = Restore(job, "cleansrc");
   EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("already exists"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("pass --clean to replace them or restore into another database"),
+            std::string::npos)
+      << st;
   EXPECT_EQ(Fingerprint("cleansrc"), changed);
   // With --clean the backup's objects are replaced; others stay.
   v1::RestoreJob r = RestoreJobFor(job, "cleansrc");

@@ -258,5 +258,43 @@ TEST_F(SqliteBackupTest, ManifestTimesComeFromTheRunnersClock) {
   EXPECT_EQ(m->finished_at(), TimeToString(clock.Now()));
 }
 
+// The manifest records the level the dump was compressed at: the codec's
+// default when the job names none (zstd 3, gzip 6), else the one asked for.
+TEST_F(SqliteBackupTest, ManifestRecordsTheCompressionLevelUsed) {
+  std::string path = dir_ + "/levels.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Sql(db, "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('x');");
+  sqlite3_close(db);
+  struct Case {
+    v1::Compression codec;
+    int asked;
+    int recorded;
+  };
+  for (const Case& c : {Case{v1::COMPRESSION_UNSPECIFIED, 0, 3}, Case{v1::COMPRESSION_ZSTD, 0, 3},
+                        Case{v1::COMPRESSION_ZSTD, 7, 7}, Case{v1::COMPRESSION_GZIP, 0, 6},
+                        Case{v1::COMPRESSION_GZIP, 9, 9}, Case{v1::COMPRESSION_NONE, 0, 0}}) {
+    v1::BackupJob job;
+    job.set_job_id(NewJobId(absl::Now()));
+    job.set_backup_id(NewBackupId(absl::Now()));
+    job.mutable_target()->set_name("levels");
+    job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
+    job.mutable_target()->set_path(path);
+    job.set_compression(c.codec);
+    job.set_compression_level(c.asked);
+    *job.mutable_storage() = storage_;
+    JobTracker t(job.job_id());
+    auto m = JobRunner(opts_).Backup(job, &engine_, &t);
+    ASSERT_TRUE(m.ok()) << m.status();
+    // The manifest as written to storage, not the runner's return value.
+    std::ifstream in(absl::StrCat(dir_, "/store/levels/", job.backup_id(), "/manifest.json"));
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    absl::StatusOr<v1::Manifest> stored = ManifestFromJson(json);
+    ASSERT_TRUE(stored.ok()) << stored.status() << json;
+    EXPECT_EQ(stored->compression_level(), c.recorded)
+        << v1::Compression_Name(c.codec) << " level " << c.asked << ": " << json;
+  }
+}
+
 }  // namespace
 }  // namespace dbdump

@@ -26,8 +26,13 @@ TEST(RestoreTargetTest, SqliteTakesAnAbsolutePathIntoPath) {
     EXPECT_TRUE(absl::IsInvalidArgument(st)) << bad;
     EXPECT_EQ(u.path(), "/srv/original.db") << "left unchanged on error";
   }
+  // The error names the target, says it must be absolute and shows one.
   EXPECT_EQ(ValidateRestoreTarget(v1::ENGINE_SQLITE, "x.db").message(),
-            "sqlite database path \"x.db\" must be absolute without \".\" or \"..\" segments");
+            "sqlite restore target \"x.db\" must be an absolute file path without \".\" or "
+            "\"..\" segments, such as --target=/srv/restored/app.db");
+  EXPECT_EQ(ValidateRestoreTarget(v1::ENGINE_SQLITE, "").message(),
+            "the sqlite restore target is empty: give the file to restore to as "
+            "--target=/absolute/path.db");
 }
 
 TEST(RestoreTargetTest, PostgresNeedsADatabaseName) {

@@ -60,19 +60,25 @@ TEST(RpcAccessTest, UnknownMethodsHaveNoRule) {
   EXPECT_FALSE(ControllerRpcRule("").has_value());
 }
 
-TEST(RpcAccessTest, RestoresDeletesCredentialsAndTokensNeedAdmin) {
+// A download hands out a database's data: an admin's, and audited.
+TEST(RpcAccessTest, RestoresDeletesCredentialsTokensAndDownloadsNeedAdmin) {
   for (const char* method : {
            "/dbdump.v1.DatabaseService/AddDatabase", "/dbdump.v1.DatabaseService/RemoveDatabase",
            "/dbdump.v1.StorageService/AddStorage", "/dbdump.v1.StorageService/RemoveStorage",
-           "/dbdump.v1.RetentionService/ApplyRetention", "/dbdump.v1.AgentAdminService/CreateJoinToken",
-           "/dbdump.v1.AgentAdminService/RevokeAgent", "/dbdump.v1.TokenService/CreateToken",
-           "/dbdump.v1.TokenService/ListTokens", "/dbdump.v1.TokenService/RevokeToken"}) {
+           "/dbdump.v1.DatabaseService/UpdateDatabase", "/dbdump.v1.StorageService/UpdateStorage",
+           "/dbdump.v1.RetentionService/ApplyRetention", "/dbdump.v1.BackupService/DeleteBackup",
+           "/dbdump.v1.AgentAdminService/CreateJoinToken",
+           "/dbdump.v1.AgentAdminService/RevokeAgent", "/dbdump.v1.AgentAdminService/DeleteAgent",
+           "/dbdump.v1.TokenService/CreateToken",
+           "/dbdump.v1.TokenService/ListTokens", "/dbdump.v1.TokenService/RevokeToken",
+           "/dbdump.v1.BackupService/DownloadBackup"}) {
     ASSERT_TRUE(ControllerRpcRule(method).has_value()) << method;
     EXPECT_EQ(ControllerRpcRule(method)->access, Access::kAdmin) << method;
   }
   // StartRestore is the operator's for dry runs and test restores only: the
   // service asks for admin otherwise (tested with the real server).
   EXPECT_EQ(ControllerRpcRule("/dbdump.v1.BackupService/StartRestore")->access, Access::kOperator);
+  EXPECT_TRUE(ControllerRpcRule("/dbdump.v1.BackupService/DownloadBackup")->audited);
 }
 
 TEST(RpcAccessTest, ViewersChangeNothingAndEveryChangeIsAudited) {

@@ -180,7 +180,8 @@ TEST(CliUsageTest, UnknownVerb) {
 
 TEST(CliUsageTest, UnknownSubcommandAndMissingSubcommand) {
   ExpectUsageError({"database", "drop", "x"}, "unknown command \"database drop\"");
-  ExpectUsageError({"database"}, "\"database\" needs a subcommand: add, list, remove");
+  ExpectUsageError({"database"},
+                   "\"database\" needs a subcommand: add, list, show, update, remove");
 }
 
 TEST(CliUsageTest, NoCommand) { ExpectUsageError({}, "no command given"); }
@@ -470,22 +471,38 @@ TEST(CliUsageTest, BackupRunChecksCompressionAndLevel) {
 
 TEST(CliUsageTest, JobListChecksLimit) {
   ExpectUsageError({"job", "list", "--limit=ten"}, "--limit must be a whole number");
-  ExpectUsageError({"job", "list", "--limit=0"}, "--limit must be a whole number of at least 1");
+  ExpectUsageError({"job", "list", "--limit=0"}, "--limit must be a whole number from 1 to 1000");
+  ExpectUsageError({"job", "list", "--limit=1001"},
+                   "--limit must be a whole number from 1 to 1000");
 }
 
 TEST(CliUsageTest, ExtraPositional) {
-  ExpectUsageError({"agents", "list", "now"}, "unexpected argument \"now\" for \"agents list\"");
+  ExpectUsageError({"agents", "list", "now"}, "unexpected argument \"now\" for \"agent list\"");
 }
 
 TEST(CliUsageTest, RestoreNeedsABackupId) {
   ExpectUsageError({"restore", "--target=x"}, "missing BACKUP_ID for \"restore\"");
 }
 
-TEST(CliUsageTest, GlobalFlagsMustPrecedeTheVerb) {
-  ExpectUsageError({"database", "list", "--output=json"},
-                   "--output is a global flag: put it before the verb");
+TEST(CliUsageTest, GlobalFlagsGoBeforeOrAfterTheVerb) {
   ExpectUsageError({"--output=yaml", "database", "list"}, "unknown output format \"yaml\"");
-  ExpectUsageError({"--timeout_s=soon", "database", "list"}, "--timeout_s must be a whole number");
+  ExpectUsageError({"database", "list", "--output=yaml"}, "unknown output format \"yaml\"");
+  ExpectUsageError({"--output=json", "database", "list", "--output=table"},
+                   "flag --output is given twice");
+  // The old snake_case name takes seconds, the new one any duration.
+  ExpectUsageError({"--timeout_s=soon", "database", "list"}, "--timeout=soon is not a duration");
+  ExpectUsageError({"database", "list", "--timeout=0"}, "--timeout must be at least 1s");
+}
+
+TEST(CliUsageTest, VersionNeedsNoController) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--version"}, {"version"}, {"--controller=127.0.0.1:1", "version"},
+           {"database", "list", "--version"}}) {
+    Result r = RunOffline(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "dbdumpctl 0.1.0\n");
+    EXPECT_EQ(r.err, "");
+  }
 }
 
 TEST(CliUsageTest, HelpPrintsUsageToStdout) {

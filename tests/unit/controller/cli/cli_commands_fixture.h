@@ -30,7 +30,7 @@ class CliCommandsTest : public ::testing::Test {
  protected:
   int Run(const std::vector<std::string>& args, bool tty = false) {
     CliOptions options;
-    options.stdout_is_tty = tty;
+    options.stderr_is_tty = tty;
     options.now = [this] { return now_; };
     options.make_client = [this](const ControllerConnection& connection) {
       address_ = connection.address;

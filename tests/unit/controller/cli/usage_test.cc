@@ -23,12 +23,32 @@ TEST(UsageTest, CheckFindsAFlagTheHelpDoesNotShow) {
   verbs[0].flags.push_back(ValueFlag("hidden", "X"));
   verbs[0].forms = {"{typo}"};
   absl::Status status = CheckUsage(verbs);
-  EXPECT_NE(status.message().find("\"agents list\" accepts --hidden but does not show it"),
+  EXPECT_NE(status.message().find("\"agent list\" accepts --hidden but does not show it"),
             std::string::npos)
       << status;
-  EXPECT_NE(status.message().find("\"agents list\" shows --typo, which it does not accept"),
+  EXPECT_NE(status.message().find("\"agent list\" shows --typo, which it does not accept"),
             std::string::npos)
       << status;
+}
+
+TEST(UsageTest, CheckFindsAFlagNotInKebabCase) {
+  std::vector<VerbSpec> verbs = AllVerbs();
+  verbs[0].flags.push_back(ValueFlag("page_size", "N"));
+  verbs[0].forms = {"{page_size}"};
+  absl::Status status = CheckUsage(verbs);
+  EXPECT_NE(status.message().find("\"agent list\" names --page_size, which is not kebab-case"),
+            std::string::npos)
+      << status;
+}
+
+TEST(UsageTest, HelpShowsKebabCaseOnlyAndSingularNouns) {
+  std::string help = UsageText();
+  EXPECT_EQ(help.find("--timeout_s"), std::string::npos);
+  EXPECT_EQ(help.find("--ca_file"), std::string::npos);
+  EXPECT_NE(help.find("[--timeout=DURATION]"), std::string::npos) << help;
+  EXPECT_NE(help.find("\n  agent list [--limit=N] [--page-token=T]\n"), std::string::npos) << help;
+  EXPECT_EQ(help.find("agents"), std::string::npos) << help;
+  EXPECT_NE(help.find("\n  version | --version\n"), std::string::npos) << help;
 }
 
 TEST(UsageTest, CheckFindsRowsDispatchWouldHide) {
@@ -40,7 +60,7 @@ TEST(UsageTest, CheckFindsRowsDispatchWouldHide) {
   restore_more.run = verbs[0].run;
   verbs.push_back(restore_more);
   absl::Status status = CheckUsage(verbs);
-  EXPECT_NE(status.message().find("\"agents list\" is in the table twice"), std::string::npos)
+  EXPECT_NE(status.message().find("\"agent list\" is in the table twice"), std::string::npos)
       << status;
   EXPECT_NE(status.message().find("\"restore\" is both a command and a noun with verbs"),
             std::string::npos)
@@ -56,7 +76,7 @@ TEST(UsageTest, EveryVerbHasALineInTheHelp) {
 
 TEST(UsageTest, SynopsesOfUsageErrors) {
   std::map<std::string, std::string> expected = {
-      {"agents list", "dbdumpctl agents list"},
+      {"agent list", "dbdumpctl agent list [--limit=N] [--page-token=T]"},
       {"database add",
        "dbdumpctl database add NAME --engine=postgres|mysql|mongodb|sqlite --agent=AGENT "
        "--storage=STORAGE [...]"},
@@ -97,6 +117,15 @@ TEST(UsageTest, VerbLinesWrapUnderTheFirstArgument) {
       << help;
   EXPECT_NE(help.find("  restore BACKUP_ID --dry-run [--via=DATABASE] [--wait]\n"),
             std::string::npos);
+}
+
+TEST(UsageTest, HelpExplainsVia) {
+  std::string help = UsageText();
+  EXPECT_NE(help.find("--via=DATABASE restores through another database\n"
+                      "of the same engine known to the controller: its agent and connection"),
+            std::string::npos)
+      << help;
+  EXPECT_NE(help.find("a restore\nthrough --via needs --target"), std::string::npos) << help;
 }
 
 }  // namespace

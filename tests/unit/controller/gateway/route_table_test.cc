@@ -38,13 +38,34 @@ TEST(RouteTableTest, MatchesPathFieldsAndCustomVerbs) {
   EXPECT_TRUE(Routes().Find("GET", "/v1/jobs/j1:follow").route->server_streaming);
 }
 
+TEST(RouteTableTest, DownloadIsAFileRouteAndOnlyFileStreamsCanBe) {
+  RouteTable::Match m = Routes().Find("GET", "/v1/backups/20260101T000000Z-ab12:download");
+  ASSERT_EQ(m.kind, Kind::kMatched);
+  EXPECT_EQ(m.route->grpc_method, "/dbdump.v1.BackupService/DownloadBackup");
+  EXPECT_TRUE(m.route->file);
+  EXPECT_EQ(m.fields.at("id"), "20260101T000000Z-ab12");
+  EXPECT_FALSE(Routes().Find("GET", "/v1/jobs/j1:follow").route->file);
+  EXPECT_TRUE(CheckFileStream(*m.route->method).ok());
+  // A stream of other messages, or no stream at all, cannot be a file.
+  const google::protobuf::FileDescriptor* file = v1::GetJobRequest::descriptor()->file();
+  const google::protobuf::MethodDescriptor* follow =
+      file->FindServiceByName("JobService")->FindMethodByName("FollowJob");
+  const google::protobuf::MethodDescriptor* get =
+      file->FindServiceByName("BackupService")->FindMethodByName("GetBackup");
+  absl::Status st = CheckFileStream(*follow);
+  EXPECT_TRUE(absl::IsInvalidArgument(st));
+  EXPECT_NE(st.message().find("FollowJobResponse"), std::string::npos) << st;
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckFileStream(*get)));
+}
+
 TEST(RouteTableTest, UnknownPathsVerbsAndMethodsAreTold) {
   EXPECT_EQ(Routes().Find("GET", "/v1/nothing").kind, Kind::kNoSuchPath);
   EXPECT_EQ(Routes().Find("POST", "/v1/backups/x:explode").kind, Kind::kNoSuchPath);
   EXPECT_EQ(Routes().Find("GET", "/v1/backups/").kind, Kind::kBadSegment);
-  RouteTable::Match m = Routes().Find("PATCH", "/v1/schedules/nightly");
+  RouteTable::Match m = Routes().Find("PUT", "/v1/schedules/nightly");
   ASSERT_EQ(m.kind, Kind::kMethodNotAllowed);
   EXPECT_NE(m.allowed.find("GET"), std::string::npos);
+  EXPECT_NE(m.allowed.find("PATCH"), std::string::npos);
   EXPECT_NE(m.allowed.find("DELETE"), std::string::npos);
 }
 

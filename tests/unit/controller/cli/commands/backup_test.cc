@@ -54,13 +54,19 @@ TEST_F(CliCommandsTest, BackupRunWaitSucceeds) {
   EXPECT_EQ(fake_.start_backup.compression(), v1::COMPRESSION_GZIP);
   EXPECT_EQ(fake_.start_backup.compression_level(), 9);
   EXPECT_EQ(fake_.followed, "job-1");
-  // Not a terminal and the clock stands still: one line per state only.
   EXPECT_EQ(out_.str(),
             "backup job job-1 queued for orders\n"
-            "queued in=0 B out=0 B 0.0s\n"
-            "running in=1.0 KiB out=256 B 1.0s\n"
-            "succeeded in=4.0 KiB out=1.0 KiB 3.0s\n"
             "backup 20260115T020000Z-0badc0de completed: 4.0 KiB -> 1.0 KiB (4.00x) in 3.0s\n");
+  // The size is estimated from the last completed backup of the database.
+  EXPECT_EQ(fake_.list_backups.database(), "orders");
+  EXPECT_EQ(fake_.list_backups.page_size(), 1u);
+  EXPECT_EQ(fake_.list_backups.state(), v1::BACKUP_STATE_COMPLETED);
+  // Not a terminal and the clock stands still: one line per state only, on
+  // stderr; past the estimate the percentage goes.
+  EXPECT_EQ(err_.str(),
+            "queued ~0% 0 B / ~4.0 KiB\n"
+            "running ~25% 1.0 KiB / ~4.0 KiB\n"
+            "succeeded 4.0 KiB\n");
 }
 
 TEST_F(CliCommandsTest, BackupRunWithoutWaitDefaultsToZstd) {
@@ -68,6 +74,29 @@ TEST_F(CliCommandsTest, BackupRunWithoutWaitDefaultsToZstd) {
   EXPECT_EQ(fake_.start_backup.compression(), v1::COMPRESSION_ZSTD);
   EXPECT_EQ(fake_.followed, "");
   EXPECT_EQ(out_.str(), "backup job job-1 queued for orders\n");
+}
+
+}  // namespace
+}  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST_F(CliCommandsTest, BackupDeleteAsksNothingAndSaysWhatWasRemoved) {
+  ASSERT_EQ(Run({"backup", "delete", "20260115T020000Z-0badc0de"}), 0) << err_.str();
+  EXPECT_EQ(fake_.delete_backup.id(), "20260115T020000Z-0badc0de");
+  EXPECT_EQ(out_.str(),
+            "backup 20260115T020000Z-0badc0de of orders deleted (2 objects removed from storage "
+            "local); it stays in the catalogue as deleted\n");
+
+  fake_.delete_backup_error = absl::FailedPreconditionError(
+      "backup 20260115T020000Z-0badc0de was already deleted at 2026-01-16T00:00:00Z: nothing is "
+      "left to delete");
+  EXPECT_EQ(Run({"backup", "delete", "20260115T020000Z-0badc0de"}), 1);
+  EXPECT_EQ(err_.str(),
+            "dbdumpctl: error: backup 20260115T020000Z-0badc0de was already deleted at "
+            "2026-01-16T00:00:00Z: nothing is left to delete\n");
+  EXPECT_EQ(Run({"backup", "delete"}), 2) << "the backup id is required";
 }
 
 }  // namespace

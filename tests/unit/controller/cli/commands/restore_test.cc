@@ -22,7 +22,10 @@ TEST_F(CliCommandsTest, RestoreAndTestRestoreSendTheirOptions) {
   EXPECT_FALSE(fake_.start_restore.options().clean());
 }
 
-TEST_F(CliCommandsTest, RestoreWaitOnTerminalOverwritesProgress) {
+TEST_F(CliCommandsTest, RestoreWaitOnTerminalDrawsABarTowardsTheStoredSize) {
+  v1::Backup* b = fake_.backups.add_backups();
+  b->set_id("20260115T020000Z-0badc0de");
+  b->mutable_manifest()->set_stored_size_bytes(200);
   v1::Job running = MakeJob(v1::JOB_STATE_RUNNING, 100, 0, 1);
   running.set_kind(v1::JOB_KIND_RESTORE);
   v1::Job done = MakeJob(v1::JOB_STATE_SUCCEEDED, 200, 0, 2);
@@ -38,9 +41,12 @@ TEST_F(CliCommandsTest, RestoreWaitOnTerminalOverwritesProgress) {
   EXPECT_EQ(fake_.start_restore.via_database(), "orders");
   EXPECT_EQ(out_.str(),
             "restore job job-2 queued: backup 20260115T020000Z-0badc0de into orders_copy\n"
-            "\rrunning in=100 B out=0 B 1.0s"
-            "\rsucceeded in=200 B out=0 B 2.0s\n"
             "restore completed into orders_copy\n");
+  // On stderr, redrawn in place; the clock stands still, so no rate.
+  EXPECT_EQ(err_.str(), "\rrunning 50% [" + std::string(20, '#') + std::string(20, '.') +
+                            "] 100 B / 200 B"
+                            "\rsucceeded 100% [" +
+                            std::string(40, '#') + "] 200 B / 200 B\n");
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ class ScheduleCommandsTest : public ::testing::Test {
  protected:
   int Run(const std::vector<std::string>& args) {
     CliOptions options;
-    options.make_client = [this](const ControllerConnection&) {
+    options.make_client = [this](const ControllerConnection& connection) {
+      call_timeout_ = connection.timeout;
       return std::make_unique<FakeControllerClient>(&fake_);
     };
     out_.str("");
@@ -24,6 +25,7 @@ class ScheduleCommandsTest : public ::testing::Test {
     return Cli(options).Run(args, out_, err_);
   }
   FakeController fake_;
+  absl::Duration call_timeout_;
   std::ostringstream out_, err_;
 };
 
@@ -52,6 +54,15 @@ TEST_F(ScheduleCommandsTest, AddSendsTheScheduleAndShowsNextRunsInItsZone) {
   EXPECT_FALSE(fake_.create_schedule.start_disabled());
   std::string out = out_.str();
   EXPECT_NE(out.find("schedule nightly created"), std::string::npos) << out;
+  // --timeout after "schedule add" is the schedule's, not the call's.
+  EXPECT_EQ(call_timeout_, absl::Seconds(30));
+  // Durations as the flags take them, and the retry backoff.
+  EXPECT_NE(out.find("retention:     last 7, within 30d, daily 7, weekly 4, monthly 12, yearly 3\n"
+                     "attempts:      3\n"
+                     "retry backoff: 5m, doubled for each further retry\n"
+                     "timeout:       2h\n"),
+            std::string::npos)
+      << out;
   // The DST night: 03:00 CEST, then 02:30 CEST.
   EXPECT_NE(out.find("next runs:\n  2026-03-28 02:30 CET  (2026-03-28T01:30:00Z)\n"
                      "  2026-03-29 03:00 CEST  (2026-03-29T01:00:00Z)\n"
@@ -68,8 +79,33 @@ TEST_F(ScheduleCommandsTest, AddWithoutZoneOrWithABadDurationIsAUsageError) {
             2);
   EXPECT_NE(err_.str().find("--keep-within=30x is not a duration"), std::string::npos)
       << err_.str();
+  // Parts largest first, each unit once.
+  EXPECT_EQ(Run({"schedule", "add", "n", "--database=orders", "--cron=@daily", "--tz=UTC",
+                 "--timeout=30m1h"}),
+            2);
+  EXPECT_NE(err_.str().find("--timeout=30m1h is not a duration"), std::string::npos) << err_.str();
+  EXPECT_EQ(Run({"schedule", "add", "n", "--database=orders", "--cron=@daily", "--tz=UTC",
+                 "--retry-backoff=1m1m"}),
+            2);
   EXPECT_EQ(Run({"schedule", "add", "../x", "--database=orders", "--cron=@daily", "--tz=UTC"}), 2);
   EXPECT_EQ(fake_.calls, 0) << "nothing reaches the controller from a wrong command line";
+}
+
+// What "schedule show" prints is what "schedule add" takes back.
+TEST_F(ScheduleCommandsTest, CompoundDurationsRoundTrip) {
+  ASSERT_EQ(Run({"schedule", "add", "n", "--database=orders", "--cron=@daily", "--tz=UTC",
+                 "--timeout=1h30m", "--retry-backoff=90", "--max-attempts=2",
+                 "--keep-within=2d12h"}),
+            0)
+      << err_.str();
+  const v1::Schedule& s = fake_.create_schedule.schedule();
+  EXPECT_EQ(s.timeout_s(), 5400u);
+  EXPECT_EQ(s.retry_backoff_s(), 90u);
+  EXPECT_EQ(s.retention().keep_within_s(), 2u * 86400 + 12 * 3600);
+  std::string out = out_.str();
+  EXPECT_NE(out.find("within 2d12h\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("retry backoff: 1m30s, doubled"), std::string::npos) << out;
+  EXPECT_NE(out.find("timeout:       1h30m\n"), std::string::npos) << out;
 }
 
 TEST_F(ScheduleCommandsTest, ControllerRefusalOfTheCronIsShownAsIs) {
