@@ -14,7 +14,8 @@
 // Content-Security-Policy nor throw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -280,6 +281,32 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       assert.equal(await page.getAttribute('[data-test=progress]', 'aria-valuenow'), '100');
       await page.waitForTimeout(600);
       await shot('08-restore-done');
+    });
+
+    await t.test('admin downloads the backup (its SHA-256 is the manifest\'s) and deletes an older one', async () => {
+      await open(`#/backups/${encodeURIComponent(backupId)}`);
+      const want = (await page.locator('dt', { hasText: 'Stored SHA-256' }).locator('xpath=following-sibling::dd[1]').textContent()).trim();
+      // Chromium would ask where to save through its native dialog, which a
+      // headless browser cannot answer: without it the page takes the path
+      // other browsers take (the bytes into a Blob, then a download link).
+      await page.evaluate(() => { delete window.showSaveFilePicker; });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=download]')]);
+      const file = join(profile, 'download.bin');
+      await download.saveAs(file);
+      const got = createHash('sha256').update(readFileSync(file)).digest('hex');
+      assert.equal(got, want, `downloaded ${download.suggestedFilename()}`);
+
+      await open(`#/backups?database=${encodeURIComponent(DB)}`);
+      const older = page.locator('[data-test=backup-link]').last();
+      const olderId = (await older.textContent()).trim();
+      assert.notEqual(olderId, backupId);
+      await older.click();
+      await settled();
+      await page.click('[data-test=delete]');
+      await confirmDialog();
+      await page.waitForURL(/#\/backups$/);
+      await settled();
+      assert.match(await page.locator(`tr[data-backup="${olderId}"]`).textContent(), /deleted/);
     });
 
     await t.test('every page renders (screenshots)', async () => {

@@ -7,7 +7,8 @@ const RANK = { ROLE_VIEWER: 1, ROLE_OPERATOR: 2, ROLE_ADMIN: 3 };
 
 // The least role of each action, as the controller's access table has it
 // (controller/auth/rpc_access.cc; a restore that writes needs admin, a
-// test restore or dry run operator).
+// test restore or dry run operator; cancelling a restore that writes needs
+// admin too, which the server checks).
 const NEEDS = {
   'backup.run': 'ROLE_OPERATOR',
   'backup.verify': 'ROLE_OPERATOR',
@@ -16,6 +17,7 @@ const NEEDS = {
   'backup.restore': 'ROLE_ADMIN',
   'backup.download': 'ROLE_ADMIN',
   'backup.delete': 'ROLE_ADMIN',
+  'job.cancel': 'ROLE_OPERATOR',
   'schedule.run': 'ROLE_OPERATOR',
   'schedule.enable': 'ROLE_OPERATOR',
   'tokens.view': 'ROLE_ADMIN',

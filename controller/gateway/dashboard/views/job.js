@@ -9,6 +9,8 @@
 import * as api from '../api.js';
 import { h, clear, table, badge, facts } from '../dom.js';
 import * as fmt from '../format.js';
+import { can } from '../session.js';
+import { confirmAction } from '../dialog.js';
 
 async function estimate(job, signal) {
   try {
@@ -163,17 +165,39 @@ export async function render({ params, signal, notify }) {
   const pv = progressView();
   const title = h('h1', `${job.kind === 'JOB_KIND_RESTORE' ? 'Restore' : 'Backup'} of ${job.database}`);
   const stateBadge = h('span.badges');
+  const cancel = can('job.cancel') ? h('button.btn.btn-small.btn-danger', { type: 'button', 'data-test': 'job-cancel' }, 'Cancel job') : null;
+  cancel?.addEventListener('click', async () => {
+    const ok = await confirmAction({
+      title: 'Cancel this job?',
+      body: h('p', job.state === 'JOB_STATE_RUNNING'
+        ? 'Its agent stops it and removes what it wrote so far; nothing is catalogued.'
+        : 'It leaves the queue and never runs.'),
+      confirm: 'Cancel job',
+      danger: true,
+    });
+    if (!ok) return;
+    cancel.disabled = true;
+    try {
+      const r = await api.post(`/v1/jobs/${api.seg(job.id)}:cancel`, {});
+      if (r.job) show(r.job);
+      notify(`Job ${job.id}: cancel requested`);
+    } catch (e) {
+      notify(e.message, 'error');
+      cancel.disabled = false;
+    }
+  });
   const record = h('div');
   const live = h('p.live.muted', { 'aria-live': 'polite' });
   const page = h('div', { 'data-test': 'job-page' },
     h('p.crumbs', h('a', { href: '#/jobs' }, 'Jobs'), ' / ', h('span.mono', job.id)),
-    h('div.title-row', title, stateBadge),
+    h('div.title-row', title, stateBadge, cancel),
     pv.root, live, record);
 
   const show = (j) => {
     job = j;
     page.dataset.state = j.state;
     clear(stateBadge).append(badge(fmt.jobState(j.state), fmt.tone(j.state)));
+    if (cancel) cancel.hidden = fmt.TERMINAL_JOB_STATES.has(j.state);
     updateProgress(pv, j, est, meter);
     clear(record).append(recordView(j));
   };
