@@ -67,8 +67,13 @@ async function open(hash) {
   await settled();
 }
 
+// The view of the current URL has rendered (not the previous page's, which
+// may still be there right after a click changed the URL).
 async function settled() {
-  await page.waitForSelector('.page[data-page]:not([aria-busy])', { timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const p = document.querySelector('.page[data-page]');
+    return p && !p.hasAttribute('aria-busy') && p.dataset.route === location.hash;
+  }, null, { timeout: 30_000 });
 }
 
 async function signIn(who) {
@@ -314,6 +319,16 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       await open(`#/backups?database=${encodeURIComponent(DB)}`);
       assert.ok(await page.locator('[data-test=backup-link]').count() >= 2, 'the backups of the database are listed');
       await shot('04-backups');
+      // A page at a time: the newest, then the next through next_page_token.
+      await open(`#/backups?database=${encodeURIComponent(DB)}&page_size=1`);
+      assert.equal(await page.locator('[data-test=backup-link]').count(), 1);
+      const newest = (await page.locator('[data-test=backup-link]').textContent()).trim();
+      assert.equal(newest, backupId, 'newest first');
+      await page.click('[data-test=next-page]');
+      await page.waitForURL(/page_token=/);
+      await settled();
+      assert.equal(await page.locator('[data-test=backup-link]').count(), 1);
+      assert.notEqual((await page.locator('[data-test=backup-link]').textContent()).trim(), newest);
       await open('#/jobs');
       await shot('09-jobs');
       await open('#/schedules');

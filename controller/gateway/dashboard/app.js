@@ -194,7 +194,8 @@ async function route() {
     return;
   }
   renderFrame(m.key);
-  const page = h('div.page', { 'data-page': m.key, 'aria-busy': 'true' }, h('p.loading', 'Loading…'));
+  // data-route: which URL this page shows (tests wait for it to match).
+  const page = h('div.page', { 'data-page': m.key, 'data-route': location.hash, 'aria-busy': 'true' }, h('p.loading', 'Loading…'));
   clear(main).append(page);
   try {
     const node = await m.view.render({

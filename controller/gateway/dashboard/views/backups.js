@@ -36,7 +36,8 @@ export async function render({ query, signal, navigate }) {
     state: query.state || '',
     since: query.since || '',
     until: query.until || '',
-    page_size: PAGE_SIZES.includes(query.page_size) ? query.page_size : '50',
+    // Any size the API takes (1-1000) may come in the URL; the menu offers a few.
+    page_size: /^\d+$/.test(query.page_size || '') && +query.page_size >= 1 && +query.page_size <= 1000 ? String(+query.page_size) : '50',
   };
   const [dbs, page] = await Promise.all([
     api.get('/v1/databases', { signal }),
@@ -61,7 +62,7 @@ export async function render({ query, signal, navigate }) {
       h('input', { id: 'f-since', name: 'since', type: 'datetime-local', value: filters.since })),
     h('div.field', h('label', { for: 'f-until' }, 'Until'),
       h('input', { id: 'f-until', name: 'until', type: 'datetime-local', value: filters.until })),
-    select('page_size', PAGE_SIZES.map((n) => [n, n]), filters.page_size, 'Per page'),
+    select('page_size', [...new Set([...PAGE_SIZES, filters.page_size])].sort((a, b) => a - b).map((n) => [n, n]), filters.page_size, 'Per page'),
     h('div.field.field-buttons',
       h('button.btn.btn-primary', { type: 'submit' }, 'Apply'),
       h('a.btn', { href: '#/backups' }, 'Reset')));
