@@ -135,6 +135,8 @@ TEST(RequestMappingTest, BadRequestsSayWhatIsWrong) {
   p = HttpRequestParts();
   p.body = "{\"database\": \"x\"}";
   EXPECT_NE(error(list, p).find("takes no body"), std::string::npos);
+  p.body = "{}";  // no fields: the same as no body
+  EXPECT_TRUE(BuildRequest(list, p).ok());
   p = HttpRequestParts();
   p.path_fields = {{"backup_id", "b1"}};
   p.body = "{\"target\": ";
