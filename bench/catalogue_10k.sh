@@ -4,7 +4,8 @@
 # ids, a minute apart, written beside the running controller in one SQLite
 # transaction). At each size: wall time of the first page through
 # dbdumpctl (table and JSON) and through the HTTP gateway (curl), `stats`, dbdumpctl's peak RSS, and the controller's
-# VmRSS after the listings, so the two sizes are each other's baseline.
+# VmRSS after the listings, so the two sizes are each other's baseline (the
+# first size is measured twice: its first pass warms the controller up).
 #
 #   bench/catalogue_10k.sh [rounds]
 set -euo pipefail
@@ -48,8 +49,9 @@ measure() {
     "$(stats "$stats_ms")" "$cli_rss" "$(awk '/VmRSS/ {print $2}' /proc/$CONTROLLER_PID/status)"
 }
 
-step "1,000 catalogued backups"
+step "1,000 catalogued backups (a first pass warms the controller's threads and caches)"
 grow_catalogue "$SEED" 1000
+measure 1000
 measure 1000
 step "10,000 catalogued backups"
 grow_catalogue "$SEED" 10000
