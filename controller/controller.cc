@@ -303,6 +303,10 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
       http.key_path = files.key_path;
       http.ca_path = files.ca_path;
     }
+    if (!o.http.tls_cert_file.empty()) {
+      http.cert_path = o.http.tls_cert_file;
+      http.key_path = o.http.tls_key_file;
+    }
     http.cors_origins = o.http.cors_origins;
     http.dashboard_dir = o.http.dashboard_dir.empty() ? DefaultDashboardDir() : o.http.dashboard_dir;
     http.sse_heartbeat = o.http.sse_heartbeat;

@@ -43,6 +43,11 @@ struct ControllerOptions {
     // Empty: the installed dashboard, if any.
     std::string dashboard_dir;
     absl::Duration sse_heartbeat = absl::Seconds(15);
+    // The certificate chain and key served to HTTP clients, e.g. for the
+    // names browsers use, from a CA they trust; empty: the controller's own
+    // certificate. Read again when the files change.
+    std::string tls_cert_file;
+    std::string tls_key_file;
   } http;
 };
 

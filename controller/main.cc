@@ -60,6 +60,10 @@ int Run(int argc, char** argv) {
   flags.Define("http_cors_origins", "",
                "comma-separated origins (https://host[:port]) whose pages may call the gateway; "
                "none by default");
+  flags.Define("http_tls_cert_file", "",
+               "the gateway's certificate chain (PEM), e.g. for the name browsers use, from a CA "
+               "they trust (default: the controller's own certificate)");
+  flags.Define("http_tls_key_file", "", "the key (0600) of --http_tls_cert_file");
   flags.Define("dashboard_dir", "",
                "directory of the dashboard's files (default: the installed dashboard)");
   flags.Define("http_sse_heartbeat_ms", "15000",
@@ -150,6 +154,13 @@ int Run(int argc, char** argv) {
     options.http.cors_origins.push_back(o);
   }
   options.http.dashboard_dir = flags.Get("dashboard_dir");
+  options.http.tls_cert_file = flags.Get("http_tls_cert_file");
+  options.http.tls_key_file = flags.Get("http_tls_key_file");
+  if (options.http.tls_cert_file.empty() != options.http.tls_key_file.empty()) {
+    std::cerr << "dbdump-controller: error: --http_tls_cert_file and --http_tls_key_file go "
+                 "together: give both, or neither to serve the controller's own certificate\n";
+    return 2;
+  }
   options.http.sse_heartbeat = absl::Milliseconds(*heartbeat_ms);
   auto controller = dbdump::Controller::Start(std::move(options));
   if (!controller.ok()) {

@@ -10,10 +10,10 @@ P="$T/byo"
 mkdir -p -m 700 "$P"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ca.key" \
   -out "$P/ca.pem" -days 30 -subj "/CN=Example Corp Backup CA" 2>/dev/null
-issue() { # NAME IDENTITY
+issue() { # NAME IDENTITY [SAN]
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$1.key" \
     -out "$P/$1.csr" -subj "/CN=$1" 2>/dev/null
-  printf 'subjectAltName=URI:%s\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n' "$2" > "$P/$1.ext"
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n' "${3:-URI:$2}" > "$P/$1.ext"
   openssl x509 -req -in "$P/$1.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial -days 10 \
     -extfile "$P/$1.ext" -out "$P/$1.pem" 2>/dev/null
   chmod 600 "$P/$1.key"
@@ -21,10 +21,14 @@ issue() { # NAME IDENTITY
 issue controller spiffe://dbdump/controller
 issue agent-1 spiffe://dbdump/agent/agent-1
 issue wrong spiffe://dbdump/agent/agent-9
+# The gateway's own certificate, for the name browsers use.
+issue web - DNS:backup.example.test
+HTTP_PORT=$(free_port)
 
 "$BIN/dbdump-controller" --listen=127.0.0.1:$CTL_PORT --store="$T/controller.db" --state_dir="$T/state" \
   --heartbeat_interval_s=1 --tls_ca_file="$P/ca.pem" --tls_cert_file="$P/controller.pem" \
-  --tls_key_file="$P/controller.key" >>"$T/controller.log" 2>&1 &
+  --tls_key_file="$P/controller.key" --http_listen=127.0.0.1:$HTTP_PORT \
+  --http_tls_cert_file="$P/web.pem" --http_tls_key_file="$P/web.key" >>"$T/controller.log" 2>&1 &
 PIDS+=("$!")
 wait_for "first admin token" test -s "$T/state/admin.token"
 mkdir -p -m 700 "$DBDUMP_CONFIG_DIR"
@@ -45,11 +49,29 @@ ID=$(ctl --output=json backup list --database=app | json_field 'd["backups"][0][
 ctl restore "$ID" --target="$T/restored.db" --wait >/dev/null
 [ "$(sqlite3 "$T/restored.db" 'SELECT group_concat(v) FROM t')" = "a,b" ] || fail "restore over BYO PKI differs"
 expect_error "no CA key" ctl agent enroll agent-2
+# The gateway serves --http_tls_cert_file: checked by curl under its name.
+ROLE=$(curl -sS --fail --cacert "$P/ca.pem" --resolve "backup.example.test:$HTTP_PORT:127.0.0.1" \
+  -H "Authorization: Bearer $(cat "$DBDUMP_CONFIG_DIR/token")" \
+  "https://backup.example.test:$HTTP_PORT/v1/session" | json_field 'd["role"]')
+[ "$ROLE" = ROLE_ADMIN ] || fail "the gateway under its own certificate answered $ROLE"
+if curl -sS --cacert "$P/ca.pem" --resolve "controller.dbdump:$HTTP_PORT:127.0.0.1" \
+     "https://controller.dbdump:$HTTP_PORT/v1/session" >/dev/null 2>&1; then
+  fail "the gateway served the controller's certificate instead of --http_tls_cert_file"
+fi
 
 step "bring-your-own PKI: a certificate for another name, and a controller certificate without its identity"
 expect_error "certificate is for" "$BIN/dbdump-agent" --name=agent-1 --listen=127.0.0.1:0 \
   --controller=127.0.0.1:$CTL_PORT --work_dir="$T/w2" --tls_ca_file="$P/ca.pem" \
   --tls_cert_file="$P/wrong.pem" --tls_key_file="$P/wrong.key"
+expect_error "go together" "$BIN/dbdump-controller" --listen=127.0.0.1:0 --store="$T/c3.db" \
+  --state_dir="$T/state3" --http_listen=127.0.0.1:0 --http_tls_cert_file="$P/web.pem"
+# (after its start-up log lines, so not expect_error's one line)
+if OUT=$("$BIN/dbdump-controller" --listen=127.0.0.1:0 --store="$T/c4.db" --state_dir="$T/state4" \
+     --http_listen=127.0.0.1:0 --http_tls_cert_file="$P/web.pem" --http_tls_key_file="$P/agent-1.key" 2>&1); then
+  fail "a controller started with a gateway key that is not its certificate's"
+fi
+echo "$OUT" | tail -1 | grep -q "error: cannot use .*web.pem with .*agent-1.key: not a PEM certificate and the private key that matches it" \
+  || fail "mismatched gateway key: $OUT"
 expect_error "no URI SAN spiffe://dbdump/controller" "$BIN/dbdump-controller" --listen=127.0.0.1:0 \
   --store="$T/c2.db" --state_dir="$T/state2" --tls_ca_file="$P/ca.pem" \
   --tls_cert_file="$P/agent-1.pem" --tls_key_file="$P/agent-1.key"
