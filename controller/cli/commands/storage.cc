@@ -45,6 +45,101 @@ absl::Status CheckPrefix(const std::string& prefix) {
                                  "\" must be relative, without empty, \".\" or \"..\" segments"));
 }
 
+// Records `path` in `mask` (null for "storage add", which sends everything).
+void Touch(google::protobuf::FieldMask* mask, const std::string& path) {
+  if (mask != nullptr) mask->add_paths(path);
+}
+
+absl::Status SetBucket(const ParsedArgs& args, v1::StorageDestination* storage) {
+  storage->set_bucket(args.Get("bucket"));
+  absl::Status bucket = ValidateBucketName(storage->bucket());
+  if (!bucket.ok()) return UsageError(absl::StrCat("--bucket: ", bucket.message()));
+  return absl::OkStatus();
+}
+
+// --sse, --kms-key-id, --storage-class, --part-size, --upload-concurrency,
+// --max-parts: each given one is checked, set and recorded in `mask` (null
+// for "storage add": a new destination).
+absl::Status ApplyS3WriteFlags(const ParsedArgs& args, v1::StorageDestination* storage,
+                               google::protobuf::FieldMask* mask) {
+  if (args.Has("sse")) {
+    storage->set_sse(args.Get("sse"));
+    if (storage->sse() != "AES256" && storage->sse() != "aws:kms") {
+      return UsageError(
+          absl::StrCat("--sse must be AES256 or aws:kms, not \"", storage->sse(), "\""));
+    }
+    Touch(mask, "sse");
+  }
+  if (args.Has("kms-key-id")) {
+    // A new destination has no KMS encryption unless --sse=aws:kms says so;
+    // an updated one may have it already.
+    if (mask == nullptr && storage->sse() != "aws:kms") {
+      return UsageError("--kms-key-id needs --sse=aws:kms");
+    }
+    storage->set_kms_key_id(args.Get("kms-key-id"));
+    Touch(mask, "kms_key_id");
+  }
+  if (args.Has("storage-class")) {
+    storage->set_storage_class(args.Get("storage-class"));
+    Touch(mask, "storage_class");
+  }
+  if (args.Has("part-size")) {
+    ASSIGN_OR_RETURN(uint64_t part_size, args.GetByteSize("part-size", 0));
+    if (part_size < kMinPartSizeBytes || part_size > kMaxPartSizeBytes) {
+      return UsageError(
+          absl::StrCat("--part-size must be from 5MiB to 5GiB (S3's part limits), not \"",
+                       args.Get("part-size"), "\""));
+    }
+    storage->set_part_size_bytes(part_size);
+    Touch(mask, "part_size_bytes");
+  }
+  if (args.Has("upload-concurrency")) {
+    ASSIGN_OR_RETURN(uint32_t n, args.GetUint32("upload-concurrency", 0, 1, kMaxUploadConcurrency));
+    storage->set_upload_concurrency(n);
+    Touch(mask, "upload_concurrency");
+  }
+  if (args.Has("max-parts")) {
+    // Servers other than AWS may allow fewer parts (Swift's s3api: 1000).
+    ASSIGN_OR_RETURN(uint32_t n, args.GetUint32("max-parts", 0, 10, 10000));
+    storage->set_max_parts(n);
+    Touch(mask, "max_parts");
+  }
+  return absl::OkStatus();
+}
+
+// --probe-agent / --skip-probe of "storage add" and "storage update".
+template <typename Request>
+absl::Status ApplyProbeFlags(const ParsedArgs& args, Request* req) {
+  if (args.Has("probe-agent")) {
+    if (args.Has("skip-probe")) {
+      return UsageError("--probe-agent and --skip-probe contradict each other: give one of them");
+    }
+    req->set_probe_agent(args.Get("probe-agent"));
+    RETURN_IF_ERROR(CheckName("agent name", req->probe_agent()));
+  }
+  req->set_skip_probe(args.Has("skip-probe"));
+  return absl::OkStatus();
+}
+
+// The flags "storage add" and "storage update" share: every setting but the
+// kind, the S3 connection's, and the probe's.
+std::vector<FlagSpec> StorageSettingFlags() {
+  std::vector<FlagSpec> flags = {ValueFlag("path", "/abs/dir"),
+                                 ValueFlag("prefix", "P"),
+                                 ValueFlag("bucket", "B"),
+                                 ValueFlag("sse", "AES256|aws:kms"),
+                                 ValueFlag("kms-key-id", "K"),
+                                 ValueFlag("storage-class", "C"),
+                                 ValueFlag("part-size", "SIZE"),
+                                 ValueFlag("upload-concurrency", "N"),
+                                 ValueFlag("max-parts", "N"),
+                                 ValueFlag("probe-agent", "AGENT"),
+                                 SwitchFlag("skip-probe")};
+  const FlagGroup s3 = S3ConnectionFlags();
+  flags.insert(flags.end(), s3.flags.begin(), s3.flags.end());
+  return flags;
+}
+
 absl::Status StorageAdd(CommandContext& context, const ParsedArgs& args) {
   v1::AddStorageRequest req;
   v1::StorageDestination* storage = req.mutable_storage();
@@ -56,14 +151,7 @@ absl::Status StorageAdd(CommandContext& context, const ParsedArgs& args) {
     storage->set_prefix(args.Get("prefix"));
     RETURN_IF_ERROR(CheckPrefix(storage->prefix()));
   }
-  if (args.Has("probe-agent")) {
-    if (args.Has("skip-probe")) {
-      return UsageError("--probe-agent and --skip-probe contradict each other: give one of them");
-    }
-    req.set_probe_agent(args.Get("probe-agent"));
-    RETURN_IF_ERROR(CheckName("agent name", req.probe_agent()));
-  }
-  req.set_skip_probe(args.Has("skip-probe"));
+  RETURN_IF_ERROR(ApplyProbeFlags(args, &req));
 
   if (kind == v1::STORAGE_KIND_LOCAL) {
     std::vector<std::string> s3_only;
@@ -87,35 +175,9 @@ absl::Status StorageAdd(CommandContext& context, const ParsedArgs& args) {
     if (!args.Has("bucket")) {
       return UsageError("missing --bucket=B: s3 storage needs the bucket to write to");
     }
-    storage->set_bucket(args.Get("bucket"));
-    absl::Status bucket = ValidateBucketName(storage->bucket());
-    if (!bucket.ok()) return UsageError(absl::StrCat("--bucket: ", bucket.message()));
+    RETURN_IF_ERROR(SetBucket(args, storage));
     RETURN_IF_ERROR(ApplyS3ConnectionFlags(args, "the agent (on its host)", storage));
-    storage->set_sse(args.Get("sse"));
-    if (args.Has("sse") && storage->sse() != "AES256" && storage->sse() != "aws:kms") {
-      return UsageError(
-          absl::StrCat("--sse must be AES256 or aws:kms, not \"", storage->sse(), "\""));
-    }
-    if (args.Has("kms-key-id")) {
-      if (storage->sse() != "aws:kms") {
-        return UsageError("--kms-key-id needs --sse=aws:kms");
-      }
-      storage->set_kms_key_id(args.Get("kms-key-id"));
-    }
-    storage->set_storage_class(args.Get("storage-class"));
-    ASSIGN_OR_RETURN(uint64_t part_size, args.GetByteSize("part-size", 0));
-    if (args.Has("part-size") && (part_size < kMinPartSizeBytes || part_size > kMaxPartSizeBytes)) {
-      return UsageError(
-          absl::StrCat("--part-size must be from 5MiB to 5GiB (S3's part limits), not \"",
-                       args.Get("part-size"), "\""));
-    }
-    storage->set_part_size_bytes(part_size);
-    ASSIGN_OR_RETURN(uint32_t concurrency,
-                     args.GetUint32("upload-concurrency", 0, 1, kMaxUploadConcurrency));
-    storage->set_upload_concurrency(concurrency);
-    // Servers other than AWS may allow fewer parts (Swift's s3api: 1000).
-    ASSIGN_OR_RETURN(uint32_t max_parts, args.GetUint32("max-parts", 0, 10, 10000));
-    storage->set_max_parts(max_parts);
+    RETURN_IF_ERROR(ApplyS3WriteFlags(args, storage, /*mask=*/nullptr));
   }
 
   ASSIGN_OR_RETURN(v1::AddStorageResponse resp, context.client().AddStorage(req));
@@ -191,62 +253,19 @@ absl::Status StorageUpdate(CommandContext& context, const ParsedArgs& args) {
     mask->add_paths("prefix");
   }
   if (args.Has("bucket")) {
-    storage->set_bucket(args.Get("bucket"));
-    absl::Status bucket = ValidateBucketName(storage->bucket());
-    if (!bucket.ok()) return UsageError(absl::StrCat("--bucket: ", bucket.message()));
+    RETURN_IF_ERROR(SetBucket(args, storage));
     mask->add_paths("bucket");
   }
   RETURN_IF_ERROR(ApplyS3ConnectionFlags(args, "the agent (on its host)", storage));
   for (const FlagSpec& flag : S3ConnectionFlags().flags) {
     if (args.Has(flag.name)) mask->add_paths(absl::StrReplaceAll(flag.name, {{"-", "_"}}));
   }
-  if (args.Has("sse")) {
-    storage->set_sse(args.Get("sse"));
-    if (storage->sse() != "AES256" && storage->sse() != "aws:kms") {
-      return UsageError(
-          absl::StrCat("--sse must be AES256 or aws:kms, not \"", storage->sse(), "\""));
-    }
-    mask->add_paths("sse");
-  }
-  for (const char* flag : {"kms-key-id", "storage-class"}) {
-    if (!args.Has(flag)) continue;
-    std::string field = absl::StrReplaceAll(flag, {{"-", "_"}});
-    storage->GetReflection()->SetString(
-        storage, storage->GetDescriptor()->FindFieldByName(field), args.Get(flag));
-    mask->add_paths(field);
-  }
-  if (args.Has("part-size")) {
-    ASSIGN_OR_RETURN(uint64_t part_size, args.GetByteSize("part-size", 0));
-    if (part_size < kMinPartSizeBytes || part_size > kMaxPartSizeBytes) {
-      return UsageError(
-          absl::StrCat("--part-size must be from 5MiB to 5GiB (S3's part limits), not \"",
-                       args.Get("part-size"), "\""));
-    }
-    storage->set_part_size_bytes(part_size);
-    mask->add_paths("part_size_bytes");
-  }
-  if (args.Has("upload-concurrency")) {
-    ASSIGN_OR_RETURN(uint32_t n, args.GetUint32("upload-concurrency", 0, 1, kMaxUploadConcurrency));
-    storage->set_upload_concurrency(n);
-    mask->add_paths("upload_concurrency");
-  }
-  if (args.Has("max-parts")) {
-    ASSIGN_OR_RETURN(uint32_t n, args.GetUint32("max-parts", 0, 10, 10000));
-    storage->set_max_parts(n);
-    mask->add_paths("max_parts");
-  }
+  RETURN_IF_ERROR(ApplyS3WriteFlags(args, storage, mask));
   if (mask->paths().empty()) {
     return UsageError(
         "nothing to update: give the fields to change, e.g. --region=R or --ca-file=F");
   }
-  if (args.Has("probe-agent")) {
-    if (args.Has("skip-probe")) {
-      return UsageError("--probe-agent and --skip-probe contradict each other: give one of them");
-    }
-    req.set_probe_agent(args.Get("probe-agent"));
-    RETURN_IF_ERROR(CheckName("agent name", req.probe_agent()));
-  }
-  req.set_skip_probe(args.Has("skip-probe"));
+  RETURN_IF_ERROR(ApplyProbeFlags(args, &req));
   ASSIGN_OR_RETURN(v1::UpdateStorageResponse resp, context.client().UpdateStorage(req));
   if (context.json()) return context.PrintJson(resp);
   context.out() << "storage \"" << req.name()
@@ -272,20 +291,9 @@ std::vector<VerbSpec> StorageVerbs() {
   add.noun = "storage";
   add.verb = "add";
   add.positionals = {"NAME"};
-  add.flags = {ValueFlag("kind", "local|s3", /*required=*/true),
-               ValueFlag("path", "/abs/dir"),
-               ValueFlag("prefix", "P"),
-               ValueFlag("bucket", "B"),
-               ValueFlag("sse", "AES256|aws:kms"),
-               ValueFlag("kms-key-id", "K"),
-               ValueFlag("storage-class", "C"),
-               ValueFlag("part-size", "SIZE"),
-               ValueFlag("upload-concurrency", "N"),
-               ValueFlag("max-parts", "N"),
-               ValueFlag("probe-agent", "AGENT"),
-               SwitchFlag("skip-probe")};
-  const FlagGroup s3 = S3ConnectionFlags();
-  add.flags.insert(add.flags.end(), s3.flags.begin(), s3.flags.end());
+  add.flags = {ValueFlag("kind", "local|s3", /*required=*/true)};
+  const std::vector<FlagSpec> settings = StorageSettingFlags();
+  add.flags.insert(add.flags.end(), settings.begin(), settings.end());
   // One form per kind: each takes flags the other refuses.
   add.forms = {
       "{kind=local} {-path} {prefix} {probe-agent} {skip-probe}",
@@ -313,18 +321,7 @@ std::vector<VerbSpec> StorageVerbs() {
   update.noun = "storage";
   update.verb = "update";
   update.positionals = {"NAME"};
-  update.flags = {ValueFlag("path", "/abs/dir"),
-                  ValueFlag("prefix", "P"),
-                  ValueFlag("bucket", "B"),
-                  ValueFlag("sse", "AES256|aws:kms"),
-                  ValueFlag("kms-key-id", "K"),
-                  ValueFlag("storage-class", "C"),
-                  ValueFlag("part-size", "SIZE"),
-                  ValueFlag("upload-concurrency", "N"),
-                  ValueFlag("max-parts", "N"),
-                  ValueFlag("probe-agent", "AGENT"),
-                  SwitchFlag("skip-probe")};
-  update.flags.insert(update.flags.end(), s3.flags.begin(), s3.flags.end());
+  update.flags = settings;
   update.forms = {
       "{path} {prefix} {bucket} {region} {endpoint}\n"
       "{path-style} {role-arn} {external-id} {sts-endpoint}\n"
