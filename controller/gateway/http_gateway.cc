@@ -246,10 +246,7 @@ void HttpGateway::Impl::HandleApi(const httplib::Request& req, httplib::Response
     HandleStream(route, authorization, **request, res);
     return;
   }
-  std::unique_ptr<google::protobuf::Message> response(
-      google::protobuf::MessageFactory::generated_factory()
-          ->GetPrototype(route.method->output_type())
-          ->New());
+  std::unique_ptr<google::protobuf::Message> response = NewMessageOf(route.method->output_type());
   grpc::Status status =
       client->Call(route.grpc_method, authorization, **request, response.get(), options.call_timeout);
   if (!status.ok()) {
@@ -300,9 +297,7 @@ void HttpGateway::Impl::HandleStream(const HttpRoute& route, const std::string& 
                                      const google::protobuf::Message& request,
                                      httplib::Response& res) {
   auto state = std::make_shared<EventStream>();
-  state->message.reset(google::protobuf::MessageFactory::generated_factory()
-                           ->GetPrototype(route.method->output_type())
-                           ->New());
+  state->message = NewMessageOf(route.method->output_type());
   state->event_name = SseEventName(route);
   state->call = client->OpenStream(route.grpc_method, authorization, request);
   // The first answer decides the HTTP status: a refused or failed call is an
@@ -407,8 +402,7 @@ void HttpGateway::Impl::HandleFile(const HttpRoute& route, const std::string& au
                                    httplib::Response& res) {
   auto state = std::make_shared<FileStream>();
   const google::protobuf::Descriptor* output = route.method->output_type();
-  state->message.reset(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(output)->New());
+  state->message = NewMessageOf(output);
   state->data = output->FindFieldByName("data");
   state->call = client->OpenStream(route.grpc_method, authorization, request);
   // The header decides the answer: an error, a redirect or the bytes.

@@ -31,6 +31,11 @@ absl::StatusOr<json> QueryValue(const FieldDescriptor* field, const std::string&
 
 }  // namespace
 
+std::unique_ptr<google::protobuf::Message> NewMessageOf(const google::protobuf::Descriptor* type) {
+  return std::unique_ptr<google::protobuf::Message>(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
+}
+
 absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
     const HttpRoute& route, const HttpRequestParts& parts) {
   const google::protobuf::Descriptor* type = route.method->input_type();
@@ -98,8 +103,7 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
     }
     request[name] = value;
   }
-  std::unique_ptr<google::protobuf::Message> message(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
+  std::unique_ptr<google::protobuf::Message> message = NewMessageOf(type);
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto parsed = google::protobuf::util::JsonStringToMessage(request.dump(), message.get(), options);

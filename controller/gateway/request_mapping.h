@@ -11,8 +11,9 @@
 #include "absl/status/statusor.h"
 
 namespace google::protobuf {
+class Descriptor;
 class Message;
-}
+}  // namespace google::protobuf
 
 namespace dbdump {
 
@@ -25,6 +26,9 @@ struct HttpRequestParts {
   std::multimap<std::string, std::string> query;
   std::string body;
 };
+
+// An empty message of a generated type (a route's request or response).
+std::unique_ptr<google::protobuf::Message> NewMessageOf(const google::protobuf::Descriptor* type);
 
 // InvalidArgument saying what is wrong for the client: malformed JSON, a
 // field the request does not have, a value of the wrong type, a query
