@@ -58,6 +58,17 @@ absl::Status S3Error(const HttpResponse& r, const std::string& what) {
   return absl::FailedPreconditionError(absl::StrCat(what, ": ", detail));
 }
 
+// S3's timestamps ("2026-12-07T01:02:03.000Z"); InfinitePast() when absent
+// or unreadable.
+absl::Time ParseS3Time(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (text.empty() || !absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    return absl::InfinitePast();
+  }
+  return t;
+}
+
 }  // namespace
 
 absl::Status ValidateBucketName(const std::string& b) {
@@ -277,6 +288,7 @@ absl::StatusOr<std::vector<S3Object>> S3Client::ListObjects(const std::string& p
         LogWarn("s3", "listing ", prefix, ": object ", o.key, " has no readable size (\"",
                 e.Value("Size"), "\"); taking 0");
       }
+      o.last_modified = ParseS3Time(e.Value("LastModified"));
       out.push_back(std::move(o));
     }
     if (page.Value("IsTruncated") != "true") break;
@@ -364,7 +376,7 @@ absl::StatusOr<std::vector<S3Upload>> S3Client::ListMultipartUploads(const std::
     ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
     XmlDocument page(r.body);
     for (const XmlDocument& e : page.Elements("Upload")) {
-      out.push_back({e.Value("Key"), e.Value("UploadId")});
+      out.push_back({e.Value("Key"), e.Value("UploadId"), ParseS3Time(e.Value("Initiated"))});
     }
     if (page.Value("IsTruncated") != "true") break;
     key_marker = page.Value("NextKeyMarker");

@@ -40,11 +40,14 @@ struct S3Options {
 struct S3Object {
   std::string key;
   uint64_t size = 0;
+  // InfinitePast() when the listing did not say.
+  absl::Time last_modified = absl::InfinitePast();
 };
 
 struct S3Upload {
   std::string key;
   std::string upload_id;
+  absl::Time initiated = absl::InfinitePast();
 };
 
 // A presigned GET of one object. The URL grants access until `expires_at`:

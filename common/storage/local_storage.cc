@@ -110,6 +110,12 @@ class LocalReader : public ObjectReader {
   int fd_;
 };
 
+absl::Time ModifiedAt(const fs::path& p) {
+  struct stat st;
+  if (::stat(p.c_str(), &st) != 0) return absl::InfinitePast();
+  return absl::TimeFromTimespec(st.st_mtim);
+}
+
 }  // namespace
 
 absl::Status ValidateLocalRoot(const std::string& root) {
@@ -158,7 +164,9 @@ absl::StatusOr<ObjectInfo> LocalStorage::Stat(const std::string& key) {
   ASSIGN_OR_RETURN(std::string path, PathOf(key));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(absl::StrCat("stat ", key), errno);
-  return ObjectInfo{key, static_cast<uint64_t>(st.st_size)};
+  ObjectInfo info{key, static_cast<uint64_t>(st.st_size)};
+  info.modified = absl::TimeFromTimespec(st.st_mtim);
+  return info;
 }
 
 absl::StatusOr<std::vector<ObjectInfo>> LocalStorage::List(const std::string& prefix) {
@@ -171,7 +179,9 @@ absl::StatusOr<std::vector<ObjectInfo>> LocalStorage::List(const std::string& pr
     std::string key = fs::relative(it->path(), root_, ec).string();
     if (absl::StrContains(key, kPartialMarker)) continue;
     if (!absl::StartsWith(key, prefix)) continue;
-    out.push_back({key, static_cast<uint64_t>(it->file_size(ec))});
+    ObjectInfo info{key, static_cast<uint64_t>(it->file_size(ec))};
+    info.modified = ModifiedAt(it->path());
+    out.push_back(std::move(info));
   }
   if (ec) return absl::InternalError(absl::StrCat("list ", root_, ": ", ec.message()));
   std::sort(out.begin(), out.end(),
@@ -183,6 +193,46 @@ absl::Status LocalStorage::Remove(const std::string& key) {
   ASSIGN_OR_RETURN(std::string path, PathOf(key));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return ErrnoStatus(absl::StrCat("remove ", key), errno);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<IncompleteWrite>> LocalStorage::ListIncomplete(
+    const std::string& prefix) {
+  std::vector<IncompleteWrite> out;
+  std::error_code ec;
+  if (!fs::exists(root_, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(root_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string name = fs::relative(it->path(), root_, ec).string();
+    size_t marker = name.rfind(kPartialMarker);
+    if (marker == std::string::npos) continue;
+    std::string key = name.substr(0, marker);
+    if (!absl::StartsWith(key, prefix)) continue;
+    IncompleteWrite w;
+    w.key = key;
+    w.id = name;
+    w.started = ModifiedAt(it->path());
+    w.size_bytes = static_cast<uint64_t>(it->file_size(ec));
+    out.push_back(std::move(w));
+  }
+  if (ec) return absl::InternalError(absl::StrCat("list ", root_, ": ", ec.message()));
+  std::sort(out.begin(), out.end(), [](const IncompleteWrite& a, const IncompleteWrite& b) {
+    return a.key != b.key ? a.key < b.key : a.id < b.id;
+  });
+  return out;
+}
+
+absl::Status LocalStorage::AbortIncomplete(const IncompleteWrite& write) {
+  // Only ever a partial file of the key it names: never the object itself.
+  if (!absl::StartsWith(write.id, absl::StrCat(write.key, kPartialMarker))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", write.id, "\" is not a partial file of ", write.key));
+  }
+  ASSIGN_OR_RETURN(std::string path, PathOf(write.id));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(absl::StrCat("remove ", write.id), errno);
   }
   return absl::OkStatus();
 }

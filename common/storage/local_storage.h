@@ -21,6 +21,8 @@ class LocalStorage : public Storage {
   absl::StatusOr<ObjectInfo> Stat(const std::string& key) override;
   absl::StatusOr<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   absl::Status Remove(const std::string& key) override;
+  absl::StatusOr<std::vector<IncompleteWrite>> ListIncomplete(const std::string& prefix) override;
+  absl::Status AbortIncomplete(const IncompleteWrite& write) override;
 
   // Suffix marker of in-progress files; List() never returns them.
   static constexpr const char* kPartialMarker = ".partial-";

@@ -269,7 +269,11 @@ absl::StatusOr<ObjectInfo> S3Storage::Stat(const std::string& key) {
 absl::StatusOr<std::vector<ObjectInfo>> S3Storage::List(const std::string& prefix) {
   ASSIGN_OR_RETURN(std::vector<S3Object> objects, client_->ListObjects(prefix));
   std::vector<ObjectInfo> out;
-  for (auto& o : objects) out.push_back({o.key, o.size});
+  for (auto& o : objects) {
+    ObjectInfo info{o.key, o.size};
+    info.modified = o.last_modified;
+    out.push_back(std::move(info));
+  }
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }
@@ -277,6 +281,28 @@ absl::StatusOr<std::vector<ObjectInfo>> S3Storage::List(const std::string& prefi
 absl::Status S3Storage::Remove(const std::string& key) {
   RETURN_IF_ERROR(ValidateObjectKey(key));
   return client_->DeleteObject(key);
+}
+
+absl::StatusOr<std::vector<IncompleteWrite>> S3Storage::ListIncomplete(const std::string& prefix) {
+  ASSIGN_OR_RETURN(std::vector<S3Upload> uploads, client_->ListMultipartUploads(prefix));
+  std::vector<IncompleteWrite> out;
+  for (S3Upload& u : uploads) {
+    IncompleteWrite w;
+    w.key = std::move(u.key);
+    w.id = std::move(u.upload_id);
+    w.started = u.initiated;
+    out.push_back(std::move(w));
+  }
+  std::sort(out.begin(), out.end(), [](const IncompleteWrite& a, const IncompleteWrite& b) {
+    return a.key != b.key ? a.key < b.key : a.id < b.id;
+  });
+  return out;
+}
+
+absl::Status S3Storage::AbortIncomplete(const IncompleteWrite& write) {
+  RETURN_IF_ERROR(ValidateObjectKey(write.key));
+  if (write.id.empty()) return absl::InvalidArgumentError("no upload id to abort");
+  return client_->AbortMultipartUpload(write.key, write.id);
 }
 
 }  // namespace dbdump

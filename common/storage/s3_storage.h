@@ -36,6 +36,8 @@ class S3Storage : public Storage {
   absl::StatusOr<ObjectInfo> Stat(const std::string& key) override;
   absl::StatusOr<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   absl::Status Remove(const std::string& key) override;
+  absl::StatusOr<std::vector<IncompleteWrite>> ListIncomplete(const std::string& prefix) override;
+  absl::Status AbortIncomplete(const IncompleteWrite& write) override;
 
   S3Client* client() { return client_.get(); }
   // Size of part number `n` (1-based) for a given first part size and limit.

@@ -50,3 +50,19 @@ absl::Status WriteSmallObject(Storage* storage, const std::string& key,
 }
 
 }  // namespace dbdump
+
+namespace dbdump {
+
+absl::StatusOr<int> AbortIncompleteWritesOf(Storage* storage, const std::string& key) {
+  RETURN_IF_ERROR(ValidateObjectKey(key));
+  ASSIGN_OR_RETURN(std::vector<IncompleteWrite> writes, storage->ListIncomplete(key));
+  int n = 0;
+  for (const IncompleteWrite& w : writes) {
+    if (w.key != key) continue;
+    RETURN_IF_ERROR(storage->AbortIncomplete(w));
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace dbdump

@@ -26,6 +26,7 @@ const std::map<std::string, RpcRule>& ControllerRpcRules() {
       {"/dbdump.v1.StorageService/GetStorage", {Access::kViewer, false}},
       {"/dbdump.v1.StorageService/UpdateStorage", {Access::kAdmin, true}},
       {"/dbdump.v1.StorageService/RemoveStorage", {Access::kAdmin, true}},
+      {"/dbdump.v1.StorageService/ReconcileStorage", {Access::kAdmin, true}},
       // Backups and restores. A restore that writes needs admin: the
       // service checks that (dry runs and test restores are operator's).
       {"/dbdump.v1.BackupService/StartBackup", {Access::kOperator, true}},

@@ -188,6 +188,16 @@ CREATE INDEX audit_log_by_at ON audit_log(at);
     R"sql(
 UPDATE backups SET state = 3 WHERE deleted_at != '';
 )sql",
+    // 10: outcomes learned after lost contact, and storage reconciliation.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN lost_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN outcome_pending INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_outcome_pending ON jobs(outcome_pending) WHERE outcome_pending = 1;
+ALTER TABLE backups ADD COLUMN found_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN missing_since TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN missing_reason TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 
