@@ -26,8 +26,20 @@ v1::JobState StateFor(const absl::Status& s) {
 
 AgentServiceImpl::AgentServiceImpl(std::string name,
                                    std::map<v1::Engine, std::unique_ptr<Engine>> engines,
-                                   JobRegistry* registry, JobRunner* runner)
-    : name_(std::move(name)), engines_(std::move(engines)), registry_(registry), runner_(runner) {}
+                                   JobRegistry* registry, JobRunner* runner,
+                                   LeftoverSweeper* sweeper)
+    : name_(std::move(name)),
+      engines_(std::move(engines)),
+      registry_(registry),
+      runner_(runner),
+      sweeper_(sweeper) {}
+
+grpc::Status AgentServiceImpl::OutcomePending(const std::string& job_id) {
+  if (sweeper_ == nullptr || !sweeper_->Pending(job_id)) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat("agent ", name_, " restarted while job ", job_id,
+                                   " ran and is still establishing its outcome; ask again shortly"));
+}
 
 std::vector<v1::Engine> AgentServiceImpl::engines() const {
   std::vector<v1::Engine> out;
@@ -79,6 +91,7 @@ grpc::Status AgentServiceImpl::RunBackup(grpc::ServerContext* ctx, const v1::Run
   auto engine = EngineFor(job.target().engine());
   if (valid.ok()) valid = engine.status();
   if (!valid.ok()) return ToGrpc(valid);
+  if (grpc::Status pending = OutcomePending(job.job_id()); !pending.ok()) return pending;
   // A retried dispatch of a finished job only reports its outcome.
   if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
     LogInfo("agent", "backup ", job.job_id(), " of ", job.target().name(), " started");
@@ -99,6 +112,7 @@ grpc::Status AgentServiceImpl::RunRestore(grpc::ServerContext* ctx, const v1::Ru
   auto engine = EngineFor(job.target().engine());
   if (valid.ok()) valid = engine.status();
   if (!valid.ok()) return ToGrpc(valid);
+  if (grpc::Status pending = OutcomePending(job.job_id()); !pending.ok()) return pending;
   if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
     LogInfo("agent", "restore ", job.job_id(), " of backup ", job.backup_id(), " started");
     registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
@@ -127,6 +141,7 @@ grpc::Status AgentServiceImpl::Stream(grpc::ServerContext* ctx, const std::strin
     if (t == nullptr) {
       auto journaled = registry_->Journaled(job_id);
       if (!journaled) {
+        if (grpc::Status pending = OutcomePending(job_id); !pending.ok()) return pending;
         return grpc::Status(grpc::StatusCode::NOT_FOUND,
                             absl::StrCat("agent ", name_, " has no record of job ", job_id));
       }

@@ -7,6 +7,7 @@
 #include "agent/backup_maintenance.h"
 #include "common/engines/engine.h"
 #include "agent/job_registry.h"
+#include "agent/leftover_sweeper.h"
 #include "common/engines/job_runner.h"
 #include "dbdump/v1/agent_service.grpc.pb.h"
 
@@ -18,7 +19,7 @@ namespace dbdump {
 class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
  public:
   AgentServiceImpl(std::string name, std::map<dbdump::v1::Engine, std::unique_ptr<Engine>> engines,
-                   JobRegistry* registry, JobRunner* runner);
+                   JobRegistry* registry, JobRunner* runner, LeftoverSweeper* sweeper = nullptr);
 
   grpc::Status GetAgentInfo(grpc::ServerContext*, const dbdump::v1::GetAgentInfoRequest*,
                             dbdump::v1::GetAgentInfoResponse*) override;
@@ -48,11 +49,16 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
   // Streams the job's events until it is terminal or the client goes away.
   grpc::Status Stream(grpc::ServerContext* ctx, const std::string& job_id,
                       grpc::ServerWriter<dbdump::v1::JobEvent>* writer);
+  // A job an earlier agent process was running when it died, whose outcome
+  // the sweeper has not established yet: UNAVAILABLE (ask again), never a
+  // second run nor "no record".
+  grpc::Status OutcomePending(const std::string& job_id);
 
   const std::string name_;
   std::map<dbdump::v1::Engine, std::unique_ptr<Engine>> engines_;
   JobRegistry* registry_;
   JobRunner* runner_;
+  LeftoverSweeper* sweeper_;
   BackupMaintenance maintenance_;
 };
 

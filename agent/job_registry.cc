@@ -90,7 +90,11 @@ std::shared_ptr<JobTracker> JobRegistry::Start(const std::string& job_id,
     run(tracker.get());
     // Journal first, then forget the live tracker: a watcher always finds
     // the outcome in one place or the other.
-    WriteJournal(tracker->Snapshot());
+    v1::JobEvent outcome = tracker->Snapshot();
+    WriteJournal(outcome);
+    // Leftovers are cleaned up while the job still counts as running: a
+    // shutdown waits for that too.
+    if (end_hook_) end_hook_(outcome);
     absl::MutexLock l(&mu_);
     jobs_.erase(tracker->job_id());
   }).detach();

@@ -31,6 +31,14 @@ class JobRegistry {
                                     std::function<void(JobTracker*)> run);
   // Live tracker of a job, or nullptr.
   std::shared_ptr<JobTracker> Find(const std::string& job_id);
+  // Journals the outcome of a job that no thread here runs (one an earlier
+  // process was running when it died).
+  void RecordOutcome(const dbdump::v1::JobEvent& event) { WriteJournal(event); }
+  // Called on the job's thread after its outcome is journaled, while the
+  // job is still listed as running. Set before the first Start.
+  void SetEndHook(std::function<void(const dbdump::v1::JobEvent&)> hook) {
+    end_hook_ = std::move(hook);
+  }
   // Terminal event recorded in the journal, if any.
   std::optional<dbdump::v1::JobEvent> Journaled(const std::string& job_id);
   // Number of jobs still running.
@@ -44,6 +52,7 @@ class JobRegistry {
   std::string JournalPath(const std::string& job_id) const;
 
   const std::string work_dir_;
+  std::function<void(const dbdump::v1::JobEvent&)> end_hook_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<JobTracker>> jobs_ ABSL_GUARDED_BY(mu_);
 };

@@ -50,6 +50,10 @@ int Run(int argc, char** argv) {
   flags.Define("advertise", "", "host:port the controller uses to reach this agent (default: --listen)");
   flags.Define("controller", "127.0.0.1:7300", "host:port of the controller");
   flags.Define("work_dir", "/var/lib/dbdump-agent", "private scratch and job journal directory");
+  flags.Define("cleanup_interval_s", "300",
+               "how often the agent looks again for what its jobs left behind (unfinished "
+               "uploads, partial files, failed backups' objects) that it could not remove at "
+               "once, e.g. because the storage was unreachable");
   flags.Define("buffer_bytes", "1048576", "size of each pipeline buffer");
   flags.Define("buffers", "4", "number of pipeline buffers");
   flags.Define("compression_workers", "auto",
@@ -120,13 +124,19 @@ int Run(int argc, char** argv) {
     name = "agent-1";
   }
   absl::Status name_ok = dbdump::ValidateResourceName("agent name", name);
+  auto cleanup_interval_s = flags.GetInt("cleanup_interval_s");
   auto buffer_bytes = flags.GetInt("buffer_bytes");
   auto buffers = flags.GetInt("buffers");
   absl::StatusOr<int> workers =
       flags.Get("compression_workers") == "auto"
           ? absl::StatusOr<int>(std::thread::hardware_concurrency() >= 4 ? 2 : 0)
           : flags.GetInt("compression_workers");
-  for (const absl::Status& s : {name_ok, buffer_bytes.status(), buffers.status(), workers.status()}) {
+  absl::Status cleanup_ok = cleanup_interval_s.status();
+  if (cleanup_ok.ok() && *cleanup_interval_s < 1) {
+    cleanup_ok = absl::InvalidArgumentError("--cleanup_interval_s must be at least 1");
+  }
+  for (const absl::Status& s : {name_ok, cleanup_ok, buffer_bytes.status(), buffers.status(),
+                                workers.status()}) {
     if (!s.ok()) {
       std::cerr << "dbdump-agent: error: " << s.message() << "\n";
       return 2;
@@ -138,7 +148,17 @@ int Run(int argc, char** argv) {
     std::cerr << "dbdump-agent: error: " << s.message() << "\n";
     return 1;
   }
+  // What each job is about to write, so that what a killed job left behind
+  // is found and removed when the agent starts again.
+  dbdump::WriteJournal write_journal(flags.Get("work_dir") + "/writes");
+  if (absl::Status s = write_journal.Init(); !s.ok()) {
+    std::cerr << "dbdump-agent: error: " << s.message() << "\n";
+    return 1;
+  }
+  dbdump::LeftoverSweeper sweeper(&write_journal, &registry);
+  registry.SetEndHook([&sweeper](const dbdump::v1::JobEvent& e) { sweeper.JobEnded(e); });
   dbdump::JobRunnerOptions runner_options;
+  runner_options.journal = &write_journal;
   runner_options.agent_name = name;
   runner_options.work_dir = flags.Get("work_dir");
   runner_options.buffer_bytes = static_cast<size_t>(*buffer_bytes);
@@ -162,7 +182,10 @@ int Run(int argc, char** argv) {
   engines[dbdump::v1::ENGINE_MONGODB] = std::make_unique<dbdump::MongoEngine>(mongo_options);
   // Scratch databases of test restores a killed agent did not finish.
   runner.SweepScratch(engines);
-  dbdump::AgentServiceImpl service(name, std::move(engines), &registry, &runner);
+  dbdump::AgentServiceImpl service(name, std::move(engines), &registry, &runner, &sweeper);
+  // Jobs an earlier process was running when it died get their outcome and
+  // cleanup at once; the controller is told to ask again meanwhile.
+  sweeper.Start(absl::Seconds(*cleanup_interval_s));
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::shared_ptr<grpc::ServerCredentials> server_credentials;
@@ -227,6 +250,7 @@ int Run(int argc, char** argv) {
     dbdump::LogWarn("agent", "jobs still running after 30 s; exiting anyway");
     std::_Exit(1);
   }
+  sweeper.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "common/io/compression.h"
 #include "common/io/filter_chain.h"
 #include "common/storage/backup_layout.h"
+#include "common/storage/journaled_storage.h"
 
 namespace dbdump {
 namespace {
@@ -79,6 +80,25 @@ absl::Status JobRunner::StoreDump(DumpSession* dump, Storage* storage, const std
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<Storage>> JobRunner::OpenJournaled(
+    const std::string& job_id, const std::string& kind, const v1::StorageDestination& dest,
+    const std::string& database, const std::string& backup_id) {
+  if (options_.journal != nullptr) {
+    v1::WriteIntents intents;
+    intents.set_job_id(job_id);
+    intents.set_kind(kind);
+    *intents.mutable_storage() = dest;
+    intents.set_database(database);
+    intents.set_backup_id(backup_id);
+    intents.set_started_at(TimeToString(options_.clock->Now()));
+    RETURN_IF_ERROR_PREPEND(options_.journal->Begin(intents),
+                            "cannot journal the job's writes before starting it: ");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(dest));
+  if (options_.journal == nullptr) return storage;
+  return std::unique_ptr<Storage>(new JournaledStorage(std::move(storage), options_.journal, job_id));
+}
+
 absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine* engine,
                                                JobControl* tracker) {
   const v1::DatabaseTarget& target = job.target();
@@ -86,7 +106,9 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
   RETURN_IF_ERROR(ValidateId("backup id", job.backup_id()));
   RETURN_IF_ERROR(engine->ValidateDumpOptions(target.dump_options()));
   v1::Compression codec = EffectiveCompression(job.compression());
-  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(job.storage()));
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                   OpenJournaled(job.job_id(), "backup", job.storage(), target.name(),
+                                 job.backup_id()));
   std::string dir = BackupDir(job.storage().prefix(), target.name(), job.backup_id());
 
   absl::Time started = options_.clock->Now();

@@ -55,6 +55,14 @@ absl::Status CheckReadBack(const ReadBackResult& r, const v1::StoredObject& expe
     return absl::DataLossError(
         absl::StrCat(what, " is corrupted: raw sha256 does not match the manifest"));
   }
+  // Checksums that match with sizes that do not mean the manifest itself was
+  // altered: nothing about it can be trusted.
+  if (r.stored_bytes != expected.stored_size_bytes() || r.raw_bytes != expected.raw_size_bytes()) {
+    return absl::DataLossError(absl::StrCat(
+        what, " does not match its manifest: ", r.stored_bytes, " stored and ", r.raw_bytes,
+        " raw bytes, the manifest says ", expected.stored_size_bytes(), " and ",
+        expected.raw_size_bytes()));
+  }
   return absl::OkStatus();
 }
 

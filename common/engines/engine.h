@@ -88,6 +88,15 @@ class Engine {
   virtual absl::StatusOr<std::unique_ptr<RestoreSession>> StartRestore(
       const dbdump::v1::DatabaseTarget& target, const dbdump::v1::Manifest& manifest,
       const dbdump::v1::RestoreOptions& options, const std::string& work_dir) = 0;
+  // Files outside the agent's work directory that StartRestore may create
+  // and a finished restore renames or removes (a temporary copy beside the
+  // target). The agent journals them before the restore starts, so that
+  // what a killed restore left is removed when the agent starts again.
+  virtual std::vector<std::string> RestoreTempFiles(const dbdump::v1::DatabaseTarget&,
+                                                    const dbdump::v1::Manifest&,
+                                                    const dbdump::v1::RestoreOptions&) const {
+    return {};
+  }
 
   // Test restores: a scratch target derived from `target` that no user
   // object has (`id` is the job id), the tables of a restored target with

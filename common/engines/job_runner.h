@@ -14,6 +14,7 @@
 #include "common/engines/job_control.h"
 #include "common/io/pump.h"
 #include "common/storage/storage.h"
+#include "common/storage/write_journal.h"
 #include "dbdump/v1/types.pb.h"
 
 namespace dbdump {
@@ -27,6 +28,10 @@ struct JobRunnerOptions {
   int compression_workers = 2;
   // Stamps the manifest's start and end times; null: DefaultClock().
   Clock* clock = nullptr;
+  // Where each job notes what it is about to write (objects, temporary
+  // files) before writing it; null: nothing is journaled (dbdumpctl's
+  // bucket-only restore). Not owned.
+  WriteJournal* journal = nullptr;
 };
 
 // Stateless apart from its options; thread-safe.
@@ -63,6 +68,12 @@ class JobRunner {
   // Pump options reporting progress to `tracker`: bytes read, and
   // `bytes_out()` for the bytes that left the chain.
   PumpOptions MakePumpOptions(JobControl* tracker, std::function<uint64_t()> bytes_out) const;
+  // Starts the job's write journal entry and opens its storage, journaled.
+  absl::StatusOr<std::unique_ptr<Storage>> OpenJournaled(const std::string& job_id,
+                                                         const std::string& kind,
+                                                         const dbdump::v1::StorageDestination& dest,
+                                                         const std::string& database,
+                                                         const std::string& backup_id);
   // Streams one dump session into `key` and commits it; fills the sizes and
   // digests of `object`.
   absl::Status StoreDump(DumpSession* dump, Storage* storage, const std::string& key,

@@ -53,6 +53,12 @@ absl::Status JobRunner::Apply(const v1::RestoreJob& job, const v1::Manifest& m, 
   std::string dump_key = absl::StrCat(BackupDir(job.storage().prefix(), job.source_database(),
                                                 job.backup_id()),
                                       "/", m.dump_object());
+  if (options_.journal != nullptr) {
+    for (const std::string& path : engine->RestoreTempFiles(target, m, options)) {
+      RETURN_IF_ERROR_PREPEND(options_.journal->NoteLocalFile(job.job_id(), path),
+                              "cannot journal the restore's temporary file before creating it: ");
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<RestoreSession> session,
                    engine->StartRestore(target, m, options, options_.work_dir));
   tracker->SetCancelHook([s = session.get()] { s->Cancel(); });
@@ -116,7 +122,9 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobCo
   RETURN_IF_ERROR(ValidateResourceName("database name", job.source_database()));
   RETURN_IF_ERROR(ValidateId("backup id", job.backup_id()));
   RETURN_IF_ERROR(CheckRestoreOptions(options, *engine));
-  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(job.storage()));
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                   OpenJournaled(job.job_id(), "restore", job.storage(), job.source_database(),
+                                 job.backup_id()));
   ASSIGN_OR_RETURN(v1::Manifest m, ReadManifest(storage.get(), job.storage().prefix(),
                                                 job.source_database(), job.backup_id()));
   if (m.engine() != engine->kind()) {

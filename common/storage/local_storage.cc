@@ -201,8 +201,14 @@ absl::StatusOr<std::vector<IncompleteWrite>> LocalStorage::ListIncomplete(
     const std::string& prefix) {
   std::vector<IncompleteWrite> out;
   std::error_code ec;
-  if (!fs::exists(root_, ec)) return out;
-  for (auto it = fs::recursive_directory_iterator(root_, ec);
+  // Only the prefix's own directory can hold what it matches: a job's
+  // cleanup of one key does not walk the whole store.
+  std::string start = root_;
+  if (size_t slash = prefix.rfind('/'); slash != std::string::npos) {
+    ASSIGN_OR_RETURN(start, PathOf(prefix.substr(0, slash)));
+  }
+  if (!fs::is_directory(start, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(start, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     std::string name = fs::relative(it->path(), root_, ec).string();

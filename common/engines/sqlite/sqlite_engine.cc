@@ -278,6 +278,14 @@ absl::StatusOr<std::unique_ptr<DumpSession>> SqliteEngine::StartDump(
   return std::unique_ptr<DumpSession>(new SnapshotSession(fd, std::move(tables)));
 }
 
+std::vector<std::string> SqliteEngine::RestoreTempFiles(const v1::DatabaseTarget& target,
+                                                       const v1::Manifest& manifest,
+                                                       const v1::RestoreOptions& options) const {
+  // A dry run writes only into the work directory.
+  if (options.dry_run()) return {};
+  return {absl::StrCat(target.path(), ".dbdump-partial-", manifest.backup_id())};
+}
+
 absl::StatusOr<std::unique_ptr<RestoreSession>> SqliteEngine::StartRestore(
     const v1::DatabaseTarget& target, const v1::Manifest& manifest,
     const v1::RestoreOptions& options, const std::string& work_dir) {
@@ -316,7 +324,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> SqliteEngine::StartRestore(
     return absl::FailedPreconditionError(
         absl::StrCat("restore directory ", dir, " does not exist or is not writable"));
   }
-  std::string tmp = absl::StrCat(target.path(), ".dbdump-partial-", manifest.backup_id());
+  std::string tmp = RestoreTempFiles(target, manifest, options).front();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) {
     return absl::FailedPreconditionError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));

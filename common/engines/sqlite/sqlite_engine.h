@@ -22,6 +22,9 @@ class SqliteEngine : public Engine {
       const dbdump::v1::DatabaseTarget& target, const std::string& work_dir) override;
   // An existing target is replaced (atomically) only with options.clean;
   // a dry run writes into the work directory, checks and removes the file.
+  std::vector<std::string> RestoreTempFiles(const dbdump::v1::DatabaseTarget& target,
+                                            const dbdump::v1::Manifest& manifest,
+                                            const dbdump::v1::RestoreOptions& options) const override;
   absl::StatusOr<std::unique_ptr<RestoreSession>> StartRestore(
       const dbdump::v1::DatabaseTarget& target, const dbdump::v1::Manifest& manifest,
       const dbdump::v1::RestoreOptions& options, const std::string& work_dir) override;

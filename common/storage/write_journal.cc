@@ -1,0 +1,152 @@
+#include "common/storage/write_journal.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/base/log.h"
+#include "common/base/names.h"
+#include "common/base/status_macros.h"
+
+namespace dbdump {
+namespace fs = std::filesystem;
+namespace {
+
+absl::Status WriteFileDurably(const std::string& dir, const std::string& path,
+                              const std::string& data) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(absl::StrCat("create ", tmp, ": ", strerror(errno)));
+  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+            ::fsync(fd) == 0;
+  int err = errno;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (ok) err = errno;
+    ::unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat("write ", path, ": ", strerror(err)));
+  }
+  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d >= 0) {
+    ::fsync(d);
+    ::close(d);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+WriteJournal::WriteJournal(std::string dir) : dir_(std::move(dir)) {}
+
+absl::Status WriteJournal::Init() {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the write journal ", dir_, ": ", ec.message()));
+  }
+  fs::permissions(dir_, fs::perms::owner_all, ec);
+  return absl::OkStatus();
+}
+
+std::string WriteJournal::PathOf(const std::string& job_id) const {
+  return absl::StrCat(dir_, "/", job_id, ".json");
+}
+
+std::optional<v1::WriteIntents> WriteJournal::Read(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  v1::WriteIntents w;
+  if (!google::protobuf::util::JsonStringToMessage(ss.str(), &w).ok()) {
+    LogWarn("agent", "write journal ", path, " cannot be read; left for a person to look at");
+    return std::nullopt;
+  }
+  return w;
+}
+
+absl::Status WriteJournal::Write(const v1::WriteIntents& intents) {
+  std::string json;
+  auto printed = google::protobuf::util::MessageToJsonString(intents, &json);
+  if (!printed.ok()) {
+    return absl::InternalError(absl::StrCat("cannot encode the write journal of job ",
+                                            intents.job_id(), ": ", std::string(printed.message())));
+  }
+  return WriteFileDurably(dir_, PathOf(intents.job_id()), json);
+}
+
+absl::Status WriteJournal::Begin(const v1::WriteIntents& intents) {
+  RETURN_IF_ERROR(ValidateId("job id", intents.job_id()));
+  absl::MutexLock l(&mu_);
+  return Write(intents);
+}
+
+absl::Status WriteJournal::NoteObject(const std::string& job_id, const std::string& key) {
+  RETURN_IF_ERROR(ValidateId("job id", job_id));
+  absl::MutexLock l(&mu_);
+  std::optional<v1::WriteIntents> w = Read(PathOf(job_id));
+  if (!w) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has no write journal"));
+  for (const std::string& k : w->keys()) {
+    if (k == key) return absl::OkStatus();
+  }
+  w->add_keys(key);
+  return Write(*w);
+}
+
+absl::Status WriteJournal::NoteLocalFile(const std::string& job_id, const std::string& path) {
+  RETURN_IF_ERROR(ValidateId("job id", job_id));
+  absl::MutexLock l(&mu_);
+  std::optional<v1::WriteIntents> w = Read(PathOf(job_id));
+  if (!w) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has no write journal"));
+  for (const std::string& p : w->local_files()) {
+    if (p == path) return absl::OkStatus();
+  }
+  w->add_local_files(path);
+  return Write(*w);
+}
+
+std::optional<v1::WriteIntents> WriteJournal::Get(const std::string& job_id) {
+  if (!ValidateId("job id", job_id).ok()) return std::nullopt;
+  absl::MutexLock l(&mu_);
+  return Read(PathOf(job_id));
+}
+
+std::vector<v1::WriteIntents> WriteJournal::List() {
+  std::vector<v1::WriteIntents> out;
+  absl::MutexLock l(&mu_);
+  std::error_code ec;
+  std::vector<std::string> paths;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string name = e.path().filename().string();
+    if (!absl::EndsWith(name, ".json")) continue;
+    if (!ValidateId("job id", std::string(absl::StripSuffix(name, ".json"))).ok()) continue;
+    paths.push_back(e.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const std::string& p : paths) {
+    if (std::optional<v1::WriteIntents> w = Read(p)) out.push_back(*std::move(w));
+  }
+  return out;
+}
+
+absl::Status WriteJournal::Clear(const std::string& job_id) {
+  RETURN_IF_ERROR(ValidateId("job id", job_id));
+  absl::MutexLock l(&mu_);
+  if (::unlink(PathOf(job_id).c_str()) != 0 && errno != ENOENT) {
+    return absl::InternalError(absl::StrCat("remove ", PathOf(job_id), ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dbdump
