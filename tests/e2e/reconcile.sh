@@ -81,7 +81,7 @@ local_files() { (cd "$T/store" && find . -type f | sort); }
 LOCAL_BEFORE=$(local_files)
 S3_BEFORE=$(s3_keys)
 UPLOADS_BEFORE=$(uploads)
-echo "$UPLOADS_BEFORE" | grep -q "$UPLOAD" || fail "the multipart upload was not created"
+[[ "$UPLOADS_BEFORE" == *"$UPLOAD"* ]] || fail "the multipart upload was not created"
 
 step "a dry run lists every action and changes nothing"
 ctl storage reconcile local --dry-run --min-age=1s | tee "$T/dry.txt"
@@ -121,8 +121,8 @@ assert b[new]["state"] == "BACKUP_STATE_COMPLETED" and b[new].get("found_at"), b
 assert b[id2]["state"] == "BACKUP_STATE_MISSING" and b[id2].get("missing_since"), b[id2]
 assert "gone from storage" in b[id2].get("missing_reason", ""), b[id2]
 PY
-ctl backup show "$ID2" | grep -q "missing" || fail "backup show does not say missing"
-ctl backup show "$NEW" | grep -q "found" || fail "backup show does not say found"
+[[ "$(ctl backup show "$ID2")" == *"missing"*"gone from storage"* ]] || fail "backup show does not say missing"
+[[ "$(ctl backup show "$NEW")" == *"found"*"reconciliation"* ]] || fail "backup show does not say found"
 [ "$(ctl --output=json job show "job-20250101T000000Z-0000abcd" | json_field 'd["job"]["state"] + " " + d["job"]["backup_id"]')" \
   = "JOB_STATE_SUCCEEDED $NEW" ] || fail "no finished job was catalogued for the adopted backup"
 
@@ -142,16 +142,20 @@ for f in "${LOCAL_UNTOUCHED[@]}" "b/app/$NEW/manifest.json" "b/app/$NEW/$DUMP" "
 done
 ctl --output=json storage reconcile moto --min-age=1s > "$T/run.json"
 json_field '[ (a["kind"], a.get("key"), a.get("done"), a.get("error")) for a in d["actions"]]' < "$T/run.json"
-[ -z "$(uploads | tr ' ' '\n' | grep -x "$UPLOAD")" ] || fail "the incomplete upload was not aborted"
-uploads | grep -q "$OUTSIDE_UPLOAD" || fail "an upload outside the prefix was aborted"
-s3_keys | grep -qx "backups/prod/app-s3/$LEFT/$DUMP" && fail "the S3 dump without a manifest was not removed"
+# Listings are taken whole first: grep -q closing a pipe early would fail it.
+UPLOADS_AFTER=" $(uploads) "
+[[ "$UPLOADS_AFTER" != *" $UPLOAD "* ]] || fail "the incomplete upload was not aborted"
+[[ "$UPLOADS_AFTER" == *" $OUTSIDE_UPLOAD "* ]] || fail "an upload outside the prefix was aborted"
+S3_AFTER=$(s3_keys)
+grep -qx "backups/prod/app-s3/$LEFT/$DUMP" <<<"$S3_AFTER" && fail "the S3 dump without a manifest was not removed"
 for k in "${S3_UNTOUCHED[@]}" "backups/prod/app-s3/$NEW/manifest.json" "backups/prod/app-s3/$S3ID/$DUMP"; do
-  s3_keys | grep -qx "$k" || fail "s3://dbdump-test/$k was touched"
+  grep -qx "$k" <<<"$S3_AFTER" || fail "s3://dbdump-test/$k was touched"
 done
-aws_moto s3 ls --recursive s3://dbdump-test/ | grep -q "keep/notes.txt" || fail "aws s3 ls misses keep/notes.txt"
+S3_LS=$(aws_moto s3 ls --recursive s3://dbdump-test/)
+grep -q "keep/notes.txt" <<<"$S3_LS" || fail "aws s3 ls misses keep/notes.txt"
 [ "$(ctl --output=json backup show "$NEW" | json_field 'd["backup"]["storage"]')" = local ] \
   || fail "the local copy was not catalogued in storage local"
-ctl --output=json backup list --database=app-s3 | grep -q "$NEW" && fail "one backup id adopted in two storages"
+[[ "$(ctl --output=json backup list --database=app-s3)" != *"$NEW"* ]] || fail "one backup id adopted in two storages"
 grep -q "already catalogued" "$T/run.json" || fail "the S3 copy under an id the catalogue holds was not refused"
 
 step "the dump is back: the missing backup completes again"
