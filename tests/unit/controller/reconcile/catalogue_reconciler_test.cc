@@ -212,6 +212,16 @@ TEST_F(CatalogueReconcilerTest, AppliesAdoptMissingAndFound) {
   EXPECT_EQ(old->missing_since(), "");
 }
 
+TEST_F(CatalogueReconcilerTest, ScheduledPassReconcilesEveryStorageForReal) {
+  reconciler_->ReconcileAllLater(absl::Hours(2));
+  ASSERT_TRUE(reconciler_->WaitIdle(absl::Seconds(10)));
+  auto sent = agent_->reconcile_requests();
+  ASSERT_EQ(sent.size(), 1u);  // the one storage
+  EXPECT_EQ(sent[0].storage().name(), "local");
+  EXPECT_FALSE(sent[0].dry_run());
+  EXPECT_EQ(sent[0].min_age_s(), 7200u);
+}
+
 TEST_F(CatalogueReconcilerTest, NoOnlineAgentSaysWhichFlagToPass) {
   online_ = false;
   auto r = reconciler_->Reconcile(Req(true));
