@@ -277,4 +277,33 @@ grpc::Status AgentServiceImpl::ReadBackupObject(
   return grpc::Status::OK;
 }
 
+grpc::Status AgentServiceImpl::ReconcileStorage(grpc::ServerContext*,
+                                                const v1::AgentReconcileStorageRequest* req,
+                                                v1::AgentReconcileStorageResponse* resp) {
+  auto storage = OpenStorage(req->storage());
+  if (!storage.ok()) return ToGrpc(storage.status());
+  auto r = reconciler_.Reconcile(storage->get(), *req);
+  if (!r.ok()) {
+    LogWarn("agent", "reconciliation of storage ", req->storage().name(), " failed: ",
+            r.status().message());
+    return ToGrpc(r.status());
+  }
+  *resp = *std::move(r);
+  std::map<v1::ReconcileActionKind, int> kinds;
+  int failed = 0;
+  for (const v1::ReconcileAction& a : resp->actions()) {
+    ++kinds[a.kind()];
+    if (!a.error().empty()) ++failed;
+  }
+  // Names and counts only: the destination's credentials never reach the log.
+  LogInfo("agent", "storage ", req->storage().name(), " reconciled", req->dry_run() ? " (dry run)" : "",
+          ": ", resp->objects_seen(), " objects (", resp->objects_ignored(), " outside the layout), ",
+          resp->manifests_seen(), " manifests; adopt ", kinds[v1::RECONCILE_ACTION_ADOPT],
+          ", mark missing ", kinds[v1::RECONCILE_ACTION_MARK_MISSING], ", mark found ",
+          kinds[v1::RECONCILE_ACTION_MARK_FOUND], ", remove ", kinds[v1::RECONCILE_ACTION_REMOVE_OBJECT],
+          ", abort ", kinds[v1::RECONCILE_ACTION_ABORT_UPLOAD], ", keep ", kinds[v1::RECONCILE_ACTION_KEEP],
+          ", failed ", failed);
+  return grpc::Status::OK;
+}
+
 }  // namespace dbdump

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "agent/backup_maintenance.h"
+#include "agent/storage_reconciler.h"
 #include "common/engines/engine.h"
 #include "agent/job_registry.h"
 #include "agent/leftover_sweeper.h"
@@ -41,6 +42,8 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
                             dbdump::v1::VerifyBackupResponse*) override;
   grpc::Status ReadBackupObject(grpc::ServerContext*, const dbdump::v1::ReadBackupObjectRequest*,
                                 grpc::ServerWriter<dbdump::v1::ReadBackupObjectResponse>*) override;
+  grpc::Status ReconcileStorage(grpc::ServerContext*, const dbdump::v1::AgentReconcileStorageRequest*,
+                                dbdump::v1::AgentReconcileStorageResponse*) override;
 
   std::vector<dbdump::v1::Engine> engines() const;
 
@@ -60,6 +63,7 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
   JobRunner* runner_;
   LeftoverSweeper* sweeper_;
   BackupMaintenance maintenance_;
+  StorageReconciler reconciler_;
 };
 
 }  // namespace dbdump

@@ -45,6 +45,7 @@
 #include "controller/gateway/http_gateway.h"
 #include "controller/notify/async_notifier.h"
 #include "controller/notify/stale_watcher.h"
+#include "controller/reconcile/catalogue_reconciler.h"
 #include "controller/retention/backup_maintainer.h"
 #include "controller/schedule/scheduler.h"
 #include "controller/store/store.h"
@@ -105,6 +106,7 @@ struct Controller::Parts {
   std::unique_ptr<GrpcAgentClients> agents;
   JobUpdates updates;
   std::unique_ptr<BackupMaintainer> maintainer;
+  std::unique_ptr<CatalogueReconciler> reconciler;
   std::unique_ptr<JobOutcome> outcome;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<HealthServiceImpl> health;
@@ -204,13 +206,32 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   p->stale_watcher = std::make_unique<StaleWatcher>([health] { return health->Stats(); }, notifier,
                                                     o.stale_check);
   StaleWatcher* stale = p->stale_watcher.get();
+  CatalogueReconcilerParts reconcile;
+  reconcile.store = p->store.get();
+  reconcile.agents = p->agents.get();
+  reconcile.clock = &p->clock;
+  reconcile.notifier = notifier;
+  Dispatcher* dispatcher = p->dispatcher.get();
+  reconcile.is_online = [dispatcher](const v1::Agent& a, absl::Time now) {
+    return dispatcher->IsOnline(a, now);
+  };
+  p->reconciler = std::make_unique<CatalogueReconciler>(std::move(reconcile));
+  CatalogueReconciler* reconciler = p->reconciler.get();
   SchedulerOptions sched;
   sched.tick = o.schedule_tick;
   sched.clock = &p->clock;
   sched.maintainer = p->maintainer.get();
   ControllerPki* pki = p->pki.get();
-  sched.on_tick = [stale, pki, next_renew_check = absl::InfinitePast()](absl::Time now) mutable {
+  // The first scheduled reconciliation one interval after the start: agents
+  // have heartbeated by then, and a restart loop does not reconcile each time.
+  sched.on_tick = [stale, pki, reconciler, next_renew_check = absl::InfinitePast(),
+                   reconcile_every = o.reconcile_interval, reconcile_min_age = o.reconcile_min_age,
+                   next_reconcile = p->started + o.reconcile_interval](absl::Time now) mutable {
     stale->Check(now);
+    if (reconcile_every > absl::ZeroDuration() && now >= next_reconcile) {
+      next_reconcile = now + reconcile_every;
+      reconciler->ReconcileAllLater(reconcile_min_age);
+    }
     if (pki != nullptr && now >= next_renew_check) {
       next_renew_check = now + absl::Hours(1);
       if (absl::Status s = pki->RenewOwnIfDue(); !s.ok()) {
@@ -229,6 +250,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   admin.pki = p->pki.get();
   admin.audit = p->audit.get();
   admin.maintainer = p->maintainer.get();
+  admin.reconciler = p->reconciler.get();
   admin.callers = &p->callers;
   p->services.push_back(
       std::make_unique<RegistryServiceImpl>(p->store.get(), o.heartbeat_interval, &p->clock));
@@ -345,6 +367,7 @@ void Controller::Stop() {
   if (p.gateway) p.gateway->Stop();
   p.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   p.dispatcher->Shutdown();
+  p.reconciler->Stop();
   p.maintainer->Stop();
   if (p.notifier) {
     p.notifier->Flush(absl::Seconds(5));

@@ -24,6 +24,10 @@ struct ControllerOptions {
   int max_running_jobs_per_agent = 4;
   absl::Duration schedule_tick = absl::Seconds(1);
   absl::Duration stale_check = absl::Seconds(60);
+  // Every storage is reconciled this often (not a dry run); zero: never.
+  absl::Duration reconcile_interval = absl::Hours(24);
+  // Leftovers younger than this are kept by the scheduled pass.
+  absl::Duration reconcile_min_age = absl::Hours(24);
   // Null: no notifications. Started and stopped by the controller.
   std::unique_ptr<AsyncNotifier> notifier;
   // Holds the PKI (unless given), the first admin token and the audit log's

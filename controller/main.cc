@@ -51,9 +51,14 @@ int Run(int argc, char** argv) {
   flags.Define("notify_email_from", "", "sender address of notification e-mails");
   flags.Define("notify_email_to", "", "comma-separated recipients of notification e-mails");
   flags.Define("notify_smtp_credentials_file", "", "0600 file with one line user:password");
-  flags.Define("notify_events", "failure,verify_failure,stale",
-               "events to notify: failure, success, verify_failure, stale");
+  flags.Define("notify_events", "failure,verify_failure,stale,missing",
+               "events to notify: failure, success, verify_failure, stale, missing");
   flags.Define("stale_check_s", "60", "how often databases are checked for stale backups");
+  flags.Define("reconcile_interval", "24h",
+               "how often every storage is reconciled with the catalogue (a duration such as "
+               "24h or 90m; 0 = never)");
+  flags.Define("reconcile_min_age", "24h",
+               "leftovers younger than this are kept by the scheduled reconciliation");
   flags.Define("http_listen", "",
                "host:port to serve the HTTP/JSON gateway and the dashboard on (HTTPS with the "
                "controller's certificate; plain HTTP with --insecure_plaintext); empty: off");
@@ -102,6 +107,15 @@ int Run(int argc, char** argv) {
       return 2;
     }
   }
+  absl::Duration reconcile_interval, reconcile_min_age;
+  if (!absl::ParseDuration(flags.Get("reconcile_interval"), &reconcile_interval) ||
+      reconcile_interval < absl::ZeroDuration() ||
+      !absl::ParseDuration(flags.Get("reconcile_min_age"), &reconcile_min_age) ||
+      reconcile_min_age < absl::Seconds(1)) {
+    std::cerr << "dbdump-controller: error: --reconcile_interval (0 = off) and "
+                 "--reconcile_min_age (at least 1s) take durations such as 24h or 90m\n";
+    return 2;
+  }
   if (*agent_validity < 60) {
     std::cerr << "dbdump-controller: error: --agent_cert_validity_s must be at least 60\n";
     return 2;
@@ -130,6 +144,8 @@ int Run(int argc, char** argv) {
   options.max_running_jobs_per_agent = static_cast<int>(*max_jobs_per_agent);
   options.schedule_tick = absl::Milliseconds(*tick_ms);
   options.stale_check = absl::Seconds(*stale_check_s);
+  options.reconcile_interval = reconcile_interval;
+  options.reconcile_min_age = reconcile_min_age;
   options.notifier = *std::move(notifier);
   options.state_dir = flags.Get("state_dir");
   options.insecure_plaintext = flags.GetBool("insecure_plaintext");

@@ -60,6 +60,10 @@ class AgentClient {
   virtual absl::StatusOr<dbdump::v1::VerifyBackupResponse> VerifyBackup(
       const dbdump::v1::StoredBackupRef& backup) = 0;
   virtual absl::Status CancelJob(const std::string& job_id) = 0;
+  // Compares a storage with the catalogue sent and cleans up its leftovers
+  // (unless a dry run); returns every action.
+  virtual absl::StatusOr<dbdump::v1::AgentReconcileStorageResponse> ReconcileStorage(
+      const dbdump::v1::AgentReconcileStorageRequest& request) = 0;
   // One object of a stored backup, for a download. No deadline: a big
   // object takes as long as its reader does; the caller cancels the stream
   // when its own client goes away.

@@ -95,6 +95,17 @@ class GrpcAgentClient final : public AgentClient {
     return resp;
   }
 
+  absl::StatusOr<v1::AgentReconcileStorageResponse> ReconcileStorage(
+      const v1::AgentReconcileStorageRequest& req) override {
+    v1::AgentReconcileStorageResponse resp;
+    // Safe to repeat: a second pass finds what the first removed gone.
+    absl::Status st = Unary(options_.maintenance_timeout, [&](grpc::ClientContext* ctx) {
+      return stub_->ReconcileStorage(ctx, req, &resp);
+    });
+    if (!st.ok()) return st;
+    return resp;
+  }
+
   absl::Status CancelJob(const std::string& job_id) override {
     v1::AgentCancelJobRequest req;
     req.set_job_id(job_id);

@@ -11,6 +11,7 @@ namespace dbdump {
 
 class AuditLog;
 class BackupMaintainer;
+class CatalogueReconciler;
 class CallerDirectory;
 class ControllerPki;
 
@@ -26,6 +27,8 @@ struct AdminContext {
   AuditLog* audit = nullptr;
   // Deletes stored backups (through their agents).
   BackupMaintainer* maintainer = nullptr;
+  // Storage reconciliation (through the agents).
+  CatalogueReconciler* reconciler = nullptr;
   // Token callers admitted by the auth processor (CallerOf).
   const CallerDirectory* callers = nullptr;
 };

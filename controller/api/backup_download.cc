@@ -51,6 +51,11 @@ absl::Status BackupDownload::Run(
         "backup ", b.id(), " was deleted", b.deleted_at().empty() ? "" : " at ", b.deleted_at(),
         ": its objects are gone from storage"));
   }
+  if (b.state() == v1::BACKUP_STATE_MISSING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", b.id(), " is missing since ", b.missing_since(), " (", b.missing_reason(),
+        "): its objects are gone from storage; see storage reconcile"));
+  }
   if (b.state() != v1::BACKUP_STATE_COMPLETED) {
     return absl::FailedPreconditionError(
         absl::StrCat("backup ", b.id(), " did not complete: it has nothing to download"));

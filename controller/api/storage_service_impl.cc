@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "controller/api/page_token.h"
+#include "controller/reconcile/catalogue_reconciler.h"
 #include "controller/api/update_mask.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
@@ -134,6 +135,18 @@ grpc::Status StorageServiceImpl::RemoveStorage(grpc::ServerContext*, const v1::R
   absl::Status st = ValidateResourceName("storage name", req->name());
   if (st.ok()) st = c_.store->RemoveStorage(req->name());
   return ToGrpc(st);
+}
+
+grpc::Status StorageServiceImpl::ReconcileStorage(grpc::ServerContext*,
+                                                  const v1::ReconcileStorageRequest* req,
+                                                  v1::ReconcileStorageResponse* resp) {
+  if (c_.reconciler == nullptr) {
+    return ToGrpc(absl::UnimplementedError("storage reconciliation is not wired in this controller"));
+  }
+  absl::StatusOr<v1::ReconcileStorageResponse> r = c_.reconciler->Reconcile(*req);
+  if (!r.ok()) return ToGrpc(r.status());
+  *resp = *std::move(r);
+  return grpc::Status::OK;
 }
 
 }  // namespace dbdump

@@ -20,6 +20,8 @@ class StorageServiceImpl final : public dbdump::v1::StorageService::Service {
                           dbdump::v1::GetStorageResponse*) override;
   grpc::Status UpdateStorage(grpc::ServerContext*, const dbdump::v1::UpdateStorageRequest*,
                              dbdump::v1::UpdateStorageResponse*) override;
+  grpc::Status ReconcileStorage(grpc::ServerContext*, const dbdump::v1::ReconcileStorageRequest*,
+                                dbdump::v1::ReconcileStorageResponse*) override;
 
  private:
   // Proves through `probe_agent` (empty: any online agent) that the

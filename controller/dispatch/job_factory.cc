@@ -60,6 +60,11 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
         "backup ", backup.id(), " was deleted at ", backup.deleted_at(),
         ": pick another with `dbdumpctl backup list`"));
   }
+  if (backup.state() == v1::BACKUP_STATE_MISSING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", backup.id(), " is missing since ", backup.missing_since(), " (", backup.missing_reason(),
+        "): its objects are gone from storage; see storage reconcile"));
+  }
   std::string via = req.via_database().empty() ? backup.database() : req.via_database();
   RETURN_IF_ERROR(ValidateResourceName("database name", via));
   absl::StatusOr<v1::Database> db = store_->GetDatabase(via);

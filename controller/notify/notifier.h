@@ -14,9 +14,11 @@ enum class NotificationEvent {
   kVerificationFailed,
   // The last good backup of a database is older than its schedule allows.
   kBackupStale,
+  // Storage reconciliation found a catalogued backup's objects gone.
+  kBackupMissing,
 };
 
-// "failure", "success", "verify_failure", "stale": the names operators
+// "failure", "success", "verify_failure", "stale", "missing": the names operators
 // select events by.
 const char* NotificationEventName(NotificationEvent e);
 

@@ -41,7 +41,8 @@ absl::StatusOr<std::set<NotificationEvent>> ParseNotificationEvents(const std::s
     bool found = false;
     for (NotificationEvent k :
          {NotificationEvent::kBackupFailed, NotificationEvent::kBackupSucceeded,
-          NotificationEvent::kVerificationFailed, NotificationEvent::kBackupStale}) {
+          NotificationEvent::kVerificationFailed, NotificationEvent::kBackupStale,
+          NotificationEvent::kBackupMissing}) {
       if (absl::StripAsciiWhitespace(e) == NotificationEventName(k)) {
         out.insert(k);
         found = true;
@@ -49,7 +50,7 @@ absl::StatusOr<std::set<NotificationEvent>> ParseNotificationEvents(const std::s
     }
     if (!found) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "unknown notification event \"", e, "\": use failure, success, verify_failure, stale"));
+          "unknown notification event \"", e, "\": use failure, success, verify_failure, stale, missing"));
     }
   }
   return out;

@@ -22,8 +22,8 @@ struct NotifierConfig {
   std::string email_to;
   // One line "user:password".
   std::string smtp_credentials_file;
-  // Comma-separated: failure, success, verify_failure, stale.
-  std::string events = "failure,verify_failure,stale";
+  // Comma-separated: failure, success, verify_failure, stale, missing.
+  std::string events = "failure,verify_failure,stale,missing";
 };
 
 absl::StatusOr<std::set<NotificationEvent>> ParseNotificationEvents(const std::string& list);

@@ -37,6 +37,7 @@ const char* NotificationEventName(NotificationEvent e) {
     case NotificationEvent::kBackupSucceeded: return "success";
     case NotificationEvent::kVerificationFailed: return "verify_failure";
     case NotificationEvent::kBackupStale: return "stale";
+    case NotificationEvent::kBackupMissing: return "missing";
   }
   return "unknown";
 }
@@ -201,6 +202,8 @@ absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::Plan(
   for (const v1::Backup& b : backups) {
     ++sequence;
     if (!b.deleted_at().empty()) continue;
+    // Only completed backups count as good: a MISSING one (its objects gone
+    // from storage) never keeps a plan from deleting an older good one.
     candidates.push_back({b.id(), TimeFromString(b.created_at()),
                           b.state() == v1::BACKUP_STATE_COMPLETED, sequence});
     sizes[b.id()] = b.manifest().stored_size_bytes();
@@ -286,6 +289,11 @@ absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id
   if (!b.deleted_at().empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("backup ", backup_id, " was deleted at ", b.deleted_at()));
+  }
+  if (b.state() == v1::BACKUP_STATE_MISSING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", b.id(), " is missing since ", b.missing_since(), " (", b.missing_reason(),
+        "): its objects are gone from storage; see storage reconcile"));
   }
   ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
   // A database moved to another agent leaves its local backups on the host

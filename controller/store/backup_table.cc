@@ -31,19 +31,23 @@ v1::Backup BackupFromRow(Stmt& s) {
   b.set_test_restored_at(s.Text(11));
   b.set_test_restore_error(s.Text(12));
   b.mutable_test_restore_report()->ParseFromString(s.Blob(13));
+  b.set_found_at(s.Text(14));
+  b.set_missing_since(s.Text(15));
+  b.set_missing_reason(s.Text(16));
   return b;
 }
 
 constexpr const char* kBackupColumns =
     "id, database, storage, job_id, state, manifest, duration_s, created_at, deleted_at, "
-    "verified_at, verify_error, test_restored_at, test_restore_error, test_restore_report";
+    "verified_at, verify_error, test_restored_at, test_restore_error, test_restore_report, "
+    "found_at, missing_since, missing_reason";
 
 }  // namespace
 
 absl::Status BackupTable::Insert(const std::string& job_id, const v1::Backup& b) {
   return Stmt(db_, "INSERT INTO backups(id, database, storage, job_id, state, manifest, "
-                   "raw_size, stored_size, duration_s, created_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                   "raw_size, stored_size, duration_s, created_at, found_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(1, b.id())
       .Bind(2, b.database())
       .Bind(3, b.storage())
@@ -54,6 +58,7 @@ absl::Status BackupTable::Insert(const std::string& job_id, const v1::Backup& b)
       .Bind(8, static_cast<int64_t>(b.manifest().stored_size_bytes()))
       .BindDouble(9, b.duration_s())
       .Bind(10, b.created_at())
+      .Bind(11, b.found_at())
       .Run();
 }
 
@@ -166,5 +171,40 @@ absl::StatusOr<std::vector<v1::Backup>> BackupTable::ListByAge(const std::string
   return CollectRows<v1::Backup>(s, BackupFromRow);
 }
 
+
+absl::StatusOr<std::vector<v1::Backup>> BackupTable::ListInStorage(const std::string& storage) {
+  Stmt s(db_, absl::StrCat("SELECT ", kBackupColumns,
+                           " FROM backups WHERE storage = ?1 AND state != 3 ORDER BY id")
+                  .c_str());
+  s.Bind(1, storage);
+  return CollectRows<v1::Backup>(s, BackupFromRow);
+}
+
+absl::Status BackupTable::MarkMissing(const std::string& id, const std::string& reason,
+                                      absl::Time now) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET state = 4, missing_since = ?, missing_reason = ? "
+                            "WHERE id = ? AND state = 1")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, reason)
+                      .Bind(3, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("backup \"", id, "\" is unknown or not completed: not marked missing"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BackupTable::MarkFound(const std::string& id) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backups SET state = 1, missing_since = '', missing_reason = '' "
+                            "WHERE id = ? AND state = 4")
+                      .Bind(1, id)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("backup \"", id, "\" is unknown or not missing: not completed again"));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace dbdump

@@ -32,6 +32,13 @@ class BackupTable {
   absl::StatusOr<std::vector<dbdump::v1::Backup>> Query(const BackupQuery& q);
   // Oldest first by when they were catalogued (ties: catalogue order).
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListByAge(const std::string& database);
+  // Backups in `storage` not deleted (completed and missing), by id.
+  absl::StatusOr<std::vector<dbdump::v1::Backup>> ListInStorage(const std::string& storage);
+  // Storage reconciliation found a completed backup's objects gone.
+  // FailedPrecondition unless it is completed.
+  absl::Status MarkMissing(const std::string& id, const std::string& reason, absl::Time now);
+  // ... and a missing one's objects back. FailedPrecondition unless missing.
+  absl::Status MarkFound(const std::string& id);
   // Retention removed the stored objects; the entry stays, marked deleted.
   absl::Status MarkDeleted(const std::string& id, absl::Time now);
   // Outcome of a verification; empty `error` = the checksums matched.

@@ -197,4 +197,33 @@ absl::StatusOr<std::map<std::string, BackupJobCounts>> JobTable::CountBackupJobs
 }
 
 
+absl::Status JobTable::InsertFinished(const v1::Job& j) {
+  return Stmt(db_, "INSERT INTO jobs(id, kind, state, database, agent, backup_id, request, "
+                   "created_at, started_at, finished_at, note) "
+                   "VALUES (?, ?, ?, ?, ?, ?, x'', ?, ?, ?, ?)")
+      .Bind(1, j.id())
+      .Bind(2, int64_t{j.kind()})
+      .Bind(3, int64_t{j.state()})
+      .Bind(4, j.database())
+      .Bind(5, j.agent())
+      .Bind(6, j.backup_id())
+      .Bind(7, j.created_at())
+      .Bind(8, j.started_at())
+      .Bind(9, j.finished_at())
+      .Bind(10, j.note())
+      .Run();
+}
+
+absl::StatusOr<std::vector<std::string>> JobTable::BusyBackupIds() {
+  Stmt s(db_, "SELECT DISTINCT backup_id FROM jobs WHERE backup_id != '' AND "
+              "(state IN (1, 2) OR (state = 6 AND outcome_pending = 1)) ORDER BY backup_id");
+  std::vector<std::string> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
+}
+
 }  // namespace dbdump

@@ -41,6 +41,12 @@ class JobTable {
   absl::Status SetRestoreReport(const std::string& job_id,
                                 const dbdump::v1::RestoreReport& report);
   absl::StatusOr<std::map<std::string, BackupJobCounts>> CountBackupJobs();
+  // A finished backup job learned of afterwards (storage reconciliation
+  // found its manifest): inserted as it is, state, times and note included.
+  absl::Status InsertFinished(const dbdump::v1::Job& job);
+  // Backup ids of jobs queued or running, or lost with their outcome pending:
+  // their objects may still change.
+  absl::StatusOr<std::vector<std::string>> BusyBackupIds();
 
  private:
   sqlite3* db_;

@@ -240,6 +240,40 @@ absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsByAge(const std::strin
   return backups_.ListByAge(database);
 }
 
+absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsInStorage(const std::string& storage) {
+  absl::MutexLock l(&mu_);
+  return backups_.ListInStorage(storage);
+}
+
+absl::StatusOr<std::vector<std::string>> Store::BusyBackupIds() {
+  absl::MutexLock l(&mu_);
+  return jobs_.BusyBackupIds();
+}
+
+absl::Status Store::AdoptBackup(const v1::Backup& backup, const v1::Job& job) {
+  absl::MutexLock l(&mu_);
+  return sqlite::InTransaction(db_, [&]() -> absl::Status {
+    absl::StatusOr<v1::Job> existing = jobs_.Get(job.id());
+    if (absl::IsNotFound(existing.status())) {
+      RETURN_IF_ERROR(jobs_.InsertFinished(job));
+    } else if (!existing.ok()) {
+      return existing.status();
+    }
+    return backups_.Insert(job.id(), backup);
+  });
+}
+
+absl::Status Store::MarkBackupMissing(const std::string& id, const std::string& reason,
+                                      absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return backups_.MarkMissing(id, reason, now);
+}
+
+absl::Status Store::MarkBackupFound(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  return backups_.MarkFound(id);
+}
+
 absl::Status Store::MarkBackupDeleted(const std::string& id, absl::Time now) {
   absl::MutexLock l(&mu_);
   return backups_.MarkDeleted(id, now);

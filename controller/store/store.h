@@ -107,6 +107,15 @@ class Store {
   absl::StatusOr<int64_t> CountLiveBackups(const std::string& storage);
   // Oldest first by when they were catalogued (ties: catalogue order).
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackupsByAge(const std::string& database);
+  // Storage reconciliation. Backups in `storage` not deleted, by id.
+  absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackupsInStorage(const std::string& storage);
+  // Backup ids whose objects may still change (see JobTable::BusyBackupIds).
+  absl::StatusOr<std::vector<std::string>> BusyBackupIds();
+  // In one transaction: catalogues a backup found in storage, with `job`
+  // (already finished) inserted first unless a job of that id exists.
+  absl::Status AdoptBackup(const dbdump::v1::Backup& backup, const dbdump::v1::Job& job);
+  absl::Status MarkBackupMissing(const std::string& id, const std::string& reason, absl::Time now);
+  absl::Status MarkBackupFound(const std::string& id);
   // Retention removed the stored objects; the entry stays, marked deleted.
   absl::Status MarkBackupDeleted(const std::string& id, absl::Time now);
   // Outcome of a verification; empty `error` = the checksums matched.

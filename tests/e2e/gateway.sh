@@ -190,6 +190,12 @@ expect_status 200 "remove storage"
 step "resource routes: get, update with a field mask, delete a backup, cancel, remove an agent"
 compare /v1/databases/app DatabaseService/GetDatabase '{"name": "app"}'
 compare /v1/storages/local StorageService/GetStorage '{"name": "local"}'
+RECONCILED=$(api_ok POST /v1/storages/local:reconcile '{"dry_run": true}')
+expect_status 200 "reconcile a storage (dry run)"
+[ "$(echo "$RECONCILED" | jget 'd.get("dryRun", d.get("dry_run"))')" = True ] \
+  || fail "the reconciliation was not a dry run: $RECONCILED"
+[ "$(echo "$RECONCILED" | jget 'd.get("backupsCatalogued", d.get("backups_catalogued"))')" -ge 1 ] \
+  || fail "the reconciliation saw no catalogued backup: $RECONCILED"
 compare /v1/agents/agent-1 AgentAdminService/GetAgent '{"name": "agent-1"}'
 api POST /v1/storages "{\"storage\": {\"name\": \"moved\", \"kind\": \"STORAGE_KIND_LOCAL\", \"path\": \"$T/moved\"}}" >/dev/null
 expect_status 200 "add a second storage"

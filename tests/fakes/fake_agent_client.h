@@ -172,6 +172,21 @@ class FakeAgentClient final : public AgentClient {
     resp.set_ok(true);
     return resp;
   }
+  // What ReconcileStorage answers; the requests it got are kept.
+  void ScriptReconcile(absl::StatusOr<v1::AgentReconcileStorageResponse> response) {
+    absl::MutexLock l(&mu_);
+    reconcile_response_ = std::move(response);
+  }
+  std::vector<v1::AgentReconcileStorageRequest> reconcile_requests() {
+    absl::MutexLock l(&mu_);
+    return reconcile_requests_;
+  }
+  absl::StatusOr<v1::AgentReconcileStorageResponse> ReconcileStorage(
+      const v1::AgentReconcileStorageRequest& req) override {
+    absl::MutexLock l(&mu_);
+    reconcile_requests_.push_back(req);
+    return reconcile_response_;
+  }
   absl::Status CancelJob(const std::string& job_id) override {
     absl::MutexLock l(&mu_);
     cancelled_.insert(job_id);
@@ -451,6 +466,9 @@ class FakeAgentClient final : public AgentClient {
   std::map<std::string, std::pair<std::vector<v1::ReadBackupObjectResponse>, absl::Status>>
       objects_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ReadBackupObjectRequest> object_reads_ ABSL_GUARDED_BY(mu_);
+  absl::StatusOr<v1::AgentReconcileStorageResponse> reconcile_response_ ABSL_GUARDED_BY(mu_) =
+      v1::AgentReconcileStorageResponse();
+  std::vector<v1::AgentReconcileStorageRequest> reconcile_requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, JobLog> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   std::set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
@@ -490,6 +508,10 @@ class FakeAgentClients final : public AgentClients {
       return st_;
     }
     absl::Status CancelJob(const std::string&) override { return st_; }
+    absl::StatusOr<v1::AgentReconcileStorageResponse> ReconcileStorage(
+        const v1::AgentReconcileStorageRequest&) override {
+      return st_;
+    }
     std::unique_ptr<BackupObjectStream> ReadBackupObject(
         const v1::ReadBackupObjectRequest&) override {
       return std::make_unique<DownObject>(st_);

@@ -18,6 +18,8 @@ struct FakeController {
   v1::ListAgentsResponse agents;
   v1::ListDatabasesResponse databases;
   v1::ListStoragesResponse storages;
+  v1::ReconcileStorageRequest reconcile_storage;
+  v1::ReconcileStorageResponse reconciled;
   v1::ListBackupsResponse backups;
   v1::ListJobsResponse jobs;
   // GetJob answers from these, by id.
@@ -112,6 +114,12 @@ class FakeControllerClient : public ControllerClient {
       const v1::RemoveStorageRequest&) override {
     ++c_->calls;
     return absl::UnimplementedError("no storage removal scripted");
+  }
+  absl::StatusOr<v1::ReconcileStorageResponse> ReconcileStorage(
+      const v1::ReconcileStorageRequest& req) override {
+    ++c_->calls;
+    c_->reconcile_storage = req;
+    return c_->reconciled;
   }
   absl::StatusOr<v1::StartBackupResponse> StartBackup(const v1::StartBackupRequest& req) override {
     ++c_->calls;

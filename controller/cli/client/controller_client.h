@@ -32,6 +32,8 @@ class ControllerClient {
       const v1::ListStoragesRequest& req) = 0;
   virtual absl::StatusOr<v1::RemoveStorageResponse> RemoveStorage(
       const v1::RemoveStorageRequest& req) = 0;
+  virtual absl::StatusOr<v1::ReconcileStorageResponse> ReconcileStorage(
+      const v1::ReconcileStorageRequest& req) = 0;
 
   virtual absl::StatusOr<v1::StartBackupResponse> StartBackup(
       const v1::StartBackupRequest& req) = 0;

@@ -156,6 +156,14 @@ absl::StatusOr<v1::RemoveStorageResponse> GrpcControllerClient::RemoveStorage(
       });
 }
 
+absl::StatusOr<v1::ReconcileStorageResponse> GrpcControllerClient::ReconcileStorage(
+    const v1::ReconcileStorageRequest& req) {
+  return Unary<v1::ReconcileStorageResponse>(
+      [&](grpc::ClientContext* c, v1::ReconcileStorageResponse* r) {
+        return stubs_->storages->ReconcileStorage(c, req, r);
+      });
+}
+
 absl::StatusOr<v1::StartBackupResponse> GrpcControllerClient::StartBackup(
     const v1::StartBackupRequest& req) {
   return Unary<v1::StartBackupResponse>([&](grpc::ClientContext* c, v1::StartBackupResponse* r) {

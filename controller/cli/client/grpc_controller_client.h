@@ -36,6 +36,8 @@ class GrpcControllerClient : public ControllerClient {
       const v1::ListStoragesRequest& req) override;
   absl::StatusOr<v1::RemoveStorageResponse> RemoveStorage(
       const v1::RemoveStorageRequest& req) override;
+  absl::StatusOr<v1::ReconcileStorageResponse> ReconcileStorage(
+      const v1::ReconcileStorageRequest& req) override;
   absl::StatusOr<v1::StartBackupResponse> StartBackup(const v1::StartBackupRequest& req) override;
   absl::StatusOr<v1::ListBackupsResponse> ListBackups(const v1::ListBackupsRequest& req) override;
   absl::StatusOr<v1::GetBackupResponse> GetBackup(const v1::GetBackupRequest& req) override;

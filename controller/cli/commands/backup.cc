@@ -54,8 +54,10 @@ absl::Status BackupList(CommandContext& context, const ParsedArgs& args) {
       req.set_state(v1::BACKUP_STATE_FAILED);
     } else if (state == "deleted") {
       req.set_state(v1::BACKUP_STATE_DELETED);
+    } else if (state == "missing") {
+      req.set_state(v1::BACKUP_STATE_MISSING);
     } else {
-      return UsageError("--state is completed, failed or deleted");
+      return UsageError("--state is completed, failed, deleted or missing");
     }
   }
   req.set_created_after(args.Get("since"));
@@ -118,6 +120,15 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
       {"stored sha256", m.stored_sha256()},
       {"encryption key", m.encryption_key_id().empty() ? "none" : m.encryption_key_id()},
       {"manifest version", absl::StrCat(m.format_version())}};
+  if (b.state() == v1::BACKUP_STATE_MISSING) {
+    fields.insert(fields.begin() + 4,
+                  {"missing", absl::StrCat("since ", b.missing_since(), ": ", b.missing_reason(),
+                                           " (it cannot be restored; see storage reconcile)")});
+  }
+  if (!b.found_at().empty()) {
+    fields.push_back({"found", absl::StrCat(b.found_at(), " (catalogued by storage reconciliation "
+                                                          "from a manifest found in storage)")});
+  }
   std::string selective = DumpOptionsText(m.dump_options());
   fields.push_back({"dump options", selective.empty() ? "whole database" : selective});
   for (const v1::StoredObject& o : m.extra_objects()) {
@@ -210,7 +221,7 @@ std::vector<VerbSpec> BackupVerbs() {
   VerbSpec list;
   list.noun = "backup";
   list.verb = "list";
-  list.flags = {ValueFlag("database", "NAME"), ValueFlag("state", "completed|failed|deleted"),
+  list.flags = {ValueFlag("database", "NAME"), ValueFlag("state", "completed|failed|deleted|missing"),
                 ValueFlag("since", "RFC3339"), ValueFlag("until", "RFC3339"),
                 ValueFlag("limit", "N"), ValueFlag("page-token", "T")};
   list.run = BackupList;

@@ -1,5 +1,6 @@
-// "storage add|list|show|update|remove": where the agents write backups, a local
+// "storage add|list|show|update|remove|reconcile": where the agents write backups, a local
 // directory on the agent's host or an S3 bucket.
+#include <cstdint>
 #include <iterator>
 #include <vector>
 
@@ -284,6 +285,57 @@ absl::Status StorageRemove(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+const char* ActionKindName(v1::ReconcileActionKind k) {
+  switch (k) {
+    case v1::RECONCILE_ACTION_ADOPT: return "adopt";
+    case v1::RECONCILE_ACTION_MARK_MISSING: return "missing";
+    case v1::RECONCILE_ACTION_MARK_FOUND: return "found";
+    case v1::RECONCILE_ACTION_REMOVE_OBJECT: return "remove";
+    case v1::RECONCILE_ACTION_ABORT_UPLOAD: return "abort";
+    case v1::RECONCILE_ACTION_KEEP: return "keep";
+    default: return "?";
+  }
+}
+
+absl::Status StorageReconcile(CommandContext& context, const ParsedArgs& args) {
+  v1::ReconcileStorageRequest req;
+  req.set_name(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckName("storage name", req.name()));
+  req.set_dry_run(args.Has("dry-run"));
+  if (args.Has("min-age")) {
+    ASSIGN_OR_RETURN(uint64_t min_age_s, ParseDurationFlag(args, "min-age"));
+    if (min_age_s == 0 || min_age_s > UINT32_MAX) {
+      return UsageError("--min-age must be at least 1s (leftovers younger than it are kept)");
+    }
+    req.set_min_age_s(static_cast<uint32_t>(min_age_s));
+  }
+  if (args.Has("via")) {
+    req.set_agent(args.Get("via"));
+    RETURN_IF_ERROR(CheckName("agent name", req.agent()));
+  }
+  ASSIGN_OR_RETURN(v1::ReconcileStorageResponse resp, context.client().ReconcileStorage(req));
+  if (context.json()) return context.PrintJson(resp);
+  TablePrinter table({"ACTION", "BACKUP", "KEY", "REASON", "DONE"});
+  int done = 0, failed = 0;
+  for (const v1::ReconcileAction& a : resp.actions()) {
+    std::string state = a.error().empty() ? (a.done() ? "yes" : "no") : "error: " + a.error();
+    if (a.done()) ++done;
+    if (!a.error().empty()) ++failed;
+    std::string backup = a.backup_id().empty() ? "" : absl::StrCat(a.database(), "/", a.backup_id());
+    table.AddRow({ActionKindName(a.kind()), backup, a.key(), a.reason(), state});
+  }
+  if (resp.actions_size() > 0) table.Print(context.out());
+  context.out() << "storage \"" << req.name() << "\" reconciled through agent \"" << resp.agent()
+                << "\"" << (resp.dry_run() ? " (dry run: nothing changed)" : "") << ": "
+                << resp.objects_seen() << " objects (" << resp.objects_ignored()
+                << " outside dbdump's layout, left alone), " << resp.manifests_seen()
+                << " manifests, " << resp.backups_catalogued() << " backups catalogued; "
+                << resp.actions_size() << " actions, " << done << " done, " << failed
+                << " failed\n";
+  return failed > 0 ? absl::AbortedError(absl::StrCat(failed, " actions failed: see the table"))
+                    : absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<VerbSpec> StorageVerbs() {
@@ -335,7 +387,15 @@ std::vector<VerbSpec> StorageVerbs() {
   remove.verb = "remove";
   remove.positionals = {"NAME"};
   remove.run = StorageRemove;
-  return {add, list, show, update, remove};
+
+  VerbSpec reconcile;
+  reconcile.noun = "storage";
+  reconcile.verb = "reconcile";
+  reconcile.positionals = {"NAME"};
+  reconcile.flags = {SwitchFlag("dry-run"), ValueFlag("min-age", "DURATION"),
+                     ValueFlag("via", "AGENT")};
+  reconcile.run = StorageReconcile;
+  return {add, list, show, update, remove, reconcile};
 }
 
 }  // namespace dbdump

@@ -119,3 +119,42 @@ TEST_F(CliCommandsTest, StorageListShowsWhereEachOneIs) {
 
 }  // namespace
 }  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+TEST_F(CliCommandsTest, StorageReconcileSendsTheFlagsAndPrintsTheActions) {
+  v1::ReconcileAction* a = fake_.reconciled.add_actions();
+  a->set_kind(v1::RECONCILE_ACTION_REMOVE_OBJECT);
+  a->set_database("orders");
+  a->set_backup_id("20260301T000000Z-0000000a");
+  a->set_key("b/orders/20260301T000000Z-0000000a/dump.sqlite.zst");
+  a->set_reason("no manifest: an unfinished backup");
+  fake_.reconciled.set_agent("a1");
+  fake_.reconciled.set_dry_run(true);
+  fake_.reconciled.set_objects_seen(3);
+  ASSERT_EQ(Run({"storage", "reconcile", "s1", "--dry-run", "--min-age=90m", "--via=a1"}), 0)
+      << err_.str();
+  EXPECT_EQ(fake_.reconcile_storage.name(), "s1");
+  EXPECT_TRUE(fake_.reconcile_storage.dry_run());
+  EXPECT_EQ(fake_.reconcile_storage.min_age_s(), 5400u);
+  EXPECT_EQ(fake_.reconcile_storage.agent(), "a1");
+  EXPECT_NE(out_.str().find("remove  orders/20260301T000000Z-0000000a"), std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("(dry run: nothing changed): 3 objects"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliCommandsTest, StorageReconcileFailsWhenAnActionFailedAndRefusesZeroMinAge) {
+  v1::ReconcileAction* a = fake_.reconciled.add_actions();
+  a->set_kind(v1::RECONCILE_ACTION_ADOPT);
+  a->set_error("database x is not in the catalogue: add it and reconcile again");
+  EXPECT_NE(Run({"storage", "reconcile", "s1"}), 0);
+  EXPECT_NE(out_.str().find("error: database x is not in the catalogue"), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(fake_.reconcile_storage.min_age_s(), 0u);  // the controller's default (a day)
+  EXPECT_NE(Run({"storage", "reconcile", "s1", "--min-age=0s"}), 0);
+  EXPECT_NE(err_.str().find("--min-age"), std::string::npos) << err_.str();
+}
+
+}  // namespace
+}  // namespace dbdump
