@@ -71,7 +71,8 @@ wait_for "partial files to go" no_partials
 step "kill -9 mid-upload to S3: the incomplete multipart upload is aborted when the agent starts again"
 set_plan '[{"method": "PUT", "path": "partNumber=", "action": "delay_ms", "delay_ms": 1500, "times": -1}]'
 J=$(ctl --output=json backup run big-s3 --compression=none | json_field 'd["job"]["id"]')
-wait_for "an upload to start" test "$(uploads)" -ge 1
+some_upload() { [ "$(uploads)" -ge 1 ]; }
+wait_for "an upload to start" some_upload
 kill_agent
 [ "$(uploads)" -ge 1 ] || fail "the killed agent left no upload (nothing to test)"
 echo "   left behind: $(uploads) incomplete upload(s)"
@@ -100,7 +101,8 @@ echo "   left behind: $(s3_keys "backups/big-s3/$B/")"
 set_plan '[]'
 start_agent
 expect_end "$J" JOB_STATE_FAILED "before the backup was committed"
-wait_for "the dump to be removed" test -z "$(s3_keys "backups/big-s3/$B/")"
+no_keys() { [ -z "$(s3_keys "$1")" ]; }
+wait_for "the dump to be removed" no_keys "backups/big-s3/$B/"
 [ "$(backups)" = "$have" ] || fail "the backup without a manifest was catalogued"
 
 step "kill -9 after the manifest was written, before the agent heard so: a success, catalogued"
@@ -121,7 +123,8 @@ grep -q "of an earlier agent process ended JOB_STATE_SUCCEEDED" "$T/agent.log" |
 step "kill -9 mid-restore of SQLite: the temporary file beside the target is removed"
 set_plan '[{"method": "GET", "path": "big-s3/.*/dump", "action": "delay_ms", "delay_ms": 4000, "times": -1}]'
 R=$(ctl --output=json restore "$B" --target="$T/restored.db" | json_field 'd["job"]["id"]')
-wait_for "the restore's temporary file" test -n "$(ls "$T"/restored.db.dbdump-partial-* 2>/dev/null)"
+restore_temp() { ls "$T"/restored.db.dbdump-partial-* >/dev/null 2>&1; }
+wait_for "the restore's temporary file" restore_temp
 kill_agent
 set_plan '[]'
 start_agent

@@ -16,7 +16,9 @@ CONTROLLER_FLAGS="--reconcile_interval=0 --max_running_jobs_per_agent=3"
 source "$(dirname "$0")/lib.sh"
 # Processes the fault driver (a subshell) restarts are not in PIDS: stop
 # everything started under $T as well.
-trap 'rc=$?; touch "$T/stop-chaos" 2>/dev/null; pkill -9 -f -- "$T/" 2>/dev/null; (exit $rc); cleanup' EXIT
+trap 'rc=$?; touch "$T/stop-chaos" 2>/dev/null; pkill -9 -f -- "$T/" 2>/dev/null
+  if [ "$rc" != 0 ]; then for f in "$T"/agent-agent-*.log; do echo "--- $f"; tail -n 15 "$f"; done; fi
+  (exit $rc); cleanup' EXIT
 
 start_s3 moto moto
 MOTO="$T/moto"
@@ -66,7 +68,8 @@ start_controller
 echo "$CONTROLLER_PID" > "$T/pid-controller"
 start_agent_n agent-1
 start_agent_n agent-2
-wait_for "agents to register" test "$(ctl --output=json agent list | grep -c '"online": true')" = 2
+both_online() { [ "$(ctl --output=json agent list | grep -c '"online": true')" = 2 ]; }
+wait_for "agents to register" both_online
 ctl storage add local --kind=local --path="$T/store" --prefix=soak >/dev/null
 ctl storage add s3 --kind=s3 --bucket=dbdump-test --prefix=soak --endpoint="http://127.0.0.1:$(cat "$T/proxy.port")" \
   --path-style --credentials-ref="file:$MOTO/credentials" --part-size=5MiB >/dev/null
