@@ -92,28 +92,27 @@ absl::Status WriteJournal::Begin(const v1::WriteIntents& intents) {
   return Write(intents);
 }
 
-absl::Status WriteJournal::NoteObject(const std::string& job_id, const std::string& key) {
+absl::Status WriteJournal::Append(
+    const std::string& job_id, const std::string& value,
+    google::protobuf::RepeatedPtrField<std::string>* (*field)(v1::WriteIntents*)) {
   RETURN_IF_ERROR(ValidateId("job id", job_id));
   absl::MutexLock l(&mu_);
   std::optional<v1::WriteIntents> w = Read(PathOf(job_id));
   if (!w) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has no write journal"));
-  for (const std::string& k : w->keys()) {
-    if (k == key) return absl::OkStatus();
+  google::protobuf::RepeatedPtrField<std::string>* values = field(&*w);
+  for (const std::string& v : *values) {
+    if (v == value) return absl::OkStatus();
   }
-  w->add_keys(key);
+  *values->Add() = value;
   return Write(*w);
 }
 
+absl::Status WriteJournal::NoteObject(const std::string& job_id, const std::string& key) {
+  return Append(job_id, key, [](v1::WriteIntents* w) { return w->mutable_keys(); });
+}
+
 absl::Status WriteJournal::NoteLocalFile(const std::string& job_id, const std::string& path) {
-  RETURN_IF_ERROR(ValidateId("job id", job_id));
-  absl::MutexLock l(&mu_);
-  std::optional<v1::WriteIntents> w = Read(PathOf(job_id));
-  if (!w) return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has no write journal"));
-  for (const std::string& p : w->local_files()) {
-    if (p == path) return absl::OkStatus();
-  }
-  w->add_local_files(path);
-  return Write(*w);
+  return Append(job_id, path, [](v1::WriteIntents* w) { return w->mutable_local_files(); });
 }
 
 std::optional<v1::WriteIntents> WriteJournal::Get(const std::string& job_id) {

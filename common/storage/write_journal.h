@@ -40,6 +40,10 @@ class WriteJournal {
   std::string PathOf(const std::string& job_id) const;
   std::optional<dbdump::v1::WriteIntents> Read(const std::string& path);
   absl::Status Write(const dbdump::v1::WriteIntents& intents);
+  // Adds `value` to the repeated field `field` picks, once.
+  absl::Status Append(const std::string& job_id, const std::string& value,
+                      google::protobuf::RepeatedPtrField<std::string>* (*field)(
+                          dbdump::v1::WriteIntents*));
 
   const std::string dir_;
   absl::Mutex mu_;
