@@ -397,9 +397,11 @@ void Dispatcher::ResolveLostJobs() {
       continue;
     }
     auto agent = by_name.find(job.agent());
-    if (agent == by_name.end()) {
-      SettleLost(job, absl::StrCat(why, "; agent \"", job.agent(),
-                                   "\" is no longer registered: the outcome stays unknown"));
+    if (agent == by_name.end() || agent->second->revoked()) {
+      SettleLost(job, absl::StrCat(why, "; agent \"", job.agent(), "\" ",
+                                   agent == by_name.end() ? "is no longer registered"
+                                                          : "was revoked",
+                                   ": the outcome stays unknown"));
       continue;
     }
     if (!IsOnline(*agent->second, now) || !ReserveLost(job)) continue;
@@ -407,9 +409,7 @@ void Dispatcher::ResolveLostJobs() {
                                     job.lost_at(), "; following the job again since ",
                                     TimeToString(now));
     absl::Status st = store_->ReopenLostJob(job.id(), note);
-    absl::StatusOr<v1::Job> reopened =
-        st.ok() ? store_->GetJob(job.id()) : absl::StatusOr<v1::Job>(st);
-    if (!reopened.ok()) {
+    if (!st.ok()) {
       bool first;
       {
         absl::MutexLock l(&mu_);
@@ -422,7 +422,7 @@ void Dispatcher::ResolveLostJobs() {
       // outcome stays pending and is asked for once that one ended.
       if (first) {
         LogInfo("controller", "job ", job.id(), ": outcome still pending, not followed again yet: ",
-                reopened.status().message());
+                st.message());
       }
       continue;
     }
@@ -432,8 +432,15 @@ void Dispatcher::ResolveLostJobs() {
     }
     LogInfo("controller", "job ", job.id(), ": agent ", job.agent(),
             " is back; asking it for the outcome of the job lost at ", job.lost_at());
-    updates_->Publish(*reopened);
-    Spawn(*std::move(reopened), std::move(j.request), /*reattach=*/true);
+    // The record as ReopenLostJob left it.
+    v1::Job reopened = job;
+    reopened.set_state(v1::JOB_STATE_RUNNING);
+    reopened.set_outcome_pending(false);
+    reopened.clear_error();
+    reopened.clear_finished_at();
+    reopened.set_note(note);
+    updates_->Publish(reopened);
+    Spawn(std::move(reopened), std::move(j.request), /*reattach=*/true);
   }
 }
 

@@ -104,7 +104,7 @@ class Dispatcher final : private FollowerHost {
   // cannot be reopened yet (another backup of its database is queued or
   // running) is tried again on a later call. Jobs lost longer than the
   // agents keep outcomes (kLostOutcomeKeep), or whose agent is no longer
-  // registered, become final. Called with CheckAgents, every tick.
+  // registered or was revoked, become final. Called with CheckAgents, every tick.
   void ResolveLostJobs();
   // After a restart: re-attach to every RUNNING job, queue the QUEUED ones.
   absl::Status Recover();
