@@ -14,9 +14,12 @@
 
 namespace dbdump {
 
-grpc::Status BackupServiceImpl::StartBackup(grpc::ServerContext*, const v1::StartBackupRequest* req,
+grpc::Status BackupServiceImpl::StartBackup(grpc::ServerContext* ctx,
+                                            const v1::StartBackupRequest* req,
                                             v1::StartBackupResponse* resp) {
-  auto job = c_.dispatcher->StartBackup(*req);
+  // Right after a restart the dispatcher may wait for the agent to
+  // reconnect; never past the caller's deadline.
+  auto job = c_.dispatcher->StartBackup(*req, absl::FromChrono(ctx->deadline()));
   if (!job.ok()) return ToGrpc(job.status());
   *resp->mutable_job() = *job;
   return grpc::Status::OK;
@@ -100,7 +103,7 @@ grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext* ctx,
       return ToGrpc(s);
     }
   }
-  auto job = c_.dispatcher->StartRestore(*req);
+  auto job = c_.dispatcher->StartRestore(*req, absl::FromChrono(ctx->deadline()));
   if (!job.ok()) return ToGrpc(job.status());
   *resp->mutable_job() = *job;
   return grpc::Status::OK;

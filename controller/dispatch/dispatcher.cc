@@ -38,6 +38,7 @@ FollowerParts FollowerPartsOf(const DispatcherParts& d, Clock* clock, FollowerHo
 Dispatcher::Dispatcher(DispatcherParts parts, DispatcherOptions options)
     : store_(parts.store),
       agents_(parts.agents),
+      updates_(parts.updates),
       outcome_(parts.outcome),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : DefaultClock()),
@@ -61,25 +62,38 @@ bool Dispatcher::SilentSinceStart(const v1::Agent& agent, absl::Time now) const 
   return now - last > options_.heartbeat_interval * 3;
 }
 
-absl::StatusOr<v1::Agent> Dispatcher::OnlineAgent(const std::string& name) {
-  ASSIGN_OR_RETURN(v1::Agent agent, store_->GetAgent(name));
-  if (!IsOnline(agent, Now())) {
-    return absl::UnavailableError(absl::StrCat(
-        "agent \"", name, "\" is offline (last heartbeat ",
-        agent.last_heartbeat().empty() ? "never" : agent.last_heartbeat(),
-        "): start dbdump-agent on its host"));
+absl::StatusOr<v1::Agent> Dispatcher::OnlineAgent(const std::string& name, absl::Time deadline) {
+  // Right after a controller (re)start its agents are reconnecting: one
+  // heartbeats every heartbeat_interval (5 s by default), and could not
+  // while the controller was down. So for the first 3 intervals after this
+  // dispatcher started (the grace SilentSinceStart gives running jobs) a
+  // silent agent is waited for, polling the store, rather than refused:
+  // a restore issued just after a restart is accepted once its agent is
+  // back. After the grace, or past the caller's deadline, it is refused.
+  const absl::Time grace_end = std::min(started_ + options_.heartbeat_interval * 3, deadline);
+  while (true) {
+    ASSIGN_OR_RETURN(v1::Agent agent, store_->GetAgent(name));
+    if (IsOnline(agent, Now())) return agent;
+    if (agent.revoked() || Now() >= grace_end || shutdown_.HasBeenNotified()) {
+      return absl::UnavailableError(absl::StrCat(
+          "agent \"", name, "\" is offline (last heartbeat ",
+          agent.last_heartbeat().empty() ? "never" : agent.last_heartbeat(),
+          "): start dbdump-agent on its host"));
+    }
+    // On the wall clock; the bounds above are on the dispatcher's clock.
+    shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));
   }
-  return agent;
 }
 
 absl::StatusOr<StoredJob> Dispatcher::PrepareBackup(const BackupSettings& s) {
   return factory_.PrepareBackup(s);
 }
 
-absl::StatusOr<v1::Job> Dispatcher::StartBackup(const v1::StartBackupRequest& req) {
+absl::StatusOr<v1::Job> Dispatcher::StartBackup(const v1::StartBackupRequest& req,
+                                                absl::Time deadline) {
   RETURN_IF_ERROR(ValidateResourceName("database name", req.database()));
   ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(req.database()));
-  RETURN_IF_ERROR(OnlineAgent(db.target().agent()).status());
+  RETURN_IF_ERROR(OnlineAgent(db.target().agent(), deadline).status());
   BackupSettings settings;
   settings.database = req.database();
   settings.compression = req.compression();
@@ -93,9 +107,10 @@ absl::StatusOr<v1::Job> Dispatcher::StartBackup(const v1::StartBackupRequest& re
   return out;
 }
 
-absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& req) {
+absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& req,
+                                                 absl::Time deadline) {
   ASSIGN_OR_RETURN(StoredJob sj, factory_.PrepareRestore(req));
-  RETURN_IF_ERROR(OnlineAgent(sj.job.agent()).status());
+  RETURN_IF_ERROR(OnlineAgent(sj.job.agent(), deadline).status());
   RETURN_IF_ERROR(store_->CreateJob(sj.job, sj.request));
   LogInfo("controller", "restore job ", sj.job.id(), " of backup ", sj.job.backup_id(),
           " queued for ", sj.job.agent());
@@ -191,6 +206,7 @@ void Dispatcher::Spawn(v1::Job job, std::string request, bool reattach) {
       absl::MutexLock l(&mu_);
       followed_.erase(job.id());
       --running_per_agent_[job.agent()];
+      ending_.insert(job.id());
     }
     if (ended) {
       outcome_->Settle(job, [this](StoredJob retry) {
@@ -200,6 +216,7 @@ void Dispatcher::Spawn(v1::Job job, std::string request, bool reattach) {
       Launch();
     }
     absl::MutexLock l(&mu_);
+    ending_.erase(job.id());
     --followers_;
   }).detach();
 }
@@ -317,8 +334,113 @@ void Dispatcher::CheckAgents() {
     f.offline_reason = absl::StrCat("agent offline: \"", f.agent,
                                     "\" stopped answering and sent no heartbeat since ",
                                     it->second->last_heartbeat(),
-                                    "; the job's outcome at the agent is unknown");
+                                    kAskedAgain);
     if (f.stream != nullptr) f.stream->Cancel();
+  }
+}
+
+bool Dispatcher::ReserveLost(const v1::Job& job) {
+  absl::MutexLock l(&mu_);
+  if (shutdown_.HasBeenNotified() || followed_.count(job.id()) || ending_.count(job.id())) {
+    return false;
+  }
+  // The limits bound the followers (threads) as for any job; a lost job
+  // waits for a free slot, trying again on the next call.
+  int& on_agent = running_per_agent_[job.agent()];
+  if ((options_.max_running_jobs > 0 &&
+       static_cast<int>(followed_.size()) >= options_.max_running_jobs) ||
+      (options_.max_running_jobs_per_agent > 0 &&
+       on_agent >= options_.max_running_jobs_per_agent)) {
+    return false;
+  }
+  ++on_agent;
+  followed_[job.id()] = Follower{job.agent(), nullptr, ""};
+  stats_.peak_running = std::max(stats_.peak_running, static_cast<int>(followed_.size()));
+  stats_.peak_running_per_agent = std::max(stats_.peak_running_per_agent, on_agent);
+  return true;
+}
+
+void Dispatcher::SettleLost(const v1::Job& job, const std::string& error) {
+  absl::Status st = store_->SettleLostJob(job.id(), error, job.note());
+  if (!st.ok()) {
+    LogWarn("controller", "job ", job.id(), ": cannot end it for good: ", st.message());
+    return;
+  }
+  LogInfo("controller", "job ", job.id(), " stays LOST: ", error);
+  absl::StatusOr<v1::Job> now = store_->GetJob(job.id());
+  if (now.ok()) updates_->Publish(*now);
+}
+
+void Dispatcher::ResolveLostJobs() {
+  absl::StatusOr<std::vector<StoredJob>> lost = store_->PendingLostJobs();
+  if (!lost.ok()) {
+    LogWarn("controller", "cannot list lost jobs: ", lost.status().message());
+    return;
+  }
+  if (lost->empty()) return;
+  absl::StatusOr<std::vector<v1::Agent>> agents = store_->ListAgents();
+  if (!agents.ok()) {
+    LogWarn("controller", "cannot check agents of lost jobs: ", agents.status().message());
+    return;
+  }
+  std::map<std::string, const v1::Agent*> by_name;
+  for (const v1::Agent& a : *agents) by_name[a.name()] = &a;
+  absl::Time now = Now();
+  for (StoredJob& j : *lost) {
+    const v1::Job& job = j.job;
+    // Why contact was lost, without the promise to ask again.
+    const absl::string_view why = absl::StripSuffix(job.error(), kAskedAgain);
+    if (now - TimeFromString(job.lost_at()) > kLostOutcomeKeep) {
+      SettleLost(job, absl::StrCat(why, "; agent \"", job.agent(),
+                                   "\" did not answer within 7 days (how long agents keep job "
+                                   "outcomes): the outcome stays unknown"));
+      continue;
+    }
+    auto agent = by_name.find(job.agent());
+    if (agent == by_name.end() || agent->second->revoked()) {
+      SettleLost(job, absl::StrCat(why, "; agent \"", job.agent(), "\" ",
+                                   agent == by_name.end() ? "is no longer registered"
+                                                          : "was revoked",
+                                   ": the outcome stays unknown"));
+      continue;
+    }
+    if (!IsOnline(*agent->second, now) || !ReserveLost(job)) continue;
+    std::string note = absl::StrCat("contact with agent \"", job.agent(), "\" was lost at ",
+                                    job.lost_at(), "; following the job again since ",
+                                    TimeToString(now));
+    absl::Status st = store_->ReopenLostJob(job.id(), note);
+    if (!st.ok()) {
+      bool first;
+      {
+        absl::MutexLock l(&mu_);
+        followed_.erase(job.id());
+        --running_per_agent_[job.agent()];
+        first = reopen_blocked_.insert(job.id()).second;
+      }
+      // AlreadyExists: another backup of the database (e.g. the retry of
+      // a scheduled one) is queued or running; the store allows one. The
+      // outcome stays pending and is asked for once that one ended.
+      if (first) {
+        LogInfo("controller", "job ", job.id(), ": outcome still pending, not followed again yet: ",
+                st.message());
+      }
+      continue;
+    }
+    {
+      absl::MutexLock l(&mu_);
+      reopen_blocked_.erase(job.id());
+    }
+    LogInfo("controller", "job ", job.id(), ": agent ", job.agent(),
+            " is back; asking it for the outcome of the job lost at ", job.lost_at());
+    // The record as ReopenLostJob left it.
+    v1::Job reopened = job;
+    reopened.set_state(v1::JOB_STATE_RUNNING);
+    reopened.set_outcome_pending(false);
+    reopened.clear_error();
+    reopened.clear_finished_at();
+    reopened.set_note(note);
+    updates_->Publish(reopened);
+    Spawn(std::move(reopened), std::move(j.request), /*reattach=*/true);
   }
 }
 
@@ -327,6 +449,7 @@ DispatcherStats Dispatcher::stats() {
   DispatcherStats s = stats_;
   s.queued = static_cast<int>(queue_.size());
   s.running = static_cast<int>(followed_.size());
+  s.settling = static_cast<int>(ending_.size());
   return s;
 }
 

@@ -23,6 +23,10 @@
 
 namespace dbdump {
 
+// How long agents keep a job's outcome in their journal
+// (agent/job_registry.cc): a job lost longer ago can no longer be learned.
+inline constexpr absl::Duration kLostOutcomeKeep = absl::Hours(24 * 7);
+
 struct DispatcherOptions {
   // Agents heartbeat this often; one silent for 3 intervals is offline.
   absl::Duration heartbeat_interval = absl::Seconds(5);
@@ -52,6 +56,8 @@ struct DispatcherParts {
 struct DispatcherStats {
   int queued = 0;
   int running = 0;
+  // Jobs whose follower returned, their end still being settled.
+  int settling = 0;
   // Highest number of jobs followed at once since start, overall and on any
   // one agent.
   int peak_running = 0;
@@ -69,9 +75,14 @@ class Dispatcher final : private FollowerHost {
   Dispatcher(DispatcherParts parts, DispatcherOptions options);
   ~Dispatcher() override;
 
-  // Manual backup: refused at once when the agent is offline.
-  absl::StatusOr<dbdump::v1::Job> StartBackup(const dbdump::v1::StartBackupRequest& req);
-  absl::StatusOr<dbdump::v1::Job> StartRestore(const dbdump::v1::StartRestoreRequest& req);
+  // Manual backup and restore: refused when the agent is offline. Right
+  // after this dispatcher started the agent may only be reconnecting: then
+  // they wait for its heartbeat (see OnlineAgent), until `deadline` at most
+  // (the caller's, on this dispatcher's clock).
+  absl::StatusOr<dbdump::v1::Job> StartBackup(const dbdump::v1::StartBackupRequest& req,
+                                              absl::Time deadline = absl::InfiniteFuture());
+  absl::StatusOr<dbdump::v1::Job> StartRestore(const dbdump::v1::StartRestoreRequest& req,
+                                               absl::Time deadline = absl::InfiniteFuture());
   // Builds (validates, does not store) the job for a backup.
   absl::StatusOr<StoredJob> PrepareBackup(const BackupSettings& settings);
   // Queues a job already stored QUEUED and, unless told not to, starts what
@@ -87,6 +98,14 @@ class Dispatcher final : private FollowerHost {
   absl::StatusOr<dbdump::v1::Job> Cancel(const std::string& job_id);
   // Ends the jobs of agents that stopped heartbeating.
   void CheckAgents();
+  // Learns the outcomes of LOST jobs whose outcome is pending: once the
+  // job's agent is online again the job is reopened (RUNNING) and followed
+  // with WatchJob to its end, as the concurrency limits allow; one that
+  // cannot be reopened yet (another backup of its database is queued or
+  // running) is tried again on a later call. Jobs lost longer than the
+  // agents keep outcomes (kLostOutcomeKeep), or whose agent is no longer
+  // registered or was revoked, become final. Called with CheckAgents, every tick.
+  void ResolveLostJobs();
   // After a restart: re-attach to every RUNNING job, queue the QUEUED ones.
   absl::Status Recover();
   // Whether an agent heartbeated recently enough.
@@ -115,12 +134,19 @@ class Dispatcher final : private FollowerHost {
   bool ShuttingDown() override;
   void Sleep(absl::Duration d) override;
 
-  // Online agent of a database target, or a clear error.
-  absl::StatusOr<dbdump::v1::Agent> OnlineAgent(const std::string& name);
+  // Online agent of a database target, or a clear error; waits within the
+  // grace after start (see the definition).
+  absl::StatusOr<dbdump::v1::Agent> OnlineAgent(const std::string& name, absl::Time deadline);
+  // Takes a running slot for a lost job being followed again; false when
+  // the limits (or a follower of it still ending) say not now.
+  bool ReserveLost(const dbdump::v1::Job& job);
+  // Ends a pending LOST job for good and publishes it.
+  void SettleLost(const dbdump::v1::Job& job, const std::string& error);
   void Spawn(dbdump::v1::Job job, std::string request, bool reattach);
 
   Store* store_;
   AgentClients* agents_;
+  JobUpdates* updates_;
   JobOutcome* outcome_;
   const DispatcherOptions options_;
   Clock* clock_;
@@ -134,6 +160,11 @@ class Dispatcher final : private FollowerHost {
   // Queued jobs found at Recover: they may have reached their agent already.
   std::set<std::string> recovered_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Follower> followed_ ABSL_GUARDED_BY(mu_);
+  // Jobs whose follower returned and whose end is being settled: not
+  // reopened until that is done.
+  std::set<std::string> ending_ ABSL_GUARDED_BY(mu_);
+  // Lost jobs whose reopening was refused, so it is logged once.
+  std::set<std::string> reopen_blocked_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> running_per_agent_ ABSL_GUARDED_BY(mu_);
   DispatcherStats stats_ ABSL_GUARDED_BY(mu_);
 };

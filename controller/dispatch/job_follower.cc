@@ -79,8 +79,9 @@ std::unique_ptr<JobEventStream> JobFollower::Call(AgentClient* agent, const v1::
 void JobFollower::Follow(const v1::Job& job, const std::string& request, bool reattach) {
   absl::StatusOr<v1::Agent> agent = parts_.store->GetAgent(job.agent());
   if (!agent.ok()) {
-    parts_.outcome->RecordEnd(job, v1::JOB_STATE_LOST,
-                        absl::StrCat("agent \"", job.agent(), "\" is no longer registered"));
+    parts_.outcome->RecordLost(
+        job, absl::StrCat("agent \"", job.agent(), "\" is no longer registered"),
+        /*outcome_pending=*/false);
     return;
   }
   if (!reattach && job.state() == v1::JOB_STATE_QUEUED && parts_.host->SilentSinceStart(*agent, Now())) {
@@ -137,7 +138,7 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
     absl::Status st = stream->Finish();
     if (parts_.host->ShuttingDown()) return;  // the next controller re-attaches
     if (std::string offline = parts_.host->OfflineReason(job.id()); !offline.empty()) {
-      parts_.outcome->RecordEnd(job, v1::JOB_STATE_LOST, offline);
+      parts_.outcome->RecordLost(job, offline, /*outcome_pending=*/true);
       return;
     }
     if (Now() >= deadline || absl::IsDeadlineExceeded(st)) {
@@ -156,21 +157,35 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
       return;
     }
     if (use_watch && absl::IsNotFound(st)) {
-      bool known = any_event || reattach;
-      parts_.outcome->RecordEnd(
-          job, known ? v1::JOB_STATE_LOST : v1::JOB_STATE_FAILED,
-          known ? absl::StrCat("agent \"", job.agent(), "\" has no record of the job (it restarted "
-                               "before the job ended); run the job again")
-                : absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
-                               " did not accept the job: ", last_error));
+      // The agent journals every job's end for days: one it has no record
+      // of never ended there, and never will. That is final.
+      if (any_event || reattach) {
+        parts_.outcome->RecordLost(
+            job,
+            absl::StrCat("agent \"", job.agent(), "\" has no record of the job (it restarted "
+                         "before the job ended); run the job again"),
+            /*outcome_pending=*/false);
+      } else {
+        parts_.outcome->RecordEnd(job, v1::JOB_STATE_FAILED,
+                                  absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
+                                               " did not accept the job: ", last_error));
+      }
       return;
     }
     if (Now() > give_up_at) {
-      bool never_started = !any_event && !reattach;
-      parts_.outcome->RecordEnd(
-          job, never_started ? v1::JOB_STATE_FAILED : v1::JOB_STATE_LOST,
-          absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
-                       never_started ? " is unreachable: " : " stopped answering: ", last_error));
+      if (!any_event && !reattach) {
+        parts_.outcome->RecordEnd(job, v1::JOB_STATE_FAILED,
+                                  absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
+                                               " is unreachable: ", last_error));
+      } else {
+        // UNAVAILABLE included (an agent still working out the outcome of
+        // a job it was running when it restarted): asked again later.
+        parts_.outcome->RecordLost(
+            job,
+            absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
+                         " stopped answering: ", last_error, kAskedAgain),
+            /*outcome_pending=*/true);
+      }
       return;
     }
     parts_.host->Sleep(backoff);
@@ -183,7 +198,7 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
   // Stopped before the job ended: shutdown (the next controller re-attaches)
   // or the agent went offline.
   if (std::string offline = parts_.host->OfflineReason(job.id()); !offline.empty() && !parts_.host->ShuttingDown()) {
-    parts_.outcome->RecordEnd(job, v1::JOB_STATE_LOST, offline);
+    parts_.outcome->RecordLost(job, offline, /*outcome_pending=*/true);
   }
 }
 

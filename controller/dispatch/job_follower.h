@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "controller/agents/agent_client.h"
@@ -12,6 +13,10 @@
 #include "controller/store/store.h"
 
 namespace dbdump {
+
+// Ends the error of a job LOST with its outcome pending.
+inline constexpr absl::string_view kAskedAgain =
+    "; the outcome is asked again when the agent answers";
 
 // What a follower needs from whoever runs it (the Dispatcher): where to
 // register the call it is blocked on, so it can be cancelled, and when to
@@ -59,7 +64,9 @@ struct FollowerParts {
 // for ever: a broken stream is retried within `reattach_for`; an agent
 // that forgot the job, stopped answering or went offline ends it LOST (or
 // FAILED, when it never started); past its timeout it is cancelled at the
-// agent and ends FAILED. Thread-safe: Follow runs once per job, each on a
+// agent and ends FAILED. A job LOST because contact was lost keeps its
+// outcome pending (the Dispatcher follows it again, reattaching, when its
+// agent is back); one its agent has no record of is LOST for good. Thread-safe: Follow runs once per job, each on a
 // thread of its own; the state of one job lives in that call.
 class JobFollower {
  public:

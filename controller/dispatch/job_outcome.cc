@@ -60,7 +60,30 @@ void JobOutcome::Record(const v1::Job& job, const v1::JobEvent& e) {
                                          e.state() == v1::JOB_STATE_SUCCEEDED ? "" : e.error()};
     }
   }
+  Finish(job, std::move(end), /*from_agent=*/true, e.note());
+}
+
+void JobOutcome::RecordLost(const v1::Job& job, const std::string& error, bool outcome_pending) {
+  JobEnd end;
+  end.job_id = job.id();
+  end.state = v1::JOB_STATE_LOST;
+  end.error = error;
+  end.outcome_pending = outcome_pending;
   Finish(job, std::move(end));
+}
+
+std::string JobOutcome::NoteAfterLostContact(const v1::Job& job, const JobEnd& end,
+                                             bool from_agent) const {
+  std::string contact =
+      absl::StrCat("contact with agent \"", job.agent(), "\" was lost at ", job.lost_at());
+  std::string now = TimeToString(end.now);
+  if (from_agent) {
+    return absl::StrCat(contact, "; the outcome was learned from the agent at ", now);
+  }
+  if (end.state == v1::JOB_STATE_LOST && end.outcome_pending) {
+    return absl::StrCat(contact, "; followed again, contact was lost again at ", now);
+  }
+  return absl::StrCat(contact, "; at ", now, " the outcome could not be learned from the agent");
 }
 
 void JobOutcome::RecordEnd(const v1::Job& job, v1::JobState state, const std::string& error) {
@@ -82,8 +105,12 @@ bool JobOutcome::CancelledOnRequest(const std::string& job_id, v1::JobState stat
   return cancel_requested_.count(job_id) > 0;
 }
 
-void JobOutcome::Finish(const v1::Job& job, JobEnd end) {
+void JobOutcome::Finish(const v1::Job& job, JobEnd end, bool from_agent,
+                        const std::string& agent_note) {
   end.now = o_.clock->Now();
+  // lost_at is set only on a job followed again after lost contact.
+  if (!job.lost_at().empty()) end.note = NoteAfterLostContact(job, end, from_agent);
+  if (!agent_note.empty()) end.note = end.note.empty() ? agent_note : absl::StrCat(end.note, "; ", agent_note);
   if (CancelledOnRequest(job.id(), end.state)) {
     end.error = "cancelled on request";
     if (job.kind() == v1::JOB_KIND_BACKUP && !job.schedule().empty()) {
@@ -165,6 +192,18 @@ void JobOutcome::Settle(const v1::Job& job, const std::function<void(StoredJob)>
 
 void JobOutcome::AddScheduleOutcome(const v1::Job& job, JobEnd* end) {
   uint32_t attempt = std::max<uint32_t>(1, job.attempt());
+  if (!job.lost_at().empty()) {
+    // Followed again after lost contact: when it was lost, the schedule
+    // recorded that and queued its retry. Only a success is news now; any
+    // other end leaves the schedule (and its retry) as it is.
+    if (end->state != v1::JOB_STATE_SUCCEEDED) return;
+    end->schedule = job.schedule();
+    end->schedule_outcome.result = v1::SCHEDULE_RUN_RESULT_SUCCEEDED;
+    end->schedule_outcome.text = absl::StrCat("succeeded: backup ", job.backup_id(),
+                                              " (learned after contact with agent \"",
+                                              job.agent(), "\" was lost)");
+    return;
+  }
   if (end->state == v1::JOB_STATE_SUCCEEDED) {
     end->schedule = job.schedule();
     end->schedule_outcome.result = v1::SCHEDULE_RUN_RESULT_SUCCEEDED;

@@ -60,6 +60,10 @@ class JobOutcome {
   // An end the controller decided: lost, never started, timed out, or a
   // queued job cancelled.
   void RecordEnd(const dbdump::v1::Job& job, dbdump::v1::JobState state, const std::string& error);
+  // The job ends LOST. With `outcome_pending` contact with its agent was
+  // lost and the outcome is asked again when the agent answers (lost_at is
+  // recorded); without, it is final (the agent has no record of the job).
+  void RecordLost(const dbdump::v1::Job& job, const std::string& error, bool outcome_pending);
   // Applies the consequences of the job's recorded end. The retry of a
   // failed scheduled backup, already stored QUEUED, goes to `queue_retry`
   // before the observers hear of the end. Nothing happens for a job whose
@@ -70,7 +74,13 @@ class JobOutcome {
   // Whether the job ends CANCELLED because someone asked for it.
   bool CancelledOnRequest(const std::string& job_id, dbdump::v1::JobState state);
   // Writes the end (adding the schedule's part) and publishes it.
-  void Finish(const dbdump::v1::Job& job, JobEnd end);
+  // `agent_note` is the terminal event's note, when the agent told the end.
+  void Finish(const dbdump::v1::Job& job, JobEnd end, bool from_agent = false,
+              const std::string& agent_note = "");
+  // Job.note for the end of a job whose contact was lost before (lost_at
+  // set): how its outcome was learned.
+  std::string NoteAfterLostContact(const dbdump::v1::Job& job, const JobEnd& end,
+                                   bool from_agent) const;
   void Publish(const std::string& job_id);
   // The schedule's outcome of an ended attempt, and its retry when
   // attempts remain.

@@ -35,6 +35,7 @@ BackupSettings Scheduler::SettingsOf(const v1::Schedule& s) { return ScheduledBa
 absl::StatusOr<int> Scheduler::Tick() {
   absl::Time now = clock_->Now();
   dispatcher_->CheckAgents();
+  dispatcher_->ResolveLostJobs();
   ASSIGN_OR_RETURN(std::vector<v1::Schedule> due, store_->DueSchedules(now));
   int queued = 0;
   for (const v1::Schedule& s : due) {

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -45,6 +47,35 @@ constexpr const char* kBackupColumns =
 }  // namespace
 
 absl::Status BackupTable::Insert(const std::string& job_id, const v1::Backup& b) {
+  // Storage reconciliation may have catalogued it from its manifest before
+  // the job that made it reported (an outcome learned after lost contact):
+  // then the entry is linked to its job and keeps what reconciliation
+  // recorded (its state, when it was found). Another job's backup under the
+  // same id is a clash.
+  struct Existing {
+    std::string database, job_id, found_at;
+  };
+  std::optional<Existing> existing;
+  {
+    Stmt q(db_, "SELECT database, job_id, found_at FROM backups WHERE id = ?");
+    q.Bind(1, b.id());
+    ASSIGN_OR_RETURN(bool found, q.Step());
+    if (found) existing = Existing{q.Text(0), q.Text(1), q.Text(2)};
+  }
+  if (existing) {
+    if (existing->database != b.database() ||
+        (existing->found_at.empty() && existing->job_id != job_id)) {
+      return absl::AlreadyExistsError(absl::StrCat("backup ", b.id(), " is already catalogued (",
+                                                   existing->database, ", job ",
+                                                   existing->job_id, ")"));
+    }
+    return Stmt(db_, "UPDATE backups SET job_id = ?, "
+                     "duration_s = CASE duration_s WHEN 0 THEN ? ELSE duration_s END WHERE id = ?")
+        .Bind(1, job_id)
+        .BindDouble(2, b.duration_s())
+        .Bind(3, b.id())
+        .Run();
+  }
   return Stmt(db_, "INSERT INTO backups(id, database, storage, job_id, state, manifest, "
                    "raw_size, stored_size, duration_s, created_at, found_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")

@@ -20,7 +20,9 @@ class BackupTable {
  public:
   explicit BackupTable(sqlite3* db) : db_(db) {}
 
-  // Catalogues a backup made by `job_id`.
+  // Catalogues a backup made by `job_id`. One already catalogued under the
+  // same id for the same database by storage reconciliation (found_at set)
+  // or for this job is linked to the job instead; otherwise AlreadyExists.
   absl::Status Insert(const std::string& job_id, const dbdump::v1::Backup& backup);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> List(const std::string& database);
   absl::StatusOr<dbdump::v1::Backup> Get(const std::string& id);

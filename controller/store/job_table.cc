@@ -20,7 +20,9 @@ namespace {
 constexpr const char* kJobColumns =
     "id, kind, state, database, agent, backup_id, restore_target, bytes_in, bytes_out, "
     "elapsed_s, error, created_at, started_at, finished_at, schedule, attempt, not_before, "
-    "timeout_s, restore_options, restore_report";
+    "timeout_s, restore_options, restore_report, lost_at, outcome_pending, note";
+// The column after kJobColumns when a query adds the request.
+constexpr int kRequestColumn = 23;
 
 v1::Job JobFromRow(Stmt& s) {
   v1::Job j;
@@ -44,6 +46,9 @@ v1::Job JobFromRow(Stmt& s) {
   j.set_timeout_s(static_cast<uint32_t>(s.Int(17)));
   if (std::string o = s.Blob(18); !o.empty()) j.mutable_restore_options()->ParseFromString(o);
   if (std::string r = s.Blob(19); !r.empty()) j.mutable_restore_report()->ParseFromString(r);
+  j.set_lost_at(s.Text(20));
+  j.set_outcome_pending(s.Int(21) != 0);
+  j.set_note(s.Text(22));
   return j;
 }
 
@@ -166,9 +171,65 @@ absl::StatusOr<std::vector<StoredJob>> JobTable::Active() {
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back({JobFromRow(s), s.Blob(20)});
+    out.push_back({JobFromRow(s), s.Blob(kRequestColumn)});
   }
   return out;
+}
+
+absl::Status JobTable::MarkLost(const std::string& id, bool outcome_pending, absl::Time now) {
+  return Stmt(db_, "UPDATE jobs SET outcome_pending = ?1, "
+                   "lost_at = CASE ?1 WHEN 1 THEN ?2 ELSE lost_at END WHERE id = ?3 AND state = 6")
+      .Bind(1, int64_t{outcome_pending ? 1 : 0})
+      .Bind(2, TimeToString(now))
+      .Bind(3, id)
+      .Run();
+}
+
+absl::Status JobTable::SetNote(const std::string& id, const std::string& note) {
+  return Stmt(db_, "UPDATE jobs SET note = ? WHERE id = ?").Bind(1, note).Bind(2, id).Run();
+}
+
+absl::StatusOr<std::vector<StoredJob>> JobTable::PendingLost() {
+  // outcome_pending = 1 is what the partial index jobs_outcome_pending covers.
+  Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, ", request FROM jobs "
+                           "WHERE outcome_pending = 1 AND state = 6 ORDER BY lost_at, id")
+                  .c_str());
+  std::vector<StoredJob> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({JobFromRow(s), s.Blob(kRequestColumn)});
+  }
+  return out;
+}
+
+absl::Status JobTable::ReopenLost(const std::string& id, const std::string& note) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE jobs SET state = 2, outcome_pending = 0, error = '', "
+                            "finished_at = '', note = ? WHERE id = ? AND state = 6 "
+                            "AND outcome_pending = 1")
+                      .Bind(1, note)
+                      .Bind(2, id)
+                      .Run());
+  if (sqlite3_changes(db_) != 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", id, " is not lost with its outcome pending"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobTable::SettleLost(const std::string& id, const std::string& error,
+                                  const std::string& note) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE jobs SET outcome_pending = 0, error = ?, note = ? "
+                            "WHERE id = ? AND state = 6 AND outcome_pending = 1")
+                      .Bind(1, error)
+                      .Bind(2, note)
+                      .Bind(3, id)
+                      .Run());
+  if (sqlite3_changes(db_) != 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", id, " is not lost with its outcome pending"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status JobTable::SetRestoreReport(const std::string& job_id, const v1::RestoreReport& report) {

@@ -37,6 +37,22 @@ class JobTable {
   absl::StatusOr<std::vector<StoredJob>> Active();
   // A page of jobs, newest first (see JobQuery).
   absl::StatusOr<std::vector<dbdump::v1::Job>> Query(const JobQuery& q);
+  // A job that just ended LOST: with `outcome_pending` (contact was lost;
+  // the agent is asked again) it also records `now` as lost_at.
+  absl::Status MarkLost(const std::string& id, bool outcome_pending, absl::Time now);
+  absl::Status SetNote(const std::string& id, const std::string& note);
+  // LOST jobs whose outcome is pending, with their requests, longest lost
+  // first.
+  absl::StatusOr<std::vector<StoredJob>> PendingLost();
+  // A LOST job with its outcome pending runs again as far as the store
+  // goes (LOST -> RUNNING; lost_at and started_at kept), to be followed
+  // until the agent tells its outcome. FailedPrecondition when it is not
+  // (or no longer) pending; AlreadyExists when another backup of its
+  // database is queued or running (jobs_one_active_backup).
+  absl::Status ReopenLost(const std::string& id, const std::string& note);
+  // A LOST job whose outcome can no longer be learned: final, saying why.
+  absl::Status SettleLost(const std::string& id, const std::string& error,
+                          const std::string& note);
   // What a dry run or test restore job found.
   absl::Status SetRestoreReport(const std::string& job_id,
                                 const dbdump::v1::RestoreReport& report);

@@ -78,6 +78,11 @@ struct JobEnd {
   dbdump::v1::JobState state = dbdump::v1::JOB_STATE_UNSPECIFIED;
   std::string error;
   absl::Time now;
+  // JOB_STATE_LOST only: contact was lost, so the outcome is asked again
+  // when the agent answers (lost_at = now); false = final.
+  bool outcome_pending = false;
+  // How the outcome was learned (Job.note); kept as it is when empty.
+  std::string note;
   std::optional<dbdump::v1::Progress> progress;
   // A good backup's catalogue entry.
   std::optional<dbdump::v1::Backup> backup;

@@ -191,12 +191,30 @@ absl::StatusOr<std::vector<StoredJob>> Store::ActiveJobs() {
   return jobs_.Active();
 }
 
+absl::StatusOr<std::vector<StoredJob>> Store::PendingLostJobs() {
+  absl::MutexLock l(&mu_);
+  return jobs_.PendingLost();
+}
+
+absl::Status Store::ReopenLostJob(const std::string& id, const std::string& note) {
+  absl::MutexLock l(&mu_);
+  return jobs_.ReopenLost(id, note);
+}
+
+absl::Status Store::SettleLostJob(const std::string& id, const std::string& error,
+                                  const std::string& note) {
+  absl::MutexLock l(&mu_);
+  return jobs_.SettleLost(id, error, note);
+}
+
 absl::Status Store::EndJob(const JobEnd& e) {
   absl::MutexLock l(&mu_);
   return sqlite::InTransaction(db_, [&]() -> absl::Status {
     if (e.progress) RETURN_IF_ERROR(jobs_.SetProgress(e.job_id, *e.progress));
     if (e.restore_report) RETURN_IF_ERROR(jobs_.SetRestoreReport(e.job_id, *e.restore_report));
     RETURN_IF_ERROR(jobs_.Transition(e.job_id, e.state, e.error, e.now));
+    if (e.state == v1::JOB_STATE_LOST) RETURN_IF_ERROR(jobs_.MarkLost(e.job_id, e.outcome_pending, e.now));
+    if (!e.note.empty()) RETURN_IF_ERROR(jobs_.SetNote(e.job_id, e.note));
     if (e.backup) RETURN_IF_ERROR(backups_.Insert(e.job_id, *e.backup));
     if (e.test_restore) {
       RETURN_IF_ERROR(backups_.RecordTestRestore(e.test_restore->backup_id, e.test_restore->error,

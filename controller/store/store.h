@@ -93,9 +93,19 @@ class Store {
   absl::StatusOr<std::vector<dbdump::v1::Job>> QueryJobs(const JobQuery& query);
   // Jobs still QUEUED or RUNNING, with their requests.
   absl::StatusOr<std::vector<StoredJob>> ActiveJobs();
+  // LOST jobs whose outcome is still to be asked of their agents.
+  absl::StatusOr<std::vector<StoredJob>> PendingLostJobs();
+  // LOST (outcome pending) -> RUNNING, to be followed again; see
+  // JobTable::ReopenLost for the errors.
+  absl::Status ReopenLostJob(const std::string& id, const std::string& note);
+  // A pending LOST job becomes final with `error`.
+  absl::Status SettleLostJob(const std::string& id, const std::string& error,
+                             const std::string& note);
 
   // In one transaction: the job's end and everything that comes of it (see
-  // JobEnd); nothing is written when any part fails.
+  // JobEnd); nothing is written when any part fails. A backup already
+  // catalogued under the same id for the same database by storage
+  // reconciliation (adopted from its manifest) is linked to the job.
   absl::Status EndJob(const JobEnd& end);
   absl::StatusOr<std::vector<dbdump::v1::Backup>> ListBackups(const std::string& database);
   // Per database, what its good backups add up to.

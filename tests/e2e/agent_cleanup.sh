@@ -24,7 +24,12 @@ s3_keys() { aws_moto s3api list-objects-v2 --bucket dbdump-test --prefix "$1" --
 partials() { find "$T" -name '*.partial-*' -o -name '*.dbdump-partial-*' | grep -v "$T/moto" | wc -l; }
 no_partials() { [ "$(partials)" = 0 ]; }
 job_field() { ctl --output=json job show "$1" | json_field "d['job'].get('$2', '')"; }
-job_ended() { case "$(job_field "$1" state)" in JOB_STATE_QUEUED|JOB_STATE_RUNNING) return 1;; esac; }
+# Ended for good: LOST with its outcome still pending is not an end (the
+# controller asks the agent again when it answers).
+job_ended() {
+  case "$(job_field "$1" state)" in JOB_STATE_QUEUED|JOB_STATE_RUNNING) return 1;; esac
+  [ "$(job_field "$1" outcome_pending)" != True ]
+}
 job_has_bytes() { [ "$(ctl --output=json job show "$1" | json_field 'int(d["job"].get("progress", {}).get("bytes_in", 0))')" -gt 0 ]; }
 backups() { ctl --output=json backup list | json_field 'len(d.get("backups", []))'; }
 kill_agent() { kill -9 "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; }

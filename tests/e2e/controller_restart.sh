@@ -68,6 +68,12 @@ if pgrep -f "pg_dump.*dbname='big'" >/dev/null; then fail "pg_dump left running 
 step "agent stopped with SIGTERM mid-job: the job ends CANCELLED, cleanly"
 start_agent
 wait_for "agent to come back" agent_online
+# Back, the agent is asked for J3's outcome: it has no record of the job
+# (or journals it failed), which is final; until then J3 is followed again.
+outcome_settled() {
+  ctl --output=json job show "$J3" | json_field 'd["job"]["state"] in ("JOB_STATE_LOST", "JOB_STATE_FAILED") and not d["job"].get("outcome_pending", False)' | grep -q True
+}
+wait_for "the outcome of $J3 to be settled" outcome_settled
 J4=$(start_backup)
 wait_for "job $J4 to run" job_running_with_bytes "$J4"
 B4=$(ctl --output=json job show "$J4" | json_field 'd["job"]["backup_id"]')

@@ -64,8 +64,9 @@ struct FakeAgentTally {
 class FakeAgentClient final : public AgentClient {
  public:
   // kRefuse: the job is refused before it starts (FailedPrecondition), as
-  // an agent refuses a job it cannot run.
-  enum class Outcome { kSucceed, kFail, kHold, kRefuse };
+  // an agent refuses a job it cannot run. kHoldThenFail: held as kHold,
+  // then it fails.
+  enum class Outcome { kSucceed, kFail, kHold, kRefuse, kHoldThenFail };
 
   // `clock` decides when a call's deadline has passed (the controller's
   // clock: a fake one in most tests). Not owned; null = the wall clock.
@@ -107,7 +108,14 @@ class FakeAgentClient final : public AgentClient {
     for (Stream* st : streams_) st->broken_ = true;
     ++version_;
   }
-  // Lets held jobs end (successfully).
+  // While `st` is not OK, WatchJob answers it at once (UNAVAILABLE: an
+  // agent still working out an outcome after a restart; NOT_FOUND: one
+  // that has no record of the job).
+  void AnswerWatch(absl::Status st) {
+    absl::MutexLock l(&mu_);
+    watch_answer_ = std::move(st);
+  }
+  // Lets held jobs end (as their script says).
   void ReleaseAll() {
     absl::MutexLock l(&mu_);
     released_ = true;
@@ -248,6 +256,7 @@ class FakeAgentClient final : public AgentClient {
   std::unique_ptr<JobEventStream> WatchJob(const std::string& job_id, absl::Time deadline) override {
     {
       absl::MutexLock l(&mu_);
+      if (!watch_answer_.ok()) return std::make_unique<Refused>(watch_answer_);
       if (!jobs_.count(job_id)) {
         return std::make_unique<Refused>(absl::NotFoundError("unknown job"));
       }
@@ -407,7 +416,7 @@ class FakeAgentClient final : public AgentClient {
     bool cancelled = false;
     {
       absl::MutexLock l(&mu_);
-      if (outcome == Outcome::kHold) {
+      if (outcome == Outcome::kHold || outcome == Outcome::kHoldThenFail) {
         // Only a release, CancelJob or the end of the test stops it.
         while (!released_ && !stopping_ && !cancelled_.count(job.job_id())) {
           mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Milliseconds(20));
@@ -419,7 +428,7 @@ class FakeAgentClient final : public AgentClient {
     if (cancelled) {
       e.set_state(v1::JOB_STATE_CANCELLED);
       e.set_error("job cancelled");
-    } else if (outcome == Outcome::kFail) {
+    } else if (outcome == Outcome::kFail || outcome == Outcome::kHoldThenFail) {
       e.set_state(v1::JOB_STATE_FAILED);
       e.set_error("pg_dump: connection refused");
     } else {
@@ -450,6 +459,7 @@ class FakeAgentClient final : public AgentClient {
   Clock* clock_;
   absl::Mutex mu_;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status watch_answer_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Moves on with every event and cancel: what waiting streams wake on.
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;

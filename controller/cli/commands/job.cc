@@ -12,6 +12,14 @@
 namespace dbdump {
 namespace {
 
+// A LOST job whose outcome is still to be learned from its agent.
+constexpr const char* kOutcomePending = "outcome pending: asked again when the agent answers";
+
+std::string StateText(const v1::Job& job) {
+  std::string state = JobStateName(job.state());
+  return job.outcome_pending() ? state + " (outcome pending)" : state;
+}
+
 absl::Status JobList(CommandContext& context, const ParsedArgs& args) {
   v1::ListJobsRequest req;
   if (args.Has("database")) {
@@ -36,7 +44,7 @@ absl::Status JobList(CommandContext& context, const ParsedArgs& args) {
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"ID", "KIND", "DATABASE", "STATE", "BACKUP", "IN", "OUT", "ERROR"});
   for (const v1::Job& job : resp.jobs()) {
-    table.AddRow({job.id(), JobKindName(job.kind()), job.database(), JobStateName(job.state()),
+    table.AddRow({job.id(), JobKindName(job.kind()), job.database(), StateText(job),
                   job.backup_id(), HumanBytes(job.progress().bytes_in()),
                   HumanBytes(job.progress().bytes_out()), job.error()});
   }
@@ -55,6 +63,7 @@ absl::Status JobShow(CommandContext& context, const ParsedArgs& args) {
   PrintFields(context.out(), {{"id", job.id()},
                               {"kind", JobKindName(job.kind())},
                               {"state", JobStateName(job.state())},
+                              {"outcome", job.outcome_pending() ? kOutcomePending : ""},
                               {"database", job.database()},
                               {"agent", job.agent()},
                               {"backup", job.backup_id()},
@@ -65,7 +74,9 @@ absl::Status JobShow(CommandContext& context, const ParsedArgs& args) {
                               {"created", job.created_at()},
                               {"started", job.started_at()},
                               {"finished", job.finished_at()},
-                              {"error", job.error()}});
+                              {"error", job.error()},
+                              {"lost at", job.lost_at()},
+                              {"note", job.note()}});
   return absl::OkStatus();
 }
 

@@ -18,6 +18,8 @@ absl::Status PrintOutcome(CommandContext& context, const v1::Job& job) {
   std::ostream& out = context.out();
   if (context.json()) RETURN_IF_ERROR(context.PrintJson(job));
   if (!context.json() && job.has_restore_report()) PrintRestoreReport(out, job.restore_report());
+  // How the outcome was learned, when not as it happened (after lost contact).
+  if (!context.json() && !job.note().empty()) out << "note: " << job.note() << "\n";
   if (job.state() != v1::JOB_STATE_SUCCEEDED) {
     std::string message = absl::StrCat("job ", job.id(), " ", JobStateName(job.state()));
     if (!job.error().empty()) absl::StrAppend(&message, ": ", job.error());

@@ -143,6 +143,9 @@ function recordView(job) {
       ['Started', job.started_at ? fmt.time(job.started_at) : ''],
       ['Finished', job.finished_at ? fmt.time(job.finished_at) : ''],
       ['Error', job.error ? h('span.error-text', job.error) : ''],
+      ['Outcome', job.outcome_pending ? 'pending: asked again when the agent answers' : ''],
+      ['Lost contact', job.lost_at ? fmt.time(job.lost_at) : ''],
+      ['Note', job.note || ''],
       ['Result', r && r.summary],
     ]),
     r && (r.tables || []).length ? table([

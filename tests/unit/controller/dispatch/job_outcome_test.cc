@@ -107,6 +107,57 @@ TEST_F(JobOutcomeTest, AFailedScheduledAttemptStoresItsRetryWithTheEnd) {
   EXPECT_FALSE(queued.has_value());
 }
 
+TEST_F(JobOutcomeTest, AScheduledAttemptLostAndLaterLearnedQueuesNoSecondRetry) {
+  v1::Schedule s;
+  s.set_name("nightly");
+  s.set_database("orders");
+  s.set_cron("0 2 * * *");
+  s.set_time_zone("UTC");
+  s.set_enabled(true);
+  s.set_max_attempts(3);
+  s.set_retry_backoff_s(60);
+  ASSERT_TRUE(store_->CreateSchedule(s, clock_.Now()).ok());
+  v1::Job job = Running("j1", "nightly");
+  outcome_->RecordLost(job, "agent offline", /*outcome_pending=*/true);
+  // Lost: the schedule retries as for any failed attempt.
+  ASSERT_EQ(store_->ActiveJobs()->size(), 1u);
+  const std::string retry = (*store_->ActiveJobs())[0].job.id();
+  EXPECT_EQ(store_->GetSchedule("nightly")->last_result(), v1::SCHEDULE_RUN_RESULT_RETRYING);
+  ASSERT_TRUE(store_->TransitionJob(retry, v1::JOB_STATE_FAILED, "x", clock_.Now()).ok());
+  const std::string outcome_before = store_->GetSchedule("nightly")->last_outcome();
+
+  // Asked again, the agent says it failed: that retry was queued already.
+  ASSERT_TRUE(store_->ReopenLostJob("j1", "following again").ok());
+  clock_.Advance(absl::Minutes(5));
+  v1::Job reopened = *store_->GetJob("j1");
+  v1::JobEvent failed;
+  failed.set_state(v1::JOB_STATE_FAILED);
+  failed.set_error("pg_dump: connection refused");
+  outcome_->Record(reopened, failed);
+  EXPECT_EQ(store_->GetJob("j1")->state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(store_->GetJob("j1")->note(),
+            "contact with agent \"agent-1\" was lost at 2026-03-01T00:30:00Z; the outcome was "
+            "learned from the agent at 2026-03-01T00:35:00Z");
+  EXPECT_TRUE(store_->ActiveJobs()->empty()) << "a second retry was queued";
+  EXPECT_EQ(store_->GetSchedule("nightly")->last_outcome(), outcome_before);
+
+  // Another attempt lost, then learned to have succeeded: the schedule hears of it.
+  v1::Job second = Running("j2", "nightly");
+  outcome_->RecordLost(second, "agent offline", /*outcome_pending=*/true);
+  std::vector<StoredJob> retries = *store_->ActiveJobs();
+  for (const StoredJob& r : retries) {
+    ASSERT_TRUE(store_->TransitionJob(r.job.id(), v1::JOB_STATE_FAILED, "x", clock_.Now()).ok());
+  }
+  ASSERT_TRUE(store_->ReopenLostJob("j2", "following again").ok());
+  v1::JobEvent ok;
+  ok.set_state(v1::JOB_STATE_SUCCEEDED);
+  ok.mutable_manifest()->set_backup_id(second.backup_id());
+  outcome_->Record(*store_->GetJob("j2"), ok);
+  EXPECT_EQ(store_->GetJob("j2")->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_TRUE(store_->GetBackup(second.backup_id()).ok());
+  EXPECT_EQ(store_->GetSchedule("nightly")->last_result(), v1::SCHEDULE_RUN_RESULT_SUCCEEDED);
+}
+
 TEST_F(JobOutcomeTest, ABackupThatCannotBeCataloguedEndsFailedSayingSo) {
   // A backup id already in the catalogue: the second entry is refused.
   v1::Job first = Running("j1");

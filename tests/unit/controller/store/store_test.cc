@@ -249,6 +249,97 @@ TEST_F(StoreTest, EndJobWritesNothingWhenAnyPartFails) {
   EXPECT_EQ(store_->GetJob("j1")->progress().bytes_in(), 7u);
 }
 
+TEST_F(StoreTest, EndJobLinksABackupAlreadyCatalogued) {
+  // Storage reconciliation may catalogue a backup from its manifest before
+  // the job that made it reports (an outcome learned after lost contact).
+  v1::Backup b;
+  b.set_id("20260101T000000Z-00000001");
+  b.set_database("orders");
+  b.set_storage("local");
+  b.set_state(v1::BACKUP_STATE_COMPLETED);
+  ASSERT_TRUE(store_->CreateJob(NewJob("j0"), "req").ok());
+  JobEnd first;
+  first.job_id = "j0";
+  first.state = v1::JOB_STATE_SUCCEEDED;
+  first.now = now_;
+  first.backup = b;
+  ASSERT_TRUE(store_->EndJob(first).ok());
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  JobEnd end = first;
+  end.job_id = "j1";
+  // Another job's backup under the same id is a clash.
+  EXPECT_TRUE(absl::IsAlreadyExists(store_->EndJob(end)));
+  // As reconciliation adopts it: found in storage, no job reported it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE backups SET found_at = '2026-01-01T00:00:10Z'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  end.backup->set_duration_s(3.5);
+  ASSERT_TRUE(store_->EndJob(end).ok());
+  EXPECT_EQ(store_->GetJob("j1")->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(store_->ListBackups("orders")->size(), 1u);
+  EXPECT_EQ(store_->GetBackup(b.id())->job_id(), "j1");
+  EXPECT_DOUBLE_EQ(store_->GetBackup(b.id())->duration_s(), 3.5);
+  // The same id for another database is a clash, not the same backup.
+  ASSERT_TRUE(store_->CreateJob(NewJob("j2"), "req").ok());
+  end.job_id = "j2";
+  end.backup->set_database("other");
+  EXPECT_TRUE(absl::IsAlreadyExists(store_->EndJob(end)));
+  EXPECT_EQ(store_->GetJob("j2")->state(), v1::JOB_STATE_QUEUED);
+}
+
+TEST_F(StoreTest, ALostJobWithItsOutcomePendingIsReopenedOrSettled) {
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  ASSERT_TRUE(store_->TransitionJob("j1", v1::JOB_STATE_RUNNING, "", now_).ok());
+  JobEnd end;
+  end.job_id = "j1";
+  end.state = v1::JOB_STATE_LOST;
+  end.error = "agent offline";
+  end.outcome_pending = true;
+  end.now = now_ + absl::Seconds(20);
+  ASSERT_TRUE(store_->EndJob(end).ok());
+  v1::Job lost = *store_->GetJob("j1");
+  EXPECT_EQ(lost.state(), v1::JOB_STATE_LOST);
+  EXPECT_TRUE(lost.outcome_pending());
+  EXPECT_EQ(lost.lost_at(), "2026-01-01T00:00:20Z");
+  ASSERT_EQ(store_->PendingLostJobs()->size(), 1u);
+  EXPECT_EQ((*store_->PendingLostJobs())[0].request, "req");
+
+  // Another backup of the database is active: one at a time.
+  ASSERT_TRUE(store_->CreateJob(NewJob("j2"), "req").ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(store_->ReopenLostJob("j1", "n")));
+  EXPECT_TRUE(store_->GetJob("j1")->outcome_pending());
+  ASSERT_TRUE(store_->TransitionJob("j2", v1::JOB_STATE_FAILED, "x", now_).ok());
+
+  ASSERT_TRUE(store_->ReopenLostJob("j1", "following again").ok());
+  v1::Job reopened = *store_->GetJob("j1");
+  EXPECT_EQ(reopened.state(), v1::JOB_STATE_RUNNING);
+  EXPECT_FALSE(reopened.outcome_pending());
+  EXPECT_EQ(reopened.lost_at(), "2026-01-01T00:00:20Z");
+  EXPECT_EQ(reopened.started_at(), lost.started_at());
+  EXPECT_EQ(reopened.finished_at(), "");
+  EXPECT_EQ(reopened.note(), "following again");
+  EXPECT_TRUE(store_->PendingLostJobs()->empty());
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->ReopenLostJob("j1", "n")));
+
+  // Lost again, then ended for good.
+  ASSERT_TRUE(store_->EndJob(end).ok());
+  ASSERT_TRUE(store_->SettleLostJob("j1", "gone", "note").ok());
+  v1::Job settled = *store_->GetJob("j1");
+  EXPECT_FALSE(settled.outcome_pending());
+  EXPECT_EQ(settled.error(), "gone");
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->SettleLostJob("j1", "gone", "note")));
+  // Lost for good at once: nothing pending, no lost_at.
+  ASSERT_TRUE(store_->CreateJob(NewJob("j3"), "req").ok());
+  end.job_id = "j3";
+  end.outcome_pending = false;
+  ASSERT_TRUE(store_->EndJob(end).ok());
+  EXPECT_FALSE(store_->GetJob("j3")->outcome_pending());
+  EXPECT_EQ(store_->GetJob("j3")->lost_at(), "");
+}
+
 TEST_F(StoreTest, HeartbeatOfUnknownAgentIsNotFound) {
   EXPECT_TRUE(store_->TouchAgent("agent-1", now_ + absl::Seconds(5)).ok());
   EXPECT_EQ(store_->GetAgent("agent-1")->last_heartbeat(), "2026-01-01T00:00:05Z");
