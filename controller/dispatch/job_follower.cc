@@ -26,6 +26,8 @@ struct JobFollower::Following {
   // this follower applied already (sent again after a re-attach) is not
   // applied twice.
   uint64_t last_sequence = 0;
+  // The agent has reported the job running (now or before this follower).
+  bool ran = false;
 };
 
 JobFollower::JobFollower(FollowerParts parts, JobFollowerOptions options)
@@ -38,6 +40,7 @@ bool JobFollower::Apply(Following* f, const v1::JobEvent& e) {
     f->last_sequence = e.sequence();
   }
   if (e.state() == v1::JOB_STATE_RUNNING) {
+    f->ran = true;
     absl::Time now = Now();
     if (f->job.state() != v1::JOB_STATE_RUNNING) {
       absl::Status st = parts_.store->TransitionJob(id, v1::JOB_STATE_RUNNING, "", now);
@@ -94,6 +97,7 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
   }
   std::shared_ptr<AgentClient> client = parts_.agents->For(*agent);
   Following f{job};
+  f.ran = !job.started_at().empty();
   bool use_watch = reattach && job.state() != v1::JOB_STATE_QUEUED;
   bool any_event = false;
   absl::Time give_up_at = Now() + options_.reattach_for;
@@ -138,7 +142,8 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
     absl::Status st = stream->Finish();
     if (parts_.host->ShuttingDown()) return;  // the next controller re-attaches
     if (std::string offline = parts_.host->OfflineReason(job.id()); !offline.empty()) {
-      parts_.outcome->RecordLost(job, offline, /*outcome_pending=*/true);
+      parts_.outcome->RecordLost(job, offline, /*outcome_pending=*/true,
+                                 f.ran);
       return;
     }
     if (Now() >= deadline || absl::IsDeadlineExceeded(st)) {
@@ -157,13 +162,20 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
       return;
     }
     if (use_watch && absl::IsNotFound(st)) {
-      // The agent journals every job's end for days: one it has no record
-      // of never ended there, and never will. That is final.
-      if (any_event || reattach) {
+      // The agent journals every job's end for days (and, after a crash, the
+      // end of every job it had begun): one it has no record of never ran
+      // there, or its work directory is gone. That is final.
+      if (!any_event && !job.lost_at().empty() && job.started_at().empty()) {
+        // Contact was lost before the agent reported the job running.
+        parts_.outcome->RecordEnd(
+            job, v1::JOB_STATE_FAILED,
+            absl::StrCat("agent \"", job.agent(), "\" stopped answering before the job reached "
+                         "it, and has no record of it: the job never ran; run it again"));
+      } else if (any_event || reattach) {
         parts_.outcome->RecordLost(
             job,
-            absl::StrCat("agent \"", job.agent(), "\" has no record of the job (it restarted "
-                         "before the job ended); run the job again"),
+            absl::StrCat("agent \"", job.agent(), "\" has no record of the job (it never got "
+                         "it, or lost its work directory); run the job again"),
             /*outcome_pending=*/false);
       } else {
         parts_.outcome->RecordEnd(job, v1::JOB_STATE_FAILED,
@@ -184,7 +196,7 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
             job,
             absl::StrCat("agent \"", job.agent(), "\" at ", agent->address(),
                          " stopped answering: ", last_error, kAskedAgain),
-            /*outcome_pending=*/true);
+            /*outcome_pending=*/true, f.ran);
       }
       return;
     }
@@ -198,7 +210,8 @@ void JobFollower::Follow(const v1::Job& job, const std::string& request, bool re
   // Stopped before the job ended: shutdown (the next controller re-attaches)
   // or the agent went offline.
   if (std::string offline = parts_.host->OfflineReason(job.id()); !offline.empty() && !parts_.host->ShuttingDown()) {
-    parts_.outcome->RecordLost(job, offline, /*outcome_pending=*/true);
+    parts_.outcome->RecordLost(job, offline, /*outcome_pending=*/true,
+                               f.ran);
   }
 }
 

@@ -63,12 +63,14 @@ void JobOutcome::Record(const v1::Job& job, const v1::JobEvent& e) {
   Finish(job, std::move(end), /*from_agent=*/true, e.note());
 }
 
-void JobOutcome::RecordLost(const v1::Job& job, const std::string& error, bool outcome_pending) {
+void JobOutcome::RecordLost(const v1::Job& job, const std::string& error, bool outcome_pending,
+                            bool reported_running) {
   JobEnd end;
   end.job_id = job.id();
   end.state = v1::JOB_STATE_LOST;
   end.error = error;
   end.outcome_pending = outcome_pending;
+  end.reported_running = reported_running;
   Finish(job, std::move(end));
 }
 

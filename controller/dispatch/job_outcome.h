@@ -63,7 +63,11 @@ class JobOutcome {
   // The job ends LOST. With `outcome_pending` contact with its agent was
   // lost and the outcome is asked again when the agent answers (lost_at is
   // recorded); without, it is final (the agent has no record of the job).
-  void RecordLost(const dbdump::v1::Job& job, const std::string& error, bool outcome_pending);
+  // `reported_running`: the agent had reported the job running; a job lost
+  // before that keeps no start time, so that an agent with no record of it
+  // later means it never ran.
+  void RecordLost(const dbdump::v1::Job& job, const std::string& error, bool outcome_pending,
+                  bool reported_running = true);
   // Applies the consequences of the job's recorded end. The retry of a
   // failed scheduled backup, already stored QUEUED, goes to `queue_retry`
   // before the observers hear of the end. Nothing happens for a job whose

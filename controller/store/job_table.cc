@@ -176,12 +176,16 @@ absl::StatusOr<std::vector<StoredJob>> JobTable::Active() {
   return out;
 }
 
-absl::Status JobTable::MarkLost(const std::string& id, bool outcome_pending, absl::Time now) {
+absl::Status JobTable::MarkLost(const std::string& id, bool outcome_pending,
+                                bool reported_running, absl::Time now) {
   return Stmt(db_, "UPDATE jobs SET outcome_pending = ?1, "
-                   "lost_at = CASE ?1 WHEN 1 THEN ?2 ELSE lost_at END WHERE id = ?3 AND state = 6")
+                   "lost_at = CASE ?1 WHEN 1 THEN ?2 ELSE lost_at END, "
+                   "started_at = CASE ?4 WHEN 0 THEN '' ELSE started_at END "
+                   "WHERE id = ?3 AND state = 6")
       .Bind(1, int64_t{outcome_pending ? 1 : 0})
       .Bind(2, TimeToString(now))
       .Bind(3, id)
+      .Bind(4, int64_t{reported_running ? 1 : 0})
       .Run();
 }
 

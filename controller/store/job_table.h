@@ -39,7 +39,8 @@ class JobTable {
   absl::StatusOr<std::vector<dbdump::v1::Job>> Query(const JobQuery& q);
   // A job that just ended LOST: with `outcome_pending` (contact was lost;
   // the agent is asked again) it also records `now` as lost_at.
-  absl::Status MarkLost(const std::string& id, bool outcome_pending, absl::Time now);
+  absl::Status MarkLost(const std::string& id, bool outcome_pending, bool reported_running,
+                        absl::Time now);
   absl::Status SetNote(const std::string& id, const std::string& note);
   // LOST jobs whose outcome is pending, with their requests, longest lost
   // first.

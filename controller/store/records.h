@@ -81,6 +81,9 @@ struct JobEnd {
   // JOB_STATE_LOST only: contact was lost, so the outcome is asked again
   // when the agent answers (lost_at = now); false = final.
   bool outcome_pending = false;
+  // LOST: whether the agent had reported the job running; if not, the job
+  // keeps no start time.
+  bool reported_running = true;
   // How the outcome was learned (Job.note); kept as it is when empty.
   std::string note;
   std::optional<dbdump::v1::Progress> progress;

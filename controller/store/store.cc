@@ -213,7 +213,7 @@ absl::Status Store::EndJob(const JobEnd& e) {
     if (e.progress) RETURN_IF_ERROR(jobs_.SetProgress(e.job_id, *e.progress));
     if (e.restore_report) RETURN_IF_ERROR(jobs_.SetRestoreReport(e.job_id, *e.restore_report));
     RETURN_IF_ERROR(jobs_.Transition(e.job_id, e.state, e.error, e.now));
-    if (e.state == v1::JOB_STATE_LOST) RETURN_IF_ERROR(jobs_.MarkLost(e.job_id, e.outcome_pending, e.now));
+    if (e.state == v1::JOB_STATE_LOST) RETURN_IF_ERROR(jobs_.MarkLost(e.job_id, e.outcome_pending, e.reported_running, e.now));
     if (!e.note.empty()) RETURN_IF_ERROR(jobs_.SetNote(e.job_id, e.note));
     if (e.backup) RETURN_IF_ERROR(backups_.Insert(e.job_id, *e.backup));
     if (e.test_restore) {

@@ -17,6 +17,7 @@ source "$(dirname "$0")/lib.sh"
 # Processes the fault driver (a subshell) restarts are not in PIDS: stop
 # everything started under $T as well.
 trap 'rc=$?; touch "$T/stop-chaos" 2>/dev/null; pkill -9 -f -- "$T/" 2>/dev/null
+  if [ -n "${SOAK_KEEP_LOGS:-}" ]; then mkdir -p "$SOAK_KEEP_LOGS"; cp "$T"/*.log "$SOAK_KEEP_LOGS"/ 2>/dev/null; fi
   if [ "$rc" != 0 ]; then for f in "$T"/agent-agent-*.log; do echo "--- $f"; tail -n 15 "$f"; done; fi
   (exit $rc); cleanup' EXIT
 
@@ -184,13 +185,16 @@ ctl --output=json job list --limit=1000 | python3 -c '
 import json, sys, collections
 jobs = [j for j in json.load(sys.stdin).get("jobs", []) if j["kind"] == "JOB_KIND_BACKUP"]
 states = collections.Counter(j["state"].replace("JOB_STATE_", "").lower() for j in jobs)
-recovered = sum(1 for j in jobs if j.get("lost_at") and j["state"] != "JOB_STATE_LOST")
+recovered = collections.Counter(j["state"].replace("JOB_STATE_", "").lower() for j in jobs
+                                if j.get("lost_at") and j["state"] != "JOB_STATE_LOST")
 from_storage = sum(1 for j in jobs if "taken from the backup" in (j.get("note") or "") + (j.get("error") or ""))
 print("backup jobs:", len(jobs), dict(sorted(states.items())))
-print("lost contact, outcome learned later:", recovered, "| outcome taken from storage after an agent restart:", from_storage)
+print("lost contact, outcome learned later:", dict(sorted(recovered.items())), "| outcome taken from storage after an agent restart:", from_storage)
 reasons = collections.Counter((j["state"].replace("JOB_STATE_", "").lower(), (j.get("error") or "")[:110])
                               for j in jobs if j["state"] != "JOB_STATE_SUCCEEDED")
-for (state, why), n in sorted(reasons.items()): print(f"  {n} x {state}: {why}")'
+for (state, why), n in sorted(reasons.items()): print(f"  {n} x {state}: {why}")
+for j in jobs:
+    if j["state"] == "JOB_STATE_LOST": print("  lost:", j["id"])'
 echo "faults injected: $(sort "$T/faults" | uniq -c | awk '{printf "%s %s, ", $2, $1}')total $(wc -l < "$T/faults")"
 echo "catalogued backups: $(wc -l < "$T/catalogue") = manifests in storage: $(wc -l < "$T/stored"); restored and matched: 20"
 echo "soak: ${soak_s}s for $started backups started"

@@ -190,8 +190,8 @@ TEST_F(DispatcherTest, AJobTheAgentForgotIsLostAfterARestart) {
   ASSERT_TRUE(WaitEnded(1));
   EXPECT_EQ(Ended()[0].id(), job.id());
   EXPECT_EQ(Ended()[0].state(), v1::JOB_STATE_LOST);
-  EXPECT_EQ(Ended()[0].error(), "agent \"agent-1\" has no record of the job (it restarted before "
-                                "the job ended); run the job again");
+  EXPECT_EQ(Ended()[0].error(), "agent \"agent-1\" has no record of the job (it never got it, "
+                                "or lost its work directory); run the job again");
   EXPECT_EQ(restarted->runs_of_database("orders"), 0) << "a running job is never sent again";
   restarted->Stop();
 }
