@@ -65,8 +65,9 @@ class FakeAgentClient final : public AgentClient {
  public:
   // kRefuse: the job is refused before it starts (FailedPrecondition), as
   // an agent refuses a job it cannot run. kHoldThenFail: held as kHold,
-  // then it fails.
-  enum class Outcome { kSucceed, kFail, kHold, kRefuse, kHoldThenFail };
+  // then it fails. kHoldSilently: held as kHold without reporting it
+  // running first (a job the controller sent but never heard of again).
+  enum class Outcome { kSucceed, kFail, kHold, kRefuse, kHoldThenFail, kHoldSilently };
 
   // `clock` decides when a call's deadline has passed (the controller's
   // clock: a fake one in most tests). Not owned; null = the wall clock.
@@ -403,7 +404,7 @@ class FakeAgentClient final : public AgentClient {
     e.set_job_id(job.job_id());
     e.set_state(v1::JOB_STATE_RUNNING);
     e.set_sequence(1);
-    {
+    if (outcome != Outcome::kHoldSilently) {
       absl::MutexLock l(&mu_);
       Emit(job.job_id(), e, false);
       for (int i = 1; i <= progress_[db]; ++i) {
@@ -416,7 +417,8 @@ class FakeAgentClient final : public AgentClient {
     bool cancelled = false;
     {
       absl::MutexLock l(&mu_);
-      if (outcome == Outcome::kHold || outcome == Outcome::kHoldThenFail) {
+      if (outcome == Outcome::kHold || outcome == Outcome::kHoldThenFail ||
+          outcome == Outcome::kHoldSilently) {
         // Only a release, CancelJob or the end of the test stops it.
         while (!released_ && !stopping_ && !cancelled_.count(job.job_id())) {
           mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Milliseconds(20));

@@ -174,6 +174,33 @@ TEST_F(LostJobTest, AnAgentWithNoRecordOfTheJobMakesItLostForGood) {
   EXPECT_TRUE(store_->PendingLostJobs()->empty());
 }
 
+TEST_F(LostJobTest, AJobLostBeforeItWasReportedRunningThatTheAgentDoesNotKnowNeverRan) {
+  agent_->Script("orders", [](int) { return Outcome::kHoldSilently; });
+  v1::Job job = Backup();
+  for (int i = 0; i < 1000 && agent_->runs_of_database("orders") == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(agent_->runs_of_database("orders"), 1);
+  clock_.Advance(absl::Seconds(16));
+  dispatcher()->CheckAgents();
+  ASSERT_TRUE(ended_.WaitFor(1, absl::Seconds(20)));
+  WaitIdle();
+  v1::Job lost = Stored(job.id());
+  ASSERT_EQ(lost.state(), v1::JOB_STATE_LOST);
+  EXPECT_TRUE(lost.outcome_pending()) << "it may have reached the agent";
+  EXPECT_EQ(lost.started_at(), "") << "never reported running";
+
+  agent_->AnswerWatch(absl::NotFoundError("unknown job"));
+  Heartbeat();
+  dispatcher()->ResolveLostJobs();
+  ASSERT_TRUE(ended_.WaitFor(2, absl::Seconds(20)));
+  v1::Job done = Stored(job.id());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_FAILED) << done.error();
+  EXPECT_TRUE(absl::StrContains(done.error(), "the job never ran")) << done.error();
+  EXPECT_FALSE(done.outcome_pending());
+  agent_->ReleaseAll();
+}
+
 TEST_F(LostJobTest, AnAgentStillWorkingOutTheOutcomeIsAskedAgainLater) {
   v1::Job job = LoseABackup(Outcome::kHold);
   agent_->AnswerWatch(absl::UnavailableError("working out the outcome of jobs after a restart"));
