@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
+#include "common/security/private_files.h"
 
 namespace dbdump {
 namespace fs = std::filesystem;
@@ -56,23 +57,12 @@ void JobRegistry::WriteJournal(const v1::JobEvent& event) {
     return;
   }
   std::string path = JournalPath(event.job_id());
-  std::string tmp = path + ".tmp";
   // Durable before watchers see the outcome: a lost journal would let a
   // retried dispatch run a finished job again.
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size()) &&
-            ::fsync(fd) == 0;
-  if (fd >= 0) ok = ::close(fd) == 0 && ok;
-  if (ok) ok = ::rename(tmp.c_str(), path.c_str()) == 0;
-  if (ok) {
-    int dir = ::open(absl::StrCat(work_dir_, "/journal").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-  } else {
-    LogWarn("agent", "cannot journal the outcome of job ", event.job_id(), " in ", path, ": ",
-            strerror(errno));
+  absl::Status written = WriteFileAtomically(path, json, 0600);
+  if (!written.ok()) {
+    LogWarn("agent", "cannot journal the outcome of job ", event.job_id(), ": ",
+            written.message());
   }
 }
 

@@ -27,7 +27,9 @@ absl::Status LeftoverSweeper::Clean(const v1::WriteIntents& w, bool succeeded) {
       for (const std::string& key : w.keys()) {
         if (key == manifest) RETURN_IF_ERROR(storage->Remove(key));
       }
-      for (const std::string& key : w.keys()) RETURN_IF_ERROR(storage->Remove(key));
+      for (const std::string& key : w.keys()) {
+        if (key != manifest) RETURN_IF_ERROR(storage->Remove(key));
+      }
     }
     for (const std::string& key : w.keys()) {
       ASSIGN_OR_RETURN(int aborted, AbortIncompleteWritesOf(storage.get(), key));

@@ -2,7 +2,6 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,35 +16,10 @@
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/security/private_files.h"
 
 namespace dbdump {
 namespace fs = std::filesystem;
-namespace {
-
-absl::Status WriteFileDurably(const std::string& dir, const std::string& path,
-                              const std::string& data) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::InternalError(absl::StrCat("create ", tmp, ": ", strerror(errno)));
-  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-            ::fsync(fd) == 0;
-  int err = errno;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (ok) err = errno;
-    ::unlink(tmp.c_str());
-    return absl::InternalError(absl::StrCat("write ", path, ": ", strerror(err)));
-  }
-  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d >= 0) {
-    ::fsync(d);
-    ::close(d);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 WriteJournal::WriteJournal(std::string dir) : dir_(std::move(dir)) {}
 
 absl::Status WriteJournal::Init() {
@@ -83,7 +57,7 @@ absl::Status WriteJournal::Write(const v1::WriteIntents& intents) {
     return absl::InternalError(absl::StrCat("cannot encode the write journal of job ",
                                             intents.job_id(), ": ", std::string(printed.message())));
   }
-  return WriteFileDurably(dir_, PathOf(intents.job_id()), json);
+  return WriteFileAtomically(PathOf(intents.job_id()), json, 0600);
 }
 
 absl::Status WriteJournal::Begin(const v1::WriteIntents& intents) {

@@ -163,10 +163,8 @@ absl::StatusOr<std::vector<v1::Job>> JobTable::Query(const JobQuery& q) {
   return CollectRows<v1::Job>(s, JobFromRow);
 }
 
-absl::StatusOr<std::vector<StoredJob>> JobTable::Active() {
-  Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, ", request FROM jobs WHERE state IN (1, 2) "
-                           "ORDER BY created_at")
-                  .c_str());
+absl::StatusOr<std::vector<StoredJob>> JobTable::StoredJobs(const char* where_and_order) {
+  Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, ", request FROM jobs ", where_and_order).c_str());
   std::vector<StoredJob> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
@@ -174,6 +172,10 @@ absl::StatusOr<std::vector<StoredJob>> JobTable::Active() {
     out.push_back({JobFromRow(s), s.Blob(kRequestColumn)});
   }
   return out;
+}
+
+absl::StatusOr<std::vector<StoredJob>> JobTable::Active() {
+  return StoredJobs("WHERE state IN (1, 2) ORDER BY created_at");
 }
 
 absl::Status JobTable::MarkLost(const std::string& id, bool outcome_pending,
@@ -195,16 +197,7 @@ absl::Status JobTable::SetNote(const std::string& id, const std::string& note) {
 
 absl::StatusOr<std::vector<StoredJob>> JobTable::PendingLost() {
   // outcome_pending = 1 is what the partial index jobs_outcome_pending covers.
-  Stmt s(db_, absl::StrCat("SELECT ", kJobColumns, ", request FROM jobs "
-                           "WHERE outcome_pending = 1 AND state = 6 ORDER BY lost_at, id")
-                  .c_str());
-  std::vector<StoredJob> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back({JobFromRow(s), s.Blob(kRequestColumn)});
-  }
-  return out;
+  return StoredJobs("WHERE outcome_pending = 1 AND state = 6 ORDER BY lost_at, id");
 }
 
 absl::Status JobTable::ReopenLost(const std::string& id, const std::string& note) {

@@ -66,6 +66,8 @@ class JobTable {
   absl::StatusOr<std::vector<std::string>> BusyBackupIds();
 
  private:
+  // Jobs with their stored request: "SELECT … FROM jobs " + `where_and_order`.
+  absl::StatusOr<std::vector<StoredJob>> StoredJobs(const char* where_and_order);
   sqlite3* db_;
 };
 
