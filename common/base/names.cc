@@ -44,6 +44,15 @@ absl::Status ValidatePgDatabaseName(const std::string& name) {
   return ValidateServerDatabaseName("postgresql", name, 63);
 }
 
+absl::Status ValidatePgRoleName(const std::string& name) {
+  if (name.empty() || name.size() > 63 || name.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "a PostgreSQL role name is 1-63 bytes without a NUL byte, as the role is named on the "
+        "target server");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateServerDatabaseName(const std::string& engine_label, const std::string& name,
                                         size_t max_bytes) {
   if (name.empty()) return absl::InvalidArgumentError(engine_label + " database name is empty");

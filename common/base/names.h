@@ -18,6 +18,8 @@ absl::Status ValidateResourceName(const std::string& kind, const std::string& na
 // A PostgreSQL database name as the server accepts it: 1-63 bytes, no NUL.
 // Anything else is allowed and always passed as data, never as an option.
 absl::Status ValidatePgDatabaseName(const std::string& name);
+// A PostgreSQL role name (--owner): 1-63 bytes, no NUL; passed as data.
+absl::Status ValidatePgRoleName(const std::string& name);
 // A database name on a server of `engine_label` ("mysql", "mongodb"):
 // non-empty, at most `max_bytes`, no NUL.
 absl::Status ValidateServerDatabaseName(const std::string& engine_label, const std::string& name,

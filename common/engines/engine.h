@@ -51,6 +51,21 @@ class RestoreSession {
   virtual void Undo() {}
 };
 
+// A further object of a backup that a restore applies (see
+// Engine::RestoreExtras).
+struct RestoreExtra {
+  enum class Stage { kBeforeDump, kAfterDump };
+  // StoredObject.role, e.g. "globals".
+  std::string role;
+  Stage stage = Stage::kAfterDump;
+  // A backup without it cannot be restored as asked ("--globals on a backup
+  // taken without --globals"); otherwise a missing one is skipped (backups
+  // older than the object).
+  bool required = false;
+  // For a required extra the backup lacks: what to do instead.
+  std::string missing_hint;
+};
+
 // One database engine (PostgresEngine, MysqlEngine, MongoEngine,
 // SqliteEngine). Thread-safe.
 //
@@ -96,6 +111,33 @@ class Engine {
                                                     const dbdump::v1::Manifest&,
                                                     const dbdump::v1::RestoreOptions&) const {
     return {};
+  }
+
+  // Further objects of the backup a restore with `options` applies besides
+  // the dump, in order (PostgreSQL: "globals" before the dump when
+  // options.globals is set, "settings" after it unless
+  // options.no_database_settings). The runner reads each one whole through
+  // both checksums, calls CheckExtra for all of them before anything is
+  // changed, ApplyExtra for the kBeforeDump ones, restores the dump, then
+  // ApplyExtra for the kAfterDump ones. A required extra the backup lacks
+  // fails the restore before anything is changed.
+  virtual std::vector<RestoreExtra> RestoreExtras(const dbdump::v1::Manifest&,
+                                                  const dbdump::v1::RestoreOptions&) const {
+    return {};
+  }
+  // Checks that `raw` can be applied to `target` as `options` say (e.g. that
+  // the roles it names exist there), without changing anything. Called
+  // after the kBeforeDump extras were applied.
+  virtual absl::Status CheckExtra(const dbdump::v1::DatabaseTarget&, const RestoreExtra& extra,
+                                  const std::string& raw, const dbdump::v1::RestoreOptions&) {
+    return absl::UnimplementedError("no restore step for " + extra.role);
+  }
+  // Applies it; appends what it did to `notes`, one line each, never a
+  // secret.
+  virtual absl::Status ApplyExtra(const dbdump::v1::DatabaseTarget&, const RestoreExtra& extra,
+                                  const std::string& raw, const dbdump::v1::RestoreOptions&,
+                                  std::vector<std::string>* notes) {
+    return absl::UnimplementedError("no restore step for " + extra.role);
   }
 
   // Test restores: a scratch target derived from `target` that no user

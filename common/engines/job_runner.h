@@ -80,11 +80,14 @@ class JobRunner {
                          const dbdump::v1::BackupJob& job, dbdump::v1::Compression codec,
                          JobControl* tracker, dbdump::v1::StoredObject* object);
   // Streams the dump into a session started on `target`, with the checksum
-  // hold-back; returns the session's verdict.
+  // hold-back; returns the session's verdict. `after`, when set, runs once
+  // the session succeeded; if it fails the session's work is undone where
+  // the engine can (a database it created is dropped).
   absl::Status Apply(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
                      Storage* storage, const dbdump::v1::DatabaseTarget& target,
                      const dbdump::v1::RestoreOptions& options, Engine* engine,
-                     JobControl* tracker, dbdump::v1::RestoreReport* report);
+                     JobControl* tracker, dbdump::v1::RestoreReport* report,
+                     const std::function<absl::Status()>& after = nullptr);
   // Test restore: Apply into a scratch target, compare, drop.
   absl::Status TestRestore(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
                            Storage* storage, Engine* engine, JobControl* tracker,

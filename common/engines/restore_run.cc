@@ -1,6 +1,7 @@
 // JobRunner's restore run: stored object -> sha256(stored) -> decompress ->
 // sha256(raw) -> hold back the tail -> restore tool, committed only when
 // both checksums match.
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "common/engines/dump_read_back.h"
 #include "common/engines/job_runner.h"
 #include "common/io/filter_chain.h"
+#include "common/io/memory_io.h"
 #include "common/io/sha256_filter.h"
 #include "common/storage/backup_layout.h"
 
@@ -20,6 +22,10 @@ namespace {
 // Larger than any block a restore tool could finish with: it never reaches
 // the end of the stream before the checksums are checked.
 constexpr size_t kRestoreHoldBackBytes = 1 << 20;
+
+// Further objects a restore applies are read whole: globals of a cluster
+// with many thousands of roles stay far below this.
+constexpr size_t kMaxExtraBytes = 256 << 20;
 
 // A RestoreOptions field set on the job that the engine does not honour.
 absl::Status CheckRestoreOptions(const v1::RestoreOptions& o, const Engine& engine) {
@@ -32,12 +38,21 @@ absl::Status CheckRestoreOptions(const v1::RestoreOptions& o, const Engine& engi
   };
   std::vector<std::pair<bool, std::string>> used = {
       {o.clean(), "clean"}, {o.dry_run(), "dry_run"}, {o.jobs() > 1, "jobs"},
-      {o.test_restore(), "test_restore"}, {o.no_create(), "no_create"}};
+      {o.test_restore(), "test_restore"}, {o.no_create(), "no_create"},
+      {o.no_owner(), "no_owner"}, {o.no_privileges(), "no_privileges"},
+      {!o.owner().empty(), "owner"},
+      {o.definers() != v1::DEFINER_MODE_UNSPECIFIED, "definers"},
+      {o.globals() != v1::GLOBALS_MODE_UNSPECIFIED, "globals"},
+      {o.no_database_settings(), "no_database_settings"}};
   for (const auto& [set, name] : used) {
     if (set && !supported(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "restore option ", name, " is not supported for ", v1::Engine_Name(engine.kind())));
     }
+  }
+  if ((o.dry_run() || o.test_restore()) && o.globals() != v1::GLOBALS_MODE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        "globals are applied only by a restore into a real target, not a dry run or test restore");
   }
   if (o.dry_run() && o.test_restore()) {
     return absl::InvalidArgumentError("a restore is either a dry run or a test restore, not both");
@@ -49,7 +64,8 @@ absl::Status CheckRestoreOptions(const v1::RestoreOptions& o, const Engine& engi
 
 absl::Status JobRunner::Apply(const v1::RestoreJob& job, const v1::Manifest& m, Storage* storage,
                               const v1::DatabaseTarget& target, const v1::RestoreOptions& options,
-                              Engine* engine, JobControl* tracker, v1::RestoreReport* report) {
+                              Engine* engine, JobControl* tracker, v1::RestoreReport* report,
+                              const std::function<absl::Status()>& after) {
   std::string dump_key = absl::StrCat(BackupDir(job.storage().prefix(), job.source_database(),
                                                 job.backup_id()),
                                       "/", m.dump_object());
@@ -107,6 +123,14 @@ absl::Status JobRunner::Apply(const v1::RestoreJob& job, const v1::Manifest& m, 
   tracker->ClearCancelHook();
   if (tracker->cancel_flag()->load() && !finished.ok()) return absl::CancelledError("job cancelled");
   RETURN_IF_ERROR(finished);
+  if (after) {
+    absl::Status done = after();
+    if (!done.ok()) {
+      // What the session created (a new database) goes again.
+      session->Undo();
+      return done;
+    }
+  }
   report->set_listed_entries(session->listed_entries());
   report->set_summary(session->summary());
   return absl::OkStatus();
@@ -136,9 +160,9 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobCo
   if (options.test_restore()) {
     return TestRestore(job, m, storage.get(), engine, tracker, report);
   }
+  std::string dir = BackupDir(job.storage().prefix(), job.source_database(), job.backup_id());
   if (options.dry_run()) {
     // Every further object is read back through its checksums too.
-    std::string dir = BackupDir(job.storage().prefix(), job.source_database(), job.backup_id());
     for (const v1::StoredObject& o : m.extra_objects()) {
       NullSink discard;
       ASSIGN_OR_RETURN(ReadBackResult r,
@@ -148,7 +172,54 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobCo
       RETURN_IF_ERROR(CheckReadBack(r, o, job.backup_id()));
     }
   }
-  RETURN_IF_ERROR(Apply(job, m, storage.get(), job.target(), options, engine, tracker, report));
+  // The further objects this restore applies, read whole and checked first.
+  std::vector<std::pair<RestoreExtra, std::string>> extras;
+  if (!options.dry_run()) {
+    for (const RestoreExtra& e : engine->RestoreExtras(m, options)) {
+      const v1::StoredObject* object = nullptr;
+      for (const v1::StoredObject& o : m.extra_objects()) {
+        if (o.role() == e.role) object = &o;
+      }
+      if (object == nullptr) {
+        if (!e.required) continue;
+        return absl::FailedPreconditionError(absl::StrCat(
+            "backup ", job.backup_id(), " holds no ", e.role, ": ", e.missing_hint));
+      }
+      StringSink raw(kMaxExtraBytes);
+      ASSIGN_OR_RETURN_PREPEND(
+          ReadBackResult r,
+          ReadBackDump(storage.get(), absl::StrCat(dir, "/", object->object()), m.compression(),
+                       &raw, MakePumpOptions(tracker, [] { return uint64_t{0}; })),
+          absl::StrCat(e.role, ": "));
+      RETURN_IF_ERROR(CheckReadBack(r, *object, job.backup_id()));
+      extras.emplace_back(e, raw.Take());
+    }
+  }
+  auto apply_stage = [&](RestoreExtra::Stage stage) -> absl::Status {
+    for (const auto& [e, raw] : extras) {
+      if (e.stage != stage) continue;
+      std::vector<std::string> notes;
+      absl::Status st = engine->ApplyExtra(job.target(), e, raw, options, &notes);
+      for (std::string& n : notes) report->add_notes(std::move(n));
+      RETURN_IF_ERROR_PREPEND(st, absl::StrCat(e.role, ": "));
+    }
+    return absl::OkStatus();
+  };
+  auto check_stage = [&](RestoreExtra::Stage stage) -> absl::Status {
+    for (const auto& [e, raw] : extras) {
+      if (e.stage != stage) continue;
+      RETURN_IF_ERROR_PREPEND(engine->CheckExtra(job.target(), e, raw, options),
+                              absl::StrCat(e.role, ": "));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(check_stage(RestoreExtra::Stage::kBeforeDump));
+  RETURN_IF_ERROR(apply_stage(RestoreExtra::Stage::kBeforeDump));
+  RETURN_IF_ERROR(check_stage(RestoreExtra::Stage::kAfterDump));
+  std::function<absl::Status()> after;
+  if (!extras.empty()) after = [&] { return apply_stage(RestoreExtra::Stage::kAfterDump); };
+  RETURN_IF_ERROR(
+      Apply(job, m, storage.get(), job.target(), options, engine, tracker, report, after));
   if (options.dry_run()) {
     report->set_summary(absl::StrCat("checksums match (", 1 + m.extra_objects_size(),
                                      " object", m.extra_objects_size() ? "s" : "", "); ",

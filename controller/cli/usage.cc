@@ -106,7 +106,9 @@ std::string RenderFlag(const std::string& token, const std::vector<FlagSpec>& fl
   names->used.insert(name);
   if (eq != std::string::npos) return absl::StrCat("--", name, "=", fixed_value);
   std::string shown = absl::StrCat("--", name);
-  if (flag->takes_value) {
+  if (flag->value_optional) {
+    absl::StrAppend(&shown, "[=", flag->value_hint, "]");
+  } else if (flag->takes_value) {
     absl::StrAppend(&shown, "=", flag->value_hint.empty() ? "VALUE" : flag->value_hint);
   }
   if (bare || flag->required) return shown;

@@ -96,7 +96,9 @@ v1::EngineCapabilities MysqlEngine::Capabilities() const {
        {"schema_only", "data_only", "include_tables", "exclude_tables", "databases", "all_databases"}) {
     c.add_selective_options(o);
   }
-  for (const char* o : {"clean", "dry_run", "test_restore", "no_create"}) c.add_restore_options(o);
+  for (const char* o : {"clean", "dry_run", "test_restore", "no_create", "definers"}) {
+    c.add_restore_options(o);
+  }
   return c;
 }
 

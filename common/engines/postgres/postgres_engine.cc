@@ -125,7 +125,8 @@ v1::EngineCapabilities PostgresEngine::Capabilities() const {
                         "include_schemas", "exclude_schemas", "globals"}) {
     c.add_selective_options(o);
   }
-  for (const char* o : {"clean", "dry_run", "jobs", "test_restore", "no_create"}) {
+  for (const char* o : {"clean", "dry_run", "jobs", "test_restore", "no_create", "no_owner",
+                        "no_privileges", "owner", "globals", "no_database_settings"}) {
     c.add_restore_options(o);
   }
   return c;

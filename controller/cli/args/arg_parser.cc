@@ -12,6 +12,7 @@ namespace {
 
 std::string Example(const FlagSpec& flag) {
   if (!flag.takes_value) return absl::StrCat("--", flag.name);
+  if (flag.value_optional) return absl::StrCat("--", flag.name, "[=", flag.value_hint, "]");
   return absl::StrCat("--", flag.name, "=", flag.value_hint.empty() ? "VALUE" : flag.value_hint);
 }
 
@@ -29,6 +30,12 @@ FlagSpec SwitchFlag(std::string name) {
   FlagSpec flag;
   flag.name = std::move(name);
   flag.takes_value = false;
+  return flag;
+}
+
+FlagSpec OptionalValueFlag(std::string name, std::string hint) {
+  FlagSpec flag = ValueFlag(std::move(name), std::move(hint));
+  flag.value_optional = true;
   return flag;
 }
 
@@ -100,6 +107,10 @@ absl::Status ArgParser::ParseFlag(const std::vector<std::string>& args, size_t* 
     return absl::OkStatus();
   }
   std::string value;
+  if (spec->value_optional && !inline_value) {
+    out->SetFlag(name, "");
+    return absl::OkStatus();
+  }
   if (inline_value) {
     value = body.substr(eq + 1);
   } else if (*i < args.size() && !absl::StartsWith(args[*i], "--")) {

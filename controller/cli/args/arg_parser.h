@@ -31,6 +31,9 @@ struct FlagSpec {
   std::vector<std::string> aliases;
   // A one-letter spelling, "-o FILE" for 'o'; 0 for none.
   char short_name = 0;
+  // Given alone (--globals) or with an inline value (--globals=replace);
+  // never takes the next argument as its value. Alone, its value is "".
+  bool value_optional = false;
 };
 
 // A flag's name as the table spells it: written with '-' between words.
@@ -43,6 +46,8 @@ std::string CanonicalFlagName(std::string name);
 FlagSpec ValueFlag(std::string name, std::string hint, bool required = false);
 // --name, without a value.
 FlagSpec SwitchFlag(std::string name);
+// --name or --name=HINT.
+FlagSpec OptionalValueFlag(std::string name, std::string hint);
 // --name=HINT, any number of times.
 FlagSpec RepeatedFlag(std::string name, std::string hint);
 

@@ -20,6 +20,12 @@ absl::Status CheckId(const std::string& kind, const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status CheckRoleName(const std::string& flag, const std::string& name) {
+  absl::Status status = ValidatePgRoleName(name);
+  if (!status.ok()) return UsageError(absl::StrCat(flag, ": ", status.message()));
+  return absl::OkStatus();
+}
+
 absl::Status CheckAbsolutePath(const std::string& flag, const std::string& path) {
   if (!absl::StartsWith(path, "/")) {
     return UsageError(absl::StrCat("--", flag, " must be an absolute path, not \"", path, "\""));

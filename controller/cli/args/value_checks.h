@@ -17,6 +17,8 @@ namespace dbdump {
 absl::Status CheckName(const std::string& kind, const std::string& name);
 // A backup or job id; `kind` names it in the message, e.g. "backup id".
 absl::Status CheckId(const std::string& kind, const std::string& id);
+// A PostgreSQL role name given to --`flag`.
+absl::Status CheckRoleName(const std::string& flag, const std::string& name);
 // The value of --`flag` must start with '/'.
 absl::Status CheckAbsolutePath(const std::string& flag, const std::string& path);
 // file:/path or env:NAME. The value is not echoed: whoever mistypes it may

@@ -136,6 +136,7 @@ void PrintFields(std::ostream& out,
 
 void PrintRestoreReport(std::ostream& out, const v1::RestoreReport& report) {
   if (!report.summary().empty()) out << report.summary() << "\n";
+  for (const std::string& note : report.notes()) out << note << "\n";
   if (report.test_restore() && !report.scratch_database().empty()) {
     out << "scratch database " << report.scratch_database()
         << (report.scratch_dropped() ? " dropped" : " NOT dropped: remove it by hand") << "\n";

@@ -211,7 +211,16 @@ TEST(CliUsageTest, RepeatableFlagsOnlyWhereDeclared) {
 TEST(CliUsageTest, RestoreOptionsAreChecked) {
   const std::string id = "20260115T020000Z-0badc0de";
   ExpectUsageError({"restore", id, "--dry-run", "--target=x"},
-                   "--dry-run touches no database: drop --target, --clean and --no-create");
+                   "--dry-run touches no database: drop the flags that say how to restore");
+  ExpectUsageError({"restore", id, "--dry-run", "--globals"},
+                   "--dry-run touches no database: drop the flags that say how to restore");
+  ExpectUsageError({"restore", id, "--globals=all"},
+                   "unknown --globals=all: use --globals (create missing roles");
+  ExpectUsageError({"restore", id, "--definers=invoker"},
+                   "unknown --definers=invoker: use keep");
+  ExpectUsageError({"restore", id, "--owner="}, "flag --owner needs a value");
+  ExpectUsageError({"restore", id, "--owner=" + std::string(64, 'r')},
+                   "--owner: a PostgreSQL role name is 1-63 bytes");
   ExpectUsageError({"restore", id, "--jobs=0"}, "--jobs must be a whole number from 1 to 64");
   ExpectUsageError({"backup", "test-restore", id, "--target=x"},
                    "unknown flag --target for \"backup test-restore\"");

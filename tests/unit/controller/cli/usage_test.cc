@@ -86,7 +86,9 @@ TEST(UsageTest, SynopsesOfUsageErrors) {
        "dbdumpctl backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]"},
       {"restore",
        "dbdumpctl restore BACKUP_ID [--target=DBNAME_OR_PATH] [--via=DATABASE] [--clean] "
-       "[--no-create] [--jobs=N] [--dry-run] [--wait]"},
+       "[--no-create] [--jobs=N] [--dry-run] [--wait] [--no-owner] [--no-privileges] "
+       "[--owner=ROLE] [--globals[=replace]] [--no-database-settings] "
+       "[--definers=keep|current-user]"},
       {"s3 list", "dbdumpctl s3 list s3://BUCKET[/PREFIX] [--database=NAME] [S3 flags]"},
       {"s3 restore",
        "dbdumpctl s3 restore s3://BUCKET[/PREFIX] BACKUP_ID --database=NAME "

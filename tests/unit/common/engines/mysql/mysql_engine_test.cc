@@ -118,7 +118,7 @@ TEST(MysqlEngineUnitTest, Capabilities) {
             (std::vector<std::string>{"schema_only", "data_only", "include_tables", "exclude_tables",
                                       "databases", "all_databases"}));
   EXPECT_EQ(std::vector<std::string>(c.restore_options().begin(), c.restore_options().end()),
-            (std::vector<std::string>{"clean", "dry_run", "test_restore", "no_create"}));
+            (std::vector<std::string>{"clean", "dry_run", "test_restore", "no_create", "definers"}));
 }
 
 TEST(MysqlEngineUnitTest, DryRunReadsTheDumpOnly) {
