@@ -60,6 +60,17 @@ class PostgresEngine : public Engine {
   absl::StatusOr<std::unique_ptr<RestoreSession>> StartRestore(
       const dbdump::v1::DatabaseTarget& target, const dbdump::v1::Manifest& manifest,
       const dbdump::v1::RestoreOptions& options, const std::string& work_dir) override;
+  // "globals" before the dump when options.globals (required), "settings"
+  // (the database's own settings, ACL and comment) after it unless
+  // options.no_database_settings. See postgres_extras.cc.
+  std::vector<RestoreExtra> RestoreExtras(const dbdump::v1::Manifest& manifest,
+                                          const dbdump::v1::RestoreOptions& options) const override;
+  absl::Status CheckExtra(const dbdump::v1::DatabaseTarget& target, const RestoreExtra& extra,
+                          const std::string& raw,
+                          const dbdump::v1::RestoreOptions& options) override;
+  absl::Status ApplyExtra(const dbdump::v1::DatabaseTarget& target, const RestoreExtra& extra,
+                          const std::string& raw, const dbdump::v1::RestoreOptions& options,
+                          std::vector<std::string>* notes) override;
   absl::StatusOr<dbdump::v1::DatabaseTarget> ScratchTarget(
       const dbdump::v1::DatabaseTarget& target, const std::string& id,
       const std::string& work_dir) override;
