@@ -56,6 +56,12 @@ absl::Status PgError(const std::string& what, const std::string& target_desc, st
   return absl::FailedPreconditionError(absl::StrCat(what, " ", target_desc, ": ", detail));
 }
 
+std::string MissingRoleHint() {
+  return "restore into this server with --no-owner --no-privileges (objects then belong to the "
+         "restoring user, or to --owner=ROLE), or create the backup's roles first (restore "
+         "--globals, for a backup taken with --globals)";
+}
+
 std::string Describe(const DatabaseTarget& t) {
   return absl::StrCat("postgresql://", t.user().empty() ? "" : t.user() + "@", t.host(), ":",
                       t.port(), "/", t.database());

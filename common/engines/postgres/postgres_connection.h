@@ -48,6 +48,9 @@ std::map<std::string, std::string> ToolEnv(const v1::DatabaseTarget& t, const st
 // A 0600 pgpass file in `work_dir` with the target's password.
 absl::StatusOr<PrivateFile> MakePassfile(const v1::DatabaseTarget& t, const std::string& work_dir);
 
+// What to do when the target lacks a role the backup names.
+std::string MissingRoleHint();
+
 // How a failed pg tool is reported: its message without the "<tool>:
 // error: " prefixes, mapped like libpq's.
 ToolErrorFn PgToolError(const std::string& tool, const std::string& target_desc);

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/engines/memory_dump_session.h"
+#include "common/engines/postgres/pg_database_settings.h"
 #include "common/engines/postgres/postgres_connection.h"
 #include "common/engines/postgres/postgres_engine.h"
 #include "common/engines/postgres/postgres_selection.h"
@@ -126,12 +128,23 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartToolDump(
 }
 
 std::vector<std::string> PostgresEngine::ExtraDumps(const DatabaseTarget& target) const {
-  if (target.dump_options().globals()) return {"globals"};
-  return {};
+  // The database's own settings always: a few hundred bytes that a pg_dump
+  // without --create leaves out.
+  if (target.dump_options().globals()) return {"globals", "settings"};
+  return {"settings"};
 }
 
 absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartExtraDump(
     const DatabaseTarget& target, const std::string& role, const std::string& work_dir) {
+  if (role == "settings") {
+    RETURN_IF_ERROR(ValidatePgDatabaseName(target.database()));
+    ASSIGN_OR_RETURN(std::string json,
+                     pg::CaptureDatabaseSettings(target, options_.connect_timeout_s));
+    DumpInfo info;
+    info.extension = "json";
+    info.dump_format = "database settings (JSON)";
+    return std::unique_ptr<DumpSession>(new MemoryDumpSession(std::move(json), std::move(info)));
+  }
   if (role != "globals") return absl::InvalidArgumentError("unknown extra dump " + role);
   DumpInfo info;
   {

@@ -17,7 +17,9 @@
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/engines/filtered_restore_session.h"
 #include "common/engines/postgres/pg_parallel_restore_session.h"
+#include "common/engines/postgres/pg_plain_filter.h"
 #include "common/engines/postgres/postgres_connection.h"
 #include "common/engines/postgres/postgres_engine.h"
 #include "common/engines/postgres/postgres_selection.h"
@@ -32,6 +34,7 @@ using pg::Connect;
 using pg::Describe;
 using pg::MajorVersion;
 using pg::MakePassfile;
+using pg::MissingRoleHint;
 using pg::PgConn;
 using pg::PgError;
 using pg::PgToolError;
@@ -53,7 +56,7 @@ struct TargetDatabase {
 // Creates the target database when it is missing, through the maintenance
 // database.
 absl::StatusOr<TargetDatabase> CreateIfMissing(const DatabaseTarget& target, bool no_create,
-                                               int timeout_s) {
+                                               const std::string& owner, int timeout_s) {
   PgConn c;
   RETURN_IF_ERROR(Connect(target, "postgres", timeout_s, &c));
   TargetDatabase out;
@@ -75,6 +78,12 @@ absl::StatusOr<TargetDatabase> CreateIfMissing(const DatabaseTarget& target, boo
     char* ident = PQescapeIdentifier(c.conn, target.database().c_str(), target.database().size());
     std::string sql = absl::StrCat("CREATE DATABASE ", ident);
     PQfreemem(ident);
+    if (!owner.empty()) {
+      // --owner: the database is that role's, as everything in it will be.
+      char* role = PQescapeIdentifier(c.conn, owner.c_str(), owner.size());
+      absl::StrAppend(&sql, " OWNER ", role);
+      PQfreemem(role);
+    }
     PGresult* cr = PQexec(c.conn, sql.c_str());
     bool created_ok = PQresultStatus(cr) == PGRES_COMMAND_OK;
     PQclear(cr);
@@ -99,6 +108,29 @@ ToolErrorFn WithCleanHint(ToolErrorFn on_error, const v1::RestoreOptions& option
     if (!absl::StrContains(st.message(), "already exists")) return st;
     return absl::Status(st.code(), absl::StrCat(st.message(), hint));
   };
+}
+
+// A restore that fails for a role the target lacks says what to do.
+ToolErrorFn WithRoleHint(ToolErrorFn on_error, const v1::RestoreOptions& options) {
+  return [on_error = std::move(on_error), options](int code, const std::string& tail) {
+    absl::Status st = on_error(code, tail);
+    if (!absl::StrContains(st.message(), "role \"") ||
+        !absl::StrContains(st.message(), "does not exist")) {
+      return st;
+    }
+    std::string hint = options.no_owner() && options.no_privileges()
+                           ? "; the backup names this role outside its owners and privileges "
+                             "(e.g. a policy or a default-privileges entry): create it first "
+                             "(restore --globals)"
+                           : absl::StrCat("; the target server lacks a role the backup names: ",
+                                          MissingRoleHint());
+    return absl::Status(st.code(), absl::StrCat(st.message(), hint));
+  };
+}
+
+// The filter a plain-format script passes through, if the options need one.
+bool NeedsPlainFilter(const v1::RestoreOptions& options) {
+  return options.no_owner() || options.no_privileges() || !options.owner().empty();
 }
 
 }  // namespace
@@ -143,8 +175,10 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     return absl::InvalidArgumentError(
         "--jobs needs a custom-format backup: a plain SQL script is restored by one psql");
   }
+  if (!options.owner().empty()) RETURN_IF_ERROR(ValidatePgRoleName(options.owner()));
   ASSIGN_OR_RETURN(TargetDatabase db,
-                   CreateIfMissing(target, options.no_create(), options_.connect_timeout_s));
+                   CreateIfMissing(target, options.no_create(), options.owner(),
+                                   options_.connect_timeout_s));
   bool created = db.created;
   const std::string& server_version = db.server_version;
   std::function<void()> on_failure;
@@ -185,6 +219,10 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
       po.argv.push_back("--clean");
       po.argv.push_back("--if-exists");
     }
+    if (options.no_owner() || !options.owner().empty()) po.argv.push_back("--no-owner");
+    if (options.no_privileges()) po.argv.push_back("--no-privileges");
+    // One argument, so the name is never read as an option.
+    if (!options.owner().empty()) po.argv.push_back("--role=" + options.owner());
     if (options.jobs() <= 1) po.argv.push_back("--single-transaction");
     po.argv.push_back(conninfo);
   }
@@ -202,7 +240,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     }
     return std::unique_ptr<RestoreSession>(new PgParallelRestoreSession(
         *std::move(spool), fd, options_.runner, std::move(po), *std::move(passfile),
-        WithCleanHint(PgToolError(tool, Describe(target)), options, plain),
+        WithRoleHint(WithCleanHint(PgToolError(tool, Describe(target)), options, plain), options),
         std::move(on_failure)));
   }
   po.pipe_stdin = true;
@@ -211,9 +249,18 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
   ToolRestoreSession::Options o;
   o.process = *std::move(p);
   o.files.push_back(*std::move(passfile));
-  o.on_error = WithCleanHint(PgToolError(tool, Describe(target)), options, plain);
+  o.on_error =
+      WithRoleHint(WithCleanHint(PgToolError(tool, Describe(target)), options, plain), options);
   o.on_failure = std::move(on_failure);
-  return std::unique_ptr<RestoreSession>(new ToolRestoreSession(std::move(o)));
+  std::unique_ptr<RestoreSession> session(new ToolRestoreSession(std::move(o)));
+  if (!plain || !NeedsPlainFilter(options)) return session;
+  pg::PlainFilterOptions filter;
+  filter.drop_owners = options.no_owner() || !options.owner().empty();
+  filter.drop_privileges = options.no_privileges();
+  filter.set_role = options.owner();
+  Sink* tool_in = session->sink();
+  return std::unique_ptr<RestoreSession>(new FilteredRestoreSession(
+      std::move(session), std::make_unique<pg::PlainScriptFilter>(tool_in, std::move(filter))));
 }
 
 absl::Status PostgresEngine::DropDatabase(const DatabaseTarget& target) {

@@ -197,8 +197,10 @@ TEST_F(PostgresBackupTest, GlobalsAreASecondCheckedObject) {
   job.mutable_target()->mutable_dump_options()->set_globals(true);
   auto m = BackupWith(this, job);
   ASSERT_TRUE(m.ok()) << m.status();
-  ASSERT_EQ(m->extra_objects_size(), 1);
+  // The globals, and the database's own settings every backup has.
+  ASSERT_EQ(m->extra_objects_size(), 2);
   const v1::StoredObject& g = m->extra_objects(0);
+  EXPECT_EQ(m->extra_objects(1).role(), "settings");
   EXPECT_EQ(g.role(), "globals");
   EXPECT_EQ(g.object(), "globals.sql.zst");
   EXPECT_EQ(g.dump_format(), "pg_dumpall globals");
