@@ -24,7 +24,7 @@ class MemoryDumpSession : public DumpSession {
   std::string dump_format() const override { return info_.dump_format; }
 
  private:
-  StringSource source_;
+  MemorySource source_;
   DumpInfo info_;
 };
 

@@ -185,7 +185,7 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobCo
         return absl::FailedPreconditionError(absl::StrCat(
             "backup ", job.backup_id(), " holds no ", e.role, ": ", e.missing_hint));
       }
-      StringSink raw(kMaxExtraBytes);
+      BoundedStringSink raw(kMaxExtraBytes);
       ASSIGN_OR_RETURN_PREPEND(
           ReadBackResult r,
           ReadBackDump(storage.get(), absl::StrCat(dir, "/", object->object()), m.compression(),

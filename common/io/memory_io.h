@@ -13,9 +13,9 @@
 namespace dbdump {
 
 // Collects what it is given, refusing more than `max_bytes`.
-class StringSink : public Sink {
+class BoundedStringSink : public Sink {
  public:
-  explicit StringSink(size_t max_bytes) : max_bytes_(max_bytes) {}
+  explicit BoundedStringSink(size_t max_bytes) : max_bytes_(max_bytes) {}
   absl::Status Write(const char* data, size_t n) override {
     if (n > max_bytes_ - data_.size()) {
       return absl::ResourceExhaustedError(
@@ -34,9 +34,9 @@ class StringSink : public Sink {
 };
 
 // Reads out a string.
-class StringSource : public Source {
+class MemorySource : public Source {
  public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
+  explicit MemorySource(std::string data) : data_(std::move(data)) {}
   absl::StatusOr<size_t> Read(char* out, size_t n) override {
     size_t k = std::min(n, data_.size() - pos_);
     std::memcpy(out, data_.data() + pos_, k);

@@ -35,6 +35,8 @@ const TOKENS = {
 const DB = env('DASH_DATABASE');
 const STALE_DB = env('DASH_STALE_DATABASE');
 const RESTORE_TARGET = env('DASH_RESTORE_TARGET');
+const PG_DB = env('DASH_PG_DATABASE');
+const PG_TARGET = env('DASH_PG_TARGET');
 const SHOTS = env('DASH_SCREENSHOTS');
 const STALE_TIMEOUT_MS = Number(env('DASH_STALE_TIMEOUT_S', '300')) * 1000;
 const JOB_TIMEOUT_MS = 180_000;
@@ -286,6 +288,28 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       assert.equal(await page.getAttribute('[data-test=progress]', 'aria-valuenow'), '100');
       await page.waitForTimeout(600);
       await shot('08-restore-done');
+    });
+
+    await t.test('admin restores a PostgreSQL backup without its owners and grants', async () => {
+      await open(`#/backups?database=${encodeURIComponent(PG_DB)}`);
+      await page.locator('[data-test=backup-link]').first().click();
+      await settled();
+      await page.click('[data-test=restore]');
+      await page.fill('dialog[open] #dlg-target', PG_TARGET);
+      await page.check('dialog[open] #dlg-no_owner');
+      await page.check('dialog[open] #dlg-no_privileges');
+      await shot('08b-restore-elsewhere-dialog', { fullPage: false });
+      await confirmDialog();
+      await page.waitForSelector('dialog[open] >> text=Restore now?');
+      await confirmDialog();
+      await page.waitForURL(/#\/jobs\/job-/);
+      const seen = await watchJob();
+      assert.equal(seen[seen.length - 1].state, 'JOB_STATE_SUCCEEDED', `restore: ${JSON.stringify(seen)}`);
+      await page.waitForTimeout(600);
+      const text = await page.textContent('[data-test=job-page]');
+      assert.match(text, /no owner, no privileges/);
+      assert.match(text, new RegExp(`database settings applied to ${PG_TARGET}`));
+      await shot('08c-restore-elsewhere-done');
     });
 
     await t.test('admin downloads the backup (its SHA-256 is the manifest\'s) and deletes an older one', async () => {

@@ -49,6 +49,18 @@ ctl schedule add legacy-every-minute --database=legacy --cron="* * * * *" --tz=U
 ctl schedule add app-nightly --database=app --cron="30 2 * * *" --tz=Europe/Berlin --keep-last=14
 # The dashboard measures a backup's progress against the previous one.
 ctl backup run app --wait
+# A PostgreSQL database whose table is granted to a role, and a setting of
+# its own: the browser restores it without owners and grants.
+start_postgres pg
+psql_as postgres "CREATE DATABASE shop"
+psql_as postgres "CREATE ROLE shop_reader"
+psql_as postgres "ALTER DATABASE shop SET timezone TO 'Asia/Tokyo'"
+psql_as shop "CREATE TABLE orders (id int PRIMARY KEY, note text);
+              INSERT INTO orders SELECT g, 'n' || g FROM generate_series(1, 500) g;
+              GRANT SELECT ON orders TO shop_reader;"
+ctl database add shop --engine=postgres --agent=agent-1 --storage=local --host=127.0.0.1 \
+  --port="$PG_PORT" --user=dbdump --password-ref="file:$PG_PASSFILE" --dbname=shop
+ctl backup run shop --wait
 OPERATOR_TOKEN=$(ctl --output=json token create ops --role=operator | json_field 'd["secret"]')
 VIEWER_TOKEN=$(ctl --output=json token create reader --role=viewer | json_field 'd["secret"]')
 
@@ -76,6 +88,7 @@ start=$SECONDS
 (cd "$BROWSER_TESTS" && DASH_URL=$GATEWAY DASH_ADMIN_TOKEN=$ADMIN_TOKEN \
   DASH_OPERATOR_TOKEN=$OPERATOR_TOKEN DASH_VIEWER_TOKEN=$VIEWER_TOKEN \
   DASH_DATABASE=app DASH_STALE_DATABASE=legacy DASH_RESTORE_TARGET=$RESTORED \
+  DASH_PG_DATABASE=shop DASH_PG_TARGET=shop_copy \
   DASH_SCREENSHOTS=$SHOTS node --test-reporter=spec dashboard.test.mjs) \
   || fail "the browser test failed (screenshots so far: $SHOTS)"
 echo "   browser test took $((SECONDS - start)) s"
@@ -83,6 +96,12 @@ echo "   browser test took $((SECONDS - start)) s"
 step "what the browser restored is the database"
 [ "$(sqlite3 "$RESTORED" 'PRAGMA integrity_check')" = ok ] || fail "the restored file is not intact"
 [ "$(sqlite3 "$T/app.db" .sha3sum)" = "$(sqlite3 "$RESTORED" .sha3sum)" ] || fail "the restored content differs"
+
+step "the PostgreSQL restore the browser asked for: no grants, the database's own setting"
+[ "$(psql_as shop_copy "SELECT count(*) FROM orders")" = 500 ] || fail "shop_copy lacks its rows"
+[ "$(psql_as shop_copy "SELECT count(*) FROM information_schema.role_table_grants
+                        WHERE grantee = 'shop_reader'")" = 0 ] || fail "the grant was restored"
+[ "$(psql_as shop_copy "SHOW timezone")" = Asia/Tokyo ] || fail "the database's setting did not follow"
 
 echo "screenshots: $SHOTS"
 ls "$SHOTS"

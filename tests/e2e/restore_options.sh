@@ -130,6 +130,30 @@ start_agent
 wait_for "the restarted agent to drop the scratch database" no_scratch
 grep -q "dropped scratch database dbdump_scratch_" "$T/agent.log" || fail "sweep not logged"
 
+step "restore into another cluster that lacks the backup's roles"
+psql_as shop "GRANT SELECT ON orders TO shop_reader"
+ctl backup run shop --wait >/dev/null
+ID2=$(ctl --output=json backup list --database=shop | json_field 'd["backups"][0]["id"]')
+SRC_PORT=$PG_PORT SRC_PASSFILE=$PG_PASSFILE
+start_postgres pg2
+OTHER_PORT=$PG_PORT OTHER_PASSFILE=$PG_PASSFILE
+PG_PORT=$SRC_PORT PG_PASSFILE=$SRC_PASSFILE
+psql_other() { PG_PORT=$OTHER_PORT PG_PASSFILE=$OTHER_PASSFILE psql_as "$@"; }
+ctl database add other --engine=postgres --agent=agent-1 --storage=local --host=127.0.0.1 \
+  --port="$OTHER_PORT" --user=dbdump --password-ref="file:$OTHER_PASSFILE" --dbname=postgres
+expect_job_failure 'role "shop_reader" does not exist.*--no-owner --no-privileges' \
+  ctl restore "$ID2" --via=other --target=shop --wait
+[ "$(psql_other postgres "SELECT count(*) FROM pg_database WHERE datname = 'shop'")" = 0 ] \
+  || fail "the failed restore left the database on the other cluster"
+ctl restore "$ID2" --via=other --target=shop --no-privileges --wait | tee "$T/elsewhere.txt"
+grep -q "database settings applied to shop" "$T/elsewhere.txt" || fail "no database settings note"
+[ "$(psql_other shop "SELECT count(*) FROM orders")" = 5000 ] || fail "orders not restored elsewhere"
+ctl restore "$ID2" --via=other --target=shop_roles --globals --wait | tee "$T/globals.txt"
+grep -q "globals: created roles.*shop_reader" "$T/globals.txt" || fail "globals note missing"
+[ "$(psql_other shop_roles "SELECT count(*) FROM information_schema.role_table_grants
+                            WHERE grantee = 'shop_reader' AND table_name = 'orders'")" = 1 ] \
+  || fail "with the roles created first the grant is restored too"
+
 step "no secret in logs or the store"
 PW=$(cat "$PG_PASSFILE")
 if grep -rqF -- "$PW" "$T"/*.log "$T/controller.db"* 2>/dev/null; then fail "password leaked"; fi

@@ -203,6 +203,7 @@ export async function render({ params, signal, navigate, notify, refresh }) {
           { name: 'via', label: 'Connection of database', placeholder: b.database, hint: 'Whose host, port, user and agent are used; empty: this backup’s database.' },
           { name: 'clean', label: 'Drop existing objects first (clean)', type: 'checkbox' },
           { name: 'no_create', label: 'Fail if the target does not exist', type: 'checkbox' },
+          ...restoreElsewhereFields(b),
         ],
       });
       if (!answer) return;
@@ -213,7 +214,7 @@ export async function render({ params, signal, navigate, notify, refresh }) {
         danger: true,
       });
       if (!sure) return;
-      const options = {};
+      const options = restoreElsewhereOptions(answer);
       if (answer.clean) options.clean = true;
       if (answer.no_create) options.no_create = true;
       toJob(await startRestore(b, options, answer.target, answer.via), 'Restore');
@@ -256,4 +257,42 @@ export async function render({ params, signal, navigate, notify, refresh }) {
       ])),
     reportSection(b),
     b.manifest ? manifestSection(b.manifest) : h('section.card', h('p.muted', 'No manifest: this backup did not complete.')));
+}
+
+// Restore options for another server, by engine: the source's roles
+// (PostgreSQL) or definer accounts (MySQL/MariaDB) may be missing there.
+function restoreElsewhereFields(b) {
+  const engine = b.manifest && b.manifest.engine;
+  if (engine === 'ENGINE_POSTGRES') {
+    const hasGlobals = (b.manifest.extra_objects || []).some((o) => o.role === 'globals');
+    return [
+      { name: 'no_owner', label: 'Leave out the source’s owners (no owner)', type: 'checkbox',
+        hint: 'For a server without the backup’s roles: objects belong to the restoring user, or to the role below.' },
+      { name: 'no_privileges', label: 'Leave out grants and revokes (no privileges)', type: 'checkbox' },
+      { name: 'owner', label: 'Owner of everything restored', placeholder: 'role name',
+        hint: 'Empty: the backup’s owners (or the restoring user with no owner). The role must exist.' },
+      ...(hasGlobals ? [{ name: 'globals', label: 'Roles from the backup’s globals', type: 'select', value: '',
+        options: [['', 'Do not apply'], ['missing', 'Create missing roles, keep existing ones'],
+          ['replace', 'Create missing roles and replace existing ones (passwords too)']] }] : []),
+      { name: 'no_database_settings', label: 'Skip the database’s own settings, ACL and comment', type: 'checkbox' },
+    ];
+  }
+  if (engine === 'ENGINE_MYSQL') {
+    return [{ name: 'definers', label: 'Views, routines, triggers and events', type: 'select', value: '',
+      options: [['', 'Keep their definers (fail if an account is missing)'],
+        ['current-user', 'Define them as the restoring user']] }];
+  }
+  return [];
+}
+
+function restoreElsewhereOptions(answer) {
+  const options = {};
+  if (answer.no_owner) options.no_owner = true;
+  if (answer.no_privileges) options.no_privileges = true;
+  if (answer.owner) options.owner = answer.owner;
+  if (answer.no_database_settings) options.no_database_settings = true;
+  if (answer.globals === 'missing') options.globals = 'GLOBALS_MODE_MISSING';
+  if (answer.globals === 'replace') options.globals = 'GLOBALS_MODE_REPLACE';
+  if (answer.definers === 'current-user') options.definers = 'DEFINER_MODE_CURRENT_USER';
+  return options;
 }

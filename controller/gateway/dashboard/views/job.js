@@ -124,7 +124,11 @@ function updateProgress(pv, job, est, meter) {
 function recordView(job) {
   const o = job.restore_options || {};
   const how = [o.test_restore && 'test restore', o.dry_run && 'dry run', o.clean && 'clean', o.no_create && 'no create',
-    fmt.num(o.jobs) > 1 && `${o.jobs} workers`].filter(Boolean).join(', ');
+    fmt.num(o.jobs) > 1 && `${o.jobs} workers`, o.no_owner && 'no owner', o.no_privileges && 'no privileges',
+    o.owner && `owner ${o.owner}`, o.globals === 'GLOBALS_MODE_MISSING' && 'globals (missing roles)',
+    o.globals === 'GLOBALS_MODE_REPLACE' && 'globals (replace roles)',
+    o.no_database_settings && 'no database settings',
+    o.definers === 'DEFINER_MODE_CURRENT_USER' && 'definers: current user'].filter(Boolean).join(', ');
   const r = job.restore_report;
   return h('section.card', { 'aria-labelledby': 'record-h' },
     h('h2', { id: 'record-h' }, 'Record'),
@@ -147,6 +151,8 @@ function recordView(job) {
       ['Lost contact', job.lost_at ? fmt.time(job.lost_at) : ''],
       ['Note', job.note || ''],
       ['Result', r && r.summary],
+      ['Done besides the dump', r && r.notes && r.notes.length
+        ? h('ul.plain', r.notes.map((n) => h('li', n))) : ''],
     ]),
     r && (r.tables || []).length ? table([
       { title: 'Table', cell: (t) => t.name },
