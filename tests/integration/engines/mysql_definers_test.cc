@@ -96,6 +96,8 @@ TEST_F(MysqlDefinersTest, MissingDefinerFailsUnlessRewrittenToCurrentUser) {
            "GRANT ALL PRIVILEGES ON *.* TO 'def_alice'@'%';");
   CreateDatabase("def_src");
   Exec("def_src", R"sql(
+CREATE TABLE a_big (id INT PRIMARY KEY, pad TEXT);
+INSERT INTO a_big SELECT seq, REPEAT('x', 1000) FROM seq_1_to_2000;
 CREATE TABLE t (id INT PRIMARY KEY, v INT);
 CREATE TABLE log (what VARCHAR(100));
 INSERT INTO t VALUES (1, 10), (2, 20);
@@ -118,6 +120,8 @@ CREATE DEFINER='def_alice'@'%' EVENT ev ON SCHEDULE EVERY 1 DAY STARTS '2031-01-
   ASSERT_EQ(Definers("def_src"), absl::StrCat(alice, alice, alice, alice, alice));
   std::string id = BackUpThroughRunner("def", "def_src");
   ASSERT_FALSE(HasFailure());
+  absl::StatusOr<Backup> direct = BackUp(server_->Target("def", "def_src"));
+  ASSERT_TRUE(direct.ok()) << direct.status();
   Exec("", "DROP USER 'def_alice'@'%';");
 
   // Kept: the missing account fails the restore before anything is
@@ -131,7 +135,21 @@ CREATE DEFINER='def_alice'@'%' EVENT ev ON SCHEDULE EVERY 1 DAY STARTS '2031-01-
       << st;
   EXPECT_TRUE(absl::StrContains(st.message(), "--definers=current-user")) << st;
   EXPECT_FALSE(server_->HasDatabase("def_new"));
-  // An empty database is empty again afterwards.
+  // Driven without JobRunner (a refused Write, then Finish): the client is
+  // stopped rather than given the end of its input, the error is the same.
+  DropDatabase("def_direct");
+  auto session = engine_->StartRestore(server_->Target("def", "def_direct"), direct->manifest,
+                                       {}, work_);
+  ASSERT_TRUE(session.ok()) << session.status();
+  st = (*session)->sink()->Write(direct->data.data(), direct->data.size());
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  st = (*session)->Finish();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "'def_alice'@'%'")) << st;
+  EXPECT_FALSE(server_->HasDatabase("def_direct"));
+  session->reset();
+  // An empty database is empty again afterwards. a_big, 2 MB, passes the
+  // checksum hold-back and is created before the first DEFINER is refused.
   CreateDatabase("def_empty");
   st = RestoreThroughRunner("def", id, server_->Target("def", "def_empty"), {}, &report);
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;

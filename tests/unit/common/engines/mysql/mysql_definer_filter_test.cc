@@ -302,6 +302,7 @@ TEST(MysqlAccounts, FindsAccountsAndRoles) {
   EXPECT_FALSE(has("alice", "localhost"));
   EXPECT_TRUE(has("alice", "", false));  // alice means alice@'%'
   EXPECT_TRUE(has("bob", "localhost"));
+  EXPECT_TRUE(has("bob", "LOCALhost"));  // host names without regard to case
   EXPECT_FALSE(has("Bob", "localhost"));
   EXPECT_FALSE(has("bob", "", false));
   EXPECT_TRUE(has("admins", "", false));  // a role
