@@ -201,6 +201,35 @@ CREATE DEFINER='def_alice'@'%' EVENT ev ON SCHEDULE EVERY 1 DAY STARTS '2031-01-
   for (const char* db : {"def_src", "def_empty", "def_cu", "def_kept"}) DropDatabase(db);
 }
 
+// MariaDB roles define objects too (DEFINER=`role`, no host): found among
+// the accounts while the role exists, named when it does not.
+TEST_F(MysqlDefinersTest, RoleDefinerIsCheckedToo) {
+  Exec("", "DROP ROLE IF EXISTS def_role; CREATE ROLE def_role;"
+           "GRANT ALL PRIVILEGES ON *.* TO def_role;");
+  CreateDatabase("def_rsrc");
+  Exec("def_rsrc", "CREATE TABLE t (id INT); INSERT INTO t VALUES (1);"
+                   "CREATE DEFINER=def_role VIEW v AS SELECT id FROM t;");
+  // information_schema writes a role as role@.
+  ASSERT_EQ(Definers("def_rsrc"), "def_role@\n");
+  std::string id = BackUpThroughRunner("role", "def_rsrc");
+  ASSERT_FALSE(HasFailure());
+  v1::RestoreReport report;
+  DropDatabase("def_rkept");
+  absl::Status st = RestoreThroughRunner("role", id, server_->Target("role", "def_rkept"), {},
+                                         &report);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(Definers("def_rkept"), "def_role@\n");
+
+  Exec("", "DROP ROLE def_role;");
+  DropDatabase("def_rgone");
+  st = RestoreThroughRunner("role", id, server_->Target("role", "def_rgone"), {}, &report);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "defined by 'def_role', which does not exist"))
+      << st;
+  EXPECT_FALSE(server_->HasDatabase("def_rgone"));
+  for (const char* db : {"def_rsrc", "def_rkept"}) DropDatabase(db);
+}
+
 // A restoring user that may not read mysql.user is not refused for that:
 // the DEFINERs go unchecked and the server decides.
 TEST_F(MysqlDefinersTest, UnreadableAccountsLeaveTheCheckToTheServer) {
