@@ -37,6 +37,9 @@ of the same engine known to the controller: its agent and connection (host,
 port, user, password reference) are used instead of those of the backup's own
 database, e.g. when that database was removed or its server is gone; a restore
 through --via needs --target (a dry run or test restore does not).
+MySQL/MariaDB: a restore fails, undone, when a DEFINER of the backup's views,
+routines, triggers or events is not an account of the target server;
+--definers=current-user defines them as the restoring user instead.
 
 S3 flags of the s3 verbs:
   {endpoint} {region} {path-style} {credentials-ref}

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,8 +15,10 @@
 #include "common/base/log.h"
 #include "common/base/secret_ref.h"
 #include "common/base/status_macros.h"
+#include "common/engines/mysql/mysql_accounts.h"
 #include "common/engines/mysql/mysql_catalog.h"
 #include "common/engines/mysql/mysql_client.h"
+#include "common/engines/mysql/mysql_definer_session.h"
 #include "common/engines/mysql/mysql_dry_run_session.h"
 #include "common/engines/mysql/mysql_engine.h"
 #include "common/engines/mysql/mysql_one_transaction_session.h"
@@ -30,6 +33,7 @@ using mysql::IsSystemSchema;
 using mysql::kScratchPrefix;
 using mysql::kStateSql;
 using mysql::MakeOptionFile;
+using mysql::MysqlDefinerFilter;
 using mysql::MysqlError;
 using mysql::ParseState;
 using mysql::ServerState;
@@ -247,6 +251,23 @@ std::function<void()> UndoFailedRestore(UndoPlan plan, const ServerState& before
   };
 }
 
+// The check of the dump's DEFINERs against the server's accounts, read
+// here once. A user that may not read mysql.user gets no check (an empty
+// function): the server then decides, as it would without dbdump.
+absl::StatusOr<MysqlDefinerFilter::CheckFn> DefinerCheck(const RunSqlFn& run) {
+  absl::StatusOr<std::string> out = run(mysql::kAccountsSql, "cannot read the accounts of");
+  if (!out.ok()) {
+    LogWarn("agent", "the DEFINERs of the backup are not checked before the restore: ",
+            out.status().message(),
+            "; grant the restoring user SELECT on mysql.user to have them checked");
+    return MysqlDefinerFilter::CheckFn();
+  }
+  ASSIGN_OR_RETURN(mysql::MysqlAccounts accounts, mysql::MysqlAccounts::Parse(*out));
+  auto shared = std::make_shared<const mysql::MysqlAccounts>(std::move(accounts));
+  return MysqlDefinerFilter::CheckFn(
+      [shared](const mysql::DefinerAccount& a) { return shared->Check(a); });
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
@@ -264,6 +285,11 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
   ASSIGN_OR_RETURN(std::string out, run(kStateSql, "cannot connect to"));
   ASSIGN_OR_RETURN(ServerState st, ParseState(out));
   std::string server = Describe(target, "");
+  bool rewrite = options.definers() == v1::DEFINER_MODE_CURRENT_USER;
+  MysqlDefinerFilter::CheckFn check;
+  if (!rewrite) {
+    ASSIGN_OR_RETURN(check, DefinerCheck(run));
+  }
   ASSIGN_OR_RETURN(UndoPlan undo,
                    multi ? PrepareDatabases(db, st, manifest, options, server, run)
                          : PrepareOneDatabase(db, st, dumped, options, server, run));
@@ -298,7 +324,9 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
     return MysqlError(absl::StrCat("restore with ", client, " failed for"), desc, err, code, "");
   };
   so.on_failure = std::move(on_failure);
-  auto session = std::make_unique<ToolRestoreSession>(std::move(so));
+  // Every DEFINER is checked or rewritten right before the client.
+  auto session = std::make_unique<mysql::DefinerSession>(
+      std::make_unique<ToolRestoreSession>(std::move(so)), rewrite, std::move(check));
   if (dumped.data_only()) {
     return std::unique_ptr<RestoreSession>(
         new mysql::OneTransactionSession(std::move(session)));
