@@ -353,7 +353,9 @@ absl::Status ApplyDatabaseSettings(const v1::DatabaseTarget& target, const std::
       }
       ++applied_settings;
     }
-    if (applied_settings > 0) done.push_back(absl::StrCat(applied_settings, " settings"));
+    if (applied_settings > 0) {
+      done.push_back(absl::StrCat(applied_settings, applied_settings == 1 ? " setting" : " settings"));
+    }
     return Exec(conn, "COMMIT", what);
   }();
   if (!applied.ok()) {

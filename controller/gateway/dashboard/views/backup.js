@@ -266,11 +266,10 @@ function restoreElsewhereFields(b) {
   if (engine === 'ENGINE_POSTGRES') {
     const hasGlobals = (b.manifest.extra_objects || []).some((o) => o.role === 'globals');
     return [
-      { name: 'no_owner', label: 'Leave out the source’s owners (no owner)', type: 'checkbox',
-        hint: 'For a server without the backup’s roles: objects belong to the restoring user, or to the role below.' },
+      { name: 'no_owner', label: 'Leave out the source’s owners (no owner)', type: 'checkbox' },
       { name: 'no_privileges', label: 'Leave out grants and revokes (no privileges)', type: 'checkbox' },
       { name: 'owner', label: 'Owner of everything restored', placeholder: 'role name',
-        hint: 'Empty: the backup’s owners (or the restoring user with no owner). The role must exist.' },
+        hint: 'For a server without the backup’s roles: leave out owners and grants; objects then belong to the restoring user, or to this role (it must exist).' },
       ...(hasGlobals ? [{ name: 'globals', label: 'Roles from the backup’s globals', type: 'select', value: '',
         options: [['', 'Do not apply'], ['missing', 'Create missing roles, keep existing ones'],
           ['replace', 'Create missing roles and replace existing ones (passwords too)']] }] : []),
