@@ -232,6 +232,24 @@ ALTER ROLE regress_fail_c WITH LOGIN PASSWORD 'md5-or-so' VALID UNTIL 'SCRAM-SHA
   EXPECT_EQ(T("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'regress_fail%'"), "0\n");
 }
 
+// A membership recorded as granted by a role the target lacks is granted
+// without GRANTED BY, and the notes say so.
+TEST_F(PostgresGlobalsTest, AGrantorTheTargetLacksIsLeftOut) {
+  const std::string script = R"(CREATE ROLE regress_gb_group;
+CREATE ROLE regress_gb_member;
+GRANT regress_gb_group TO regress_gb_member GRANTED BY regress_gb_gone;
+)";
+  std::vector<std::string> notes;
+  absl::Status st = pg::ApplyGlobals(target_->Target("gb", "postgres"), script,
+                                     v1::GLOBALS_MODE_MISSING, 10, &notes);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(T("SELECT pg_has_role('regress_gb_member', 'regress_gb_group', 'member')"), "t\n");
+  EXPECT_TRUE(HasNote(notes, "globals: granted membership of regress_gb_member in regress_gb_group "
+                             "without GRANTED BY regress_gb_gone: the target has no role "
+                             "regress_gb_gone (the restoring user is its grantor)"))
+      << absl::StrJoin(notes, "\n");
+}
+
 // A statement dbdump does not know stops the restore before anything
 // changes, naming its first words.
 TEST_F(PostgresGlobalsTest, UnknownStatementsAreRefusedBeforeAnythingChanges) {
