@@ -250,6 +250,36 @@ GRANT regress_gb_group TO regress_gb_member GRANTED BY regress_gb_gone;
       << absl::StrJoin(notes, "\n");
 }
 
+// Tablespaces are never created (their directory is on the database
+// host): a missing one is named with what to run, an existing one is
+// reported present, and their comments and privileges are left out.
+TEST_F(PostgresGlobalsTest, TablespacesAreReportedNotCreated) {
+  const std::string script = R"(CREATE ROLE regress_ts_owner;
+CREATE TABLESPACE regress_ts OWNER regress_ts_owner LOCATION '/srv/regress_ts';
+COMMENT ON TABLESPACE regress_ts IS 'fast disks';
+GRANT CREATE ON TABLESPACE regress_ts TO regress_ts_owner;
+CREATE TABLESPACE pg_default OWNER dbdump LOCATION '/elsewhere';
+)";
+  std::string before = T("SELECT spcname, pg_tablespace_location(oid) FROM pg_tablespace ORDER BY 1");
+  std::vector<std::string> notes;
+  absl::Status st = pg::ApplyGlobals(target_->Target("ts", "postgres"), script,
+                                     v1::GLOBALS_MODE_MISSING, 10, &notes);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(T("SELECT spcname, pg_tablespace_location(oid) FROM pg_tablespace ORDER BY 1"), before);
+  std::string all = absl::StrJoin(notes, "\n");
+  EXPECT_TRUE(HasNote(notes, "globals: created roles regress_ts_owner (1)")) << all;
+  EXPECT_TRUE(HasNote(notes, "globals: tablespaces present on the target: pg_default")) << all;
+  EXPECT_TRUE(HasNote(
+      notes, "globals: tablespace regress_ts is not on the target and was not created (its "
+             "directory is on the database host): create the directory '/srv/regress_ts' there, "
+             "owned by the server's user, and run CREATE TABLESPACE \"regress_ts\" LOCATION "
+             "'/srv/regress_ts' before restoring objects that use it"))
+      << all;
+  EXPECT_TRUE(HasNote(notes, "globals: left out 2 statements on tablespaces (settings, comments, "
+                             "privileges): tablespaces are not changed by a restore"))
+      << all;
+}
+
 // A statement dbdump does not know stops the restore before anything
 // changes, naming its first words.
 TEST_F(PostgresGlobalsTest, UnknownStatementsAreRefusedBeforeAnythingChanges) {
