@@ -118,7 +118,10 @@ grpc::Status AgentServiceImpl::RunRestore(grpc::ServerContext* ctx, const v1::Ru
     registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
       v1::RestoreReport report;
       absl::Status s = runner_->Restore(job, e, t, &report);
-      bool reported = job.options().dry_run() || job.options().test_restore();
+      // A restore's notes (what its further objects created or kept) are
+      // reported whether or not the dump's restore after them succeeded.
+      bool reported = job.options().dry_run() || job.options().test_restore() ||
+                      report.notes_size() > 0;
       t->Finish(StateFor(s), std::string(s.message()), nullptr, reported ? &report : nullptr);
       LogInfo("agent", "restore ", job.job_id(), " ended: ", s.ok() ? "succeeded" : std::string(s.message()));
     });
