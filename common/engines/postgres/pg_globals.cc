@@ -123,12 +123,24 @@ absl::StatusOr<GlobalsPlan> Plan(PGconn* conn, const std::string& script, v1::Gl
   return plan;
 }
 
+// Connects to the cluster's maintenance database, where roles are changed.
+absl::Status ConnectMaintenance(const v1::DatabaseTarget& target, int connect_timeout_s,
+                                PgConn* conn) {
+  absl::Status st = Connect(target, "postgres", connect_timeout_s, conn);
+  if (absl::IsNotFound(st)) {
+    return absl::NotFoundError(absl::StrCat(
+        st.message(), ": globals are applied through the cluster's postgres database; create "
+        "it (CREATE DATABASE postgres) or restore without --globals"));
+  }
+  return st;
+}
+
 }  // namespace
 
 absl::Status CheckGlobals(const v1::DatabaseTarget& target, const std::string& script,
                           v1::GlobalsMode mode, int connect_timeout_s) {
   PgConn conn;
-  RETURN_IF_ERROR(Connect(target, "postgres", connect_timeout_s, &conn));
+  RETURN_IF_ERROR(ConnectMaintenance(target, connect_timeout_s, &conn));
   return Plan(conn.conn, script, mode).status();
 }
 
@@ -136,7 +148,7 @@ absl::Status ApplyGlobals(const v1::DatabaseTarget& target, const std::string& s
                           v1::GlobalsMode mode, int connect_timeout_s,
                           std::vector<std::string>* notes) {
   PgConn conn;
-  RETURN_IF_ERROR(Connect(target, "postgres", connect_timeout_s, &conn));
+  RETURN_IF_ERROR(ConnectMaintenance(target, connect_timeout_s, &conn));
   // The server's notices ("role x is already a member of role y" on a
   // replace) would go to the agent's stderr; the notes say what happened.
   PQsetNoticeProcessor(conn.conn, [](void*, const char*) {}, nullptr);

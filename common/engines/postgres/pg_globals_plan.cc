@@ -203,7 +203,7 @@ absl::StatusOr<GlobalsPlan> PlanGlobals(const std::vector<ScriptPart>& parts,
   std::vector<std::string> kept, replaced, unchanged, granted, tablespaces_present;
   std::vector<std::string> skipped_notes, grantor_notes, tablespace_notes;
   size_t tablespace_other = 0, parameter_granted = 0;
-  std::vector<std::string> parameter_skipped;
+  std::vector<std::string> parameter_skipped, parameter_protected;
   bool session_authorization = false;
 
   // Whether the backup's statements about `role` apply; an error for a
@@ -350,7 +350,9 @@ absl::StatusOr<GlobalsPlan> PlanGlobals(const std::vector<ScriptPart>& parts,
           applies = applies && a;
         }
         if (!applies) {
-          parameter_skipped.insert(parameter_skipped.end(), grantees.begin(), grantees.end());
+          for (const std::string& g : grantees) {
+            (is_protected(g) ? parameter_protected : parameter_skipped).push_back(g);
+          }
           continue;
         }
         step.sql = p.text;
@@ -455,6 +457,12 @@ absl::StatusOr<GlobalsPlan> PlanGlobals(const std::vector<ScriptPart>& parts,
     notes.push_back(absl::StrCat("globals: skipped privileges on parameters of existing roles ",
                                  absl::StrJoin(parameter_skipped, ", "),
                                  " (--globals=replace would grant them)"));
+  }
+  if (!parameter_protected.empty()) {
+    notes.push_back(absl::StrCat("globals: skipped privileges on parameters of ",
+                                 absl::StrJoin(parameter_protected, ", "),
+                                 " (the restoring user and the bootstrap superuser are never "
+                                 "changed)"));
   }
   if (!tablespaces_present.empty()) {
     notes.push_back(absl::StrCat("globals: tablespaces present on the target: ",

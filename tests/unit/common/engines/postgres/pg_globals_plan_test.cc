@@ -174,6 +174,9 @@ TEST(PgGlobalsPlanTest, ReplaceAlsoChangesExistingRolesButNeverTheRestoringUser)
   EXPECT_TRUE(Has(whats, "granting privileges on a parameter to app"));
   EXPECT_FALSE(Has(whats, "creating role app"));
   for (const std::string& w : whats) EXPECT_EQ(w.find("postgres"), std::string::npos) << w;
+  EXPECT_TRUE(Has(plan->notes, "globals: left postgres unchanged (the restoring user and the "
+                               "bootstrap superuser are never changed)"))
+      << absl::StrJoin(plan->notes, "\n");
   EXPECT_TRUE(Has(plan->notes, "globals: replaced the attributes, password, settings and "
                                "comment of existing roles app (1)"))
       << absl::StrJoin(plan->notes, "\n");
