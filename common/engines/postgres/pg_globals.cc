@@ -155,15 +155,23 @@ absl::Status ApplyGlobals(const v1::DatabaseTarget& target, const std::string& s
   RETURN_IF_ERROR(Run(conn.conn, {"BEGIN READ WRITE", "starting the transaction", {}}));
   // Planned inside the transaction that applies it; a role created by
   // someone else meanwhile makes its CREATE ROLE fail, and nothing stays.
+  bool committing = false;
   absl::Status applied = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(GlobalsPlan plan, Plan(conn.conn, script, mode));
     for (const GlobalsStep& s : plan.session) RETURN_IF_ERROR(Run(conn.conn, s));
     for (const GlobalsStep& s : plan.steps) RETURN_IF_ERROR(Run(conn.conn, s));
+    committing = true;
     RETURN_IF_ERROR(Run(conn.conn, {"COMMIT", "committing the roles", {}}));
     notes->insert(notes->end(), plan.notes.begin(), plan.notes.end());
     return absl::OkStatus();
   }();
   if (applied.ok()) return applied;
+  if (committing && PQstatus(conn.conn) != CONNECTION_OK) {
+    return absl::UnavailableError(absl::StrCat(
+        applied.message(), ": the connection was lost while committing, so whether the roles "
+        "were created is not known; look at the target's roles (\\du in psql) before "
+        "restoring again"));
+  }
   // The connection's end rolls back too; ROLLBACK says so at once.
   Result r(PQexec(conn.conn, "ROLLBACK"));
   return absl::Status(applied.code(),
