@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
 
@@ -46,11 +47,12 @@ bool IsRoleName(const SqlToken& t) {
   return true;
 }
 
-// The text of a string constant token without its quotes.
+// The text of a string constant token without its quotes, '' read as '
+// (as the server would quote it back in a message).
 std::string StringBody(const std::string& s) {
   absl::string_view v = s;
   if (absl::ConsumePrefix(&v, "E'") || absl::ConsumePrefix(&v, "'")) absl::ConsumeSuffix(&v, "'");
-  return std::string(v);
+  return absl::StrReplaceAll(v, {{"''", "'"}});
 }
 
 std::vector<std::string> Strings(const Tokens& h) {

@@ -267,5 +267,22 @@ TEST(PgGlobalsPlanTest, SettingsInADatabaseTheTargetLacksAreSkipped) {
       << absl::StrJoin(plan->notes, "\n");
 }
 
+// Names and strings holding semicolons, quotes and comment markers stay
+// within their statement.
+TEST(PgGlobalsPlanTest, QuotedNamesAndStringsStayWhole) {
+  auto plan = Plan("CREATE ROLE \"a;b\"\"--c\";\n"
+                   "ALTER ROLE \"a;b\"\"--c\" WITH LOGIN PASSWORD 'p;w''d/*x';\n"
+                   "COMMENT ON ROLE \"a;b\"\"--c\" IS E'it\\'s; -- not a comment';\n",
+                   Target(), v1::GLOBALS_MODE_MISSING);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Whats(*plan), (std::vector<std::string>{
+                              "creating role a;b\"--c",
+                              "setting the attributes and password of role a;b\"--c",
+                              "setting the comment of role a;b\"--c",
+                          }));
+  EXPECT_EQ(plan->steps[0].sql, "CREATE ROLE \"a;b\"\"--c\"");
+  EXPECT_EQ(plan->steps[1].secrets, (std::vector<std::string>{"p;w'd/*x"}));
+}
+
 }  // namespace
 }  // namespace dbdump::pg
