@@ -37,6 +37,9 @@ of the same engine known to the controller: its agent and connection (host,
 port, user, password reference) are used instead of those of the backup's own
 database, e.g. when that database was removed or its server is gone; a restore
 through --via needs --target (a dry run or test restore does not).
+--globals (PostgreSQL, a backup taken with --globals) first creates the roles the
+target cluster lacks, in one transaction, and leaves existing roles unchanged;
+--globals=replace also gives existing roles the backup's password and attributes.
 MySQL/MariaDB: a restore fails, undone, when a DEFINER of the backup's views,
 routines, triggers or events is not an account of the target server;
 --definers=current-user defines them as the restoring user instead.

@@ -9,6 +9,7 @@ step "start PostgreSQL, controller and agent"
 start_postgres pg
 psql_as postgres "CREATE DATABASE shop"
 psql_as postgres "CREATE ROLE shop_reader"
+psql_as postgres "CREATE ROLE shop_writer LOGIN PASSWORD 'writer-pw-e2e'"
 psql_as shop "CREATE TABLE orders (id serial PRIMARY KEY, note text);
               INSERT INTO orders (note) SELECT 'n' || g FROM generate_series(1, 5000) g;
               CREATE TABLE audit (id int); INSERT INTO audit SELECT generate_series(1, 10);"
@@ -98,6 +99,20 @@ expect_job_failure "--no-create" ctl restore "$ID" --target=shop_absent --no-cre
 [ "$(psql_as postgres "SELECT count(*) FROM pg_database WHERE datname = 'shop_absent'")" = 0 ] \
   || fail "--no-create created the database"
 
+step "restore --globals: missing roles created, existing ones kept, said in the notes"
+psql_as postgres "DROP ROLE shop_writer"
+psql_as postgres "ALTER ROLE shop_reader CONNECTION LIMIT 2"
+ctl restore "$ID" --target=shop_globals --globals --wait | tee "$T/globals.txt"
+grep -q "globals: created roles shop_writer (1)" "$T/globals.txt" || fail "created role not noted"
+grep -q "globals: kept existing roles shop_reader (password and attributes unchanged" \
+  "$T/globals.txt" || fail "kept role not noted"
+[ "$(psql_as postgres "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'shop_writer'")" = t ] \
+  || fail "shop_writer was not created with its attributes"
+[ "$(psql_as postgres "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'shop_reader'")" = 2 ] \
+  || fail "--globals changed an existing role"
+[ "$(psql_as shop_globals "SELECT count(*) FROM orders")" = 5000 ] || fail "globals restore content"
+if grep -q "SCRAM-SHA-256" "$T/globals.txt"; then fail "a password hash in the restore's output"; fi
+
 step "a failing test restore is recorded too"
 python3 - "$T/store/shop/$ID/manifest.json" <<'EOF'
 import json, sys
@@ -157,4 +172,7 @@ grep -q "globals: created roles.*shop_reader" "$T/globals.txt" || fail "globals 
 step "no secret in logs or the store"
 PW=$(cat "$PG_PASSFILE")
 if grep -rqF -- "$PW" "$T"/*.log "$T/controller.db"* 2>/dev/null; then fail "password leaked"; fi
+for hash in $(grep -o "SCRAM-SHA-256[^']*" "$T/globals.sql"); do
+  if grep -rqF -- "$hash" "$T"/*.log "$T/controller.db"* 2>/dev/null; then fail "password hash leaked"; fi
+done
 echo "PASS"
