@@ -96,6 +96,8 @@ grpc::Status AgentServiceImpl::RunBackup(grpc::ServerContext* ctx, const v1::Run
   if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
     LogInfo("agent", "backup ", job.job_id(), " of ", job.target().name(), " started");
     registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
+      // Every line this job's thread logs carries its job and database.
+      ScopedLogFields fields(job.job_id(), job.target().name());
       absl::StatusOr<v1::Manifest> m = runner_->Backup(job, e, t);
       t->Finish(StateFor(m.status()), std::string(m.status().message()), m.ok() ? &*m : nullptr);
       LogInfo("agent", "backup ", job.job_id(), " ended: ",
@@ -116,6 +118,7 @@ grpc::Status AgentServiceImpl::RunRestore(grpc::ServerContext* ctx, const v1::Ru
   if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
     LogInfo("agent", "restore ", job.job_id(), " of backup ", job.backup_id(), " started");
     registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
+      ScopedLogFields fields(job.job_id(), job.source_database());
       v1::RestoreReport report;
       absl::Status s = runner_->Restore(job, e, t, &report);
       // A restore that did something besides the dump (roles, settings)

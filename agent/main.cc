@@ -4,9 +4,14 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/agent_service_impl.h"
 #include "agent/certificate_renewer.h"
@@ -19,19 +24,64 @@
 #include "common/engines/postgres/postgres_engine.h"
 #include "agent/registrar.h"
 #include "common/engines/sqlite/sqlite_engine.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "common/base/daemon_logging.h"
 #include "common/base/flags.h"
+#include "common/base/version.h"
 #include "common/base/log.h"
+#include "common/process/service_notify.h"
 #include "common/process/termination_signals.h"
 #include "common/base/names.h"
 #include "common/process/subprocess_runner.h"
 
 namespace {
 
+// SIGHUP: the config file is read again and logging follows it; the rest
+// is named for a restart. TLS files need no signal: they are read again
+// when they change.
+void Reload(dbdump::Flags& flags) {
+  if (flags.config_file().empty()) {
+    dbdump::LogInfo("agent", "SIGHUP: started without --config, nothing to read again");
+    return;
+  }
+  absl::StatusOr<std::vector<std::string>> changed = flags.Reload();
+  if (!changed.ok()) {
+    dbdump::LogWarn("agent", "SIGHUP: ", changed.status().message(), "; the running settings stay");
+    return;
+  }
+  bool logging = false;
+  std::vector<std::string> at_restart;
+  for (const std::string& name : *changed) {
+    if (absl::StartsWith(name, "log_")) {
+      logging = true;
+    } else {
+      std::string flag = name;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      at_restart.push_back("--" + flag);
+    }
+  }
+  std::string applied = "nothing";
+  if (logging) {
+    absl::Status st = dbdump::ApplyLoggingFlags(flags);
+    if (st.ok()) {
+      applied = absl::StrCat("logging (", flags.Get("log_level"), ", ", flags.Get("log_format"), ")");
+    } else {
+      dbdump::LogWarn("agent", "SIGHUP: ", st.message(), "; logging stays as it was");
+    }
+  }
+  dbdump::LogInfo("agent", "SIGHUP: read ", flags.config_file(), " again; reloaded: ", applied,
+                  at_restart.empty() ? ""
+                                     : absl::StrCat("; changed, applied at the next restart: ",
+                                                    absl::StrJoin(at_restart, ", ")));
+}
+
 int Run(int argc, char** argv) {
   dbdump::Flags flags;
+  dbdump::DefineLoggingFlags(&flags);
   flags.Define("name", "",
                "name of this agent, unique per controller (default: the name in its "
-               "certificate; agent-1 with --insecure_plaintext)");
+               "certificate; agent-1 with --insecure-plaintext)");
   flags.Define("join", "",
                "first start: reference to a join token from `dbdumpctl agent enroll NAME`, "
                "env:VAR or file:/path (0600), never the token itself");
@@ -60,10 +110,15 @@ int Run(int argc, char** argv) {
                "zstd worker threads per job; auto = 2 on hosts with 4 or more cores, else 0 "
                "(compress on the pipeline's own thread: same speed on 2 cores, ~20 MiB less memory)");
   absl::Status parsed = flags.Parse(argc, argv);
-  if (absl::IsNotFound(parsed)) {
+  if (flags.HelpRequested()) {
     std::cout << flags.Usage("dbdump-agent");
     return 0;
   }
+  if (flags.VersionRequested()) {
+    std::cout << "dbdump-agent " << dbdump::kVersion << "\n";
+    return 0;
+  }
+  if (parsed.ok()) parsed = dbdump::ApplyLoggingFlags(flags);
   if (!parsed.ok()) {
     std::cerr << "dbdump-agent: error: " << parsed.message() << "\n";
     return 2;
@@ -82,7 +137,7 @@ int Run(int argc, char** argv) {
       tls.key_path = flags.Get("tls_key_file");
       tls.reload_seconds = 10;
       if (tls.ca_path.empty() || tls.cert_path.empty() || tls.key_path.empty()) {
-        std::cerr << "dbdump-agent: error: --tls_ca_file, --tls_cert_file and --tls_key_file "
+        std::cerr << "dbdump-agent: error: --tls-ca-file, --tls-cert-file and --tls-key-file "
                      "go together\n";
         return 2;
       }
@@ -133,7 +188,7 @@ int Run(int argc, char** argv) {
           : flags.GetInt("compression_workers");
   absl::Status cleanup_ok = cleanup_interval_s.status();
   if (cleanup_ok.ok() && *cleanup_interval_s < 1) {
-    cleanup_ok = absl::InvalidArgumentError("--cleanup_interval_s must be at least 1");
+    cleanup_ok = absl::InvalidArgumentError("--cleanup-interval-s must be at least 1");
   }
   for (const absl::Status& s : {name_ok, cleanup_ok, buffer_bytes.status(), buffers.status(),
                                 workers.status()}) {
@@ -191,7 +246,7 @@ int Run(int argc, char** argv) {
   std::shared_ptr<grpc::ServerCredentials> server_credentials;
   if (plaintext) {
     server_credentials = grpc::InsecureServerCredentials();
-    dbdump::LogWarn("agent", "SECURITY: --insecure_plaintext: serving ", flags.Get("listen"),
+    dbdump::LogWarn("agent", "SECURITY: --insecure-plaintext: serving ", flags.Get("listen"),
                     " without TLS; anyone who can reach this port can back up, restore over "
                     "and delete this host's databases");
   } else {
@@ -240,7 +295,14 @@ int Run(int argc, char** argv) {
   }
 
   // Wait for SIGINT/SIGTERM on this thread, then shut down in order.
-  int sig = dbdump::WaitForTerminationSignal();
+  dbdump::NotifyReady();
+  int sig = 0;
+  while ((sig = dbdump::WaitForSignal()) == SIGHUP) {
+    dbdump::NotifyReloading();
+    Reload(flags);
+    dbdump::NotifyReady();
+  }
+  dbdump::NotifyStopping();
   dbdump::LogInfo("agent", "stopping on signal ", sig);
   registrar.Stop();
   if (renewer) renewer->Stop();

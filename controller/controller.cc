@@ -44,6 +44,7 @@
 #include "controller/gateway/dashboard_assets.h"
 #include "controller/gateway/http_gateway.h"
 #include "controller/notify/async_notifier.h"
+#include "controller/notify/swappable_notifier.h"
 #include "controller/notify/stale_watcher.h"
 #include "controller/reconcile/catalogue_reconciler.h"
 #include "controller/retention/backup_maintainer.h"
@@ -96,7 +97,7 @@ absl::Status CheckAddressFree(const std::string& listen) {
 struct Controller::Parts {
   RealClock clock;
   absl::Time started;
-  std::unique_ptr<AsyncNotifier> notifier;
+  std::unique_ptr<SwappableNotifier> notifier;
   std::unique_ptr<Store> store;
   std::unique_ptr<AuditLog> audit;
   CallerDirectory callers;
@@ -123,7 +124,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   RETURN_IF_ERROR(CheckAddressFree(o.listen));
   auto p = std::make_unique<Parts>();
   p->started = p->clock.Now();
-  p->notifier = std::move(o.notifier);
+  p->notifier = std::make_unique<SwappableNotifier>(std::move(o.notifier));
   std::error_code ec;
   std::filesystem::path store_path(o.store_path);
   if (store_path.has_parent_path()) std::filesystem::create_directories(store_path.parent_path(), ec);
@@ -177,7 +178,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
               "this one");
     }
   }
-  if (p->notifier) p->notifier->Start();
+  p->notifier->Start();
   Notifier* notifier = p->notifier.get();
 
   p->maintainer = std::make_unique<BackupMaintainer>(p->store.get(), p->agents.get(), &p->clock, notifier);
@@ -357,6 +358,10 @@ int Controller::http_port() const { return parts_->gateway ? parts_->gateway->po
 
 const std::string& Controller::bootstrap_token_path() const { return parts_->bootstrap_token_path; }
 
+void Controller::ReplaceNotifier(std::unique_ptr<AsyncNotifier> next) {
+  parts_->notifier->Replace(std::move(next), absl::Seconds(5));
+}
+
 void Controller::Stop() {
   Parts& p = *parts_;
   if (p.stopped) return;
@@ -369,10 +374,7 @@ void Controller::Stop() {
   p.dispatcher->Shutdown();
   p.reconciler->Stop();
   p.maintainer->Stop();
-  if (p.notifier) {
-    p.notifier->Flush(absl::Seconds(5));
-    p.notifier->Stop();
-  }
+  p.notifier->FlushAndStop(absl::Seconds(5));
 }
 
 }  // namespace dbdump

@@ -71,6 +71,9 @@ class Controller {
   // Where the first admin token was written on first start (empty when the
   // store already had tokens).
   const std::string& bootstrap_token_path() const;
+  // Notifications go through `next` from now on (null: none); what the
+  // previous notifier queued is sent first, for up to 5 s. Thread-safe.
+  void ReplaceNotifier(std::unique_ptr<AsyncNotifier> next);
   // Stops the scheduler, the server (in-flight calls get up to 5 s), the
   // followers (jobs go on at the agents) and flushes notifications.
   void Stop();

@@ -1,23 +1,99 @@
 // dbdump-controller: the control plane. Holds the catalogue, dispatches jobs
 // to agents and serves the admin API.
 
+#include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/base/daemon_logging.h"
 #include "common/base/flags.h"
 #include "common/base/log.h"
+#include "common/base/version.h"
+#include "common/process/service_notify.h"
 #include "common/process/termination_signals.h"
 #include "controller/controller.h"
+#include "controller/notify/async_notifier.h"
 #include "controller/notify/notifier_config.h"
 
 namespace {
 
+dbdump::NotifierConfig NotifyConfigFrom(const dbdump::Flags& flags) {
+  dbdump::NotifierConfig notify;
+  notify.webhook_url_file = flags.Get("notify_webhook_url_file");
+  notify.webhook_secret_file = flags.Get("notify_webhook_secret_file");
+  notify.slack_url_file = flags.Get("notify_slack_url_file");
+  notify.smtp_url = flags.Get("notify_smtp_url");
+  notify.email_from = flags.Get("notify_email_from");
+  notify.email_to = flags.Get("notify_email_to");
+  notify.smtp_credentials_file = flags.Get("notify_smtp_credentials_file");
+  notify.events = flags.Get("notify_events");
+  return notify;
+}
+
+// SIGHUP: the config file is read again; what can change while running
+// (logging, notifications) is applied, the rest is named for a restart.
+// TLS files need no signal: they are read again when they change.
+void Reload(dbdump::Flags& flags, dbdump::Controller* controller) {
+  if (flags.config_file().empty()) {
+    dbdump::LogInfo("controller", "SIGHUP: started without --config, nothing to read again");
+    return;
+  }
+  absl::StatusOr<std::vector<std::string>> changed = flags.Reload();
+  if (!changed.ok()) {
+    dbdump::LogWarn("controller", "SIGHUP: ", changed.status().message(),
+                    "; the running settings stay");
+    return;
+  }
+  bool logging = false, notify = false;
+  std::vector<std::string> applied, at_restart;
+  for (const std::string& name : *changed) {
+    if (absl::StartsWith(name, "log_")) {
+      logging = true;
+    } else if (absl::StartsWith(name, "notify_")) {
+      notify = true;
+    } else {
+      std::string flag = name;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      at_restart.push_back("--" + flag);
+    }
+  }
+  if (logging) {
+    absl::Status st = dbdump::ApplyLoggingFlags(flags);
+    if (st.ok()) {
+      applied.push_back(absl::StrCat("logging (", flags.Get("log_level"), ", ",
+                                     flags.Get("log_format"), ")"));
+    } else {
+      dbdump::LogWarn("controller", "SIGHUP: ", st.message(), "; logging stays as it was");
+    }
+  }
+  if (notify) {
+    auto notifier = dbdump::MakeNotifier(NotifyConfigFrom(flags), dbdump::AsyncNotifierOptions());
+    if (notifier.ok()) {
+      controller->ReplaceNotifier(*std::move(notifier));
+      applied.push_back("notifications");
+    } else {
+      dbdump::LogWarn("controller", "SIGHUP: ", notifier.status().message(),
+                      "; notifications stay as they were");
+    }
+  }
+  dbdump::LogInfo("controller", "SIGHUP: read ", flags.config_file(), " again; reloaded: ",
+                  applied.empty() ? "nothing" : absl::StrJoin(applied, ", "),
+                  at_restart.empty() ? ""
+                                     : absl::StrCat("; changed, applied at the next restart: ",
+                                                    absl::StrJoin(at_restart, ", ")));
+}
+
 int Run(int argc, char** argv) {
   dbdump::Flags flags;
+  dbdump::DefineLoggingFlags(&flags);
   flags.Define("listen", "127.0.0.1:7300", "host:port to serve the admin and registry APIs on");
   flags.Define("store", "/var/lib/dbdump/controller.db", "path of the SQLite metadata store");
   flags.Define("heartbeat_interval_s", "5", "how often agents heartbeat; 3 missed = offline");
@@ -61,23 +137,28 @@ int Run(int argc, char** argv) {
                "leftovers younger than this are kept by the scheduled reconciliation");
   flags.Define("http_listen", "",
                "host:port to serve the HTTP/JSON gateway and the dashboard on (HTTPS with the "
-               "controller's certificate; plain HTTP with --insecure_plaintext); empty: off");
+               "controller's certificate; plain HTTP with --insecure-plaintext); empty: off");
   flags.Define("http_cors_origins", "",
                "comma-separated origins (https://host[:port]) whose pages may call the gateway; "
                "none by default");
   flags.Define("http_tls_cert_file", "",
                "the gateway's certificate chain (PEM), e.g. for the name browsers use, from a CA "
                "they trust (default: the controller's own certificate)");
-  flags.Define("http_tls_key_file", "", "the key (0600) of --http_tls_cert_file");
+  flags.Define("http_tls_key_file", "", "the key (0600) of --http-tls-cert-file");
   flags.Define("dashboard_dir", "",
                "directory of the dashboard's files (default: the installed dashboard)");
   flags.Define("http_sse_heartbeat_ms", "15000",
                "how often an idle event stream gets a keep-alive line");
   absl::Status parsed = flags.Parse(argc, argv);
-  if (absl::IsNotFound(parsed)) {
+  if (flags.HelpRequested()) {
     std::cout << flags.Usage("dbdump-controller");
     return 0;
   }
+  if (flags.VersionRequested()) {
+    std::cout << "dbdump-controller " << dbdump::kVersion << "\n";
+    return 0;
+  }
+  if (parsed.ok()) parsed = dbdump::ApplyLoggingFlags(flags);
   auto heartbeat = flags.GetInt("heartbeat_interval_s");
   auto reattach = flags.GetInt("reattach_timeout_s");
   auto max_jobs = flags.GetInt("max_running_jobs");
@@ -91,12 +172,12 @@ int Run(int argc, char** argv) {
     }
   }
   if (*max_jobs < 0 || *max_jobs_per_agent < 0 || *tick_ms < 10) {
-    std::cerr << "dbdump-controller: error: --max_running_jobs and --max_running_jobs_per_agent "
-                 "must be 0 or more and --schedule_tick_ms at least 10\n";
+    std::cerr << "dbdump-controller: error: --max-running-jobs and --max-running-jobs-per-agent "
+                 "must be 0 or more and --schedule-tick-ms at least 10\n";
     return 2;
   }
   if (*heartbeat < 1) {
-    std::cerr << "dbdump-controller: error: --heartbeat_interval_s must be at least 1\n";
+    std::cerr << "dbdump-controller: error: --heartbeat-interval-s must be at least 1\n";
     return 2;
   }
   auto stale_check_s = flags.GetInt("stale_check_s");
@@ -112,25 +193,16 @@ int Run(int argc, char** argv) {
       reconcile_interval < absl::ZeroDuration() ||
       !absl::ParseDuration(flags.Get("reconcile_min_age"), &reconcile_min_age) ||
       reconcile_min_age < absl::Seconds(1)) {
-    std::cerr << "dbdump-controller: error: --reconcile_interval (0 = off) and "
-                 "--reconcile_min_age (at least 1s) take durations such as 24h or 90m\n";
+    std::cerr << "dbdump-controller: error: --reconcile-interval (0 = off) and "
+                 "--reconcile-min-age (at least 1s) take durations such as 24h or 90m\n";
     return 2;
   }
   if (*agent_validity < 60) {
-    std::cerr << "dbdump-controller: error: --agent_cert_validity_s must be at least 60\n";
+    std::cerr << "dbdump-controller: error: --agent-cert-validity-s must be at least 60\n";
     return 2;
   }
 
-  dbdump::NotifierConfig notify;
-  notify.webhook_url_file = flags.Get("notify_webhook_url_file");
-  notify.webhook_secret_file = flags.Get("notify_webhook_secret_file");
-  notify.slack_url_file = flags.Get("notify_slack_url_file");
-  notify.smtp_url = flags.Get("notify_smtp_url");
-  notify.email_from = flags.Get("notify_email_from");
-  notify.email_to = flags.Get("notify_email_to");
-  notify.smtp_credentials_file = flags.Get("notify_smtp_credentials_file");
-  notify.events = flags.Get("notify_events");
-  auto notifier = dbdump::MakeNotifier(notify, dbdump::AsyncNotifierOptions());
+  auto notifier = dbdump::MakeNotifier(NotifyConfigFrom(flags), dbdump::AsyncNotifierOptions());
   if (!notifier.ok()) {
     std::cerr << "dbdump-controller: error: " << notifier.status().message() << "\n";
     return 2;
@@ -156,14 +228,14 @@ int Run(int argc, char** argv) {
   options.pki.agent_validity = absl::Seconds(*agent_validity);
   auto heartbeat_ms = flags.GetInt("http_sse_heartbeat_ms");
   if (!heartbeat_ms.ok() || *heartbeat_ms < 100) {
-    std::cerr << "dbdump-controller: error: --http_sse_heartbeat_ms must be a number, at least 100\n";
+    std::cerr << "dbdump-controller: error: --http-sse-heartbeat-ms must be a number, at least 100\n";
     return 2;
   }
   options.http.listen = flags.Get("http_listen");
   for (absl::string_view origin : absl::StrSplit(flags.Get("http_cors_origins"), ',', absl::SkipWhitespace())) {
     std::string o(absl::StripAsciiWhitespace(origin));
     if (!absl::StartsWith(o, "https://") && !absl::StartsWith(o, "http://")) {
-      std::cerr << "dbdump-controller: error: --http_cors_origins: '" << o
+      std::cerr << "dbdump-controller: error: --http-cors-origins: '" << o
                 << "' is not an origin; give scheme://host[:port], e.g. https://ops.example.com\n";
       return 2;
     }
@@ -173,7 +245,7 @@ int Run(int argc, char** argv) {
   options.http.tls_cert_file = flags.Get("http_tls_cert_file");
   options.http.tls_key_file = flags.Get("http_tls_key_file");
   if (options.http.tls_cert_file.empty() != options.http.tls_key_file.empty()) {
-    std::cerr << "dbdump-controller: error: --http_tls_cert_file and --http_tls_key_file go "
+    std::cerr << "dbdump-controller: error: --http-tls-cert-file and --http-tls-key-file go "
                  "together: give both, or neither to serve the controller's own certificate\n";
     return 2;
   }
@@ -183,7 +255,14 @@ int Run(int argc, char** argv) {
     std::cerr << "dbdump-controller: error: " << controller.status().message() << "\n";
     return 1;
   }
-  int sig = dbdump::WaitForTerminationSignal();
+  dbdump::NotifyReady();
+  int sig = 0;
+  while ((sig = dbdump::WaitForSignal()) == SIGHUP) {
+    dbdump::NotifyReloading();
+    Reload(flags, controller->get());
+    dbdump::NotifyReady();
+  }
+  dbdump::NotifyStopping();
   dbdump::LogInfo("controller", "stopping on signal ", sig);
   (*controller)->Stop();
   return 0;

@@ -1,24 +1,44 @@
 #!/usr/bin/env bash
-# Installs what dbdump needs to build, run and test, from Debian's packages.
+# Installs what dbdump needs from Debian's packages:
+#   install-deps.sh            everything: build, run and test (tests/run.sh)
+#   install-deps.sh --runtime  only what building and running dbdump needs
+#                              (deploy/quickstart.sh's SQLite demo)
 # Safe to run again: only missing packages are installed.
 set -euo pipefail
 
-PACKAGES=(
+MODE=${1:---all}
+case "$MODE" in
+  --runtime|--all) ;;
+  *) echo "install-deps: unknown option $MODE: use --runtime or nothing (everything)" >&2; exit 2 ;;
+esac
+
+# Building and running: the compiler and the libraries the binaries link,
+# and the tools the quickstart and the agent's SQLite engine use.
+RUNTIME_PACKAGES=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
-  libpugixml-dev nlohmann-json3-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev
-  sqlite3 zstd gzip python3 procps bc tzdata openssl time curl
+  libpugixml-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev libsystemd-dev
+  sqlite3 zstd gzip python3 procps tzdata openssl curl
+)
+# Testing: GoogleTest, the servers the tests start (PostgreSQL, MariaDB,
+# Swift), the headless browser, and the package checks.
+TEST_PACKAGES=(
+  libgtest-dev libgmock-dev bc time
   postgresql postgresql-client
   mariadb-server mariadb-client
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
   chromium
+  dpkg-dev lintian systemd
 )
-# The dashboard's browser test (tests/browser) runs on Node.js with npm.
-# Debian's nodejs (18 on Debian 12) is enough; a machine that already has a
-# node of its own (e.g. from NodeSource, which bundles npm) keeps it.
-command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+PACKAGES=("${RUNTIME_PACKAGES[@]}")
+if [ "$MODE" = --all ]; then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+  # The dashboard's browser test (tests/browser) runs on Node.js with npm.
+  # Debian's nodejs (18 on Debian 12) is enough; a machine that already has a
+  # node of its own (e.g. from NodeSource, which bundles npm) keeps it.
+  command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -55,6 +75,8 @@ if [ "${#missing[@]}" -eq 0 ]; then
 else
   install_packages
 fi
+
+[ "$MODE" = --runtime ] && exit 0
 
 # buf (its `buf curl` is the gateway test's independent gRPC client), built
 # with the machine's Go from the Go module proxy; not packaged by Debian.

@@ -13,8 +13,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${QUICKSTART_DIR:-/tmp/dbdump-quickstart}
 
 echo "==> installing dependencies and building (first build takes a few minutes)"
-bash "$root/deploy/install-deps.sh"
-bash "$root/deploy/build.sh" --target dbdump-controller dbdump-agent dbdumpctl
+bash "$root/deploy/install-deps.sh" --runtime
+DBDUMP_BUILD_TESTS=OFF bash "$root/deploy/build.sh" --target dbdump-controller dbdump-agent dbdumpctl
 bin="$root/build"
 
 # A previous quickstart's controller and agent are stopped before its

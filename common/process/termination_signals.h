@@ -4,10 +4,13 @@
 namespace dbdump {
 
 // Call first thing in main(), before any thread starts: blocks SIGINT and
-// SIGTERM in every thread (WaitForTerminationSignal takes them) and ignores
+// SIGTERM (and SIGHUP) in every thread (WaitForTerminationSignal takes them) and ignores
 // SIGPIPE (writing to a child that died is an error, not our end).
 void BlockTerminationSignals();
 // Waits for SIGINT or SIGTERM; returns its number.
 int WaitForTerminationSignal();
+// Waits for SIGINT, SIGTERM or SIGHUP (blocked too, so that a reload never
+// kills the daemon); returns its number.
+int WaitForSignal();
 
 }  // namespace dbdump

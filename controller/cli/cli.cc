@@ -18,6 +18,7 @@
 #include "controller/cli/args/arg_parser.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
+#include "controller/cli/client/client_security.h"
 #include "controller/cli/client/controller_client.h"
 #include "controller/cli/client/grpc_controller_client.h"
 #include "controller/cli/commands/command_context.h"
@@ -229,7 +230,17 @@ absl::Status Cli::Execute(const std::vector<std::string>& args, std::ostream& ou
 int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CliOptions options;
   const char* env = std::getenv("DBDUMP_CONTROLLER");
-  if (env != nullptr && *env != '\0') options.default_controller = env;
+  if (env != nullptr && *env != '\0') {
+    options.default_controller = env;
+  } else {
+    absl::StatusOr<ClientConfig> config =
+        LoadClientConfig([](const char* name) { return std::getenv(name); });
+    if (!config.ok()) {
+      err << "dbdumpctl: error: " << config.status().message() << "\n";
+      return 2;
+    }
+    if (!config->controller.empty()) options.default_controller = config->controller;
+  }
   // Only the real stderr can be a terminal; tests pass string streams.
   options.stderr_is_tty = &err == &std::cerr && isatty(fileno(stderr));
   if (options.stderr_is_tty) options.terminal_columns = TerminalColumns(fileno(stderr));

@@ -31,6 +31,18 @@ struct ClientSecuritySources {
 // $HOME/.config/dbdump.
 std::string ClientConfigDir(const std::function<const char*(const char*)>& getenv);
 
+// dbdumpctl's own settings, from <config dir>/config.toml (TOML): the
+// controller's address (`controller = "host:port"`, below $DBDUMP_CONTROLLER
+// and --controller), the CA certificate (`ca_file`, below --ca-file and
+// $DBDUMP_CA_FILE) and the API token's 0600 file (`token_file`, below
+// $DBDUMP_TOKEN; default <config dir>/token). Empty when the file is absent.
+struct ClientConfig {
+  std::string controller;
+  std::string ca_file;
+  std::string token_file;
+};
+absl::StatusOr<ClientConfig> LoadClientConfig(const std::function<const char*(const char*)>& getenv);
+
 // FailedPrecondition saying what to put where when there is no CA
 // certificate, or the token file is readable by others.
 absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecuritySources& sources);
