@@ -227,6 +227,7 @@ absl::Status StorageShow(CommandContext& context, const ParsedArgs& args) {
                                  {"role", s.role_arn()},
                                  {"sts endpoint", s.sts_endpoint()},
                                  {"credentials ref", s.credentials_ref()},
+                                 {"profile", s.profile()},
                                  {"sse", s.sse()},
                                  {"storage class", s.storage_class()},
                                  {"ca file", s.ca_file()}});
@@ -352,7 +353,7 @@ std::vector<VerbSpec> StorageVerbs() {
       "{kind=s3} {-bucket} {prefix} {region} {endpoint} {path-style}\n"
       "{role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
-      "{credentials-ref} {part-size} {upload-concurrency}\n"
+      "{credentials-ref} {profile} {part-size} {upload-concurrency}\n"
       "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
   add.synopsis = "{kind=local} {-path} | {kind=s3} {-bucket} [...]";
   add.run = StorageAdd;
@@ -378,7 +379,7 @@ std::vector<VerbSpec> StorageVerbs() {
       "{path} {prefix} {bucket} {region} {endpoint}\n"
       "{path-style} {role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
-      "{credentials-ref} {part-size} {upload-concurrency}\n"
+      "{credentials-ref} {profile} {part-size} {upload-concurrency}\n"
       "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
   update.run = StorageUpdate;
 
