@@ -353,8 +353,8 @@ std::vector<VerbSpec> StorageVerbs() {
       "{kind=s3} {-bucket} {prefix} {region} {endpoint} {path-style}\n"
       "{role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
-      "{credentials-ref} {profile} {part-size} {upload-concurrency}\n"
-      "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
+      "{credentials-ref} {part-size} {upload-concurrency}\n"
+      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}"};
   add.synopsis = "{kind=local} {-path} | {kind=s3} {-bucket} [...]";
   add.run = StorageAdd;
 
@@ -379,8 +379,8 @@ std::vector<VerbSpec> StorageVerbs() {
       "{path} {prefix} {bucket} {region} {endpoint}\n"
       "{path-style} {role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
-      "{credentials-ref} {profile} {part-size} {upload-concurrency}\n"
-      "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
+      "{credentials-ref} {part-size} {upload-concurrency}\n"
+      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}"};
   update.run = StorageUpdate;
 
   VerbSpec remove;
