@@ -129,9 +129,13 @@ absl::StatusOr<std::string> DiscoverRegion(const S3Options& base,
     DiscoveredRegions()[key] = *region;
     return *region;
   }
-  if (absl::IsNotFound(region.status()) || absl::IsUnavailable(region.status())) {
-    // S3-compatible servers often do not say, and need no particular region;
-    // an unreachable server fails the requests themselves more clearly.
+  if (absl::IsNotFound(region.status())) {
+    // S3-compatible servers often do not say, and need no particular region.
+    LogInfo("s3", "bucket ", base.bucket, ": the server names no region; signing for us-east-1");
+    return std::string("us-east-1");
+  }
+  if (absl::IsUnavailable(region.status())) {
+    // An unreachable server fails the requests themselves more clearly.
     LogWarn("s3", "bucket ", base.bucket, ": no region given and none learned (",
             region.status().message(), "); signing for us-east-1. Set the storage's region "
             "(--region) or AWS_REGION to be sure");
