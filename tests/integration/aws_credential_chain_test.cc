@@ -192,6 +192,19 @@ TEST_F(CredentialChainTest, WebIdentityThroughMotoSts) {
   EXPECT_TRUE(absl::StrContains(st.message(), "web identity")) << st;
   EXPECT_TRUE(absl::StrContains(st.message(), "InvalidIdentityToken")) << st;
   EXPECT_FALSE(absl::StrContains(st.message(), "not-the-token")) << st;
+
+  // The same through a profile: role_arn + web_identity_token_file.
+  unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+  unsetenv("AWS_ROLE_ARN");
+  std::string config = dir_ + "/config";
+  WriteFile(config, absl::StrCat("[profile irsa]\nrole_arn = ", server_->role_arn(),
+                                 "\nweb_identity_token_file = ", server_->dir(),
+                                 "/server/web_identity_token\n"));
+  setenv("AWS_CONFIG_FILE", config.c_str(), 1);
+  setenv("AWS_PROFILE", "irsa", 1);
+  ResetSharedCredentialSources();
+  st = RoundTrip(ChainDestination());
+  EXPECT_TRUE(st.ok()) << st;
 }
 
 TEST_F(CredentialChainTest, SharedFilesPickTheProfile) {
@@ -319,6 +332,13 @@ TEST_F(CredentialChainTest, ContainerEndpointWithAuthorizationFile) {
   EXPECT_TRUE(absl::IsPermissionDenied(st)) << st;
   EXPECT_TRUE(absl::StrContains(st.message(), "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) << st;
   EXPECT_FALSE(absl::StrContains(st.message(), "stale-value")) << st;
+
+  // The token in the environment instead of a file.
+  unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+  setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth-value", 1);
+  ResetSharedCredentialSources();
+  st = RoundTrip(ChainDestination());
+  EXPECT_TRUE(st.ok()) << st;
 }
 
 TEST_F(CredentialChainTest, ImdsCredentialsRefreshBeforeExpiry) {
