@@ -1,5 +1,7 @@
 #include "common/s3/s3_client.h"
 
+#include <arpa/inet.h>
+
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -97,8 +99,33 @@ absl::Status ValidateBucketName(const std::string& b) {
   return absl::OkStatus();
 }
 
+bool EndpointIsIpAddress(const std::string& endpoint) {
+  auto sep = endpoint.find("://");
+  std::string host = sep == std::string::npos ? endpoint : endpoint.substr(sep + 3);
+  host = host.substr(0, host.find('/'));
+  if (absl::StartsWith(host, "[")) return true;  // only IPv6 literals are bracketed
+  host = host.substr(0, host.find(':'));
+  in_addr v4;
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1;
+}
+
+namespace {
+S3Options WithAddressing(S3Options o) {
+  if (!o.path_style && EndpointIsIpAddress(o.endpoint)) o.path_style = true;
+  return o;
+}
+
+// A virtual-hosted name (bucket.host) that does not resolve usually means an
+// S3-compatible server without wildcard DNS.
+std::string AddressingHint(const absl::Status& last, const S3Options& o) {
+  if (o.path_style || !absl::StrContains(last.message(), "resolve host")) return "";
+  return "; the bucket's virtual-hosted name does not resolve: for an S3-compatible server "
+         "use path-style addressing (--path-style)";
+}
+}  // namespace
+
 S3Client::S3Client(S3Options options, std::shared_ptr<CredentialsProvider> credentials)
-    : options_(std::move(options)),
+    : options_(WithAddressing(std::move(options))),
       clock_(options_.clock ? options_.clock : DefaultClock()),
       credentials_(std::move(credentials)),
       signer_(options_.region, "s3") {
@@ -217,8 +244,8 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
     if (code == "ExpiredToken" || code == "InvalidToken") credentials_->Invalidate();
     if (!absl::IsUnavailable(last) && code != "ExpiredToken") return last;
   }
-  return absl::UnavailableError(
-      absl::StrCat(last.message(), " (gave up after ", options_.max_attempts, " attempts)"));
+  return absl::UnavailableError(absl::StrCat(last.message(), " (gave up after ", options_.max_attempts,
+                                             " attempts)", AddressingHint(last, options_)));
 }
 
 absl::StatusOr<std::string> S3Client::PutObject(const std::string& key, const char* data, size_t n) {
@@ -271,6 +298,40 @@ absl::Status S3Client::DeleteObject(const std::string& key) {
 
 absl::Status S3Client::HeadBucket() {
   return Execute({"HEAD", "", {}, {}, nullptr, 0, "check bucket"}).status();
+}
+
+absl::StatusOr<std::string> S3Client::BucketRegion() {
+  // Not through Execute: every answer counts here, errors included, and the
+  // credentials may be denied by a bucket in another region.
+  SignableRequest sr;
+  sr.method = "HEAD";
+  Address("", &sr);
+  sr.payload_sha256 = HexSha256("", 0);
+  ASSIGN_OR_RETURN(AwsCredentials creds, credentials_->Get());
+  absl::Status sent;
+  HttpResponse resp;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) absl::SleepFor(options_.base_backoff * (1 << attempt));
+    SignedRequest signed_req = signer_.Sign(sr, creds, clock_->Now());
+    HttpRequest req;
+    req.method = "HEAD";
+    req.url = absl::StrCat(scheme_, "://", sr.host, signed_req.encoded_path);
+    req.headers = signed_req.headers;
+    std::unique_ptr<HttpClient> conn = TakeConnection();
+    sent = conn->Send(req, &resp);
+    if (!sent.ok()) continue;
+    ReturnConnection(std::move(conn));
+    if (resp.status < 500) break;
+  }
+  std::string what = absl::StrCat("find the region of ", Describe(""));
+  if (!sent.ok()) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", sent.message(), AddressingHint(sent, options_)));
+  }
+  std::string region = resp.headers["x-amz-bucket-region"];
+  if (region.empty()) {
+    return absl::NotFoundError(absl::StrCat(what, ": the server does not say (HTTP ", resp.status, ")"));
+  }
+  return region;
 }
 
 absl::StatusOr<std::vector<S3Object>> S3Client::ListObjects(const std::string& prefix) {

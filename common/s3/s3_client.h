@@ -22,6 +22,8 @@ struct S3Options {
   std::string region = "us-east-1";
   std::string bucket;
   // Path-style (endpoint/bucket/key) instead of virtual-hosted (bucket.endpoint/key).
+  // An endpoint that is an IP address is always addressed path-style: a
+  // bucket name cannot be prepended to an address.
   bool path_style = false;
   HttpOptions http;
   int max_attempts = 6;
@@ -85,6 +87,12 @@ class S3Client {
   absl::StatusOr<PresignedUrl> PresignGetObject(const std::string& key, absl::Duration ttl);
   // The bucket answers (exists and is reachable with these credentials).
   absl::Status HeadBucket();
+  // The bucket's region as the server names it in x-amz-bucket-region, which
+  // S3 sends with 200, 301, 400 and 403 answers alike, so this works before
+  // the region (and even the right credentials) are known. NotFound when the
+  // server does not say (S3-compatible servers); Unavailable when it cannot
+  // be reached.
+  absl::StatusOr<std::string> BucketRegion();
 
   absl::StatusOr<std::string> CreateMultipartUpload(const std::string& key);
   absl::StatusOr<std::string> UploadPart(const std::string& key, const std::string& upload_id,
@@ -116,6 +124,10 @@ class S3Client {
   absl::Mutex mu_;
   std::vector<std::unique_ptr<HttpClient>> pool_ ABSL_GUARDED_BY(mu_);
 };
+
+// The endpoint's host is an IPv4 or IPv6 address (virtual-hosted addressing
+// cannot work there).
+bool EndpointIsIpAddress(const std::string& endpoint);
 
 // Checks an S3 bucket name against the naming rules.
 absl::Status ValidateBucketName(const std::string& bucket);

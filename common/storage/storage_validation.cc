@@ -68,6 +68,18 @@ absl::Status ValidateStorageDestination(const v1::StorageDestination& s) {
             "credentials reference must be file:/absolute/path on the agent host (or empty for "
             "the agent's environment); keys themselves are never given to dbdump");
       }
+      if (!s.profile().empty()) {
+        if (!s.credentials_ref().empty()) {
+          return absl::InvalidArgumentError(
+              "a storage names either a credentials file or a profile, not both");
+        }
+        for (char c : s.profile()) {
+          if (!(absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-')) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "profile \"", s.profile(), "\" is not a profile name (letters, digits, '.', '_', '-')"));
+          }
+        }
+      }
       if (s.part_size_bytes() != 0 &&
           (s.part_size_bytes() < (5u << 20) || s.part_size_bytes() > (uint64_t{5} << 30))) {
         return absl::InvalidArgumentError("part size must be between 5 MiB and 5 GiB");

@@ -18,7 +18,8 @@ namespace dbdump {
 grpc::Status StorageServiceImpl::AddStorage(grpc::ServerContext*, const v1::AddStorageRequest* req,
                                             v1::AddStorageResponse* resp) {
   v1::StorageDestination s = req->storage();
-  if (s.kind() == v1::STORAGE_KIND_S3 && s.region().empty()) s.set_region("us-east-1");
+  // An S3 storage without a region takes the agent's (AWS_REGION, its
+  // profile) or the one the bucket names: not a guessed us-east-1.
   absl::Status st = ValidateStorageDestination(s);
   if (st.ok()) st = Probe(s, req->probe_agent(), req->skip_probe());
   if (st.ok()) st = c_.store->AddStorage(s, c_.clock->Now());
@@ -80,7 +81,7 @@ absl::Status StorageServiceImpl::Update(const v1::UpdateStorageRequest& req,
       v1::StorageDestination::descriptor(),
       {"path", "prefix", "bucket", "region", "endpoint", "path_style", "role_arn", "external_id",
        "sts_endpoint", "sse", "kms_key_id", "storage_class", "credentials_ref", "part_size_bytes",
-       "upload_concurrency", "ca_file", "max_parts"}};
+       "upload_concurrency", "ca_file", "max_parts", "profile"}};
   RETURN_IF_ERROR(ValidateResourceName("storage name", req.name()));
   if (!req.storage().name().empty() && req.storage().name() != req.name()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -91,7 +92,6 @@ absl::Status StorageServiceImpl::Update(const v1::UpdateStorageRequest& req,
   ASSIGN_OR_RETURN(v1::StorageDestination s, c_.store->GetStorage(req.name()));
   const v1::StorageDestination before = s;
   ApplyUpdateMask(req.storage(), req.update_mask(), &s);
-  if (s.kind() == v1::STORAGE_KIND_S3 && s.region().empty()) s.set_region("us-east-1");
   // Catalogued backups are found where the storage points: moving it would
   // lose them.
   if (s.path() != before.path() || s.prefix() != before.prefix() || s.bucket() != before.bucket()) {

@@ -45,7 +45,7 @@ routines, triggers or events is not an account of the target server;
 --definers=current-user defines them as the restoring user instead.
 
 S3 flags of the s3 verbs:
-  {endpoint} {region} {path-style} {credentials-ref}
+  {endpoint} {region} {path-style} {credentials-ref} {profile}
   {role-arn} {external-id} {sts-endpoint} {ca-file}
 
 Flags are written --k=v or --k v, before or after the verb's arguments, in
@@ -62,7 +62,10 @@ with --storage or --agent. A storage that holds backups keeps its path, prefix a
 "backup delete" removes a backup's objects from its storage at once (it asks no
 question) and keeps its catalogue entry, marked deleted.
 S3 keys are never given on the command line either: --credentials-ref names
-an AWS credentials file, else the environment (AWS_ACCESS_KEY_ID, ...) is used.
+an AWS credentials file; without it the AWS credential chain is used (the
+environment, web identity, the --profile or AWS_PROFILE of ~/.aws, the
+container endpoint, EC2 instance metadata). Without --region, AWS_REGION or
+the profile's region, the bucket is asked for its region.
 SIZE is a byte count, optionally with a KiB, MiB or GiB suffix: --part-size=8MiB.
 "s3 list" and "s3 restore" need no controller: they read the bucket from this
 machine, and "s3 restore" verifies the backup's checksums, then restores it here.

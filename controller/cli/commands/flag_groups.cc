@@ -36,7 +36,7 @@ FlagGroup S3ConnectionFlags() {
           {ValueFlag("endpoint", "URL"), ValueFlag("region", "R"), SwitchFlag("path-style"),
            ValueFlag("role-arn", "ARN"), ValueFlag("external-id", "ID"),
            ValueFlag("sts-endpoint", "URL"), ValueFlag("credentials-ref", "file:/path"),
-           ValueFlag("ca-file", "/path")}};
+           ValueFlag("profile", "NAME"), ValueFlag("ca-file", "/path")}};
 }
 
 FlagGroup RetentionFlags() {
@@ -97,6 +97,19 @@ absl::Status ApplyS3ConnectionFlags(const ParsedArgs& args, const std::string& r
       return UsageError(absl::StrCat(
           "--credentials-ref must be file:/absolute/path, naming an AWS credentials file that ",
           reader, " reads; leave it out to use the environment of ", reader));
+    }
+  }
+  if (args.Has("profile")) {
+    // A profile of the reader's shared AWS files: a name, not a secret.
+    dest->set_profile(args.Get("profile"));
+    if (dest->profile().empty() ||
+        dest->profile().find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+      return UsageError(absl::StrCat("--profile \"", dest->profile(),
+                                     "\" is not a profile name (letters, digits, '.', '_', '-')"));
+    }
+    if (args.Has("credentials-ref")) {
+      return UsageError("--profile and --credentials-ref name two sources of keys: give one");
     }
   }
   if (args.Has("ca-file")) {

@@ -1,7 +1,6 @@
 // "s3 list|restore": read a bucket directly from this machine, with no
 // controller: the manifests there are the catalogue. The work itself is in
 // bucket/stored_backups.cc; this file turns the command line into it.
-#include <cstdlib>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -35,20 +34,10 @@ absl::StatusOr<v1::StorageDestination> BucketDestination(const ParsedArgs& args,
 }
 
 // The default opener: OpenStorage, with the credentials errors worded for
-// dbdumpctl (common/ words them for the agent).
+// dbdumpctl (common/ words them for the agent). Without --credentials-ref the
+// AWS credential chain decides (environment, web identity, profiles,
+// container, instance metadata), as on an agent.
 absl::StatusOr<std::unique_ptr<Storage>> OpenBucket(const v1::StorageDestination& dest) {
-  if (dest.credentials_ref().empty()) {
-    auto set = [](const char* name) {
-      const char* value = getenv(name);
-      return value != nullptr && *value != '\0';
-    };
-    bool keys = set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY");
-    if (!keys && !set("AWS_SHARED_CREDENTIALS_FILE")) {
-      return absl::FailedPreconditionError(
-          "no S3 credentials for dbdumpctl: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
-          "AWS_SHARED_CREDENTIALS_FILE) in its environment, or pass --credentials-ref=file:/path");
-    }
-  }
   absl::StatusOr<std::unique_ptr<Storage>> storage = OpenStorage(dest);
   if (storage.ok()) return storage;
   return absl::Status(storage.status().code(),

@@ -227,6 +227,7 @@ absl::Status StorageShow(CommandContext& context, const ParsedArgs& args) {
                                  {"role", s.role_arn()},
                                  {"sts endpoint", s.sts_endpoint()},
                                  {"credentials ref", s.credentials_ref()},
+                                 {"profile", s.profile()},
                                  {"sse", s.sse()},
                                  {"storage class", s.storage_class()},
                                  {"ca file", s.ca_file()}});
@@ -353,7 +354,7 @@ std::vector<VerbSpec> StorageVerbs() {
       "{role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
       "{credentials-ref} {part-size} {upload-concurrency}\n"
-      "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
+      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}"};
   add.synopsis = "{kind=local} {-path} | {kind=s3} {-bucket} [...]";
   add.run = StorageAdd;
 
@@ -379,7 +380,7 @@ std::vector<VerbSpec> StorageVerbs() {
       "{path-style} {role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
       "{credentials-ref} {part-size} {upload-concurrency}\n"
-      "{max-parts} {ca-file} {probe-agent} {skip-probe}"};
+      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}"};
   update.run = StorageUpdate;
 
   VerbSpec remove;

@@ -76,6 +76,24 @@ TEST_F(CliCommandsTest, S3ListNeedsNoControllerAndBuildsTheDestination) {
   EXPECT_EQ(Cli(options).Run({"s3", "list", "s3://backups/prod"}, out_, err_), 1);
   EXPECT_EQ(err_.str(),
             "dbdumpctl: error: cannot open s3://backups/prod: no AWS credentials found\n");
+
+  // A profile of the shared AWS files instead of a credentials file; not both.
+  options.open_storage =
+      [&](const v1::StorageDestination& dest) -> absl::StatusOr<std::unique_ptr<Storage>> {
+    opened = dest;
+    return std::unique_ptr<Storage>(*LocalStorage::Open(dir));
+  };
+  ASSERT_EQ(Cli(options).Run({"s3", "list", "s3://backups/prod/nightly", "--profile=backup-reader"},
+                             out_, err_),
+            0)
+      << err_.str();
+  EXPECT_EQ(opened.profile(), "backup-reader");
+  EXPECT_EQ(opened.credentials_ref(), "");
+  EXPECT_EQ(Cli(options).Run({"s3", "list", "s3://backups/prod", "--profile=a b"}, out_, err_), 2);
+  EXPECT_EQ(Cli(options).Run({"s3", "list", "s3://backups/prod", "--profile=x",
+                              "--credentials-ref=file:/c"},
+                             out_, err_),
+            2);
   std::filesystem::remove_all(dir);
 }
 
