@@ -2,7 +2,8 @@
 // restores, deletes, storage probes) may be called only over a connection
 // whose client certificate carries the controller's identity; another
 // agent's certificate, or any other certificate from the CA, is refused.
-// Server reflection (the API's description, no data) stays open.
+// Server reflection (the API's description, no data) and grpc.health.v1
+// (serving or not) stay open to any certificate from the CA.
 #pragma once
 
 #include <grpcpp/security/auth_metadata_processor.h>

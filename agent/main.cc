@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/agent_metrics.h"
 #include "agent/agent_service_impl.h"
 #include "agent/certificate_renewer.h"
 #include "agent/controller_only_processor.h"
@@ -33,6 +34,7 @@
 #include "common/process/service_notify.h"
 #include "common/process/termination_signals.h"
 #include "common/base/names.h"
+#include "common/metrics/metrics_endpoint.h"
 #include "common/process/subprocess_runner.h"
 
 namespace {
@@ -109,6 +111,9 @@ int Run(int argc, char** argv) {
   flags.Define("compression_workers", "auto",
                "zstd worker threads per job; auto = 2 on hosts with 4 or more cores, else 0 "
                "(compress on the pipeline's own thread: same speed on 2 cores, ~20 MiB less memory)");
+  flags.Define("metrics_listen", "",
+               "host:port to serve Prometheus metrics on at /metrics (plain HTTP, no "
+               "authentication: loopback or a monitoring network); empty: off");
   absl::Status parsed = flags.Parse(argc, argv);
   if (flags.HelpRequested()) {
     std::cout << flags.Usage("dbdump-agent");
@@ -211,7 +216,24 @@ int Run(int argc, char** argv) {
     return 1;
   }
   dbdump::LeftoverSweeper sweeper(&write_journal, &registry);
-  registry.SetEndHook([&sweeper](const dbdump::v1::JobEvent& e) { sweeper.JobEnded(e); });
+  // Metrics: S3 calls report through the default hook, as storages are
+  // opened per job from their configuration.
+  dbdump::AgentMetrics metrics([&registry] { return registry.running(); });
+  dbdump::SetDefaultS3Metrics(&metrics);
+  std::unique_ptr<prometheus::Exposer> metrics_server;
+  if (!flags.Get("metrics_listen").empty()) {
+    auto served = dbdump::ServeMetrics(flags.Get("metrics_listen"), metrics.collectables());
+    if (!served.ok()) {
+      std::cerr << "dbdump-agent: error: " << served.status().message() << "\n";
+      return 1;
+    }
+    metrics_server = *std::move(served);
+    dbdump::LogInfo("agent", "metrics on http://", flags.Get("metrics_listen"), "/metrics");
+  }
+  registry.SetEndHook([&sweeper, &metrics](const dbdump::v1::JobEvent& e) {
+    sweeper.JobEnded(e);
+    metrics.JobEnded(e);
+  });
   dbdump::JobRunnerOptions runner_options;
   runner_options.journal = &write_journal;
   runner_options.agent_name = name;
@@ -254,6 +276,9 @@ int Run(int argc, char** argv) {
     server_credentials->SetAuthMetadataProcessor(
         std::make_shared<dbdump::ControllerOnlyProcessor>());
   }
+  // grpc.health.v1: NOT_SERVING until the controller has this agent
+  // registered (set below, then by the registrar).
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   // A second agent must not share the port (gRPC sets SO_REUSEPORT by default).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -266,6 +291,8 @@ int Run(int argc, char** argv) {
               << ": address in use or invalid\n";
     return 1;
   }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(false);
   std::string listen = flags.Get("listen");
   std::string advertise = flags.Get("advertise").empty()
                               ? listen.substr(0, listen.rfind(':') + 1) + std::to_string(port)
@@ -277,6 +304,10 @@ int Run(int argc, char** argv) {
   registrar_options.agent_name = name;
   registrar_options.advertise_address = advertise;
   registrar_options.engines = service.engines();
+  registrar_options.on_connection = [health, &metrics](bool connected) {
+    health->SetServingStatus(connected);
+    metrics.ConnectionChanged(connected);
+  };
   if (!plaintext) {
     registrar_options.credentials =
         dbdump::MutualTlsChannelCredentials(tls, dbdump::ControllerIdentity());

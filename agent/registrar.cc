@@ -56,6 +56,7 @@ void Registrar::Loop() {
       st = stub_->Heartbeat(&ctx, req, &resp);
       if (st.error_code() == grpc::StatusCode::NOT_FOUND) registered = false;
     }
+    if (options_.on_connection) options_.on_connection(st.ok() && registered);
     if (st.ok()) {
       backoff = absl::Milliseconds(200);
       stop_.WaitForNotificationWithTimeout(registered ? interval : absl::ZeroDuration());

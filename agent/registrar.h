@@ -1,6 +1,7 @@
 // Registrar: keeps the agent registered with the controller.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -24,6 +25,10 @@ struct RegistrarOptions {
   std::vector<dbdump::v1::Engine> engines;
   // Mutual TLS with the agent's certificate (plaintext when null).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Told after every registration or heartbeat whether the controller has
+  // this agent registered now (health and metrics); on the registrar's
+  // thread, must not block.
+  std::function<void(bool connected)> on_connection;
 };
 
 // Registers on start and heartbeats at the interval the controller asks for;

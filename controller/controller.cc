@@ -43,6 +43,8 @@
 #include "controller/dispatch/job_updates.h"
 #include "controller/gateway/dashboard_assets.h"
 #include "controller/gateway/http_gateway.h"
+#include "controller/metrics/controller_metrics.h"
+#include "common/metrics/metrics_endpoint.h"
 #include "controller/notify/async_notifier.h"
 #include "controller/notify/swappable_notifier.h"
 #include "controller/notify/stale_watcher.h"
@@ -50,6 +52,7 @@
 #include "controller/retention/backup_maintainer.h"
 #include "controller/schedule/scheduler.h"
 #include "controller/store/store.h"
+#include "controller/store/store_probe.h"
 
 namespace dbdump {
 namespace {
@@ -111,6 +114,9 @@ struct Controller::Parts {
   std::unique_ptr<JobOutcome> outcome;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<HealthServiceImpl> health;
+  std::unique_ptr<ControllerMetrics> metrics;
+  std::unique_ptr<prometheus::Exposer> metrics_server;
+  std::unique_ptr<StoreProbe> store_probe;
   std::unique_ptr<StaleWatcher> stale_watcher;
   std::unique_ptr<Scheduler> scheduler;
   std::vector<std::unique_ptr<grpc::Service>> services;
@@ -131,6 +137,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(o.store_path, &p->clock);
   if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
   p->store = *std::move(store);
+  p->store_probe = std::make_unique<StoreProbe>(p->store.get(), o.store_path);
   std::string state_dir = o.state_dir;
   if (state_dir.empty()) {
     state_dir = store_path.has_parent_path() ? store_path.parent_path().string() : ".";
@@ -178,7 +185,6 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
               "this one");
     }
   }
-  p->notifier->Start();
   Notifier* notifier = p->notifier.get();
 
   p->maintainer = std::make_unique<BackupMaintainer>(p->store.get(), p->agents.get(), &p->clock, notifier);
@@ -188,6 +194,12 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   outcome.updates = &p->updates;
   outcome.maintainer = p->maintainer.get();
   outcome.notifier = notifier;
+  // Metrics are made below (they read the dispatcher); ended jobs reach
+  // them through Parts, which outlives the outcome.
+  Parts* parts_for_metrics = p.get();
+  outcome.on_end = [parts_for_metrics](const v1::Job& job) {
+    if (parts_for_metrics->metrics) parts_for_metrics->metrics->JobEnded(job);
+  };
   p->outcome = std::make_unique<JobOutcome>(std::move(outcome));
   DispatcherOptions dispatch;
   dispatch.heartbeat_interval = o.heartbeat_interval;
@@ -204,6 +216,20 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   p->health = std::make_unique<HealthServiceImpl>(p->store.get(), p->dispatcher.get(), &p->clock,
                                                   p->started);
   HealthServiceImpl* health = p->health.get();
+  ControllerMetricsParts metric_parts;
+  metric_parts.store = p->store.get();
+  metric_parts.dispatcher = p->dispatcher.get();
+  metric_parts.clock = &p->clock;
+  metric_parts.stats = [health] { return health->Stats(); };
+  p->metrics = std::make_unique<ControllerMetrics>(std::move(metric_parts));
+  {
+    ControllerMetrics* metrics = p->metrics.get();
+    p->notifier->SetDeliveryObserver([metrics](const std::string& channel, bool delivered) {
+      metrics->NotificationDelivered(channel, delivered);
+    });
+    // Started once its observer is set; nothing is notified before this.
+    p->notifier->Start();
+  }
   p->stale_watcher = std::make_unique<StaleWatcher>([health] { return health->Stats(); }, notifier,
                                                     o.stale_check);
   StaleWatcher* stale = p->stale_watcher.get();
@@ -223,11 +249,32 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   sched.clock = &p->clock;
   sched.maintainer = p->maintainer.get();
   ControllerPki* pki = p->pki.get();
+  // Readiness (grpc.health.v1) follows the store, probed on the
+  // scheduler's thread: SERVING once the scheduler's first tick finds the
+  // store answering, NOT_SERVING whenever a probe fails. The server exists
+  // before the scheduler starts.
+  StoreProbe* probe = p->store_probe.get();
+  Parts* parts_for_health = p.get();
   // The first scheduled reconciliation one interval after the start: agents
   // have heartbeated by then, and a restart loop does not reconcile each time.
   sched.on_tick = [stale, pki, reconciler, next_renew_check = absl::InfinitePast(),
                    reconcile_every = o.reconcile_interval, reconcile_min_age = o.reconcile_min_age,
-                   next_reconcile = p->started + o.reconcile_interval](absl::Time now) mutable {
+                   next_reconcile = p->started + o.reconcile_interval, probe, parts_for_health,
+                   store_check = o.store_check, next_store_check = absl::InfinitePast(),
+                   store_ok = false](absl::Time now) mutable {
+    if (now >= next_store_check) {
+      next_store_check = now + store_check;
+      absl::Status s = probe->Check();
+      if (s.ok() != store_ok) {
+        if (s.ok()) {
+          LogInfo("controller", "store available again: serving (grpc.health.v1)");
+        } else {
+          LogWarn("controller", s.message(), "; NOT_SERVING (grpc.health.v1)");
+        }
+        store_ok = s.ok();
+        parts_for_health->server->GetHealthCheckService()->SetServingStatus(store_ok);
+      }
+    }
     stale->Check(now);
     if (reconcile_every > absl::ZeroDuration() && now >= next_reconcile) {
       next_reconcile = now + reconcile_every;
@@ -294,6 +341,9 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
     };
     credentials->SetAuthMetadataProcessor(std::make_shared<ControllerAuthProcessor>(std::move(auth)));
   }
+  // grpc.health.v1 for probes: NOT_SERVING until the scheduler's first
+  // tick finds the store answering.
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   // A second controller must not share the port (gRPC sets SO_REUSEPORT by default).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -308,6 +358,7 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
     return absl::FailedPreconditionError(
         absl::StrCat("cannot listen on ", o.listen, ": address in use or invalid"));
   }
+  p->server->GetHealthCheckService()->SetServingStatus(false);
   LogInfo("controller", "serving on ", o.listen.substr(0, o.listen.rfind(':') + 1), p->port,
           o.insecure_plaintext ? " (PLAINTEXT)" : " (TLS)", " with store ", o.store_path,
           " (schema v", p->store->schema_version(), ")");
@@ -334,12 +385,25 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
     http.dashboard_dir = o.http.dashboard_dir.empty() ? DefaultDashboardDir() : o.http.dashboard_dir;
     http.sse_heartbeat = o.http.sse_heartbeat;
     http.version = kVersion;
+    ControllerMetrics* metrics = p->metrics.get();
+    http.metrics = [metrics] { return MetricsText(metrics->collectables()); };
     absl::StatusOr<std::unique_ptr<HttpGateway>> gateway = HttpGateway::Start(std::move(http));
     if (!gateway.ok()) {
       p->server->Shutdown();
       return absl::FailedPreconditionError(gateway.status().message());
     }
     p->gateway = *std::move(gateway);
+  }
+  if (!o.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> served =
+        ServeMetrics(o.metrics_listen, p->metrics->collectables());
+    if (!served.ok()) {
+      if (p->gateway) p->gateway->Stop();
+      p->server->Shutdown();
+      return served.status();
+    }
+    p->metrics_server = *std::move(served);
+    LogInfo("controller", "metrics on http://", o.metrics_listen, "/metrics (no authentication)");
   }
   if (absl::Status s = p->dispatcher->Recover(); !s.ok()) {
     LogWarn("controller", "recovery: ", s.message());
@@ -356,6 +420,10 @@ int Controller::port() const { return parts_->port; }
 
 int Controller::http_port() const { return parts_->gateway ? parts_->gateway->port() : 0; }
 
+int Controller::metrics_port() const {
+  return parts_->metrics_server ? MetricsPort(*parts_->metrics_server) : 0;
+}
+
 const std::string& Controller::bootstrap_token_path() const { return parts_->bootstrap_token_path; }
 
 void Controller::ReplaceNotifier(std::unique_ptr<AsyncNotifier> next) {
@@ -367,6 +435,8 @@ void Controller::Stop() {
   if (p.stopped) return;
   p.stopped = true;
   p.scheduler->Stop();
+  // Probes see the controller go before its port closes.
+  p.server->GetHealthCheckService()->SetServingStatus(false);
   // Followers of jobs are told first, so none keeps the server waiting.
   p.updates.Close();
   if (p.gateway) p.gateway->Stop();

@@ -38,6 +38,12 @@ struct ControllerOptions {
   bool insecure_plaintext = false;
   // `dir` empty: <state_dir>/pki. `clock` is the controller's.
   ControllerPkiOptions pki;
+  // host:port of a plain-HTTP Prometheus endpoint (/metrics, no
+  // authentication); empty: not served. The HTTP gateway serves /metrics
+  // too, to viewer tokens.
+  std::string metrics_listen;
+  // How often the store is probed for readiness (grpc.health.v1).
+  absl::Duration store_check = absl::Seconds(2);
   // The HTTP/JSON gateway and the dashboard (HTTPS with the controller's
   // certificate, or HTTP when insecure_plaintext).
   struct Http {
@@ -68,6 +74,8 @@ class Controller {
   int port() const;
   // The HTTP gateway's port; 0 when not served.
   int http_port() const;
+  // The metrics endpoint's port; 0 when not served.
+  int metrics_port() const;
   // Where the first admin token was written on first start (empty when the
   // store already had tokens).
   const std::string& bootstrap_token_path() const;

@@ -149,6 +149,10 @@ int Run(int argc, char** argv) {
                "directory of the dashboard's files (default: the installed dashboard)");
   flags.Define("http_sse_heartbeat_ms", "15000",
                "how often an idle event stream gets a keep-alive line");
+  flags.Define("metrics_listen", "",
+               "host:port to serve Prometheus metrics on at /metrics (plain HTTP, no "
+               "authentication: loopback or a monitoring network; the HTTP gateway also serves "
+               "/metrics to viewer tokens); empty: off");
   absl::Status parsed = flags.Parse(argc, argv);
   if (flags.HelpRequested()) {
     std::cout << flags.Usage("dbdump-controller");
@@ -250,6 +254,7 @@ int Run(int argc, char** argv) {
     return 2;
   }
   options.http.sse_heartbeat = absl::Milliseconds(*heartbeat_ms);
+  options.metrics_listen = flags.Get("metrics_listen");
   auto controller = dbdump::Controller::Start(std::move(options));
   if (!controller.ok()) {
     std::cerr << "dbdump-controller: error: " << controller.status().message() << "\n";

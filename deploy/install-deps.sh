@@ -19,6 +19,7 @@ RUNTIME_PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   libpugixml-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev libsystemd-dev
+  prometheus-cpp-dev
   sqlite3 zstd gzip python3 procps tzdata openssl curl
 )
 # Testing: GoogleTest, the servers the tests start (PostgreSQL, MariaDB,
@@ -30,6 +31,7 @@ TEST_PACKAGES=(
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached
   chromium
   dpkg-dev lintian systemd
+  prometheus
 )
 PACKAGES=("${RUNTIME_PACKAGES[@]}")
 if [ "$MODE" = --all ]; then
@@ -50,7 +52,7 @@ install_packages() {
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   # The tests start their own servers on free loopback ports (tests/fixtures);
-  # Debian's swift-*, memcached and rsyslog packages would otherwise start
+  # Debian's swift-*, memcached, prometheus and rsyslog packages would otherwise start
   # system services on install (memcached on 127.0.0.1:11211, Swift's daemons).
   # A policy-rc.d that answers 101 tells invoke-rc.d/deb-systemd-invoke not to
   # start them; one is put in place only for this install if none exists.
@@ -64,7 +66,7 @@ install_packages() {
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   # Not started now, and not at the next boot either.
   if [ -d /run/systemd/system ]; then
-    for unit in memcached mariadb $(systemctl list-unit-files --no-legend 'swift-*' 2>/dev/null | awk '{print $1}'); do
+    for unit in memcached mariadb prometheus $(systemctl list-unit-files --no-legend 'swift-*' 2>/dev/null | awk '{print $1}'); do
       $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
     done
   fi

@@ -15,6 +15,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/dbdump-controller.service
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/config/controller.toml
               ${PROJECT_SOURCE_DIR}/deploy/config/agent.toml
         DESTINATION /etc/dbdump)
+# Prometheus alerting rules, for the monitoring server to load.
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/prometheus/dbdump-alerts.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/dbdump/prometheus)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # Debian wants the changelog compressed, reproducibly (no name or time);
 # a native package (no Debian revision) names it changelog.gz.

@@ -27,6 +27,26 @@ struct S3Client::Call {
 
 namespace {
 
+bool HasQuery(const std::vector<std::pair<std::string, std::string>>& query, const char* name) {
+  for (const auto& [k, v] : query) {
+    if (k == name) return true;
+  }
+  return false;
+}
+
+// The S3 API operation a call is, for metrics: a fixed set of names, never
+// the bucket or the key.
+const char* OperationName(const std::string& method, const std::string& key,
+                          const std::vector<std::pair<std::string, std::string>>& query) {
+  bool upload_id = HasQuery(query, "uploadId");
+  if (method == "PUT") return upload_id ? "UploadPart" : "PutObject";
+  if (method == "POST") return upload_id ? "CompleteMultipartUpload" : "CreateMultipartUpload";
+  if (method == "DELETE") return upload_id ? "AbortMultipartUpload" : "DeleteObject";
+  if (method == "HEAD") return key.empty() ? "HeadBucket" : "HeadObject";
+  if (HasQuery(query, "uploads")) return "ListMultipartUploads";
+  return key.empty() ? "ListObjectsV2" : "GetObject";
+}
+
 bool RetryableCode(const std::string& code) {
   return code == "SlowDown" || code == "InternalError" || code == "RequestTimeout" ||
          code == "ServiceUnavailable" || code == "ExpiredToken" || code == "RequestTimeTooSkewed" ||
@@ -127,6 +147,7 @@ std::string AddressingHint(const absl::Status& last, const S3Options& o) {
 S3Client::S3Client(S3Options options, std::shared_ptr<CredentialsProvider> credentials)
     : options_(WithAddressing(std::move(options))),
       clock_(options_.clock ? options_.clock : DefaultClock()),
+      metrics_(options_.metrics ? options_.metrics : DefaultS3Metrics()),
       credentials_(std::move(credentials)),
       signer_(options_.region, "s3") {
   std::string ep = options_.endpoint.empty()
@@ -204,18 +225,23 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
   sr.headers = call.headers;
   sr.payload_sha256 = HexSha256(call.body ? call.body : "", call.body ? call.body_size : 0);
   std::string what = absl::StrCat(call.what, " ", Describe(call.key));
+  const char* operation = OperationName(call.method, call.key, call.query);
 
   absl::BitGen gen;
   absl::Status last;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     if (attempt > 1) {
+      metrics_->Retried(operation);
       // Full jitter: a random wait up to the exponential cap.
       absl::Duration cap = std::min(options_.max_backoff, options_.base_backoff * (1 << (attempt - 2)));
       absl::SleepFor(cap * absl::Uniform(gen, 0.0, 1.0));
     }
     absl::StatusOr<AwsCredentials> got = credentials_->Get();
     if (!got.ok()) {
-      if (!absl::IsUnavailable(got.status())) return got.status();
+      if (!absl::IsUnavailable(got.status())) {
+        metrics_->Failed(operation);
+        return got.status();
+      }
       last = got.status();  // STS unreachable for now: retried like a request
       continue;
     }
@@ -231,6 +257,7 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
     req.body_size = call.body_size;
     HttpResponse resp;
     std::unique_ptr<HttpClient> conn = TakeConnection();
+    metrics_->Requested(operation);
     absl::Status sent = conn->Send(req, &resp);
     if (!sent.ok()) {
       // A broken connection is not reused.
@@ -238,12 +265,19 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
       continue;
     }
     ReturnConnection(std::move(conn));
-    if (resp.status >= 200 && resp.status < 300) return resp;
+    if (resp.status >= 200 && resp.status < 300) {
+      if (call.body_size > 0) metrics_->Uploaded(operation, call.body_size);
+      return resp;
+    }
     last = S3Error(resp, what);
     std::string code = XmlDocument(resp.body).Value("Code");
     if (code == "ExpiredToken" || code == "InvalidToken") credentials_->Invalidate();
-    if (!absl::IsUnavailable(last) && code != "ExpiredToken") return last;
+    if (!absl::IsUnavailable(last) && code != "ExpiredToken") {
+      metrics_->Failed(operation);
+      return last;
+    }
   }
+  metrics_->Failed(operation);
   return absl::UnavailableError(absl::StrCat(last.message(), " (gave up after ", options_.max_attempts,
                                              " attempts)", AddressingHint(last, options_)));
 }

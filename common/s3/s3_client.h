@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/s3/aws_credentials.h"
 #include "common/s3/http_client.h"
+#include "common/s3/s3_metrics.h"
 #include "common/s3/sigv4_signer.h"
 
 namespace dbdump {
@@ -37,6 +38,8 @@ struct S3Options {
   bool content_md5 = true;
   // The signing time; null: DefaultClock().
   Clock* clock = nullptr;
+  // Requests, retries and failures are reported here; null: DefaultS3Metrics().
+  S3Metrics* metrics = nullptr;
 };
 
 struct S3Object {
@@ -117,6 +120,7 @@ class S3Client {
 
   const S3Options options_;
   Clock* const clock_;  // options_.clock or DefaultClock()
+  S3Metrics* const metrics_;  // options_.metrics or DefaultS3Metrics()
   std::shared_ptr<CredentialsProvider> credentials_;
   SigV4Signer signer_;
   std::string scheme_;

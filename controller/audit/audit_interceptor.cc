@@ -4,6 +4,7 @@
 #include <grpcpp/server_context.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "controller/audit/audit_log.h"
 #include "controller/audit/audit_target.h"
 #include "controller/auth/caller.h"
@@ -66,6 +67,10 @@ class AuditInterceptor final : public gx::Interceptor {
 }  // namespace
 
 gx::Interceptor* AuditInterceptorFactory::CreateServerInterceptor(gx::ServerRpcInfo* info) {
+  // gRPC's default health service exchanges raw ByteBuffers, not protobuf
+  // messages, so there is nothing to read a target from; it changes nothing
+  // and is open, so nothing to record either.
+  if (absl::StartsWith(info->method(), "/grpc.health.v1.")) return nullptr;
   std::optional<RpcRule> rule = ControllerRpcRule(info->method());
   return new AuditInterceptor(info, log_, callers_, rule.has_value() && rule->audited);
 }

@@ -65,6 +65,10 @@ const std::map<std::string, RpcRule>& ControllerRpcRules() {
       {"/dbdump.v1.AuditService/VerifyAuditLog", {Access::kViewer, false}},
       // Describes the API, not its data.
       {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", {Access::kOpen, false}},
+      // Serving or not, nothing else: probes (load balancers, Kubernetes)
+      // carry no API token.
+      {"/grpc.health.v1.Health/Check", {Access::kOpen, false}},
+      {"/grpc.health.v1.Health/Watch", {Access::kOpen, false}},
   };
   return *rules;
 }

@@ -13,7 +13,7 @@ namespace dbdump {
 
 enum class Access {
   // Anyone who reaches the port (over TLS): the CA certificate, enrollment
-  // with a join token in the request, server reflection.
+  // with a join token in the request, server reflection, grpc.health.v1.
   kOpen,
   // An enrolled agent's certificate (registration, heartbeats, renewal).
   kAgent,

@@ -127,7 +127,7 @@ int Cli::Run(const std::vector<std::string>& args, std::ostream& out, std::ostre
   absl::Status status = Execute(args, out, err);
   out.flush();
   if (status.ok()) return 0;
-  if (IsJobEndedError(status)) {
+  if (IsJobEndedError(status) || IsReportedProblemError(status)) {
     err << status.message() << "\n";
     return 1;
   }

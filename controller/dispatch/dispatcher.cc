@@ -453,6 +453,11 @@ DispatcherStats Dispatcher::stats() {
   return s;
 }
 
+std::map<std::string, int> Dispatcher::RunningPerAgent() {
+  absl::MutexLock l(&mu_);
+  return running_per_agent_;
+}
+
 void Dispatcher::Shutdown() {
   absl::MutexLock l(&mu_);
   if (!shutdown_.HasBeenNotified()) shutdown_.Notify();

@@ -111,6 +111,8 @@ class Dispatcher final : private FollowerHost {
   // Whether an agent heartbeated recently enough.
   bool IsOnline(const dbdump::v1::Agent& agent, absl::Time now) const;
   DispatcherStats stats();
+  // Jobs followed now on each agent that runs any (metrics).
+  std::map<std::string, int> RunningPerAgent();
   // Stops following (the jobs go on at the agents) and joins the threads.
   void Shutdown();
 

@@ -33,6 +33,7 @@
 #include "controller/gateway/sse.h"
 #include "controller/gateway/url_decoding.h"
 #include "dbdump/v1/http.pb.h"
+#include "dbdump/v1/security_service.pb.h"
 
 namespace dbdump {
 namespace {
@@ -107,6 +108,7 @@ struct HttpGateway::Impl {
 
   void Handle(const httplib::Request& req, httplib::Response& res);
   void HandleApi(const httplib::Request& req, httplib::Response& res, const std::string& path);
+  void HandleMetrics(const httplib::Request& req, httplib::Response& res);
   void HandleStream(const HttpRoute& route, const std::string& authorization,
                     const google::protobuf::Message& request, httplib::Response& res);
   void HandleFile(const HttpRoute& route, const std::string& authorization,
@@ -145,6 +147,11 @@ void HttpGateway::Impl::Handle(const httplib::Request& req, httplib::Response& r
     HandleApi(req, res, path);
     return;
   }
+  if (path == "/metrics" && options.metrics) {
+    res.set_header("Cache-Control", "no-store");
+    HandleMetrics(req, res);
+    return;
+  }
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Content-Security-Policy", kDashboardPolicy);
   const DashboardAssets::Asset* asset = has_dashboard ? dashboard.Find(path) : nullptr;
@@ -157,6 +164,32 @@ void HttpGateway::Impl::Handle(const httplib::Request& req, httplib::Response& r
   }
   res.set_header("Cache-Control", "no-cache");
   res.set_content(asset->content, asset->content_type.c_str());
+}
+
+void HttpGateway::Impl::HandleMetrics(const httplib::Request& req, httplib::Response& res) {
+  if (req.method != "GET") {
+    res.set_header("Allow", "GET");
+    FailHttp(res, 405, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED), "GET /metrics only");
+    return;
+  }
+  // Without TLS there are no tokens to check (--insecure_plaintext).
+  if (!options.plaintext) {
+    std::string authorization = req.get_header_value("Authorization");
+    if (authorization.empty()) {
+      Fail(res, static_cast<int>(grpc::StatusCode::UNAUTHENTICATED),
+           "/metrics needs an API token (role viewer or higher) in \"Authorization: Bearer "
+           "...\"; in Prometheus: authorization: {credentials_file: ...}");
+      return;
+    }
+    v1::GetSessionResponse session;
+    grpc::Status st = client->Call("/dbdump.v1.TokenService/GetSession", authorization,
+                                   v1::GetSessionRequest(), &session, options.call_timeout);
+    if (!st.ok()) {
+      Fail(res, static_cast<int>(st.error_code()), st.error_message());
+      return;
+    }
+  }
+  res.set_content(options.metrics(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 void HttpGateway::Impl::HandleApi(const httplib::Request& req, httplib::Response& res,

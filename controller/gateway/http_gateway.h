@@ -2,7 +2,8 @@
 // the RPCs (RouteTable) are answered by calling the same RPC on the
 // controller's own gRPC server (LoopbackClient), with the client's bearer
 // token; streaming RPCs become Server-Sent Events. Also serves the OpenAPI
-// document (/v1/openapi.json) and the web dashboard (/).
+// document (/v1/openapi.json), Prometheus metrics (/metrics) and the web
+// dashboard (/).
 //
 // HTTP server: cpp-httplib (Debian's libcpp-httplib, built with OpenSSL):
 // a small, well-kept library whose thread-per-connection model suits an
@@ -14,6 +15,7 @@
 // Thread-safe; Start and Stop from one thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +50,12 @@ struct HttpGatewayOptions {
   // Connections served at once; event streams may use at most half.
   int threads = 32;
   std::string version;
+  // GET /metrics answers this (Prometheus' text format) to a caller whose
+  // bearer token has role viewer or higher: the metrics name databases and
+  // agents, which the API shows viewers only. The token is checked by
+  // calling TokenService/GetSession with it, so the one auth path decides
+  // (and records refusals). Null: /metrics is not served.
+  std::function<std::string()> metrics;
 };
 
 class HttpGateway {

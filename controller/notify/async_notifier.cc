@@ -39,17 +39,31 @@ bool AsyncNotifier::Flush(absl::Duration timeout) { return queue_.WaitIdle(timeo
 
 void AsyncNotifier::Stop() { queue_.Stop(); }
 
+void AsyncNotifier::SetDeliveryObserver(
+    std::function<void(const std::string& channel, bool delivered)> observer) {
+  observer_ = std::move(observer);
+}
+
 void AsyncNotifier::Send(const Notification& n) {
   for (Route& r : routes_) {
     if (!r.events.count(n.event)) continue;
     absl::Duration wait = options_.backoff;
+    // The first word of the name ("webhook host", "email via smtp://...").
+    std::string kind = r.channel->name();
+    kind = kind.substr(0, kind.find(' '));
     for (int attempt = 1;; ++attempt) {
       absl::Status st = r.channel->Send(n);
-      if (st.ok()) break;
+      if (st.ok()) {
+        if (observer_) observer_(kind, true);
+        break;
+      }
       bool retry = absl::IsUnavailable(st) && attempt < options_.attempts;
       LogWarn("notifier", r.channel->name(), ": ", st.message(),
               retry ? "; retrying" : "; giving up on this notification");
-      if (!retry) break;
+      if (!retry) {
+        if (observer_) observer_(kind, false);
+        break;
+      }
       // Stop interrupts the backoff.
       if (!queue_.SleepUnlessStopped(wait)) return;
       wait = wait * 2;

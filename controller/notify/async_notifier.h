@@ -1,7 +1,9 @@
 // AsyncNotifier: queues notifications and sends them on its own thread.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <set>
 #include <vector>
 
@@ -32,6 +34,10 @@ class AsyncNotifier final : public Notifier {
   // Before Start.
   void AddChannel(std::unique_ptr<NotificationChannel> channel,
                   std::set<NotificationEvent> events);
+  // Before Start: told of each notification a channel delivered or gave up
+  // on, with the channel's kind ("webhook", "slack", "email": never its URL,
+  // which may be a secret); on the queue's thread, must not block.
+  void SetDeliveryObserver(std::function<void(const std::string& channel, bool delivered)> observer);
   void Start();
   void Notify(const Notification& n) override;
   // Waits until everything queued was sent or given up; false on timeout.
@@ -50,6 +56,7 @@ class AsyncNotifier final : public Notifier {
   const AsyncNotifierOptions options_;
   // Filled before Start, then read by the queue's thread only.
   std::vector<Route> routes_;
+  std::function<void(const std::string&, bool)> observer_;
   // Last: its thread, which uses the members above, ends first.
   WorkQueue queue_;
 };

@@ -9,6 +9,13 @@ SwappableNotifier::SwappableNotifier(std::unique_ptr<AsyncNotifier> current)
 
 SwappableNotifier::~SwappableNotifier() = default;
 
+void SwappableNotifier::SetDeliveryObserver(
+    std::function<void(const std::string& channel, bool delivered)> observer) {
+  absl::MutexLock lock(&mu_);
+  observer_ = std::move(observer);
+  if (current_ && observer_) current_->SetDeliveryObserver(observer_);
+}
+
 void SwappableNotifier::Start() {
   absl::MutexLock lock(&mu_);
   if (started_) return;
@@ -30,6 +37,7 @@ void SwappableNotifier::Replace(std::unique_ptr<AsyncNotifier> next, absl::Durat
   std::shared_ptr<AsyncNotifier> previous;
   {
     absl::MutexLock lock(&mu_);
+    if (next && observer_) next->SetDeliveryObserver(observer_);
     if (next && started_) next->Start();
     previous = std::move(current_);
     current_ = std::move(next);

@@ -3,7 +3,9 @@
 // dispatcher, scheduler and watchers keep the pointer they were given.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -19,6 +21,9 @@ class SwappableNotifier final : public Notifier {
   explicit SwappableNotifier(std::unique_ptr<AsyncNotifier> current);
   ~SwappableNotifier() override;
 
+  // Before Start: every notifier that becomes current reports its
+  // deliveries to `observer` (see AsyncNotifier::SetDeliveryObserver).
+  void SetDeliveryObserver(std::function<void(const std::string& channel, bool delivered)> observer);
   void Start();
   void Notify(const Notification& n) override;
   // Starts `next` and makes it current; the previous one sends what it has
@@ -30,6 +35,7 @@ class SwappableNotifier final : public Notifier {
   absl::Mutex mu_;
   std::shared_ptr<AsyncNotifier> current_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void(const std::string&, bool)> observer_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbdump

@@ -13,12 +13,13 @@ dpkg-deb -c "$DEB" > "$T/contents.txt"
 for f in ./usr/bin/dbdump-controller ./usr/bin/dbdump-agent ./usr/bin/dbdumpctl \
          ./lib/systemd/system/dbdump-controller.service ./lib/systemd/system/dbdump-agent.service \
          ./etc/dbdump/controller.toml ./etc/dbdump/agent.toml \
-         ./usr/share/dbdump/dashboard/index.html ./usr/share/doc/dbdump/copyright \
+         ./usr/share/dbdump/dashboard/index.html ./usr/share/dbdump/prometheus/dbdump-alerts.yml \
+         ./usr/share/doc/dbdump/copyright \
          ./usr/share/doc/dbdump/changelog.gz; do
   grep -q " $f\$" "$T/contents.txt" || fail "$f is not in the package"
 done
 dpkg-deb -f "$DEB" Depends > "$T/depends.txt"
-for lib in libgrpc libprotobuf libsqlite3 libpq libcurl libsystemd0 libtomlplusplus; do
+for lib in libgrpc libprotobuf libsqlite3 libpq libcurl libsystemd0 libtomlplusplus libprometheus-cpp; do
   grep -q "$lib" "$T/depends.txt" || fail "Depends lacks $lib: $(cat "$T/depends.txt")"
 done
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles > "$T/conffiles.txt"

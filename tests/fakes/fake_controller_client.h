@@ -63,6 +63,9 @@ struct FakeController {
   v1::PlanRetentionRequest plan_retention;
   v1::SetDatabaseRetentionRequest set_retention;
 
+  // What GetHealth answers.
+  v1::GetHealthResponse health;
+
   // How many calls reached the controller, of any kind.
   int calls = 0;
 };
@@ -87,6 +90,10 @@ class FakeControllerClient : public ControllerClient {
     resp.mutable_database()->set_storage(req.storage());
     resp.mutable_database()->set_server_version(c_->server_version);
     return resp;
+  }
+  absl::StatusOr<v1::GetHealthResponse> GetHealth(const v1::GetHealthRequest&) override {
+    ++c_->calls;
+    return c_->health;
   }
   absl::StatusOr<v1::ListDatabasesResponse> ListDatabases(
       const v1::ListDatabasesRequest&) override {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "common/storage/s3_storage.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/fake_s3_metrics.h"
 #include "tests/fixtures/postgres_server.h"
 #include "tests/fixtures/s3_server.h"
 #include "tests/fixtures/test_data.h"
@@ -81,6 +82,7 @@ class S3FaultsTest : public ::testing::Test {
     o.max_backoff = absl::Milliseconds(200);
     o.max_attempts = 5;
     o.http.stall_timeout_s = 5;
+    o.metrics = &metrics_;
     S3StorageOptions so;
     so.part_size_bytes = 5 << 20;
     so.upload_concurrency = 3;
@@ -88,6 +90,7 @@ class S3FaultsTest : public ::testing::Test {
         std::make_shared<S3Client>(o, std::make_shared<StaticCredentialsProvider>(c)), so);
     // Direct, for checking what really is in the bucket.
     o.endpoint = server_->endpoint();
+    o.metrics = nullptr;
     direct_ = std::make_unique<S3Client>(o, std::make_shared<StaticCredentialsProvider>(c));
   }
   void TearDown() override { WritePlan("[]"); }
@@ -131,6 +134,7 @@ class S3FaultsTest : public ::testing::Test {
   static std::string dir_;
   static pid_t pid_;
   static std::string port_;
+  FakeS3Metrics metrics_;
   std::unique_ptr<S3Storage> storage_;
   std::unique_ptr<S3Client> direct_;
 };
@@ -155,6 +159,13 @@ TEST_F(S3FaultsTest, TransientErrorsAreRetriedAndTheBytesAreRight) {
   EXPECT_GE(LogCount("action=reset"), 2);
   EXPECT_TRUE(Download(storage_.get(), "faults/retried") == data);
   EXPECT_TRUE(direct_->ListMultipartUploads("faults/").value().empty());
+  // The metrics hook saw each retry where it happened, and no failure.
+  EXPECT_EQ(metrics_.retried("CreateMultipartUpload"), 1u);
+  EXPECT_GE(metrics_.retried("UploadPart"), 4u);  // 500 twice, SlowDown, a reset
+  EXPECT_EQ(metrics_.requested("UploadPart"), 5u + metrics_.retried("UploadPart"));
+  EXPECT_EQ(metrics_.failed("UploadPart"), 0u);
+  EXPECT_EQ(metrics_.uploaded("UploadPart"), data.size());
+  EXPECT_GE(metrics_.requested("GetObject"), 1u);
 }
 
 TEST_F(S3FaultsTest, CompleteAnswered200WithErrorIsNotTakenAsSuccess) {
@@ -183,6 +194,9 @@ TEST_F(S3FaultsTest, PersistentPartFailureAbortsTheUpload) {
   absl::Status st = Upload("faults/aborted", RandomBytes((5 << 20) * 3, 4));
   EXPECT_TRUE(absl::IsUnavailable(st)) << st;
   EXPECT_NE(st.message().find("gave up"), std::string::npos) << st;
+  EXPECT_EQ(metrics_.failed("UploadPart"), 1u);
+  EXPECT_EQ(metrics_.retried("UploadPart"), 4u);  // max_attempts 5
+  EXPECT_GE(metrics_.requested("AbortMultipartUpload"), 1u);
   WritePlan("[]");
   ExpectNothingLeft("faults/aborted");
 }

@@ -8,6 +8,7 @@ namespace {
 constexpr absl::string_view kKindUrl = "type.dbdump.dev/cli.error_kind";
 constexpr absl::string_view kUsage = "usage";
 constexpr absl::string_view kJobEnded = "job_ended";
+constexpr absl::string_view kReportedProblem = "reported_problem";
 
 absl::Status Tagged(absl::StatusCode code, absl::string_view message, absl::string_view kind) {
   absl::Status status(code, message);
@@ -33,5 +34,13 @@ absl::Status JobEndedError(absl::string_view message) {
 }
 
 bool IsJobEndedError(const absl::Status& status) { return HasKind(status, kJobEnded); }
+
+absl::Status ReportedProblemError(absl::string_view message) {
+  return Tagged(absl::StatusCode::kFailedPrecondition, message, kReportedProblem);
+}
+
+bool IsReportedProblemError(const absl::Status& status) {
+  return HasKind(status, kReportedProblem);
+}
 
 }  // namespace dbdump

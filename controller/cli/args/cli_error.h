@@ -16,4 +16,10 @@ bool IsUsageError(const absl::Status& status);
 absl::Status JobEndedError(absl::string_view message);
 bool IsJobEndedError(const absl::Status& status);
 
+// The command printed its answer and the answer is bad news (health
+// degraded): the message goes to stderr as is, exit code 1, so scripts and
+// probes can test the exit code.
+absl::Status ReportedProblemError(absl::string_view message);
+bool IsReportedProblemError(const absl::Status& status);
+
 }  // namespace dbdump

@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/base/status_macros.h"
+#include "controller/cli/args/cli_error.h"
 #include "controller/cli/client/controller_client.h"
 #include "controller/cli/commands/command_context.h"
 #include "controller/cli/commands/verb_table.h"
@@ -35,7 +36,18 @@ absl::Status Stats(CommandContext& context, const ParsedArgs&) {
 absl::Status Health(CommandContext& context, const ParsedArgs&) {
   ASSIGN_OR_RETURN(v1::GetHealthResponse resp,
                    context.client().GetHealth(v1::GetHealthRequest()));
-  if (context.json()) return context.PrintJson(resp);
+  // Degraded exits 1 after the answer is printed (in either format), so
+  // `dbdumpctl health` works as a check in scripts and probes.
+  auto verdict = [&resp]() -> absl::Status {
+    if (resp.status() == "ok") return absl::OkStatus();
+    return ReportedProblemError(absl::StrCat("controller health: ", resp.status(), " (",
+                                             resp.problems_size(), " problem",
+                                             resp.problems_size() == 1 ? "" : "s", ")"));
+  };
+  if (context.json()) {
+    RETURN_IF_ERROR(context.PrintJson(resp));
+    return verdict();
+  }
   PrintFields(context.out(),
               {{"status", resp.status()},
                {"version", resp.version()},
@@ -47,7 +59,7 @@ absl::Status Health(CommandContext& context, const ParsedArgs&) {
                                      " queued")},
                {"stale databases", absl::StrCat(resp.stale_databases())}});
   for (const std::string& p : resp.problems()) context.out() << "problem: " << p << "\n";
-  return absl::OkStatus();
+  return verdict();
 }
 
 }  // namespace

@@ -50,6 +50,9 @@ TEST(RpcAccessTest, EveryServedMethodHasARule) {
 TEST(RpcAccessTest, EveryRuleNamesAServedMethod) {
   std::set<std::string> served = ServedMethods();
   served.insert("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  // gRPC's default health service (grpc::EnableDefaultHealthCheckService).
+  served.insert("/grpc.health.v1.Health/Check");
+  served.insert("/grpc.health.v1.Health/Watch");
   for (const auto& [method, rule] : ControllerRpcRules()) {
     EXPECT_TRUE(served.count(method)) << method << " is in the table but not served";
   }

@@ -192,6 +192,23 @@ TEST_F(ScheduleCommandsTest, RetentionApplyReportsDeletionsAndFailures) {
             std::string::npos);
 }
 
+TEST_F(ScheduleCommandsTest, HealthExitsOneWhenDegradedAndZeroWhenOk) {
+  fake_.health.set_status("ok");
+  fake_.health.set_agents_online(1);
+  EXPECT_EQ(Run({"health"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("status"), std::string::npos);
+  EXPECT_EQ(err_.str(), "");
+
+  fake_.health.set_status("degraded");
+  fake_.health.add_problems("agent db1 is offline (last heartbeat 2026-01-01T00:00:00Z)");
+  EXPECT_EQ(Run({"health"}), 1);
+  // The answer is printed all the same, then the verdict on stderr.
+  EXPECT_NE(out_.str().find("problem: agent db1 is offline"), std::string::npos) << out_.str();
+  EXPECT_NE(err_.str().find("degraded (1 problem)"), std::string::npos) << err_.str();
+  EXPECT_EQ(Run({"--output=json", "health"}), 1);
+  EXPECT_NE(out_.str().find("\"degraded\""), std::string::npos) << out_.str();
+}
+
 TEST_F(ScheduleCommandsTest, RetentionSetGivesADatabaseItsOwnRules) {
   ASSERT_EQ(Run({"retention", "set", "orders", "--keep-last=3", "--keep-monthly=6",
                  "--tz=Europe/Berlin"}),
