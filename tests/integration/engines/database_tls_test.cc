@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -71,6 +72,11 @@ cp ca.crt server.crt server.key srv/
     std::ofstream(path) << script;
     int rc = system(absl::StrCat("bash ", path).c_str());
     EXPECT_EQ(rc, 0) << "openssl failed making the test CA";
+    // The keys of a throw-away CA, but still not left in /tmp.
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(Pki().dir, ec);
+    });
     return p;
   }();
   return *pki;
