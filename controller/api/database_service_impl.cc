@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/base/database_tls.h"
 #include "common/base/secret_ref.h"
 #include "common/storage/local_storage.h"
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,7 @@ absl::Status ValidateTarget(const v1::DatabaseTarget& t) {
   RETURN_IF_ERROR(ValidateResourceName("database name", t.name()));
   RETURN_IF_ERROR(ValidateResourceName("agent name", t.agent()));
   RETURN_IF_ERROR(ValidateSecretRef(t.password_ref()));
+  RETURN_IF_ERROR(ValidateDatabaseTls(t));
   switch (t.engine()) {
     case v1::ENGINE_POSTGRES:
       if (t.host().empty()) return absl::InvalidArgumentError("postgres target needs a host (--host)");
@@ -101,7 +103,7 @@ absl::Status DatabaseServiceImpl::Update(const v1::UpdateDatabaseRequest& req, v
   static const UpdatableFields kFields{
       v1::Database::descriptor(),
       {"storage", "target.agent", "target.host", "target.port", "target.user", "target.database",
-       "target.path", "target.password_ref", "target.dump_options"}};
+       "target.path", "target.password_ref", "target.dump_options", "target.tls"}};
   RETURN_IF_ERROR(ValidateResourceName("database name", req.name()));
   if (!req.database().target().name().empty() && req.database().target().name() != req.name()) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -25,6 +25,17 @@ the flags marked * may be repeated):
   mongodb:  [--namespace=DB.COLLECTION | --exclude-namespace=DB.COLLECTION]
 --globals stores roles and tablespaces (pg_dumpall --globals-only) beside the dump.
 
+TLS flags of "database add|update" (postgres and mysql; paths on the agent's host):
+  {tls-mode} {tls-ca-file} {tls-cert-file} {tls-key-ref}
+--tls-mode takes PostgreSQL's sslmode (disable, allow, prefer, require, verify-ca,
+verify-full) or MySQL's ssl-mode (DISABLED, PREFERRED, REQUIRED, VERIFY_CA,
+VERIFY_IDENTITY) names; verify-full checks the server's certificate against
+--tls-ca-file and its host name against --host, and is the one to use. Without
+--tls-mode the client's default applies (PostgreSQL: prefer, unverified).
+--tls-cert-file and --tls-key-ref (file:/path or env:NAME, like --password-ref)
+present a client certificate. On update, --tls-mode=default goes back to the
+client's default and --clear-tls removes every TLS setting.
+
 restore: without --target the backup goes back into its original database. It
 creates a missing database (not with --no-create) and never drops anything
 unless --clean is given. --jobs=N restores in parallel where the engine can

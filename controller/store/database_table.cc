@@ -19,7 +19,7 @@ namespace {
 
 constexpr const char* kDatabaseColumns =
     "name, engine, agent, storage, host, port, user, dbname, path, password_ref, "
-    "server_version, created_at, dump_options";
+    "server_version, created_at, dump_options, tls";
 
 v1::Database DatabaseFromRow(Stmt& s) {
   v1::Database d;
@@ -37,6 +37,7 @@ v1::Database DatabaseFromRow(Stmt& s) {
   d.set_server_version(s.Text(10));
   d.set_created_at(s.Text(11));
   t->mutable_dump_options()->ParseFromString(s.Blob(12));
+  t->mutable_tls()->ParseFromString(s.Blob(13));
   return d;
 }
 
@@ -46,7 +47,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
   const v1::DatabaseTarget& t = d.target();
   absl::Status st =
       Stmt(db_, absl::StrCat("INSERT INTO databases(", kDatabaseColumns,
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .c_str())
           .Bind(1, t.name())
           .Bind(2, int64_t{t.engine()})
@@ -61,6 +62,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
           .Bind(11, d.server_version())
           .Bind(12, TimeToString(now))
           .BindBlob(13, t.dump_options().SerializeAsString())
+          .BindBlob(14, t.tls().SerializeAsString())
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat("database \"", t.name(), "\" already exists"));
@@ -102,8 +104,8 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
       }
     }
     return Stmt(db_, "UPDATE databases SET agent = ?, storage = ?, host = ?, port = ?, user = ?, "
-                     "dbname = ?, path = ?, password_ref = ?, server_version = ?, dump_options = ? "
-                     "WHERE name = ?")
+                     "dbname = ?, path = ?, password_ref = ?, server_version = ?, dump_options = ?, "
+                     "tls = ? WHERE name = ?")
         .Bind(1, t.agent())
         .Bind(2, d.storage())
         .Bind(3, t.host())
@@ -114,7 +116,8 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
         .Bind(8, t.password_ref())
         .Bind(9, d.server_version())
         .BindBlob(10, t.dump_options().SerializeAsString())
-        .Bind(11, t.name())
+        .BindBlob(11, t.tls().SerializeAsString())
+        .Bind(12, t.name())
         .Run();
   });
 }

@@ -17,6 +17,7 @@ namespace dbdump {
 struct FakeController {
   v1::ListAgentsResponse agents;
   v1::ListDatabasesResponse databases;
+  v1::GetDatabaseResponse database;
   v1::ListStoragesResponse storages;
   v1::ReconcileStorageRequest reconcile_storage;
   v1::ReconcileStorageResponse reconciled;
@@ -99,6 +100,10 @@ class FakeControllerClient : public ControllerClient {
       const v1::ListDatabasesRequest&) override {
     ++c_->calls;
     return c_->databases;
+  }
+  absl::StatusOr<v1::GetDatabaseResponse> GetDatabase(const v1::GetDatabaseRequest&) override {
+    ++c_->calls;
+    return c_->database;
   }
   absl::StatusOr<v1::RemoveDatabaseResponse> RemoveDatabase(
       const v1::RemoveDatabaseRequest& req) override {

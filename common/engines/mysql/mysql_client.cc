@@ -9,7 +9,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/base/database_tls.h"
 #include "common/base/status_macros.h"
+#include "common/engines/tls_key_file.h"
 #include "common/engines/mysql/mysql_names.h"
 
 namespace dbdump {
@@ -22,10 +24,45 @@ using v1::DatabaseTarget;
 // any real password or host name.
 constexpr size_t kMaxOptionValueBytes = 2048;
 
+// The TLS options of [client], which both tools read.
+//
+// MariaDB's client (10.11, what Debian ships) has no ssl-mode: `ssl` asks for
+// TLS but falls back to a plain connection when the server offers none;
+// ssl-ca makes it verify the chain; only ssl-verify-server-cert (chain and
+// host name) refuses a server without TLS. So REQUIRED and VERIFY_CA cannot
+// stop a downgrade with these tools; TestConnection checks that the session
+// used TLS, and the docs recommend VERIFY_IDENTITY. Oracle MySQL's tools
+// (`ssl_mode`) take ssl-mode, which enforces each mode itself.
+template <typename AddFn>
+absl::Status AddTlsOptions(const DatabaseTarget& t, const std::string& tls_key_file,
+                           bool ssl_mode, std::string* client, AddFn& add) {
+  const v1::DatabaseTls& tls = t.tls();
+  if (tls.mode() == v1::DATABASE_TLS_MODE_UNSPECIFIED) return absl::OkStatus();
+  if (tls.mode() == v1::DATABASE_TLS_MODE_DISABLE) {
+    absl::StrAppend(client, ssl_mode ? "ssl-mode=DISABLED\n" : "skip-ssl\n");
+    return absl::OkStatus();
+  }
+  // "localhost" would otherwise mean the unix socket, where no TLS is used.
+  absl::StrAppend(client, "protocol=TCP\n");
+  if (ssl_mode) {
+    absl::StrAppend(client, "ssl-mode=", DatabaseTlsModeName(v1::ENGINE_MYSQL, tls.mode()), "\n");
+  } else {
+    absl::StrAppend(client, "ssl\n");
+    if (tls.mode() == v1::DATABASE_TLS_MODE_VERIFY_FULL) {
+      absl::StrAppend(client, "ssl-verify-server-cert\n");
+    }
+  }
+  RETURN_IF_ERROR(add(client, "ssl-ca", tls.ca_file()));
+  RETURN_IF_ERROR(add(client, "ssl-cert", tls.cert_file()));
+  RETURN_IF_ERROR(add(client, "ssl-key", tls_key_file));
+  return absl::OkStatus();
+}
+
 // An option file for both tools: the connection in [client], what only the
 // client understands in [mysql] (mariadb-dump would reject it there).
 absl::StatusOr<std::string> OptionFileText(const DatabaseTarget& t, const std::string& password,
-                                           const std::string& database, int connect_timeout_s) {
+                                           const std::string& database, int connect_timeout_s,
+                                           const std::string& tls_key_file, bool ssl_mode) {
   std::string client = "[client]\n";
   auto add = [](std::string* section, const char* key,
                 const std::string& value) -> absl::Status {
@@ -49,6 +86,7 @@ absl::StatusOr<std::string> OptionFileText(const DatabaseTarget& t, const std::s
   RETURN_IF_ERROR(add(&client, "user", t.user()));
   RETURN_IF_ERROR(add(&client, "password", password));
   absl::StrAppend(&client, "default-character-set=utf8mb4\n");
+  RETURN_IF_ERROR(AddTlsOptions(t, tls_key_file, ssl_mode, &client, add));
   std::string mysql = "[mysql]\n";
   absl::StrAppend(&mysql, "connect-timeout=", connect_timeout_s, "\n");
   absl::StrAppend(&mysql, "max-allowed-packet=1073741824\n");
@@ -107,6 +145,27 @@ absl::Status MysqlError(absl::string_view what, const std::string& desc, const s
   if (detail.empty()) detail = absl::StrCat("exit code ", exit_code);
   if (detail.size() > 400) detail = detail.substr(0, 400) + "...";
   std::string head = absl::StrCat(what, " ", desc);
+  // TLS: which setting of the target to look at.
+  if (absl::StrContains(all, "Validation of SSL server certificate failed")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        head, ": the server's TLS certificate does not name the host (", detail,
+        "); give --host as the certificate names it"));
+  }
+  if (absl::StrContains(all, "TLS/SSL error") &&
+      (absl::StrContains(all, "certificate") || absl::StrContains(all, "verify"))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        head, ": the server's TLS certificate is not trusted (", detail,
+        "); check that --tls-ca-file holds the CA that signed the server's certificate"));
+  }
+  if (absl::StrContains(all, "SSL is required, but the server does not support it")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        head, ": ", detail, "; enable TLS on the server or lower --tls-mode"));
+  }
+  if (absl::StrContains(all, "insecure transport")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        head, ": the server refuses connections without TLS (", detail,
+        "); set --tls-mode=VERIFY_IDENTITY with --tls-ca-file"));
+  }
   if (absl::StrContains(all, "Access denied")) {
     if (absl::StrContains(all, "using password")) {
       return absl::PermissionDeniedError(absl::StrCat(
@@ -142,11 +201,27 @@ absl::Status MysqlError(absl::string_view what, const std::string& desc, const s
   return absl::FailedPreconditionError(absl::StrCat(head, ": ", detail));
 }
 
-absl::StatusOr<PrivateFile> MakeOptionFile(const std::string& dir, const DatabaseTarget& t,
+absl::StatusOr<ClientFiles> MakeOptionFile(const std::string& dir, const DatabaseTarget& t,
                                            const std::string& password,
-                                           const std::string& database, int connect_timeout_s) {
-  ASSIGN_OR_RETURN(std::string text, OptionFileText(t, password, database, connect_timeout_s));
-  return PrivateFile::Create(dir, "mysql-client", ".cnf", text);
+                                           const std::string& database, int connect_timeout_s,
+                                           bool ssl_mode) {
+  ASSIGN_OR_RETURN(TlsKeyFile key, TlsKeyFile::ForTool(t, dir));
+  ASSIGN_OR_RETURN(std::string text, OptionFileText(t, password, database, connect_timeout_s,
+                                                    key.path(), ssl_mode));
+  ASSIGN_OR_RETURN(PrivateFile option_file,
+                   PrivateFile::Create(dir, "mysql-client", ".cnf", text));
+  return ClientFiles{std::move(option_file), key.TakePrivateFile()};
+}
+
+void ClientFiles::MoveInto(std::vector<PrivateFile>* files) {
+  files->push_back(std::move(option_file));
+  if (tls_key) files->push_back(*std::move(tls_key));
+  tls_key.reset();
+}
+
+void ClientFiles::Remove() {
+  option_file.Remove();
+  if (tls_key) tls_key->Remove();
 }
 
 std::vector<std::vector<std::string>> Rows(const std::string& out) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,24 @@ std::map<std::string, std::string> ToolEnv();
 absl::Status MysqlError(absl::string_view what, const std::string& desc, const std::string& text,
                         int exit_code, const std::string& secret);
 
-// The option file for both tools (--defaults-file), 0600 in `dir`.
-absl::StatusOr<PrivateFile> MakeOptionFile(const std::string& dir, const v1::DatabaseTarget& t,
+// The option file of a tool and the TLS key file of an env: reference,
+// both 0600 in the same directory; they must live as long as the tool.
+struct ClientFiles {
+  PrivateFile option_file;
+  std::optional<PrivateFile> tls_key;
+  const std::string& path() const { return option_file.path(); }
+  // Hands both to a tool session's list of files.
+  void MoveInto(std::vector<PrivateFile>* files);
+  void Remove();
+};
+
+// The option file for both tools (--defaults-file), 0600 in `dir`, with the
+// connection and the TLS settings (see AddTlsOptions in the .cc: MariaDB's
+// ssl options, or ssl-mode for Oracle MySQL's tools when `ssl_mode`).
+absl::StatusOr<ClientFiles> MakeOptionFile(const std::string& dir, const v1::DatabaseTarget& t,
                                            const std::string& password,
-                                           const std::string& database, int connect_timeout_s);
+                                           const std::string& database, int connect_timeout_s,
+                                           bool ssl_mode = false);
 
 // Batch output ("a\tb\n" rows) of the client, split into fields.
 std::vector<std::vector<std::string>> Rows(const std::string& out);

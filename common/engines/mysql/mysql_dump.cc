@@ -166,8 +166,9 @@ absl::StatusOr<std::unique_ptr<DumpSession>> MysqlEngine::StartDump(const Databa
   }
 
   ASSIGN_OR_RETURN(std::string password, ResolveSecretRef(target.password_ref()));
-  ASSIGN_OR_RETURN(PrivateFile file,
-                   MakeOptionFile(work_dir, target, password, "", options_.connect_timeout_s));
+  ASSIGN_OR_RETURN(mysql::ClientFiles file,
+                   MakeOptionFile(work_dir, target, password, "", options_.connect_timeout_s,
+                                  UsesSslMode(tools)));
   ProcessOptions po;
   // --defaults-file first (the tools require it there). Nothing is dropped
   // on restore unless asked (--skip-add-drop-table); binary data as hex so
@@ -200,7 +201,7 @@ absl::StatusOr<std::unique_ptr<DumpSession>> MysqlEngine::StartDump(const Databa
   po.pipe_stdout = true;
   ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
   std::vector<PrivateFile> files;
-  files.push_back(std::move(file));
+  file.MoveInto(&files);
   std::string desc = Describe(target, multi ? "" : main_db);
   ToolErrorFn on_error = [desc, tool = tools.dump](int code, const std::string& err) {
     return MysqlError(absl::StrCat(tool.substr(tool.rfind('/') + 1), " failed for"), desc, err,

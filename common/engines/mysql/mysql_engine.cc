@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/base/names.h"
 #include "common/base/secret_ref.h"
+#include "common/base/database_tls.h"
 #include "common/base/status_macros.h"
 #include "common/engines/mysql/mysql_catalog.h"
 #include "common/engines/mysql/mysql_client.h"
@@ -107,8 +108,9 @@ absl::StatusOr<std::string> MysqlEngine::RunSql(const Tools& tools, const Databa
                                                 const std::string& sql, const std::string& dir,
                                                 absl::string_view what) {
   ASSIGN_OR_RETURN(std::string password, ResolveSecretRef(target.password_ref()));
-  ASSIGN_OR_RETURN(PrivateFile file, MakeOptionFile(dir, target, password, database,
-                                                    options_.connect_timeout_s));
+  ASSIGN_OR_RETURN(mysql::ClientFiles file,
+                   MakeOptionFile(dir, target, password, database, options_.connect_timeout_s,
+                                  UsesSslMode(tools)));
   ProcessOptions po;
   // --binary-mode: no client command (\!, source, system) in the SQL is
   // ever interpreted; it all goes to the server.
@@ -150,9 +152,26 @@ absl::StatusOr<std::string> MysqlEngine::TestConnection(const DatabaseTarget& ta
     RETURN_IF_ERROR(ValidateMysqlName("database name", target.database()));
   }
   ASSIGN_OR_RETURN(Tools tools, FindTools());
-  ASSIGN_OR_RETURN(std::string out, RunSql(tools, target, target.database(), "SELECT VERSION();\n",
-                                           PrivateDir(), "cannot connect to"));
-  std::string version(absl::StripAsciiWhitespace(out));
+  // The session's cipher too: MariaDB's client falls back to a plain
+  // connection under REQUIRED and VERIFY_CA when the server offers no TLS,
+  // so whether TLS was used is checked here (see mysql_client.cc).
+  ASSIGN_OR_RETURN(std::string out,
+                   RunSql(tools, target, target.database(),
+                          "SELECT VERSION();\nSHOW SESSION STATUS LIKE 'Ssl_cipher';\n",
+                          PrivateDir(), "cannot connect to"));
+  std::vector<std::vector<std::string>> rows = mysql::Rows(out);
+  std::string version = rows.empty() ? "" : std::string(absl::StripAsciiWhitespace(rows[0][0]));
+  std::string cipher = rows.size() > 1 && rows[1].size() > 1 ? rows[1][1] : "";
+  v1::DatabaseTlsMode mode = target.tls().mode();
+  if (cipher.empty() && (mode == v1::DATABASE_TLS_MODE_REQUIRE ||
+                         mode == v1::DATABASE_TLS_MODE_VERIFY_CA ||
+                         mode == v1::DATABASE_TLS_MODE_VERIFY_FULL)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the server at ", Describe(target, target.database()), " answered without TLS although "
+        "--tls-mode=", DatabaseTlsModeName(v1::ENGINE_MYSQL, mode), ": enable TLS on the server "
+        "(MariaDB's client does not refuse a plain connection under REQUIRED or VERIFY_CA; "
+        "VERIFY_IDENTITY does)"));
+  }
   if (version.empty()) {
     return absl::InternalError(absl::StrCat("the server at ", Describe(target, target.database()),
                                             " returned no version"));

@@ -67,6 +67,11 @@ class MysqlEngine : public Engine {
     std::string version;  // "mariadb-dump 10.11.19-MariaDB"
   };
   absl::StatusOr<Tools> FindTools();
+  // Oracle MySQL's tools take ssl-mode; MariaDB's take ssl and
+  // ssl-verify-server-cert (see mysql_client.cc).
+  static bool UsesSslMode(const Tools& tools) {
+    return !tools.version.empty() && tools.version.find("MariaDB") == std::string::npos;
+  }
   // Runs `sql` (fed on stdin) with the client; returns its batch output.
   // `database` becomes the client's default database when not empty.
   absl::StatusOr<std::string> RunSql(const Tools& tools, const dbdump::v1::DatabaseTarget& target,

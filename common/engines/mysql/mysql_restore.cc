@@ -301,8 +301,9 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
 
   absl::StatusOr<std::string> password = ResolveSecretRef(target.password_ref());
   if (!password.ok()) return fail(password.status());
-  absl::StatusOr<PrivateFile> file = MakeOptionFile(work_dir, target, *password, multi ? "" : db,
-                                                    options_.connect_timeout_s);
+  absl::StatusOr<mysql::ClientFiles> file =
+      MakeOptionFile(work_dir, target, *password, multi ? "" : db, options_.connect_timeout_s,
+                     UsesSslMode(tools));
   if (!file.ok()) return fail(file.status());
   ProcessOptions po;
   // Stops at the first error; --binary-mode keeps NUL bytes and \r\n as
@@ -317,7 +318,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MysqlEngine::StartRestore(
   if (!p.ok()) return fail(p.status());
   ToolRestoreSession::Options so;
   so.process = *std::move(p);
-  so.files.push_back(*std::move(file));
+  file->MoveInto(&so.files);
   std::string desc = Describe(target, multi ? "" : db);
   std::string client = tools.client.substr(tools.client.rfind('/') + 1);
   so.on_error = [desc, client](int code, const std::string& err) {

@@ -26,7 +26,7 @@ absl::Status PgParallelRestoreSession::Finish() {
     return absl::OkStatus();
   }();
   spool_.Remove();
-  passfile_.Remove();
+  for (PrivateFile& f : files_) f.Remove();
   if (!st.ok() && on_failure_) on_failure_();
   return st;
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "common/engines/engine.h"
@@ -22,13 +23,13 @@ namespace pg {
 class PgParallelRestoreSession : public RestoreSession {
  public:
   PgParallelRestoreSession(PrivateFile spool, int fd, ProcessRunner* runner, ProcessOptions po,
-                           PrivateFile passfile, ToolErrorFn on_error,
+                           std::vector<PrivateFile> files, ToolErrorFn on_error,
                            std::function<void()> on_failure)
       : spool_(std::move(spool)),
         sink_(fd, /*close_on_finish=*/true),
         runner_(runner),
         po_(std::move(po)),
-        passfile_(std::move(passfile)),
+        files_(std::move(files)),
         on_error_(std::move(on_error)),
         on_failure_(std::move(on_failure)) {}
   ~PgParallelRestoreSession() override {
@@ -43,7 +44,8 @@ class PgParallelRestoreSession : public RestoreSession {
   FdSink sink_;
   ProcessRunner* runner_;
   ProcessOptions po_;
-  PrivateFile passfile_;
+  // The pgpass file and the TLS key file of the tool.
+  std::vector<PrivateFile> files_;
   ToolErrorFn on_error_;
   std::function<void()> on_failure_;
   bool finished_ = false;

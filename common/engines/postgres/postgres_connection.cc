@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/base/database_tls.h"
 #include "common/base/secret_ref.h"
 #include "common/base/status_macros.h"
 
@@ -43,6 +44,28 @@ absl::Status PgError(const std::string& what, const std::string& target_desc, st
         what, " ", target_desc, ": authentication failed (", detail,
         "); check the user and the password reference"));
   }
+  // TLS: which setting of the target to look at, since OpenSSL's words
+  // alone do not say.
+  if (absl::StrContains(msg, "certificate verify failed")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", target_desc, ": the server's TLS certificate is not trusted (", detail,
+        "); check that --tls-ca-file holds the CA that signed the server's certificate"));
+  }
+  if (absl::StrContains(msg, "does not match host name")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", target_desc, ": the server's TLS certificate is for another host name (",
+        detail, "); give --host as the certificate names it, or use --tls-mode=verify-ca"));
+  }
+  if (absl::StrContains(msg, "server does not support SSL")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", target_desc, ": ", detail,
+        "; enable ssl on the server or lower --tls-mode"));
+  }
+  if (absl::StrContains(msg, "no encryption") && absl::StrContains(msg, "pg_hba.conf")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        what, " ", target_desc, ": the server refuses connections without TLS (", detail,
+        "); set --tls-mode=verify-full with --tls-ca-file"));
+  }
   if (absl::StrContains(msg, "does not exist")) {
     return absl::NotFoundError(absl::StrCat(what, " ", target_desc, ": ", detail));
   }
@@ -70,6 +93,8 @@ std::string Describe(const DatabaseTarget& t) {
 absl::Status Connect(const DatabaseTarget& t, const std::string& dbname, int timeout_s,
                      PgConn* out) {
   ASSIGN_OR_RETURN(std::string password, ResolveSecretRef(t.password_ref()));
+  // libpq reads the key while connecting; the file need not outlive this.
+  ASSIGN_OR_RETURN(TlsKeyFile key, TlsKeyFile::InProcess(t));
   std::string port = absl::StrCat(t.port() == 0 ? 5432 : t.port());
   std::string timeout = absl::StrCat(timeout_s);
   std::vector<const char*> keys, values;
@@ -86,6 +111,10 @@ absl::Status Connect(const DatabaseTarget& t, const std::string& dbname, int tim
   add("application_name", "dbdump");
   add("password", password);
   if (password.empty()) add("passfile", "/dev/null");
+  add("sslmode", DatabaseTlsModeName(v1::ENGINE_POSTGRES, t.tls().mode()));
+  add("sslrootcert", t.tls().ca_file());
+  add("sslcert", t.tls().cert_file());
+  add("sslkey", key.path());
   keys.push_back(nullptr);
   values.push_back(nullptr);
   // expand_dbname = 0: the name is a name, never a connection string.
@@ -113,7 +142,7 @@ std::string ServerVersion(PGconn* conn) {
 }
 
 std::map<std::string, std::string> ToolEnv(const DatabaseTarget& t, const std::string& passfile,
-                                           int timeout_s) {
+                                           int timeout_s, const std::string& tls_key_file) {
   std::map<std::string, std::string> env = {
       {"PATH", "/usr/bin:/bin"},
       {"LC_ALL", "C.UTF-8"},
@@ -126,7 +155,25 @@ std::map<std::string, std::string> ToolEnv(const DatabaseTarget& t, const std::s
   if (!t.host().empty()) env["PGHOST"] = t.host();
   env["PGPORT"] = absl::StrCat(t.port() == 0 ? 5432 : t.port());
   if (!t.user().empty()) env["PGUSER"] = t.user();
+  // libpq's documented variables: the tools take the same TLS settings as
+  // our own connections, and none of them is in argv.
+  std::string mode = DatabaseTlsModeName(v1::ENGINE_POSTGRES, t.tls().mode());
+  if (!mode.empty()) env["PGSSLMODE"] = mode;
+  if (!t.tls().ca_file().empty()) env["PGSSLROOTCERT"] = t.tls().ca_file();
+  if (!t.tls().cert_file().empty()) env["PGSSLCERT"] = t.tls().cert_file();
+  if (!tls_key_file.empty()) env["PGSSLKEY"] = tls_key_file;
   return env;
+}
+
+absl::StatusOr<ToolConnection> PrepareTool(const DatabaseTarget& t, const std::string& work_dir,
+                                          int timeout_s) {
+  ToolConnection c;
+  ASSIGN_OR_RETURN(PrivateFile passfile, MakePassfile(t, work_dir));
+  ASSIGN_OR_RETURN(TlsKeyFile key, TlsKeyFile::ForTool(t, work_dir));
+  c.env = ToolEnv(t, passfile.path(), timeout_s, key.path());
+  c.files.push_back(std::move(passfile));
+  if (std::optional<PrivateFile> f = key.TakePrivateFile()) c.files.push_back(*std::move(f));
+  return c;
 }
 
 absl::StatusOr<PrivateFile> MakePassfile(const DatabaseTarget& t, const std::string& work_dir) {

@@ -6,9 +6,11 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/engines/private_file.h"
+#include "common/engines/tls_key_file.h"
 #include "common/engines/tool_session.h"
 #include "dbdump/v1/types.pb.h"
 
@@ -41,9 +43,20 @@ int MajorVersion(const std::string& version);
 std::string ServerVersion(PGconn* conn);
 
 // Environment for pg_dump / pg_restore: nothing inherited but PATH and a
-// locale; connection details and the pgpass file by variable.
+// locale; connection details, the pgpass file and the TLS settings (with
+// the path of the client key file, see TlsKeyFile) by variable.
 std::map<std::string, std::string> ToolEnv(const v1::DatabaseTarget& t, const std::string& passfile,
-                                           int timeout_s);
+                                           int timeout_s, const std::string& tls_key_file = "");
+
+// What a tool needs to reach the target: its environment and the private
+// files it names (pgpass; the TLS key of an env: reference), which must live
+// as long as the tool.
+struct ToolConnection {
+  std::map<std::string, std::string> env;
+  std::vector<PrivateFile> files;
+};
+absl::StatusOr<ToolConnection> PrepareTool(const v1::DatabaseTarget& t, const std::string& work_dir,
+                                          int timeout_s);
 
 // A 0600 pgpass file in `work_dir` with the target's password.
 absl::StatusOr<PrivateFile> MakePassfile(const v1::DatabaseTarget& t, const std::string& work_dir);

@@ -20,11 +20,9 @@ namespace dbdump {
 using pg::Connect;
 using pg::Describe;
 using pg::MajorVersion;
-using pg::MakePassfile;
 using pg::PgConn;
 using pg::PgToolError;
 using pg::ServerVersion;
-using pg::ToolEnv;
 using v1::DatabaseTarget;
 using pg::IsPlain;
 using pg::QuotedPatternPart;
@@ -117,14 +115,13 @@ absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartDump(
 absl::StatusOr<std::unique_ptr<DumpSession>> PostgresEngine::StartToolDump(
     const DatabaseTarget& target, const std::string& work_dir, const std::string& tool,
     ProcessOptions po, DumpInfo info) {
-  ASSIGN_OR_RETURN(PrivateFile passfile, MakePassfile(target, work_dir));
-  po.env = ToolEnv(target, passfile.path(), options_.connect_timeout_s);
+  ASSIGN_OR_RETURN(pg::ToolConnection conn,
+                   pg::PrepareTool(target, work_dir, options_.connect_timeout_s));
+  po.env = std::move(conn.env);
   po.pipe_stdout = true;
   ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
-  std::vector<PrivateFile> files;
-  files.push_back(std::move(passfile));
   return std::unique_ptr<DumpSession>(new ToolDumpSession(
-      std::move(p), std::move(files), PgToolError(tool, Describe(target)), std::move(info)));
+      std::move(p), std::move(conn.files), PgToolError(tool, Describe(target)), std::move(info)));
 }
 
 std::vector<std::string> PostgresEngine::ExtraDumps(const DatabaseTarget& target) const {

@@ -33,13 +33,11 @@ namespace dbdump {
 using pg::Connect;
 using pg::Describe;
 using pg::MajorVersion;
-using pg::MakePassfile;
 using pg::MissingRoleHint;
 using pg::PgConn;
 using pg::PgError;
 using pg::PgToolError;
 using pg::ServerVersion;
-using pg::ToolEnv;
 using v1::DatabaseTarget;
 using pg::IsPlain;
 using pg::PgParallelRestoreSession;
@@ -204,10 +202,11 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
     return fail(absl::FailedPreconditionError(absl::StrCat(
         "psql is missing beside ", tools->pg_dump, ": install postgresql-client-", tools->major)));
   }
-  absl::StatusOr<PrivateFile> passfile = MakePassfile(target, work_dir);
-  if (!passfile.ok()) return fail(passfile.status());
+  absl::StatusOr<pg::ToolConnection> conn =
+      pg::PrepareTool(target, work_dir, options_.connect_timeout_s);
+  if (!conn.ok()) return fail(conn.status());
   ProcessOptions po;
-  po.env = ToolEnv(target, passfile->path(), options_.connect_timeout_s);
+  po.env = std::move(conn->env);
   std::string conninfo = "--dbname=" + QuotedDbnameConninfo(target.database());
   if (plain) {
     // One transaction, stop at the first error: a failed restore changes nothing.
@@ -239,7 +238,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
           absl::StrCat("cannot open ", spool->path(), ": ", strerror(errno))));
     }
     return std::unique_ptr<RestoreSession>(new PgParallelRestoreSession(
-        *std::move(spool), fd, options_.runner, std::move(po), *std::move(passfile),
+        *std::move(spool), fd, options_.runner, std::move(po), std::move(conn->files),
         WithRoleHint(WithCleanHint(PgToolError(tool, Describe(target)), options, plain), options),
         std::move(on_failure)));
   }
@@ -248,7 +247,7 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> PostgresEngine::StartRestore(
   if (!p.ok()) return fail(p.status());
   ToolRestoreSession::Options o;
   o.process = *std::move(p);
-  o.files.push_back(*std::move(passfile));
+  for (PrivateFile& f : conn->files) o.files.push_back(std::move(f));
   o.on_error =
       WithRoleHint(WithCleanHint(PgToolError(tool, Describe(target)), options, plain), options);
   o.on_failure = std::move(on_failure);

@@ -1,6 +1,7 @@
 // "database add|list|show|update|remove": the databases the controller backs up.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/database_tls.h"
 #include "common/base/status_macros.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
@@ -40,6 +41,23 @@ v1::DumpOptions ParseDumpOptions(const ParsedArgs& args) {
   for (const std::string& v : args.GetAll("namespace")) o.add_include_namespaces(v);
   for (const std::string& v : args.GetAll("exclude-namespace")) o.add_exclude_namespaces(v);
   return o;
+}
+
+// "verify-full, CA /etc/ca.pem, client certificate /etc/c.pem (key file:/etc/c.key)";
+// the key's reference only, which names where the agent reads it.
+std::string TlsText(const v1::DatabaseTarget& t) {
+  const v1::DatabaseTls& tls = t.tls();
+  if (tls.mode() == v1::DATABASE_TLS_MODE_UNSPECIFIED) {
+    return t.engine() == v1::ENGINE_POSTGRES ? "client default (prefer, unverified)"
+           : t.engine() == v1::ENGINE_MYSQL  ? "client default"
+                                             : "";
+  }
+  std::string text = DatabaseTlsModeName(t.engine(), tls.mode());
+  if (!tls.ca_file().empty()) absl::StrAppend(&text, ", CA ", tls.ca_file());
+  if (!tls.cert_file().empty()) {
+    absl::StrAppend(&text, ", client certificate ", tls.cert_file(), " (key ", tls.key_ref(), ")");
+  }
+  return text;
 }
 
 std::string Location(const v1::DatabaseTarget& target) {
@@ -99,6 +117,7 @@ absl::Status DatabaseAdd(CommandContext& context, const ParsedArgs& args) {
       RETURN_IF_ERROR(CheckPasswordRef(target->password_ref()));
     }
   }
+  RETURN_IF_ERROR(ApplyDatabaseTlsFlags(args, target, /*mask=*/nullptr));
 
   ASSIGN_OR_RETURN(v1::AddDatabaseResponse resp, context.client().AddDatabase(req));
   if (context.json()) return context.PrintJson(resp);
@@ -136,16 +155,20 @@ absl::Status DatabaseShow(CommandContext& context, const ParsedArgs& args) {
   if (context.json()) return context.PrintJson(resp);
   const v1::DatabaseTarget& t = resp.database().target();
   std::string options = DumpOptionsText(t.dump_options());
-  PrintFields(context.out(), {{"name", t.name()},
+  std::vector<std::pair<std::string, std::string>> fields = {{"name", t.name()},
                               {"engine", EngineName(t.engine())},
                               {"agent", t.agent()},
                               {"storage", resp.database().storage()},
                               {"location", Location(t)},
                               {"user", t.user()},
-                              {"password ref", t.password_ref()},
-                              {"dump options", options.empty() ? "whole database" : options},
-                              {"server", resp.database().server_version()},
-                              {"created", resp.database().created_at()}});
+                              {"password ref", t.password_ref()}};
+  if (t.engine() == v1::ENGINE_POSTGRES || t.engine() == v1::ENGINE_MYSQL) {
+    fields.push_back({"tls", TlsText(t)});
+  }
+  fields.push_back({"dump options", options.empty() ? "whole database" : options});
+  fields.push_back({"server", resp.database().server_version()});
+  fields.push_back({"created", resp.database().created_at()});
+  PrintFields(context.out(), fields);
   return absl::OkStatus();
 }
 
@@ -195,6 +218,17 @@ absl::Status DatabaseUpdate(CommandContext& context, const ParsedArgs& args) {
     RETURN_IF_ERROR(CheckPasswordRef(t->password_ref()));
     mask->add_paths("target.password_ref");
   }
+  if (args.Has("clear-tls")) {
+    for (const FlagSpec& flag : DatabaseTlsFlags().flags) {
+      if (args.Has(flag.name)) {
+        return UsageError(absl::StrCat("--clear-tls removes every TLS setting: give it without --",
+                                       flag.name));
+      }
+    }
+    t->clear_tls();
+    mask->add_paths("target.tls");
+  }
+  RETURN_IF_ERROR(ApplyDatabaseTlsFlags(args, t, mask));
   // Dump options are replaced as a whole: the flags given are the new set.
   bool dump_options = false;
   for (const FlagSpec& flag : DumpOptionFlags().flags) {
@@ -253,10 +287,12 @@ std::vector<VerbSpec> DatabaseVerbs() {
                SwitchFlag("skip-connection-test")};
   const FlagGroup dump_options = DumpOptionFlags();
   add.flags.insert(add.flags.end(), dump_options.flags.begin(), dump_options.flags.end());
+  const FlagGroup tls = DatabaseTlsFlags();
+  add.flags.insert(add.flags.end(), tls.flags.begin(), tls.flags.end());
   add.forms = {
       "{engine} {agent} {storage}\n"
       "{host} {port} {user} {dbname} {password-ref}\n"
-      "{path} {skip-connection-test} [dump options]"};
+      "{path} {skip-connection-test} [dump options] [TLS flags]"};
   add.run = DatabaseAdd;
 
   VerbSpec list;
@@ -284,12 +320,15 @@ std::vector<VerbSpec> DatabaseVerbs() {
                   ValueFlag("password-ref", "file:/path|env:NAME"),
                   ValueFlag("path", "/abs/file.db"),
                   SwitchFlag("whole-database"),
+                  SwitchFlag("clear-tls"),
                   SwitchFlag("skip-connection-test")};
   update.flags.insert(update.flags.end(), dump_options.flags.begin(), dump_options.flags.end());
+  update.flags.insert(update.flags.end(), tls.flags.begin(), tls.flags.end());
   update.forms = {
       "{storage} {agent}\n"
       "{host} {port} {user} {dbname} {password-ref}\n"
-      "{path} {skip-connection-test} [dump options] | {whole-database}"};
+      "{path} {skip-connection-test} [dump options] [TLS flags] | {whole-database}\n"
+      "{clear-tls}"};
   update.run = DatabaseUpdate;
 
   VerbSpec remove;

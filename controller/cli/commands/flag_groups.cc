@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/database_tls.h"
 #include "common/base/status_macros.h"
 #include "common/s3/sts_credentials_provider.h"
 #include "controller/cli/args/cli_error.h"
@@ -56,8 +57,62 @@ FlagGroup DumpOptionFlags() {
            RepeatedFlag("exclude-namespace", "DB.COLLECTION")}};
 }
 
+FlagGroup DatabaseTlsFlags() {
+  return {"TLS flags",
+          {ValueFlag("tls-mode", "MODE"), ValueFlag("tls-ca-file", "/path"),
+           ValueFlag("tls-cert-file", "/path"), ValueFlag("tls-key-ref", "file:/path|env:NAME")}};
+}
+
 std::vector<FlagGroup> SharedFlagGroups() {
-  return {S3ConnectionFlags(), RetentionFlags(), DumpOptionFlags()};
+  return {S3ConnectionFlags(), RetentionFlags(), DumpOptionFlags(), DatabaseTlsFlags()};
+}
+
+absl::Status ApplyDatabaseTlsFlags(const ParsedArgs& args, v1::DatabaseTarget* target,
+                                   google::protobuf::FieldMask* mask) {
+  v1::DatabaseTls* tls = target->mutable_tls();
+  auto named = [&](const char* path) {
+    if (mask != nullptr) mask->add_paths(absl::StrCat("target.tls.", path));
+  };
+  if (args.Has("tls-mode")) {
+    // "default": back to the client's default.
+    v1::DatabaseTlsMode mode = v1::DATABASE_TLS_MODE_UNSPECIFIED;
+    if (args.Get("tls-mode") != "default") {
+      absl::StatusOr<v1::DatabaseTlsMode> parsed = ParseDatabaseTlsMode(args.Get("tls-mode"));
+      if (!parsed.ok()) return UsageError(std::string(parsed.status().message()));
+      mode = *parsed;
+    }
+    tls->set_mode(mode);
+    named("mode");
+  }
+  if (args.Has("tls-ca-file")) {
+    tls->set_ca_file(args.Get("tls-ca-file"));
+    if (!tls->ca_file().empty()) RETURN_IF_ERROR(CheckAbsolutePath("tls-ca-file", tls->ca_file()));
+    named("ca_file");
+  }
+  if (args.Has("tls-cert-file")) {
+    tls->set_cert_file(args.Get("tls-cert-file"));
+    if (!tls->cert_file().empty()) {
+      RETURN_IF_ERROR(CheckAbsolutePath("tls-cert-file", tls->cert_file()));
+    }
+    named("cert_file");
+  }
+  if (args.Has("tls-key-ref")) {
+    tls->set_key_ref(args.Get("tls-key-ref"));
+    if (!tls->key_ref().empty() &&
+        !absl::StartsWith(tls->key_ref(), "file:/") && !absl::StartsWith(tls->key_ref(), "env:")) {
+      // Not echoed: whoever gets it wrong may have pasted the key.
+      return UsageError(
+          "--tls-key-ref must be file:/absolute/path or env:NAME, naming where the agent reads "
+          "the client key on its host; the key itself is never given to dbdumpctl");
+    }
+    named("key_ref");
+  }
+  if (mask == nullptr) {
+    // A new database: the whole combination can be checked here already.
+    absl::Status st = ValidateDatabaseTls(*target);
+    if (!st.ok()) return UsageError(std::string(st.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyS3ConnectionFlags(const ParsedArgs& args, const std::string& reader,

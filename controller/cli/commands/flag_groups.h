@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <google/protobuf/field_mask.pb.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "controller/cli/args/parsed_args.h"
@@ -14,6 +16,7 @@
 namespace dbdump {
 
 namespace v1 {
+class DatabaseTarget;
 class RetentionRules;
 class StorageDestination;
 }  // namespace v1
@@ -24,6 +27,8 @@ FlagGroup S3ConnectionFlags();
 FlagGroup RetentionFlags();
 // "dump options": --format, --schema-only, --table, ...
 FlagGroup DumpOptionFlags();
+// "TLS flags": --tls-mode, --tls-ca-file, --tls-cert-file, --tls-key-ref
+FlagGroup DatabaseTlsFlags();
 // All of the above, for the help text's check that every flag is documented.
 std::vector<FlagGroup> SharedFlagGroups();
 
@@ -31,6 +36,12 @@ std::vector<FlagGroup> SharedFlagGroups();
 // credentials file, e.g. "the agent (on its host)".
 absl::Status ApplyS3ConnectionFlags(const ParsedArgs& args, const std::string& reader,
                                     v1::StorageDestination* dest);
+
+// Reads the TLS flags given into target->tls and, when `mask` is set, names
+// each in it (target.tls.mode, ...). Checks each value's shape; the
+// combination is checked by the controller once the update is applied.
+absl::Status ApplyDatabaseTlsFlags(const ParsedArgs& args, v1::DatabaseTarget* target,
+                                   google::protobuf::FieldMask* mask);
 
 // Reads the retention flags; `*any` says whether one was given.
 absl::Status ParseRetention(const ParsedArgs& args, v1::RetentionRules* rules, bool* any);

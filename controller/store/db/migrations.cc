@@ -198,6 +198,11 @@ ALTER TABLE backups ADD COLUMN found_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE backups ADD COLUMN missing_since TEXT NOT NULL DEFAULT '';
 ALTER TABLE backups ADD COLUMN missing_reason TEXT NOT NULL DEFAULT '';
 )sql",
+    // 11: TLS to the database (a serialized DatabaseTls: paths and the key's
+    // reference, never a key).
+    R"sql(
+ALTER TABLE databases ADD COLUMN tls BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 
 

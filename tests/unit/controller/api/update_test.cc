@@ -291,3 +291,53 @@ TEST_F(UpdateTest, AScheduleUpdateRecomputesTheNextRunAndKeepsOtherRules) {
 
 }  // namespace
 }  // namespace dbdump
+
+namespace dbdump {
+namespace {
+
+// TLS settings are stored with the database (migration 11) and each field
+// changes by its own mask path; the combination is checked after the update
+// is applied.
+TEST_F(UpdateTest, TlsSettingsChangeFieldByFieldAndPersist) {
+  v1::Database pg;
+  v1::DatabaseTarget* t = pg.mutable_target();
+  t->set_name("pgdb");
+  t->set_engine(v1::ENGINE_POSTGRES);
+  t->set_agent("agent-1");
+  t->set_host("db.internal");
+  t->set_port(5432);
+  t->set_database("app");
+  t->mutable_tls()->set_mode(v1::DATABASE_TLS_MODE_REQUIRE);
+  pg.set_storage("other");
+  ASSERT_TRUE(store_->AddDatabase(pg, clock_.Now()).ok());
+
+  v1::UpdateDatabaseRequest req;
+  req.set_name("pgdb");
+  req.set_skip_connection_test(true);
+  req.mutable_update_mask()->add_paths("target.tls.mode");
+  req.mutable_database()->mutable_target()->mutable_tls()->set_mode(
+      v1::DATABASE_TLS_MODE_VERIFY_FULL);
+  grpc::Status st = UpdateDatabase(req);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("give --tls-ca-file"), std::string::npos)
+      << st.error_message();
+
+  req.mutable_update_mask()->add_paths("target.tls.ca_file");
+  req.mutable_database()->mutable_target()->mutable_tls()->set_ca_file("/etc/ca.pem");
+  req.mutable_update_mask()->add_paths("target.tls.key_ref");
+  req.mutable_database()->mutable_target()->mutable_tls()->set_key_ref("-----BEGIN PRIVATE KEY");
+  st = UpdateDatabase(req);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message().find("BEGIN"), std::string::npos) << "never echoed";
+
+  req.mutable_update_mask()->mutable_paths()->RemoveLast();
+  ASSERT_TRUE(UpdateDatabase(req).ok());
+  absl::StatusOr<v1::Database> stored = store_->GetDatabase("pgdb");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->target().tls().mode(), v1::DATABASE_TLS_MODE_VERIFY_FULL);
+  EXPECT_EQ(stored->target().tls().ca_file(), "/etc/ca.pem");
+  EXPECT_EQ(stored->target().host(), "db.internal");
+}
+
+}  // namespace
+}  // namespace dbdump

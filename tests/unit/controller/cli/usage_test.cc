@@ -114,7 +114,7 @@ TEST(UsageTest, VerbLinesWrapUnderTheFirstArgument) {
                       "               [--host=H] [--port=P] [--user=U] [--dbname=DB] "
                       "[--password-ref=file:/path|env:NAME]\n"
                       "               [--path=/abs/file.db] [--skip-connection-test] "
-                      "[dump options]\n"),
+                      "[dump options] [TLS flags]\n"),
             std::string::npos)
       << help;
   EXPECT_NE(help.find("  restore BACKUP_ID --dry-run [--via=DATABASE] [--wait]\n"),
