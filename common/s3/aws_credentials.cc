@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "absl/strings/ascii.h"
+#include "common/base/clock.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -75,6 +76,38 @@ absl::StatusOr<AwsCredentials> ResolveCredentials(const std::string& ref) {
   return absl::FailedPreconditionError(
       "no S3 credentials on the agent host: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or "
       "AWS_SHARED_CREDENTIALS_FILE for dbdump-agent, or give the storage a credentials reference");
+}
+
+// --- RefreshingCredentialsProvider -------------------------------------------
+
+RefreshingCredentialsProvider::RefreshingCredentialsProvider(Clock* clock,
+                                                             absl::Duration refresh_before)
+    : clock_(clock ? clock : DefaultClock()), refresh_before_(refresh_before) {}
+
+int RefreshingCredentialsProvider::refreshes() {
+  absl::MutexLock l(&mu_);
+  return refreshes_;
+}
+
+void RefreshingCredentialsProvider::Invalidate() {
+  absl::MutexLock l(&mu_);
+  have_ = false;
+}
+
+absl::StatusOr<AwsCredentials> RefreshingCredentialsProvider::Get() {
+  absl::MutexLock l(&mu_);  // held across the fetch: one call, not one per part
+  if (have_ && clock_->Now() < cached_.expiration - refresh_before_) return cached_;
+  absl::StatusOr<AwsCredentials> fresh = Fetch();
+  if (!fresh.ok()) {
+    // A hiccup at refresh time must not fail a long upload while the
+    // credentials we hold are still good.
+    if (have_ && clock_->Now() < cached_.expiration - absl::Seconds(30)) return cached_;
+    return fresh.status();
+  }
+  cached_ = *std::move(fresh);
+  have_ = true;
+  ++refreshes_;
+  return cached_;
 }
 
 }  // namespace dbdump

@@ -5,9 +5,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace dbdump {
+
+class Clock;
 
 // A key pair, optionally temporary (session token + expiration). Never log it.
 struct AwsCredentials {
@@ -24,6 +27,29 @@ class CredentialsProvider {
   virtual absl::StatusOr<AwsCredentials> Get() = 0;
   // The server said the credentials expired: the next Get() fetches new ones.
   virtual void Invalidate() {}
+};
+
+// Caches temporary credentials and fetches new ones `refresh_before` they
+// expire (STS AssumeRole, web identity, container, instance metadata). Thread-safe;
+// concurrent callers share one fetch.
+class RefreshingCredentialsProvider : public CredentialsProvider {
+ public:
+  RefreshingCredentialsProvider(Clock* clock, absl::Duration refresh_before);
+  absl::StatusOr<AwsCredentials> Get() override;
+  void Invalidate() override;
+  // How many fetches succeeded (tests).
+  int refreshes();
+
+ protected:
+  virtual absl::StatusOr<AwsCredentials> Fetch() = 0;
+  Clock* const clock_;
+
+ private:
+  const absl::Duration refresh_before_;
+  absl::Mutex mu_;
+  bool have_ ABSL_GUARDED_BY(mu_) = false;
+  AwsCredentials cached_ ABSL_GUARDED_BY(mu_);
+  int refreshes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Fixed credentials.

@@ -278,38 +278,6 @@ std::map<std::string, std::map<std::string, std::string>> ReadIni(const std::str
 
 }  // namespace
 
-// --- RefreshingCredentialsProvider -------------------------------------------
-
-RefreshingCredentialsProvider::RefreshingCredentialsProvider(Clock* clock,
-                                                             absl::Duration refresh_before)
-    : clock_(clock ? clock : DefaultClock()), refresh_before_(refresh_before) {}
-
-int RefreshingCredentialsProvider::refreshes() {
-  absl::MutexLock l(&mu_);
-  return refreshes_;
-}
-
-void RefreshingCredentialsProvider::Invalidate() {
-  absl::MutexLock l(&mu_);
-  have_ = false;
-}
-
-absl::StatusOr<AwsCredentials> RefreshingCredentialsProvider::Get() {
-  absl::MutexLock l(&mu_);  // held across the fetch: one call, not one per part
-  if (have_ && clock_->Now() < cached_.expiration - refresh_before_) return cached_;
-  absl::StatusOr<AwsCredentials> fresh = Fetch();
-  if (!fresh.ok()) {
-    // A hiccup at refresh time must not fail a long upload while the
-    // credentials we hold are still good.
-    if (have_ && clock_->Now() < cached_.expiration - absl::Seconds(30)) return cached_;
-    return fresh.status();
-  }
-  cached_ = *std::move(fresh);
-  have_ = true;
-  ++refreshes_;
-  return cached_;
-}
-
 // --- web identity --------------------------------------------------------------
 
 WebIdentityCredentialsProvider::WebIdentityCredentialsProvider(WebIdentityOptions options)

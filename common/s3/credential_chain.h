@@ -16,29 +16,6 @@ namespace dbdump {
 
 class Clock;
 
-// Caches temporary credentials and fetches new ones `refresh_before` they
-// expire, as StsCredentialsProvider does for AssumeRole. Thread-safe;
-// concurrent callers share one fetch.
-class RefreshingCredentialsProvider : public CredentialsProvider {
- public:
-  RefreshingCredentialsProvider(Clock* clock, absl::Duration refresh_before);
-  absl::StatusOr<AwsCredentials> Get() override;
-  void Invalidate() override;
-  // How many fetches succeeded (tests).
-  int refreshes();
-
- protected:
-  virtual absl::StatusOr<AwsCredentials> Fetch() = 0;
-  Clock* const clock_;
-
- private:
-  const absl::Duration refresh_before_;
-  absl::Mutex mu_;
-  bool have_ ABSL_GUARDED_BY(mu_) = false;
-  AwsCredentials cached_ ABSL_GUARDED_BY(mu_);
-  int refreshes_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
 struct WebIdentityOptions {
   std::string token_file;
   std::string role_arn;

@@ -22,37 +22,11 @@ absl::Status ValidateRoleArn(const std::string& arn) {
 
 StsCredentialsProvider::StsCredentialsProvider(AssumeRoleOptions options,
                                                std::shared_ptr<CredentialsProvider> base)
-    : options_(std::move(options)),
-      clock_(options_.clock ? options_.clock : DefaultClock()),
+    : RefreshingCredentialsProvider(options.clock, options.refresh_before),
+      options_(std::move(options)),
       base_(std::move(base)) {}
 
-int StsCredentialsProvider::refreshes() {
-  absl::MutexLock l(&mu_);
-  return refreshes_;
-}
-
-void StsCredentialsProvider::Invalidate() {
-  absl::MutexLock l(&mu_);
-  have_ = false;
-}
-
-absl::StatusOr<AwsCredentials> StsCredentialsProvider::Get() {
-  absl::MutexLock l(&mu_);  // held across the refresh: one STS call, not one per part
-  if (have_ && clock_->Now() < cached_.expiration - options_.refresh_before) return cached_;
-  absl::StatusOr<AwsCredentials> fresh = AssumeRole();
-  if (!fresh.ok()) {
-    // An STS hiccup at refresh time must not fail a long upload while the
-    // credentials we hold are still good.
-    if (have_ && clock_->Now() < cached_.expiration - absl::Seconds(30)) return cached_;
-    return fresh.status();
-  }
-  cached_ = *fresh;
-  have_ = true;
-  ++refreshes_;
-  return cached_;
-}
-
-absl::StatusOr<AwsCredentials> StsCredentialsProvider::AssumeRole() {
+absl::StatusOr<AwsCredentials> StsCredentialsProvider::Fetch() {
   RETURN_IF_ERROR(ValidateRoleArn(options_.role_arn));
   ASSIGN_OR_RETURN(AwsCredentials base, base_->Get());
   std::string endpoint = options_.endpoint.empty()

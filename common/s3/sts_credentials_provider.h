@@ -31,26 +31,19 @@ struct AssumeRoleOptions {
 // Signs AssumeRole with the agent's own credentials (`base`) and caches the
 // temporary credentials until `refresh_before` their expiry. Thread-safe;
 // concurrent callers share one refresh.
-class StsCredentialsProvider : public CredentialsProvider {
+class StsCredentialsProvider : public RefreshingCredentialsProvider {
  public:
   StsCredentialsProvider(AssumeRoleOptions options, std::shared_ptr<CredentialsProvider> base);
-  absl::StatusOr<AwsCredentials> Get() override;
-  void Invalidate() override;
-  // How many times STS was called (for tests and metrics).
-  int refreshes();
+
+ protected:
+  // One AssumeRole call, signed with the base credentials.
+  absl::StatusOr<AwsCredentials> Fetch() override;
 
  private:
-  absl::StatusOr<AwsCredentials> AssumeRole();
   const AssumeRoleOptions options_;
-  Clock* const clock_;  // options_.clock or DefaultClock()
   std::shared_ptr<CredentialsProvider> base_;
-  absl::Mutex mu_;
-  bool have_ ABSL_GUARDED_BY(mu_) = false;
-  AwsCredentials cached_ ABSL_GUARDED_BY(mu_);
-  int refreshes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Checks a role ARN's shape (arn:aws:iam::<account>:role/<name>).
 absl::Status ValidateRoleArn(const std::string& arn);
 
 }  // namespace dbdump
