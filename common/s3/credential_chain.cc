@@ -315,14 +315,8 @@ absl::StatusOr<AwsCredentials> WebIdentityCredentialsProvider::Fetch() {
   req.headers = {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
   req.body = body.data();
   req.body_size = body.size();
-  HttpClient http(options_.http);
   HttpResponse resp;
-  absl::Status sent;
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    sent = http.Send(req, &resp);
-    if (sent.ok() && resp.status < 500) break;
-    absl::SleepFor(absl::Milliseconds(200 << attempt));
-  }
+  absl::Status sent = SendToSts(options_.http, req, &resp);
   std::string what = absl::StrCat("assume role ", options_.role_arn, " with the web identity token in ",
                                    options_.token_file);
   if (!sent.ok()) {

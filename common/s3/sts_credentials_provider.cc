@@ -20,6 +20,17 @@ absl::Status ValidateRoleArn(const std::string& arn) {
   return absl::OkStatus();
 }
 
+absl::Status SendToSts(const HttpOptions& options, const HttpRequest& req, HttpResponse* resp) {
+  HttpClient http(options);
+  absl::Status sent;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    sent = http.Send(req, resp);
+    if (sent.ok() && resp->status < 500) break;
+    absl::SleepFor(absl::Milliseconds(200 << attempt));
+  }
+  return sent;
+}
+
 StsCredentialsProvider::StsCredentialsProvider(AssumeRoleOptions options,
                                                std::shared_ptr<CredentialsProvider> base)
     : RefreshingCredentialsProvider(options.clock, options.refresh_before),
@@ -60,14 +71,8 @@ absl::StatusOr<AwsCredentials> StsCredentialsProvider::Fetch() {
   req.headers = signed_req.headers;
   req.body = body.data();
   req.body_size = body.size();
-  HttpClient http(options_.http);
   HttpResponse resp;
-  absl::Status sent;
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    sent = http.Send(req, &resp);
-    if (sent.ok() && resp.status < 500) break;
-    absl::SleepFor(absl::Milliseconds(200 << attempt));
-  }
+  absl::Status sent = SendToSts(options_.http, req, &resp);
   if (!sent.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot reach STS at ", endpoint, ": ", sent.message()));
   }

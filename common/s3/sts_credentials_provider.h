@@ -46,4 +46,9 @@ class StsCredentialsProvider : public RefreshingCredentialsProvider {
 
 absl::Status ValidateRoleArn(const std::string& arn);
 
+// Sends one STS call (AssumeRole, AssumeRoleWithWebIdentity), tried up to
+// four times with backoff while the server answers 5xx or cannot be reached;
+// the last attempt's status, `resp` its answer.
+absl::Status SendToSts(const HttpOptions& options, const HttpRequest& req, HttpResponse* resp);
+
 }  // namespace dbdump
