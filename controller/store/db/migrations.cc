@@ -203,6 +203,37 @@ ALTER TABLE backups ADD COLUMN missing_reason TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE databases ADD COLUMN tls BLOB NOT NULL DEFAULT x'';
 )sql",
+    // 12: encryption (a serialized Encryption: public keys and references),
+    // copy destinations, copy jobs, copies of backups, Object Lock, and
+    // retention rules per copy destination.
+    R"sql(
+ALTER TABLE databases ADD COLUMN encryption BLOB NOT NULL DEFAULT x'';
+ALTER TABLE databases ADD COLUMN copies TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN copy_storage TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN locked_until TEXT NOT NULL DEFAULT '';
+ALTER TABLE backups ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE backup_copies (
+  backup_id TEXT NOT NULL REFERENCES backups(id) ON DELETE CASCADE,
+  storage TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  locked_until TEXT NOT NULL DEFAULT '',
+  lock_mode INTEGER NOT NULL DEFAULT 0,
+  deleted_at TEXT NOT NULL DEFAULT '',
+  stored_size_bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (backup_id, storage)
+);
+CREATE INDEX backup_copies_storage ON backup_copies(storage, state);
+CREATE TABLE copy_retention (
+  database TEXT NOT NULL REFERENCES databases(name) ON DELETE CASCADE,
+  storage TEXT NOT NULL,
+  rules BLOB NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (database, storage)
+);
+)sql",
 };
 
 
