@@ -53,6 +53,23 @@ absl::StatusOr<std::string> KeyFilePath(const std::string& ref) {
   return path;
 }
 
+// The first step of both placements: no reference needs nothing, a file:
+// one is used where it is (`*path`, checked); an env: one gives its PEM text,
+// which the caller places. nullopt = nothing left to place.
+absl::StatusOr<std::optional<std::string>> ResolveKeyRef(const std::string& ref,
+                                                         std::string* path) {
+  if (ref.empty()) return std::nullopt;
+  if (absl::StartsWith(ref, "file:/")) {
+    ASSIGN_OR_RETURN(*path, KeyFilePath(ref));
+    return std::nullopt;
+  }
+  if (!absl::StartsWith(ref, "env:")) {
+    return absl::InvalidArgumentError("TLS key reference must be file:/path or env:NAME");
+  }
+  ASSIGN_OR_RETURN(std::string pem, KeyFromEnv(ref));
+  return pem;
+}
+
 }  // namespace
 
 TlsKeyFile::TlsKeyFile(TlsKeyFile&& other) noexcept
@@ -81,17 +98,9 @@ std::optional<PrivateFile> TlsKeyFile::TakePrivateFile() {
 absl::StatusOr<TlsKeyFile> TlsKeyFile::ForTool(const v1::DatabaseTarget& target,
                                                const std::string& dir) {
   TlsKeyFile k;
-  const std::string& ref = target.tls().key_ref();
-  if (ref.empty()) return k;
-  if (absl::StartsWith(ref, "file:/")) {
-    ASSIGN_OR_RETURN(k.path_, KeyFilePath(ref));
-    return k;
-  }
-  if (!absl::StartsWith(ref, "env:")) {
-    return absl::InvalidArgumentError("TLS key reference must be file:/path or env:NAME");
-  }
-  ASSIGN_OR_RETURN(std::string pem, KeyFromEnv(ref));
-  ASSIGN_OR_RETURN(PrivateFile f, PrivateFile::Create(dir, "tls-client", ".key", pem));
+  ASSIGN_OR_RETURN(std::optional<std::string> pem, ResolveKeyRef(target.tls().key_ref(), &k.path_));
+  if (!pem.has_value()) return k;
+  ASSIGN_OR_RETURN(PrivateFile f, PrivateFile::Create(dir, "tls-client", ".key", *pem));
   k.path_ = f.path();
   k.file_ = std::move(f);
   return k;
@@ -99,16 +108,8 @@ absl::StatusOr<TlsKeyFile> TlsKeyFile::ForTool(const v1::DatabaseTarget& target,
 
 absl::StatusOr<TlsKeyFile> TlsKeyFile::InProcess(const v1::DatabaseTarget& target) {
   TlsKeyFile k;
-  const std::string& ref = target.tls().key_ref();
-  if (ref.empty()) return k;
-  if (absl::StartsWith(ref, "file:/")) {
-    ASSIGN_OR_RETURN(k.path_, KeyFilePath(ref));
-    return k;
-  }
-  if (!absl::StartsWith(ref, "env:")) {
-    return absl::InvalidArgumentError("TLS key reference must be file:/path or env:NAME");
-  }
-  ASSIGN_OR_RETURN(std::string pem, KeyFromEnv(ref));
+  ASSIGN_OR_RETURN(std::optional<std::string> pem, ResolveKeyRef(target.tls().key_ref(), &k.path_));
+  if (!pem.has_value()) return k;
   int fd = ::memfd_create("dbdump-tls-key", MFD_CLOEXEC);
   if (fd < 0) {
     return absl::InternalError(absl::StrCat("cannot create an in-memory key file: ",
@@ -121,8 +122,8 @@ absl::StatusOr<TlsKeyFile> TlsKeyFile::InProcess(const v1::DatabaseTarget& targe
                                             strerror(errno)));
   }
   size_t off = 0;
-  while (off < pem.size()) {
-    ssize_t w = ::write(fd, pem.data() + off, pem.size() - off);
+  while (off < pem->size()) {
+    ssize_t w = ::write(fd, pem->data() + off, pem->size() - off);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) {
       return absl::InternalError(absl::StrCat("cannot write the in-memory key file: ",

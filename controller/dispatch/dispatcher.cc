@@ -458,6 +458,13 @@ std::map<std::string, int> Dispatcher::RunningPerAgent() {
   return running_per_agent_;
 }
 
+std::map<std::string, int> Dispatcher::QueuedPerAgent() {
+  absl::MutexLock l(&mu_);
+  std::map<std::string, int> out;
+  for (const StoredJob& j : queue_) ++out[j.job.agent()];
+  return out;
+}
+
 void Dispatcher::Shutdown() {
   absl::MutexLock l(&mu_);
   if (!shutdown_.HasBeenNotified()) shutdown_.Notify();

@@ -113,6 +113,8 @@ class Dispatcher final : private FollowerHost {
   DispatcherStats stats();
   // Jobs followed now on each agent that runs any (metrics).
   std::map<std::string, int> RunningPerAgent();
+  // Jobs waiting in the queue, by the agent they will run on.
+  std::map<std::string, int> QueuedPerAgent();
   // Stops following (the jobs go on at the agents) and joins the threads.
   void Shutdown();
 

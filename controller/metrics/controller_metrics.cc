@@ -51,6 +51,12 @@ class CatalogueGauges final : public prometheus::Collectable {
     m.gauge.value = ds.queued;
     queued.metric.push_back(m);
     out.push_back(std::move(queued));
+    auto queued_on = Family("dbdump_agent_jobs_queued",
+                            "Jobs waiting for a free slot, by the agent they will run on");
+    for (const auto& [agent, n] : p_.dispatcher->QueuedPerAgent()) {
+      AddSample(&queued_on, "agent", agent, n);
+    }
+    out.push_back(std::move(queued_on));
     auto running = Family("dbdump_agent_jobs_running", "Jobs the controller follows on each agent");
     for (const auto& [agent, n] : p_.dispatcher->RunningPerAgent()) {
       AddSample(&running, "agent", agent, n);

@@ -112,6 +112,9 @@ grep -q '^dbdump_agent_backup_stored_bytes_total [1-9]' "$T/agent.prom" ||
   fail "agent: the backup's stored bytes were not counted: $(grep stored_bytes "$T/agent.prom")"
 grep -q '^dbdump_database_stale{database="app"} 0' "$T/controller.prom" || fail "app reported stale"
 promtool check rules "$RULES" || fail "promtool check rules $RULES"
+# The alerts fire (after their `for:`) on the series they watch, and not
+# on healthy ones: deploy/prometheus/dbdump-alerts.test.yml.
+promtool test rules "${RULES%.yml}.test.yml" || fail "promtool test rules: an alert does not fire as specified"
 
 step "the gateway's /metrics needs a viewer token"
 GW="https://controller.dbdump:$HTTP_PORT/metrics"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -234,6 +235,11 @@ TEST_F(DispatcherTest, LimitsHoldJobsQueuedInOrder) {
   EXPECT_EQ(stats.running, 1);
   EXPECT_EQ(stats.queued, 1);
   EXPECT_EQ(store_->GetJob(second.id())->state(), v1::JOB_STATE_QUEUED);
+  // Per agent, as the metrics endpoint shows it.
+  std::map<std::string, int> queued = dispatcher()->QueuedPerAgent();
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[second.agent()], 1);
+  EXPECT_EQ(dispatcher()->RunningPerAgent()[second.agent()], 1);
   agent_->ReleaseAll();
   ASSERT_TRUE(WaitEnded(2));
   EXPECT_EQ(agent_->peak(), 1);
