@@ -94,6 +94,12 @@ class S3ObjectLockTest : public ::testing::Test {
     while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
     return r.out;
   }
+  // aws s3api delete-object of one version, with the governance bypass or not.
+  static Shell DeleteVersion(const std::string& key, bool bypass) {
+    return Aws(absl::StrCat("s3api delete-object --bucket ", kLockedBucket, " --key ", key,
+                            " --version-id ", VersionOf(key),
+                            bypass ? " --bypass-governance-retention" : ""));
+  }
   // How many versions and delete markers of exactly `key` there are.
   static std::string VersionsLeft(const std::string& key) {
     Shell r = Aws(absl::StrCat("s3api list-object-versions --bucket ", kLockedBucket, " --prefix ", key,
@@ -169,13 +175,10 @@ TEST_F(S3ObjectLockTest, ACompliancePutIsLockedAndNoOneDeletesIt) {
   ASSERT_TRUE(Put(s->get(), key, "a small dump").ok());
   EXPECT_EQ(LockOf(key), absl::StrCat("COMPLIANCE\t", TimeToString(until)));
 
-  std::string version = VersionOf(key);
-  Shell del = Aws(absl::StrCat("s3api delete-object --bucket ", kLockedBucket, " --key ", key,
-                               " --version-id ", version));
+  Shell del = DeleteVersion(key, false);
   EXPECT_NE(del.rc, 0);
   EXPECT_TRUE(absl::StrContains(del.out, "AccessDenied")) << del.out;
-  Shell bypass = Aws(absl::StrCat("s3api delete-object --bucket ", kLockedBucket, " --key ", key,
-                                  " --version-id ", version, " --bypass-governance-retention"));
+  Shell bypass = DeleteVersion(key, true);
   EXPECT_NE(bypass.rc, 0) << "compliance yields to no bypass";
   EXPECT_TRUE(absl::StrContains(bypass.out, "AccessDenied")) << bypass.out;
 
@@ -194,13 +197,10 @@ TEST_F(S3ObjectLockTest, GovernanceYieldsOnlyToTheBypass) {
   std::string key = prefix_ + "/gov";
   ASSERT_TRUE(Put(s->get(), key, "governed").ok());
   EXPECT_TRUE(absl::StartsWith(LockOf(key), "GOVERNANCE\t")) << LockOf(key);
-  std::string version = VersionOf(key);
-  Shell del = Aws(absl::StrCat("s3api delete-object --bucket ", kLockedBucket, " --key ", key,
-                               " --version-id ", version));
+  Shell del = DeleteVersion(key, false);
   EXPECT_NE(del.rc, 0);
   EXPECT_TRUE(absl::StrContains(del.out, "AccessDenied")) << del.out;
-  Shell bypass = Aws(absl::StrCat("s3api delete-object --bucket ", kLockedBucket, " --key ", key,
-                                  " --version-id ", version, " --bypass-governance-retention"));
+  Shell bypass = DeleteVersion(key, true);
   EXPECT_EQ(bypass.rc, 0) << bypass.out;
   EXPECT_EQ(VersionsLeft(key), "0");
 }
