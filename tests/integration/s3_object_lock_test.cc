@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,6 +30,7 @@
 #include "common/storage/object_lock.h"
 #include "common/storage/s3_storage.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/fake_s3_metrics.h"
 #include "tests/fixtures/postgres_server.h"  // MakeTempDir
 #include "tests/fixtures/s3_server.h"
 #include "tests/fixtures/test_data.h"
@@ -47,6 +49,9 @@ struct Shell {
 class S3ObjectLockTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // Counts the requests of the clients this suite opens.
+    metrics_ = new FakeS3Metrics();
+    SetDefaultS3Metrics(metrics_);
     auto s = S3Server::Start("moto");
     if (!s.ok()) {
       start_error_ = s.status().ToString();
@@ -60,6 +65,9 @@ class S3ObjectLockTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
+    SetDefaultS3Metrics(nullptr);
+    delete metrics_;
+    metrics_ = nullptr;
   }
   void SetUp() override {
     ASSERT_NE(server_, nullptr) << "moto did not start: " << start_error_;
@@ -134,11 +142,13 @@ class S3ObjectLockTest : public ::testing::Test {
   static absl::Time InAnHour() { return WholeSeconds(absl::Now() + absl::Hours(1)); }
 
   static S3Server* server_;
+  static FakeS3Metrics* metrics_;
   static std::string start_error_;
   static int counter_;
   std::string prefix_;
 };
 S3Server* S3ObjectLockTest::server_ = nullptr;
+FakeS3Metrics* S3ObjectLockTest::metrics_ = nullptr;
 std::string S3ObjectLockTest::start_error_;
 int S3ObjectLockTest::counter_ = 0;
 
@@ -172,8 +182,11 @@ TEST_F(S3ObjectLockTest, ACompliancePutIsLockedAndNoOneDeletesIt) {
   auto s = OpenS3Storage(Locked(v1::OBJECT_LOCK_MODE_COMPLIANCE), until);
   ASSERT_TRUE(s.ok()) << s.status();
   std::string key = prefix_ + "/small";
+  uint64_t retention_set = metrics_->requested("PutObjectRetention");
   ASSERT_TRUE(Put(s->get(), key, "a small dump").ok());
   EXPECT_EQ(LockOf(key), absl::StrCat("COMPLIANCE\t", TimeToString(until)));
+  EXPECT_EQ(metrics_->requested("PutObjectRetention"), retention_set)
+      << "the PUT itself carried the lock: no retention had to be set afterwards";
 
   Shell del = DeleteVersion(key, false);
   EXPECT_NE(del.rc, 0);
@@ -211,7 +224,10 @@ TEST_F(S3ObjectLockTest, AMultipartUploadIsLocked) {
   ASSERT_TRUE(s.ok()) << s.status();
   std::string key = prefix_ + "/big";
   std::string data = testing::RandomBytes((11 << 20) + 777, 13);  // three 5 MiB parts
+  uint64_t created = metrics_->requested("CreateMultipartUpload");
   ASSERT_TRUE(Put(s->get(), key, data).ok());
+  EXPECT_EQ(metrics_->requested("CreateMultipartUpload"), created + 1)
+      << "moto accepted the upload started with the lock headers";
   EXPECT_EQ(LockOf(key), absl::StrCat("COMPLIANCE\t", TimeToString(until)));
   EXPECT_EQ((*s)->Stat(key)->size_bytes, data.size());
   auto uploads = (*s)->client()->ListMultipartUploads(prefix_);

@@ -24,6 +24,7 @@ class JobFactoryLockTest : public ::testing::Test {
     dir_ = mkdtemp(tmpl);
     store_ = *Store::Open(dir_ + "/c.db");
     ASSERT_TRUE(AddLocalStorage(store_.get(), dir_ + "/backups", clock_.Now()).ok());
+    ASSERT_TRUE(AddInProcessAgent(store_.get(), "agent-1", clock_.Now()).ok());
     ASSERT_TRUE(AddSqliteDatabase(store_.get(), "orders", "agent-1", clock_.Now()).ok());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
