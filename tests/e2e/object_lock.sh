@@ -30,7 +30,7 @@ expect_error "object-lock is for s3 storage" ctl storage add disk --kind=local -
 
 step "a compliance destination: every object of every backup is locked"
 ctl storage add vault "${S3[@]}" --bucket=dbdump-vault --prefix=prod --object-lock=compliance --object-lock-retain=2h
-ctl storage show vault | grep -q "object lock *compliance for 2h" || fail "storage show does not tell the lock"
+ctl storage show vault | grep -q "object lock: *compliance for 2h" || fail "storage show does not tell the lock"
 ctl storage list | grep -q "compliance for 2h" || fail "storage list does not tell the lock"
 sqlite3 "$T/app.db" "CREATE TABLE notes(id INTEGER PRIMARY KEY, body BLOB);" >/dev/null
 ctl database add app --engine=sqlite --agent=agent-1 --storage=vault --path="$T/app.db"
