@@ -35,12 +35,12 @@ ctl storage list | grep -q "compliance for 2h" || fail "storage list does not te
 sqlite3 "$T/app.db" "CREATE TABLE notes(id INTEGER PRIMARY KEY, body BLOB);" >/dev/null
 ctl database add app --engine=sqlite --agent=agent-1 --storage=vault --path="$T/app.db"
 ctl backup run app --compression=none --wait >/dev/null
+OLD=$(ctl --output=json backup list --database=app | json_field 'd["backups"][0]["id"]')
 # Incompressible rows above the 5 MiB part size: the second dump goes up in parts.
 sqlite3 "$T/app.db" "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 700)
   INSERT INTO notes(body) SELECT randomblob(12000) FROM c;" >/dev/null
 ctl backup run app --compression=none --wait >/dev/null
-OLD=$(ctl --output=json backup list --database=app | json_field 'd["backups"][1]["id"]')
-NEW=$(ctl --output=json backup list --database=app | json_field 'd["backups"][0]["id"]')
+NEW=$(ctl --output=json backup list --database=app | OLD="$OLD" json_field '[b["id"] for b in d["backups"] if b["id"] != __import__("os").environ["OLD"]][0]')
 UNTIL=$(ctl --output=json backup show "$OLD" | json_field 'd["backup"]["locked_until"]')
 [ -n "$UNTIL" ] || fail "the catalogue records no lock"
 ctl backup show "$OLD" | grep -q "locked (compliance) until $UNTIL" || fail "backup show does not tell the lock"
@@ -83,6 +83,8 @@ ctl restore "$OLD" --target="$T/restored.db" --wait >/dev/null
 step "governance until retention: the date comes from the rules, only the bypass deletes"
 ctl storage add gov "${S3[@]}" --bucket=dbdump-vault --prefix=gov --object-lock=governance --object-lock-until-retention
 ctl storage show gov | grep -q "governance until retention would delete" || fail "storage show does not tell the lock"
+[ "$(ctl --output=json storage show gov | json_field 'd["storage"]["object_lock"]["mode"]')" = OBJECT_LOCK_MODE_GOVERNANCE ] \
+  || fail "the API does not carry the lock's mode"
 ctl database add app-gov --engine=sqlite --agent=agent-1 --storage=gov --path="$T/app.db"
 ctl retention set app-gov --keep-within=3h >/dev/null
 ctl backup run app-gov --compression=none --wait >/dev/null

@@ -256,7 +256,15 @@ absl::Status StorageList(CommandContext& context, const ParsedArgs& args) {
   RETURN_IF_ERROR(ApplyPageFlags(args, &req));
   ASSIGN_OR_RETURN(v1::ListStoragesResponse resp, context.client().ListStorages(req));
   if (context.json()) return context.PrintJson(resp);
-  TablePrinter table({"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE", "OBJECT LOCK"});
+  // The lock's column only where some storage locks (surplus cells drop).
+  std::vector<std::string> header = {"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE"};
+  for (const v1::StorageDestination& s : resp.storages()) {
+    if (HasObjectLock(s)) {
+      header.push_back("OBJECT LOCK");
+      break;
+    }
+  }
+  TablePrinter table(header);
   for (const v1::StorageDestination& s : resp.storages()) {
     table.AddRow({s.name(), StorageKindName(s.kind()), StorageLocation(s), s.region(), s.endpoint(),
                   s.role_arn(), HasObjectLock(s) ? DescribeObjectLock(s.object_lock()) : ""});

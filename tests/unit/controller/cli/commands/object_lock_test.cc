@@ -71,6 +71,24 @@ TEST_F(CliCommandsTest, StorageUpdateReplacesTheWholeLock) {
   EXPECT_FALSE(fake_.update_storage.storage().has_object_lock());
 }
 
+TEST_F(CliCommandsTest, StorageListTellsTheLockWhereThereIsOne) {
+  v1::StorageDestination* plain = fake_.storages.add_storages();
+  plain->set_name("disk");
+  plain->set_kind(v1::STORAGE_KIND_LOCAL);
+  plain->set_path("/srv/backups");
+  ASSERT_EQ(Run({"storage", "list"}), 0) << err_.str();
+  EXPECT_EQ(out_.str().find("OBJECT LOCK"), std::string::npos) << "no lock, no column";
+  v1::StorageDestination* vault = fake_.storages.add_storages();
+  vault->set_name("vault");
+  vault->set_kind(v1::STORAGE_KIND_S3);
+  vault->set_bucket("locked");
+  vault->mutable_object_lock()->set_mode(v1::OBJECT_LOCK_MODE_COMPLIANCE);
+  vault->mutable_object_lock()->set_retain_s(30 * 86400);
+  ASSERT_EQ(Run({"storage", "list"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("OBJECT LOCK"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("compliance for 30d"), std::string::npos) << out_.str();
+}
+
 TEST_F(CliCommandsTest, BackupShowTellsTheLock) {
   v1::Backup* b = fake_.backups.add_backups();
   b->set_id("20260115T020000Z-0000000a");
