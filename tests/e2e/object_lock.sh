@@ -31,6 +31,11 @@ expect_error "object-lock is for s3 storage" ctl storage add disk --kind=local -
 step "a compliance destination: every object of every backup is locked"
 ctl storage add vault "${S3[@]}" --bucket=dbdump-vault --prefix=prod --object-lock=compliance --object-lock-retain=2h
 ctl storage show vault | grep -q "object lock: *compliance for 2h" || fail "storage show does not tell the lock"
+# The probe's object is written unlocked and removed with every version: no
+# delete marker, nothing left behind in the versioned bucket.
+[ "$(aws_moto s3api list-object-versions --bucket dbdump-vault --prefix prod/.dbdump-probe --output json \
+  | json_field 'len(d.get("Versions") or []) + len(d.get("DeleteMarkers") or [])')" = 0 ] \
+  || fail "the storage probe left versions or delete markers behind"
 ctl storage list | grep -q "compliance for 2h" || fail "storage list does not tell the lock"
 sqlite3 "$T/app.db" "CREATE TABLE notes(id INTEGER PRIMARY KEY, body BLOB);" >/dev/null
 ctl database add app --engine=sqlite --agent=agent-1 --storage=vault --path="$T/app.db"
