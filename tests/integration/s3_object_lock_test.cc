@@ -33,6 +33,7 @@
 #include "tests/fakes/fake_s3_metrics.h"
 #include "tests/fixtures/postgres_server.h"  // MakeTempDir
 #include "tests/fixtures/s3_server.h"
+#include "tests/fixtures/sqlite_backup_job.h"
 #include "tests/fixtures/test_data.h"
 
 namespace dbdump {
@@ -260,13 +261,7 @@ TEST_F(S3ObjectLockTest, ABackupRunLocksEveryObjectWithOneDate) {
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  v1::BackupJob job;
-  job.set_job_id(NewJobId(absl::Now()));
-  job.set_backup_id(NewBackupId(absl::Now()));
-  job.mutable_target()->set_name("app");
-  job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-  job.mutable_target()->set_path(path);
-  *job.mutable_storage() = Locked(v1::OBJECT_LOCK_MODE_GOVERNANCE);
+  v1::BackupJob job = testing::SqliteBackupJob("app", path, Locked(v1::OBJECT_LOCK_MODE_GOVERNANCE));
   // The controller's date for this destination wins over the period.
   std::string until = TimeToString(WholeSeconds(absl::Now()) + absl::Hours(5));
   (*job.mutable_lock_until())[job.storage().name()] = until;
