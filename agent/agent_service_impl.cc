@@ -5,9 +5,12 @@
 #include "absl/strings/str_format.h"
 #include "agent/backup_object_source.h"
 #include "common/storage/backup_layout.h"
+#include "common/storage/object_lock.h"
+#include "common/storage/s3_storage.h"
 #include "common/base/grpc_status.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
+#include "common/base/status_macros.h"
 #include "common/base/version.h"
 
 namespace dbdump {
@@ -182,8 +185,25 @@ grpc::Status AgentServiceImpl::CancelJob(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// A destination that locks objects needs a bucket with Object Lock enabled:
+// checked before anything is written, so the answer is that one line.
+absl::Status ProbeObjectLock(const v1::StorageDestination& dest) {
+  RETURN_IF_ERROR(ValidateObjectLock(dest));
+  if (!HasObjectLock(dest)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::unique_ptr<S3Storage> s3, OpenS3Storage(dest));
+  return CheckBucketObjectLock(s3->client(), dest);
+}
+
+}  // namespace
+
 grpc::Status AgentServiceImpl::ProbeStorage(grpc::ServerContext*, const v1::ProbeStorageRequest* req,
                                             v1::ProbeStorageResponse*) {
+  if (absl::Status lock = ProbeObjectLock(req->storage()); !lock.ok()) {
+    LogWarn("agent", "storage probe of ", req->storage().name(), ": ", lock.message());
+    return ToGrpc(lock);
+  }
   auto storage = OpenStorage(req->storage());
   if (!storage.ok()) return ToGrpc(storage.status());
   absl::BitGen gen;

@@ -12,6 +12,7 @@
 #include "common/io/filter_chain.h"
 #include "common/storage/backup_layout.h"
 #include "common/storage/journaled_storage.h"
+#include "common/storage/object_lock.h"
 
 namespace dbdump {
 namespace {
@@ -82,7 +83,7 @@ absl::Status JobRunner::StoreDump(DumpSession* dump, Storage* storage, const std
 
 absl::StatusOr<std::unique_ptr<Storage>> JobRunner::OpenJournaled(
     const std::string& job_id, const std::string& kind, const v1::StorageDestination& dest,
-    const std::string& database, const std::string& backup_id) {
+    const std::string& database, const std::string& backup_id, absl::Time lock_retain_until) {
   if (options_.journal != nullptr) {
     v1::WriteIntents intents;
     intents.set_job_id(job_id);
@@ -94,7 +95,7 @@ absl::StatusOr<std::unique_ptr<Storage>> JobRunner::OpenJournaled(
     RETURN_IF_ERROR_PREPEND(options_.journal->Begin(intents),
                             "cannot journal the job's writes before starting it: ");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(dest));
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(dest, lock_retain_until));
   if (options_.journal == nullptr) return storage;
   return std::unique_ptr<Storage>(new JournaledStorage(std::move(storage), options_.journal, job_id));
 }
@@ -106,12 +107,18 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
   RETURN_IF_ERROR(ValidateId("backup id", job.backup_id()));
   RETURN_IF_ERROR(engine->ValidateDumpOptions(target.dump_options()));
   v1::Compression codec = EffectiveCompression(job.compression());
+  absl::Time started = options_.clock->Now();
+  // One date for every object of the backup, the manifest included.
+  auto lock_until = job.lock_until().find(job.storage().name());
+  ASSIGN_OR_RETURN(absl::Time locked_until,
+                   ObjectLockRetainUntil(job.storage(),
+                                         lock_until == job.lock_until().end() ? "" : lock_until->second,
+                                         started));
   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
                    OpenJournaled(job.job_id(), "backup", job.storage(), target.name(),
-                                 job.backup_id()));
+                                 job.backup_id(), locked_until));
   std::string dir = BackupDir(job.storage().prefix(), target.name(), job.backup_id());
 
-  absl::Time started = options_.clock->Now();
   tracker->SetRunning();
   v1::Manifest m;
   // Objects committed so far; removed again if the backup fails.
@@ -160,6 +167,10 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
     m.set_agent(options_.agent_name);
     *m.mutable_dump_options() = target.dump_options();
     for (v1::TableInfo& t : dump->tables()) *m.add_tables() = std::move(t);
+    if (locked_until != absl::InfinitePast()) {
+      m.set_locked_until(TimeToString(locked_until));
+      m.set_lock_mode(job.storage().object_lock().mode());
+    }
     // The manifest is the commit point: written last, and if it cannot be
     // written the dump goes too.
     RETURN_IF_ERROR_PREPEND(

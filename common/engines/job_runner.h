@@ -69,11 +69,13 @@ class JobRunner {
   // `bytes_out()` for the bytes that left the chain.
   PumpOptions MakePumpOptions(JobControl* tracker, std::function<uint64_t()> bytes_out) const;
   // Starts the job's write journal entry and opens its storage, journaled.
-  absl::StatusOr<std::unique_ptr<Storage>> OpenJournaled(const std::string& job_id,
-                                                         const std::string& kind,
-                                                         const dbdump::v1::StorageDestination& dest,
-                                                         const std::string& database,
-                                                         const std::string& backup_id);
+  // Objects written are locked until `lock_retain_until` when the
+  // destination has an Object Lock (ObjectLockRetainUntil); InfinitePast():
+  // not locked.
+  absl::StatusOr<std::unique_ptr<Storage>> OpenJournaled(
+      const std::string& job_id, const std::string& kind,
+      const dbdump::v1::StorageDestination& dest, const std::string& database,
+      const std::string& backup_id, absl::Time lock_retain_until = absl::InfinitePast());
   // Streams one dump session into `key` and commits it; fills the sizes and
   // digests of `object`.
   absl::Status StoreDump(DumpSession* dump, Storage* storage, const std::string& key,

@@ -39,6 +39,9 @@ bool HasQuery(const std::vector<std::pair<std::string, std::string>>& query, con
 const char* OperationName(const std::string& method, const std::string& key,
                           const std::vector<std::pair<std::string, std::string>>& query) {
   bool upload_id = HasQuery(query, "uploadId");
+  if (HasQuery(query, "object-lock")) return "GetObjectLockConfiguration";
+  if (HasQuery(query, "retention")) return "PutObjectRetention";
+  if (HasQuery(query, "versions")) return "ListObjectVersions";
   if (method == "PUT") return upload_id ? "UploadPart" : "PutObject";
   if (method == "POST") return upload_id ? "CompleteMultipartUpload" : "CreateMultipartUpload";
   if (method == "DELETE") return upload_id ? "AbortMultipartUpload" : "DeleteObject";
@@ -61,6 +64,14 @@ absl::Status S3Error(const HttpResponse& r, const std::string& what) {
                                     : absl::StrCat(code, message.empty() ? "" : ": ", message);
   if (code == "NoSuchBucket") {
     return absl::NotFoundError(absl::StrCat(what, ": the bucket does not exist (", detail, ")"));
+  }
+  if (code == "ObjectLockConfigurationNotFoundError" ||
+      absl::StrContains(message, "missing ObjectLockConfiguration") ||
+      absl::StrContains(message, "missing Object Lock Configuration")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": the bucket does not have Object Lock enabled (", detail,
+        "); Object Lock can only be enabled on a versioned bucket: create one with "
+        "`aws s3api create-bucket --object-lock-enabled-for-bucket` or drop the storage's object lock"));
   }
   if (code == "NoSuchKey" || code == "NoSuchUpload" || (r.status == 404 && code.empty())) {
     return absl::NotFoundError(absl::StrCat(what, ": not found (", detail, ")"));
@@ -282,9 +293,23 @@ absl::StatusOr<HttpResponse> S3Client::Execute(const Call& call) {
                                              " attempts)", AddressingHint(last, options_)));
 }
 
+std::string S3LockDate(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+void S3Client::AddLockHeaders(Call* c) const {
+  if (!locked()) return;
+  c->headers.emplace_back("x-amz-object-lock-mode", options_.lock_mode);
+  c->headers.emplace_back("x-amz-object-lock-retain-until-date",
+                          S3LockDate(options_.lock_retain_until));
+}
+
 absl::StatusOr<std::string> S3Client::PutObject(const std::string& key, const char* data, size_t n) {
   Call c{"PUT", key, {}, {}, data, n, "upload"};
-  if (options_.content_md5) c.headers.emplace_back("content-md5", Base64Md5(data ? data : "", n));
+  if (options_.content_md5 || locked()) {
+    c.headers.emplace_back("content-md5", Base64Md5(data ? data : "", n));
+  }
+  AddLockHeaders(&c);
   if (!options_.sse.empty()) c.headers.emplace_back("x-amz-server-side-encryption", options_.sse);
   if (!options_.kms_key_id.empty()) {
     c.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", options_.kms_key_id);
@@ -395,6 +420,7 @@ absl::StatusOr<std::vector<S3Object>> S3Client::ListObjects(const std::string& p
 
 absl::StatusOr<std::string> S3Client::CreateMultipartUpload(const std::string& key) {
   Call c{"POST", key, {{"uploads", ""}}, {}, nullptr, 0, "start multipart upload"};
+  AddLockHeaders(&c);
   if (!options_.sse.empty()) c.headers.emplace_back("x-amz-server-side-encryption", options_.sse);
   if (!options_.kms_key_id.empty()) {
     c.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", options_.kms_key_id);
@@ -412,7 +438,8 @@ absl::StatusOr<std::string> S3Client::UploadPart(const std::string& key, const s
                                                  int part_number, const char* data, size_t n) {
   Call c{"PUT", key, {{"partNumber", absl::StrCat(part_number)}, {"uploadId", upload_id}}, {}, data, n,
          absl::StrCat("upload part ", part_number, " of")};
-  if (options_.content_md5) c.headers.emplace_back("content-md5", Base64Md5(data, n));
+  // Parts of a locked object need their Content-MD5 as the whole object does.
+  if (options_.content_md5 || locked()) c.headers.emplace_back("content-md5", Base64Md5(data, n));
   ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
   std::string etag = r.headers["etag"];
   if (etag.empty()) {
@@ -479,6 +506,75 @@ absl::StatusOr<std::vector<S3Upload>> S3Client::ListMultipartUploads(const std::
     if (key_marker.empty()) break;
   }
   return out;
+}
+
+absl::StatusOr<bool> S3Client::ObjectLockEnabled() {
+  absl::StatusOr<HttpResponse> r =
+      Execute({"GET", "", {{"object-lock", ""}}, {}, nullptr, 0, "read the Object Lock configuration of"});
+  if (!r.ok()) {
+    // No configuration at all: S3 answers ObjectLockConfigurationNotFoundError.
+    if (absl::IsFailedPrecondition(r.status()) &&
+        absl::StrContains(r.status().message(), "ObjectLockConfigurationNotFoundError")) {
+      return false;
+    }
+    return r.status();
+  }
+  return XmlDocument(r->body).Value("ObjectLockEnabled") == "Enabled";
+}
+
+absl::StatusOr<S3Retention> S3Client::GetRetention(const std::string& key) {
+  // HeadObject reports the retention in headers; GetObjectRetention needs
+  // its own permission and is missing from some S3-compatible servers.
+  ASSIGN_OR_RETURN(HttpResponse r, Execute({"HEAD", key, {}, {}, nullptr, 0, "read the retention of"}));
+  S3Retention out;
+  out.mode = r.headers["x-amz-object-lock-mode"];
+  out.retain_until = ParseS3Time(r.headers["x-amz-object-lock-retain-until-date"]);
+  return out;
+}
+
+absl::Status S3Client::PutRetention(const std::string& key, const S3Retention& retention) {
+  std::string body = absl::StrCat("<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>",
+                                  XmlEscape(retention.mode), "</Mode><RetainUntilDate>",
+                                  S3LockDate(retention.retain_until),
+                                  "</RetainUntilDate></Retention>");
+  Call c{"PUT", key, {{"retention", ""}}, {{"content-type", "application/xml"}},
+         body.data(), body.size(), "set the retention of"};
+  c.headers.emplace_back("content-md5", Base64Md5(body.data(), body.size()));
+  return Execute(c).status();
+}
+
+absl::StatusOr<std::vector<S3ObjectVersion>> S3Client::ListObjectVersions(const std::string& prefix) {
+  std::vector<S3ObjectVersion> out;
+  std::string key_marker, id_marker;
+  while (true) {
+    Call c{"GET", "", {{"versions", ""}, {"prefix", prefix}}, {}, nullptr, 0, "list versions"};
+    if (!key_marker.empty()) {
+      c.query.emplace_back("key-marker", key_marker);
+      c.query.emplace_back("version-id-marker", id_marker);
+    }
+    ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
+    XmlDocument page(r.body);
+    for (const XmlDocument& e : page.Elements("Version")) {
+      out.push_back({e.Value("Key"), e.Value("VersionId"), false});
+    }
+    for (const XmlDocument& e : page.Elements("DeleteMarker")) {
+      out.push_back({e.Value("Key"), e.Value("VersionId"), true});
+    }
+    if (page.Value("IsTruncated") != "true") break;
+    key_marker = page.Value("NextKeyMarker");
+    id_marker = page.Value("NextVersionIdMarker");
+    if (key_marker.empty()) break;
+  }
+  return out;
+}
+
+absl::Status S3Client::DeleteObjectVersion(const std::string& key, const std::string& version_id) {
+  absl::StatusOr<HttpResponse> r =
+      Execute({"DELETE", key, {{"versionId", version_id}}, {}, nullptr, 0, "delete a version of"});
+  if (absl::IsNotFound(r.status()) && !absl::StrContains(r.status().message(), "(NoSuchBucket")) {
+    return absl::OkStatus();
+  }
+  return r.status();
 }
 
 }  // namespace dbdump

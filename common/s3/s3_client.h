@@ -34,6 +34,11 @@ struct S3Options {
   std::string sse;
   std::string kms_key_id;
   std::string storage_class;
+  // Object Lock of every object this client uploads: mode "GOVERNANCE" or
+  // "COMPLIANCE" and the retain-until date; empty mode = none. Locked
+  // uploads always carry Content-MD5 (S3 refuses them without).
+  std::string lock_mode;
+  absl::Time lock_retain_until = absl::InfinitePast();
   // Send Content-MD5 with every upload, so the server verifies each body.
   bool content_md5 = true;
   // The signing time; null: DefaultClock().
@@ -60,6 +65,20 @@ struct S3Upload {
 struct PresignedUrl {
   std::string url;
   absl::Time expires_at;
+};
+
+// One version of an object, or a delete marker, in a versioned bucket.
+struct S3ObjectVersion {
+  std::string key;
+  std::string version_id;
+  bool delete_marker = false;
+};
+
+// An object's Object Lock retention as the server reports it; empty mode
+// when it has none.
+struct S3Retention {
+  std::string mode;
+  absl::Time retain_until = absl::InfinitePast();
 };
 
 struct S3Part {
@@ -106,11 +125,27 @@ class S3Client {
   absl::Status AbortMultipartUpload(const std::string& key, const std::string& upload_id);
   absl::StatusOr<std::vector<S3Upload>> ListMultipartUploads(const std::string& prefix);
 
+  // Object Lock and versioning.
+  // Whether the bucket has Object Lock enabled (GetObjectLockConfiguration):
+  // false when it has no configuration.
+  absl::StatusOr<bool> ObjectLockEnabled();
+  // The retention of the current version of `key`, from HeadObject.
+  absl::StatusOr<S3Retention> GetRetention(const std::string& key);
+  // Sets the retention of the current version of `key` (PutObjectRetention).
+  absl::Status PutRetention(const std::string& key, const S3Retention& retention);
+  // Every version and delete marker whose key starts with `prefix`.
+  absl::StatusOr<std::vector<S3ObjectVersion>> ListObjectVersions(const std::string& prefix);
+  // Deletes one version for good; PermissionDenied while Object Lock holds it.
+  absl::Status DeleteObjectVersion(const std::string& key, const std::string& version_id);
+
   const S3Options& options() const { return options_; }
 
  private:
   struct Call;
   absl::StatusOr<HttpResponse> Execute(const Call& call);
+  // The Object Lock headers of an upload (and its Content-MD5 need).
+  void AddLockHeaders(Call* call) const;
+  bool locked() const { return !options_.lock_mode.empty(); }
   std::unique_ptr<HttpClient> TakeConnection();
   void ReturnConnection(std::unique_ptr<HttpClient> c);
   std::string Describe(const std::string& key) const;
@@ -132,6 +167,9 @@ class S3Client {
 // The endpoint's host is an IPv4 or IPv6 address (virtual-hosted addressing
 // cannot work there).
 bool EndpointIsIpAddress(const std::string& endpoint);
+
+// S3's date form for Object Lock headers and bodies: 2026-12-07T01:02:03Z.
+std::string S3LockDate(absl::Time t);
 
 // Checks an S3 bucket name against the naming rules.
 absl::Status ValidateBucketName(const std::string& bucket);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/storage/local_storage.h"
+#include "common/storage/object_lock.h"
 #include "common/storage/s3_storage.h"
 #include "common/s3/credential_chain.h"
 #include "common/s3/sts_credentials_provider.h"
@@ -146,7 +147,8 @@ absl::StatusOr<std::string> DiscoverRegion(const S3Options& base,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const v1::StorageDestination& dest) {
+absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const v1::StorageDestination& dest,
+                                                          absl::Time lock_retain_until) {
   RETURN_IF_ERROR(ValidateBucketName(dest.bucket()));
   // What the storage leaves open, the environment and shared config decide.
   AwsDefaults env = LoadAwsDefaults(dest.profile());
@@ -185,6 +187,10 @@ absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const v1::StorageDestin
   o.sse = dest.sse();
   o.kms_key_id = dest.kms_key_id();
   o.storage_class = dest.storage_class();
+  if (HasObjectLock(dest) && lock_retain_until != absl::InfinitePast()) {
+    o.lock_mode = S3LockModeName(dest.object_lock().mode());
+    o.lock_retain_until = lock_retain_until;
+  }
   if (region.empty()) {
     ASSIGN_OR_RETURN(region, DiscoverRegion(o, creds));
   }
@@ -197,17 +203,20 @@ absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const v1::StorageDestin
   if (dest.part_size_bytes() > 0) so.part_size_bytes = dest.part_size_bytes();
   if (dest.upload_concurrency() > 0) so.upload_concurrency = static_cast<int>(dest.upload_concurrency());
   if (dest.max_parts() > 0) so.max_parts = static_cast<int>(dest.max_parts());
+  // Object Lock buckets are versioned: a plain DELETE would only hide.
+  so.delete_all_versions = HasObjectLock(dest);
   return std::make_unique<S3Storage>(std::make_shared<S3Client>(o, creds), so);
 }
 
-absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const v1::StorageDestination& dest) {
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const v1::StorageDestination& dest,
+                                                     absl::Time lock_retain_until) {
   switch (dest.kind()) {
     case v1::STORAGE_KIND_LOCAL: {
       ASSIGN_OR_RETURN(std::unique_ptr<LocalStorage> s, LocalStorage::Open(dest.path()));
       return std::unique_ptr<Storage>(std::move(s));
     }
     case v1::STORAGE_KIND_S3:
-      return OpenS3Storage(dest);
+      return OpenS3Storage(dest, lock_retain_until);
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "storage \"", dest.name(), "\" has an unsupported kind: use local or s3"));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/storage/storage.h"
 #include "dbdump/v1/types.pb.h"
 
@@ -33,9 +34,17 @@ absl::StatusOr<std::vector<dbdump::v1::Manifest>> ListManifests(
 
 class S3Storage;
 // Opens an S3 destination with the credentials it references (or the
-// process environment), assuming its role when it names one.
-absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(const dbdump::v1::StorageDestination& dest);
-// Opens the storage driver a destination names.
-absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const dbdump::v1::StorageDestination& dest);
+// process environment), assuming its role when it names one. When the
+// destination has an Object Lock and `lock_retain_until` is set, every
+// object written is locked in its mode until then (see object_lock.h);
+// InfinitePast(): nothing written is locked (probes, reads, deletes).
+absl::StatusOr<std::unique_ptr<S3Storage>> OpenS3Storage(
+    const dbdump::v1::StorageDestination& dest,
+    absl::Time lock_retain_until = absl::InfinitePast());
+// Opens the storage driver a destination names; `lock_retain_until` as for
+// OpenS3Storage (local storage has no lock).
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(
+    const dbdump::v1::StorageDestination& dest,
+    absl::Time lock_retain_until = absl::InfinitePast());
 
 }  // namespace dbdump

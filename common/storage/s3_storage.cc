@@ -20,6 +20,27 @@ constexpr size_t kMaxPartBytes = size_t{5} << 30;  // S3's limit per part
 // while 10,000 parts still reach 6.8 TiB (S3 objects end at 5 TiB).
 constexpr size_t kPartCapBytes = size_t{1} << 30;
 
+// The committed object `key` carries the client's Object Lock, or an error
+// says it does not. Servers that ignore the lock headers of
+// CreateMultipartUpload get the retention set on the object afterwards.
+absl::Status EnsureLocked(S3Client* client, const std::string& key) {
+  const S3Options& o = client->options();
+  S3Retention want{o.lock_mode, o.lock_retain_until};
+  auto holds = [&](const S3Retention& r) {
+    return r.mode == want.mode && r.retain_until >= absl::FromUnixSeconds(absl::ToUnixSeconds(want.retain_until));
+  };
+  ASSIGN_OR_RETURN(S3Retention got, client->GetRetention(key));
+  if (holds(got)) return absl::OkStatus();
+  LogInfo("s3", "the server did not lock ", key, " on upload; setting its retention");
+  RETURN_IF_ERROR(client->PutRetention(key, want));
+  ASSIGN_OR_RETURN(got, client->GetRetention(key));
+  if (holds(got)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "s3://", o.bucket, "/", key, " is not locked after upload (the server reports mode \"",
+      got.mode, "\"", got.retain_until == absl::InfinitePast() ? "" : " until " + S3LockDate(got.retain_until),
+      "): the server ignores S3 Object Lock; use one that supports it or remove the storage's object lock"));
+}
+
 class S3Writer : public ObjectWriter {
  public:
   S3Writer(S3Client* client, std::string key, S3StorageOptions options)
@@ -51,6 +72,7 @@ class S3Writer : public ObjectWriter {
     if (upload_id_.empty()) {
       // Everything fit in one part: one PUT.
       absl::Status st = client_->PutObject(key_, buffer_.data(), buffer_.size()).status();
+      if (st.ok() && !client_->options().lock_mode.empty()) st = EnsureLocked(client_, key_);
       done_ = st.ok();
       return st;
     }
@@ -74,6 +96,7 @@ class S3Writer : public ObjectWriter {
     }
     StopWorkers();
     done_ = true;
+    if (!client_->options().lock_mode.empty()) return EnsureLocked(client_, key_);
     return absl::OkStatus();
   }
 
@@ -280,7 +303,30 @@ absl::StatusOr<std::vector<ObjectInfo>> S3Storage::List(const std::string& prefi
 
 absl::Status S3Storage::Remove(const std::string& key) {
   RETURN_IF_ERROR(ValidateObjectKey(key));
-  return client_->DeleteObject(key);
+  if (!options_.delete_all_versions) return client_->DeleteObject(key);
+  ASSIGN_OR_RETURN(std::vector<S3ObjectVersion> versions, client_->ListObjectVersions(key));
+  // Objects first: while one is locked, its delete markers stay too and the
+  // listing shows nothing new.
+  std::stable_partition(versions.begin(), versions.end(),
+                        [](const S3ObjectVersion& v) { return !v.delete_marker; });
+  for (const S3ObjectVersion& v : versions) {
+    if (v.key != key) continue;  // a longer key with this one as prefix
+    absl::Status st = client_->DeleteObjectVersion(key, v.version_id);
+    if (absl::IsPermissionDenied(st) && !v.delete_marker) {
+      absl::StatusOr<S3Retention> r = client_->GetRetention(key);
+      if (r.ok() && !r->mode.empty()) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "the server refused to delete s3://", client_->options().bucket, "/", key,
+            ": S3 Object Lock keeps it (", r->mode, " until ", S3LockDate(r->retain_until),
+            "); it can be deleted once that date has passed"));
+      }
+      return absl::PermissionDeniedError(absl::StrCat(
+          st.message(), "; deleting a version needs s3:DeleteObjectVersion, and S3 Object Lock "
+          "refuses it until the version's retention date"));
+    }
+    RETURN_IF_ERROR(st);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<IncompleteWrite>> S3Storage::ListIncomplete(const std::string& prefix) {

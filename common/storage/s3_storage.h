@@ -20,12 +20,21 @@ struct S3StorageOptions {
   int upload_concurrency = 3;
   size_t download_chunk_bytes = 8 << 20;
   int download_concurrency = 4;
+  // Remove() deletes every version of the key (and its delete markers)
+  // instead of sending a plain DELETE, which in a versioned bucket (every
+  // Object Lock bucket is one) only hides the object behind a delete marker
+  // and keeps paying for it.
+  bool delete_all_versions = false;
 };
 
 // Thread-safe; its writers and readers are not. A writer sends a small object
 // as one PUT and starts a multipart upload only once the first part is full;
 // each body carries Content-MD5 and a signed SHA-256 so the server rejects
 // corruption; failure or destruction before Finish() aborts the upload.
+// When the client locks uploads (S3Options::lock_mode), Finish() also checks
+// that the committed object carries the lock, setting it with
+// PutObjectRetention where the server ignored the upload's lock headers,
+// and fails when the server does not lock at all.
 class S3Storage : public Storage {
  public:
   S3Storage(std::shared_ptr<S3Client> client, S3StorageOptions options)

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/storage/local_storage.h"
+#include "common/storage/object_lock.h"
 #include "common/base/names.h"
 #include "common/s3/s3_client.h"
 #include "common/base/status_macros.h"
@@ -33,6 +34,7 @@ absl::Status ValidateStorageDestination(const v1::StorageDestination& s) {
     return absl::InvalidArgumentError(absl::StrCat(
         "storage prefix \"", s.prefix(), "\" must be relative without \".\" or \"..\" segments"));
   }
+  RETURN_IF_ERROR(ValidateObjectLock(s));
   switch (s.kind()) {
     case v1::STORAGE_KIND_LOCAL:
       if (!s.bucket().empty() || !s.endpoint().empty() || !s.role_arn().empty()) {

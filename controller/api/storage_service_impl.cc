@@ -81,7 +81,7 @@ absl::Status StorageServiceImpl::Update(const v1::UpdateStorageRequest& req,
       v1::StorageDestination::descriptor(),
       {"path", "prefix", "bucket", "region", "endpoint", "path_style", "role_arn", "external_id",
        "sts_endpoint", "sse", "kms_key_id", "storage_class", "credentials_ref", "part_size_bytes",
-       "upload_concurrency", "ca_file", "max_parts", "profile"}};
+       "upload_concurrency", "ca_file", "max_parts", "profile", "object_lock"}};
   RETURN_IF_ERROR(ValidateResourceName("storage name", req.name()));
   if (!req.storage().name().empty() && req.storage().name() != req.name()) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -5,6 +5,7 @@
 #include "common/base/status_macros.h"
 #include "common/io/compression.h"
 #include "common/engines/restore_target.h"
+#include "controller/retention/lock_horizon.h"
 
 namespace dbdump {
 
@@ -34,6 +35,13 @@ absl::StatusOr<StoredJob> JobFactory::PrepareBackup(const BackupSettings& s) {
   *bj.mutable_storage() = storage;
   bj.set_compression(codec);
   bj.set_compression_level(s.compression_level);
+  // Destinations locked "until retention" get their date from the rules
+  // here: the agent does not know them.
+  ASSIGN_OR_RETURN(absl::Time lock_until,
+                   UntilRetentionLockDate(store_, db.target().name(), storage, now));
+  if (lock_until != absl::InfinitePast()) {
+    (*bj.mutable_lock_until())[storage.name()] = TimeToString(lock_until);
+  }
 
   StoredJob out;
   v1::Job& job = out.job;

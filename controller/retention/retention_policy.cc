@@ -95,6 +95,14 @@ std::vector<RetentionDecision> RetentionPolicy::Plan(std::vector<RetentionCandid
     } else if (!reasons[i].empty()) {
       d.keep = true;
       d.reason = absl::StrCat("kept: ", absl::StrJoin(reasons[i], ", "));
+    } else if (candidates[i].locked_until > now) {
+      // Deleting it would be refused by the storage until then.
+      d.keep = true;
+      d.locked_until = candidates[i].locked_until;
+      d.reason = absl::StrCat("locked until ",
+                              absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", d.locked_until, absl::UTCTimeZone()),
+                              " (S3 Object Lock); not kept by ", rules_.ToString(),
+                              ", so it goes once the lock has passed");
     } else {
       d.keep = false;
       d.reason = absl::StrCat("delete: not kept by ", rules_.ToString());

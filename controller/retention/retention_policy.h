@@ -17,6 +17,9 @@ struct RetentionCandidate {
   bool succeeded = true;
   // Breaks ties between equal `created` times (whole seconds): higher = newer.
   int64_t sequence = 0;
+  // S3 Object Lock keeps its objects until then: a backup the rules would
+  // delete is kept ("locked until ...") and planned again once it passed.
+  absl::Time locked_until = absl::InfinitePast();
 };
 
 // The verdict on one candidate, with the reason shown in a dry run.
@@ -25,6 +28,8 @@ struct RetentionDecision {
   absl::Time created;
   bool keep = true;
   std::string reason;
+  // Set when only the Object Lock keeps it.
+  absl::Time locked_until = absl::InfinitePast();
 };
 
 // Rules combine: a backup is kept when ANY rule keeps it. All zero = keep

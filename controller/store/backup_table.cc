@@ -36,13 +36,15 @@ v1::Backup BackupFromRow(Stmt& s) {
   b.set_found_at(s.Text(14));
   b.set_missing_since(s.Text(15));
   b.set_missing_reason(s.Text(16));
+  b.set_locked_until(s.Text(17));
+  b.set_lock_mode(static_cast<v1::ObjectLockMode>(s.Int(18)));
   return b;
 }
 
 constexpr const char* kBackupColumns =
     "id, database, storage, job_id, state, manifest, duration_s, created_at, deleted_at, "
     "verified_at, verify_error, test_restored_at, test_restore_error, test_restore_report, "
-    "found_at, missing_since, missing_reason";
+    "found_at, missing_since, missing_reason, locked_until, lock_mode";
 
 }  // namespace
 
@@ -76,9 +78,11 @@ absl::Status BackupTable::Insert(const std::string& job_id, const v1::Backup& b)
         .Bind(3, b.id())
         .Run();
   }
+  // The lock is the manifest's unless the caller says otherwise.
+  bool own_lock = !b.locked_until().empty();
   return Stmt(db_, "INSERT INTO backups(id, database, storage, job_id, state, manifest, "
-                   "raw_size, stored_size, duration_s, created_at, found_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                   "raw_size, stored_size, duration_s, created_at, found_at, locked_until, "
+                   "lock_mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(1, b.id())
       .Bind(2, b.database())
       .Bind(3, b.storage())
@@ -90,6 +94,8 @@ absl::Status BackupTable::Insert(const std::string& job_id, const v1::Backup& b)
       .BindDouble(9, b.duration_s())
       .Bind(10, b.created_at())
       .Bind(11, b.found_at())
+      .Bind(12, own_lock ? b.locked_until() : b.manifest().locked_until())
+      .Bind(13, int64_t{own_lock ? b.lock_mode() : b.manifest().lock_mode()})
       .Run();
 }
 

@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "common/io/compression.h"
+#include "common/storage/object_lock.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
@@ -120,6 +122,14 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
       {"stored sha256", m.stored_sha256()},
       {"encryption key", m.encryption_key_id().empty() ? "none" : m.encryption_key_id()},
       {"manifest version", absl::StrCat(m.format_version())}};
+  if (!b.locked_until().empty()) {
+    bool passed = TimeFromString(b.locked_until()) <= context.options().now();
+    fields.insert(fields.begin() + 4,
+                  {"object lock", absl::StrCat(passed ? "was locked (" : "locked (",
+                                               LockModeName(b.lock_mode()), ") until ",
+                                               b.locked_until(),
+                                               passed ? "; may be deleted now" : "")});
+  }
   if (b.state() == v1::BACKUP_STATE_MISSING) {
     fields.insert(fields.begin() + 4,
                   {"missing", absl::StrCat("since ", b.missing_since(), ": ", b.missing_reason(),

@@ -11,6 +11,7 @@
 #include "common/base/status_macros.h"
 #include "common/s3/s3_client.h"
 #include "common/storage/backup_layout.h"
+#include "common/storage/object_lock.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/args/value_checks.h"
 #include "controller/cli/client/controller_client.h"
@@ -33,7 +34,8 @@ absl::StatusOr<v1::StorageKind> ParseStorageKind(const std::string& name) {
 // Flags of "storage add" that say how the agent writes to a bucket.
 constexpr const char* kS3WriteFlags[] = {"bucket",        "sse",       "kms-key-id",
                                          "storage-class", "part-size", "upload-concurrency",
-                                         "max-parts"};
+                                         "max-parts",     "object-lock", "object-lock-retain",
+                                         "object-lock-until-retention"};
 
 // S3's multipart limits; the controller checks them too.
 constexpr uint64_t kMinPartSizeBytes = uint64_t{5} << 20;
@@ -55,6 +57,56 @@ absl::Status SetBucket(const ParsedArgs& args, v1::StorageDestination* storage) 
   storage->set_bucket(args.Get("bucket"));
   absl::Status bucket = ValidateBucketName(storage->bucket());
   if (!bucket.ok()) return UsageError(absl::StrCat("--bucket: ", bucket.message()));
+  return absl::OkStatus();
+}
+
+// --object-lock=governance|compliance|none with --object-lock-retain=PERIOD
+// and/or --object-lock-until-retention: the whole lock is replaced (one
+// update mask path), so an update names all it wants.
+absl::Status ApplyObjectLockFlags(const ParsedArgs& args, v1::StorageDestination* storage,
+                                  google::protobuf::FieldMask* mask) {
+  bool retain = args.Has("object-lock-retain");
+  bool until = args.Has("object-lock-until-retention");
+  if (!args.Has("object-lock")) {
+    if (retain || until) {
+      return UsageError(absl::StrCat("--", retain ? "object-lock-retain" : "object-lock-until-retention",
+                                     " needs --object-lock=governance or --object-lock=compliance"));
+    }
+    return absl::OkStatus();
+  }
+  const std::string mode = args.Get("object-lock");
+  v1::ObjectLock lock;
+  if (mode == "governance") {
+    lock.set_mode(v1::OBJECT_LOCK_MODE_GOVERNANCE);
+  } else if (mode == "compliance") {
+    lock.set_mode(v1::OBJECT_LOCK_MODE_COMPLIANCE);
+  } else if (mode != "none") {
+    return UsageError(absl::StrCat("--object-lock must be governance, compliance or none, not \"",
+                                   mode, "\""));
+  }
+  if (mode == "none") {
+    if (retain || until) {
+      return UsageError("--object-lock=none takes neither --object-lock-retain nor "
+                        "--object-lock-until-retention");
+    }
+  } else {
+    if (!retain && !until) {
+      return UsageError(absl::StrCat("--object-lock=", mode, " needs a period "
+                                     "(--object-lock-retain=30d) or --object-lock-until-retention"));
+    }
+    if (retain) {
+      ASSIGN_OR_RETURN(uint64_t s, ParseDurationFlag(args, "object-lock-retain"));
+      if (s == 0) return UsageError("--object-lock-retain must be longer than 0");
+      lock.set_retain_s(s);
+    }
+    lock.set_until_retention(until);
+  }
+  if (mode == "none") {
+    storage->clear_object_lock();
+  } else {
+    *storage->mutable_object_lock() = lock;
+  }
+  Touch(mask, "object_lock");
   return absl::OkStatus();
 }
 
@@ -105,7 +157,7 @@ absl::Status ApplyS3WriteFlags(const ParsedArgs& args, v1::StorageDestination* s
     storage->set_max_parts(n);
     Touch(mask, "max_parts");
   }
-  return absl::OkStatus();
+  return ApplyObjectLockFlags(args, storage, mask);
 }
 
 // --probe-agent / --skip-probe of "storage add" and "storage update".
@@ -134,6 +186,9 @@ std::vector<FlagSpec> StorageSettingFlags() {
                                  ValueFlag("part-size", "SIZE"),
                                  ValueFlag("upload-concurrency", "N"),
                                  ValueFlag("max-parts", "N"),
+                                 ValueFlag("object-lock", "governance|compliance|none"),
+                                 ValueFlag("object-lock-retain", "DURATION"),
+                                 SwitchFlag("object-lock-until-retention"),
                                  ValueFlag("probe-agent", "AGENT"),
                                  SwitchFlag("skip-probe")};
   const FlagGroup s3 = S3ConnectionFlags();
@@ -201,10 +256,18 @@ absl::Status StorageList(CommandContext& context, const ParsedArgs& args) {
   RETURN_IF_ERROR(ApplyPageFlags(args, &req));
   ASSIGN_OR_RETURN(v1::ListStoragesResponse resp, context.client().ListStorages(req));
   if (context.json()) return context.PrintJson(resp);
-  TablePrinter table({"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE"});
+  // The lock's column only where some storage locks (surplus cells drop).
+  std::vector<std::string> header = {"NAME", "KIND", "LOCATION", "REGION", "ENDPOINT", "ROLE"};
+  for (const v1::StorageDestination& s : resp.storages()) {
+    if (HasObjectLock(s)) {
+      header.push_back("OBJECT LOCK");
+      break;
+    }
+  }
+  TablePrinter table(header);
   for (const v1::StorageDestination& s : resp.storages()) {
     table.AddRow({s.name(), StorageKindName(s.kind()), StorageLocation(s), s.region(), s.endpoint(),
-                  s.role_arn()});
+                  s.role_arn(), HasObjectLock(s) ? DescribeObjectLock(s.object_lock()) : ""});
   }
   table.Print(context.out());
   PrintNextPage(context, "storages", resp.next_page_token());
@@ -230,7 +293,8 @@ absl::Status StorageShow(CommandContext& context, const ParsedArgs& args) {
                                  {"profile", s.profile()},
                                  {"sse", s.sse()},
                                  {"storage class", s.storage_class()},
-                                 {"ca file", s.ca_file()}});
+                                 {"ca file", s.ca_file()},
+                                 {"object lock", DescribeObjectLock(s.object_lock())}});
   }
   PrintFields(context.out(), fields);
   return absl::OkStatus();
@@ -354,7 +418,8 @@ std::vector<VerbSpec> StorageVerbs() {
       "{role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
       "{credentials-ref} {part-size} {upload-concurrency}\n"
-      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}"};
+      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}\n"
+      "{object-lock} {object-lock-retain} {object-lock-until-retention}"};
   add.synopsis = "{kind=local} {-path} | {kind=s3} {-bucket} [...]";
   add.run = StorageAdd;
 
@@ -380,7 +445,8 @@ std::vector<VerbSpec> StorageVerbs() {
       "{path-style} {role-arn} {external-id} {sts-endpoint}\n"
       "{sse} {kms-key-id} {storage-class}\n"
       "{credentials-ref} {part-size} {upload-concurrency}\n"
-      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}"};
+      "{profile} {max-parts} {ca-file} {probe-agent} {skip-probe}\n"
+      "{object-lock} {object-lock-retain} {object-lock-until-retention}"};
   update.run = StorageUpdate;
 
   VerbSpec remove;

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fixtures/postgres_server.h"  // MakeTempDir
+#include "tests/fixtures/sqlite_backup_job.h"
 
 namespace dbdump {
 namespace {
@@ -85,13 +86,7 @@ TEST_F(SqliteBackupTest, ConsistentSnapshotWhileWritersContinue) {
     sqlite3_close(w);
   });
   while (writes < 10) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  v1::BackupJob job;
-  job.set_job_id(NewJobId(absl::Now()));
-  job.set_backup_id(NewBackupId(absl::Now()));
-  job.mutable_target()->set_name("app");
-  job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-  job.mutable_target()->set_path(path);
-  *job.mutable_storage() = storage_;
+  v1::BackupJob job = testing::SqliteBackupJob("app", path, storage_);
   JobTracker t(job.job_id());
   auto m = JobRunner(opts_).Backup(job, &engine_, &t);
   int writes_during = writes;
@@ -151,13 +146,7 @@ TEST_F(SqliteBackupTest, RecordsCountsDryRunTestRestoreAndCleanReplace) {
           "INSERT INTO \"odd \"\"name\"(v) SELECT randomblob(100) FROM c;"
           "INSERT INTO t2 VALUES ('ünï'), (NULL);");
   sqlite3_close(db);
-  v1::BackupJob job;
-  job.set_job_id(NewJobId(absl::Now()));
-  job.set_backup_id(NewBackupId(absl::Now()));
-  job.mutable_target()->set_name("shop");
-  job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-  job.mutable_target()->set_path(path);
-  *job.mutable_storage() = storage_;
+  v1::BackupJob job = testing::SqliteBackupJob("shop", path, storage_);
   JobTracker t(job.job_id());
   auto m = JobRunner(opts_).Backup(job, &engine_, &t);
   ASSERT_TRUE(m.ok()) << m.status();
@@ -244,13 +233,7 @@ TEST_F(SqliteBackupTest, ManifestTimesComeFromTheRunnersClock) {
   FakeClock clock(absl::FromUnixSeconds(1767225600));  // 2026-01-01T00:00:00Z
   JobRunnerOptions opts = opts_;
   opts.clock = &clock;
-  v1::BackupJob job;
-  job.set_job_id(NewJobId(absl::Now()));
-  job.set_backup_id(NewBackupId(absl::Now()));
-  job.mutable_target()->set_name("clock");
-  job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-  job.mutable_target()->set_path(path);
-  *job.mutable_storage() = storage_;
+  v1::BackupJob job = testing::SqliteBackupJob("clock", path, storage_);
   JobTracker t(job.job_id());
   auto m = JobRunner(opts).Backup(job, &engine_, &t);
   ASSERT_TRUE(m.ok()) << m.status();
@@ -274,15 +257,9 @@ TEST_F(SqliteBackupTest, ManifestRecordsTheCompressionLevelUsed) {
   for (const Case& c : {Case{v1::COMPRESSION_UNSPECIFIED, 0, 3}, Case{v1::COMPRESSION_ZSTD, 0, 3},
                         Case{v1::COMPRESSION_ZSTD, 7, 7}, Case{v1::COMPRESSION_GZIP, 0, 6},
                         Case{v1::COMPRESSION_GZIP, 9, 9}, Case{v1::COMPRESSION_NONE, 0, 0}}) {
-    v1::BackupJob job;
-    job.set_job_id(NewJobId(absl::Now()));
-    job.set_backup_id(NewBackupId(absl::Now()));
-    job.mutable_target()->set_name("levels");
-    job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-    job.mutable_target()->set_path(path);
+    v1::BackupJob job = testing::SqliteBackupJob("levels", path, storage_);
     job.set_compression(c.codec);
     job.set_compression_level(c.asked);
-    *job.mutable_storage() = storage_;
     JobTracker t(job.job_id());
     auto m = JobRunner(opts_).Backup(job, &engine_, &t);
     ASSERT_TRUE(m.ok()) << m.status();

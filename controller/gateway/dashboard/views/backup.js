@@ -40,6 +40,9 @@ function manifestSection(m) {
       ['Raw SHA-256', checksum(m.raw_sha256)],
       ['Stored SHA-256', checksum(m.stored_sha256)],
       ['Object', h('code', m.dump_object)],
+      ['Object lock', m.locked_until
+        ? `${fmt.enumText(m.lock_mode, 'OBJECT_LOCK_MODE_')} until ${fmt.time(m.locked_until)}`
+        : 'none'],
       ['Started', fmt.time(m.started_at)],
       ['Finished', fmt.time(m.finished_at)],
       ['Agent', m.agent],

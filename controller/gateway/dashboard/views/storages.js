@@ -22,6 +22,18 @@ function access(st) {
   ].filter(Boolean).join(', ');
 }
 
+// S3 Object Lock of what is written there, e.g. "compliance, 30 d 0 h".
+function objectLock(st) {
+  const lock = st.object_lock;
+  if (!lock || !lock.mode || lock.mode === 'OBJECT_LOCK_MODE_UNSPECIFIED') return '—';
+  const mode = fmt.enumText(lock.mode, 'OBJECT_LOCK_MODE_');
+  const period = Number(lock.retain_s || 0) > 0 ? fmt.duration(lock.retain_s) : '';
+  if (lock.until_retention) {
+    return `${mode}, until retention would delete${period ? ` (at least ${period})` : ''}`;
+  }
+  return `${mode}, ${period}`;
+}
+
 export async function render({ signal }) {
   const [r, stats, dbs] = await Promise.all([
     api.get('/v1/storages', { signal }),
@@ -44,6 +56,7 @@ export async function render({ signal }) {
       { title: 'Kind', cell: (st) => fmt.storageKind(st.kind) },
       { title: 'Location', class: 'wrap', cell: (st) => h('code', location(st)) },
       { title: 'Access', class: 'wrap', cell: access },
+      { title: 'Object lock', class: 'wrap', cell: objectLock },
       { title: 'Databases', class: 'wrap', cell: (st) => (users.get(st.name) || []).join(', ') || '—' },
       { title: 'Stored', class: 'num', cell: (st) => fmt.bytes(used.get(st.name) || 0) },
     ], list, { empty: 'No storage destinations yet: add one with dbdumpctl storage add.', rowAttrs: (st) => ({ 'data-storage': st.name }) })));

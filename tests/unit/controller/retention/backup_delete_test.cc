@@ -2,7 +2,10 @@
 // the agent removes the objects, the entry stays marked deleted; a second
 // delete, and a delete while a restore job or a verification reads the
 // backup, are refused without calling the agent; after the database moved to another agent, its
-// local backups are verified and deleted by the agent that wrote them.
+// local backups are verified and deleted by the agent that wrote them. A
+// backup under S3 Object Lock: the catalogue records the lock of its
+// manifest, retention keeps it ("locked until ...") and deletes it once the
+// date passed, DeleteBackup refuses it without asking the agent.
 #include <unistd.h>
 
 #include <filesystem>
@@ -46,28 +49,22 @@ class BackupDeleteTest : public ::testing::Test {
     other_->Stop();
     fs::remove_all(dir_);
   }
-  void Catalogue(const std::string& job_id, const std::string& backup_id) {
-    v1::Job job;
-    job.set_id(job_id);
-    job.set_kind(v1::JOB_KIND_BACKUP);
-    job.set_state(v1::JOB_STATE_QUEUED);
-    job.set_database("orders");
-    job.set_agent("agent-1");
-    job.set_created_at(TimeToString(clock_.Now()));
-    ASSERT_TRUE(store_->CreateJob(job, "req").ok());
-    JobEnd end;
-    end.job_id = job_id;
-    end.state = v1::JOB_STATE_SUCCEEDED;
-    end.now = clock_.Now();
+  // Created now, unless `created` says otherwise; `locked_until`: the
+  // manifest's compliance lock (empty: none).
+  void Catalogue(const std::string& job_id, const std::string& backup_id,
+                 const std::string& created = "", const std::string& locked_until = "") {
     v1::Backup b;
     b.set_id(backup_id);
     b.set_database("orders");
     b.set_storage("local");
     b.set_state(v1::BACKUP_STATE_COMPLETED);
-    b.set_created_at(TimeToString(clock_.Now()));
+    b.set_created_at(created.empty() ? TimeToString(clock_.Now()) : created);
     b.mutable_manifest()->set_agent("agent-1");
-    end.backup = b;
-    ASSERT_TRUE(store_->EndJob(end).ok());
+    if (!locked_until.empty()) {
+      b.mutable_manifest()->set_locked_until(locked_until);
+      b.mutable_manifest()->set_lock_mode(v1::OBJECT_LOCK_MODE_COMPLIANCE);
+    }
+    ASSERT_TRUE(CatalogueBackup(store_.get(), job_id, b).ok());
   }
 
   std::string dir_;
@@ -158,6 +155,68 @@ TEST_F(BackupDeleteTest, ALocalBackupIsReachedThroughTheAgentThatWroteIt) {
   ASSERT_TRUE(maintainer_->Delete(kBackup).ok());
   EXPECT_EQ(agent_->deleted(), std::vector<std::string>{kBackup});
   EXPECT_TRUE(other_->deleted().empty());
+}
+
+constexpr char kLocked[] = "20260228T000000Z-0000000c";
+constexpr char kLockedUntil[] = "2026-03-10T00:00:00Z";
+
+TEST_F(BackupDeleteTest, TheCatalogueRecordsTheLockOfTheManifest) {
+  Catalogue("job-l", kLocked, "2026-02-28T00:00:00Z", kLockedUntil);
+  absl::StatusOr<v1::Backup> locked = store_->GetBackup(kLocked);
+  ASSERT_TRUE(locked.ok()) << locked.status();
+  EXPECT_EQ(locked->locked_until(), kLockedUntil);
+  EXPECT_EQ(locked->lock_mode(), v1::OBJECT_LOCK_MODE_COMPLIANCE);
+  EXPECT_EQ(store_->GetBackup(kBackup)->locked_until(), "");
+  EXPECT_EQ(store_->GetBackup(kBackup)->lock_mode(), v1::OBJECT_LOCK_MODE_UNSPECIFIED);
+}
+
+TEST_F(BackupDeleteTest, RetentionKeepsALockedBackupUntilItsDateThenDeletesIt) {
+  Catalogue("job-l", kLocked, "2026-02-28T00:00:00Z", kLockedUntil);
+  v1::SetDatabaseRetentionRequest rules;
+  rules.set_database("orders");
+  rules.mutable_rules()->set_keep_last(1);
+  rules.set_time_zone("UTC");
+  ASSERT_TRUE(maintainer_->SetDatabaseRules(rules).ok());
+
+  v1::PlanRetentionRequest req;
+  req.set_database("orders");
+  absl::StatusOr<v1::PlanRetentionResponse> plan = maintainer_->Plan(req);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->verdicts_size(), 2);
+  const v1::RetentionVerdict& old = plan->verdicts(1);
+  EXPECT_EQ(old.backup_id(), kLocked);
+  EXPECT_TRUE(old.keep());
+  EXPECT_EQ(old.locked_until(), kLockedUntil);
+  EXPECT_EQ(old.reason().rfind(std::string("locked until ") + kLockedUntil, 0), 0u) << old.reason();
+  EXPECT_EQ(plan->verdicts(0).locked_until(), "") << "kept by the rules, not by a lock";
+
+  absl::StatusOr<v1::ApplyRetentionResponse> applied = maintainer_->Apply("orders");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_TRUE(applied->deleted().empty());
+  EXPECT_TRUE(applied->errors().empty());
+  EXPECT_TRUE(agent_->deleted().empty()) << "the agent was asked to delete a locked backup";
+
+  // Planned again once the lock has passed: now it goes.
+  clock_.Advance(absl::Hours(24 * 10));
+  applied = maintainer_->Apply("orders");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(std::vector<std::string>(applied->deleted().begin(), applied->deleted().end()),
+            std::vector<std::string>{kLocked});
+  EXPECT_EQ(agent_->deleted(), std::vector<std::string>{kLocked});
+}
+
+TEST_F(BackupDeleteTest, ALockedBackupIsNotDeletedOnRequest) {
+  Catalogue("job-l", kLocked, "2026-02-28T00:00:00Z", kLockedUntil);
+  absl::StatusOr<v1::DeleteBackupResponse> r = maintainer_->Delete(kLocked);
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(),
+            std::string("backup ") + kLocked + " is locked (compliance) until " + kLockedUntil +
+                " by S3 Object Lock: it cannot be deleted before then");
+  EXPECT_TRUE(agent_->deleted().empty());
+  EXPECT_EQ(store_->GetBackup(kLocked)->state(), v1::BACKUP_STATE_COMPLETED);
+  clock_.Advance(absl::Hours(24 * 10));
+  EXPECT_TRUE(maintainer_->Delete(kLocked).ok());
+  EXPECT_EQ(agent_->deleted(), std::vector<std::string>{kLocked});
 }
 
 }  // namespace
