@@ -24,11 +24,14 @@ AgeDecryptKeys::~AgeDecryptKeys() {
 }
 
 absl::StatusOr<AgeKey> ParseAgeRecipient(absl::string_view text) {
-  std::string shown(text.substr(0, 80));
+  // Shown only when it looks like a public key: anything else may be an
+  // identity given by mistake, which must not reach errors and logs.
+  std::string shown = absl::StartsWith(text, "age1")
+                          ? absl::StrCat("age recipient \"", text.substr(0, 80), "\"")
+                          : "an age recipient (not starting with age1)";
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "age recipient \"", shown, "\" is not valid: ", why,
-        "; give the public key age-keygen printed (age1...)"));
+        shown, " is not valid: ", why, "; give the public key age-keygen printed (age1...)"));
   };
   if (text.empty()) return bad("it is empty");
   absl::StatusOr<Bech32Value> v = Bech32Decode(std::string(text));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/crypto/age_header.h"
@@ -20,6 +21,30 @@ void ChunkNonce(uint64_t counter, bool last, uint8_t nonce[12]) {
   std::memset(nonce, 0, 12);
   for (int i = 0; i < 8; ++i) nonce[10 - i] = static_cast<uint8_t>(counter >> (8 * i));
   nonce[11] = last ? 1 : 0;
+}
+
+// Cuts what arrives into chunks of `size` bytes for `take`, keeping a full
+// chunk in `partial` until a further byte shows it is not the stream's last
+// (only Finish() knows which one is). Only partial chunks are copied.
+absl::Status FeedChunks(const uint8_t* p, size_t n, size_t size, std::vector<uint8_t>* partial,
+                        absl::FunctionRef<absl::Status(const uint8_t*, size_t)> take) {
+  while (n > 0) {
+    if (partial->size() == size) {
+      RETURN_IF_ERROR(take(partial->data(), size));
+      partial->clear();
+    }
+    if (partial->empty() && n > size) {
+      RETURN_IF_ERROR(take(p, size));
+      p += size;
+      n -= size;
+      continue;
+    }
+    size_t k = std::min(n, size - partial->size());
+    partial->insert(partial->end(), p, p + k);
+    p += k;
+    n -= k;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<age::Key32> PayloadKey(absl::string_view file_key, absl::string_view nonce) {
@@ -94,25 +119,8 @@ absl::Status AgeEncryptSink::SealChunk(const uint8_t* plain, size_t n, bool last
 }
 
 absl::Status AgeEncryptSink::Write(const char* data, size_t n) {
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(data);
-  while (n > 0) {
-    // A full chunk is sealed as "not last" only once more bytes follow.
-    if (plain_.size() == kAgeChunkBytes) {
-      RETURN_IF_ERROR(SealChunk(plain_.data(), plain_.size(), false));
-      plain_.clear();
-    }
-    if (plain_.empty() && n > kAgeChunkBytes) {
-      RETURN_IF_ERROR(SealChunk(p, kAgeChunkBytes, false));
-      p += kAgeChunkBytes;
-      n -= kAgeChunkBytes;
-      continue;
-    }
-    size_t take = std::min(n, kAgeChunkBytes - plain_.size());
-    plain_.insert(plain_.end(), p, p + take);
-    p += take;
-    n -= take;
-  }
-  return absl::OkStatus();
+  return FeedChunks(reinterpret_cast<const uint8_t*>(data), n, kAgeChunkBytes, &plain_,
+                    [this](const uint8_t* chunk, size_t k) { return SealChunk(chunk, k, false); });
 }
 
 absl::Status AgeEncryptSink::Finish() {
@@ -187,33 +195,11 @@ absl::Status AgeDecryptSink::Write(const char* data, size_t n) {
     if (!st.ok()) failed_ = true;
     return st;
   }
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(data);
-  while (n > 0) {
-    // A full chunk is opened as "not last" only once more bytes follow.
-    if (sealed_.size() == kAgeSealedChunkBytes) {
-      absl::Status st = OpenChunk(sealed_.data(), sealed_.size(), false);
-      if (!st.ok()) {
-        failed_ = true;
-        return st;
-      }
-      sealed_.clear();
-    }
-    if (sealed_.empty() && n > kAgeSealedChunkBytes) {
-      absl::Status st = OpenChunk(p, kAgeSealedChunkBytes, false);
-      if (!st.ok()) {
-        failed_ = true;
-        return st;
-      }
-      p += kAgeSealedChunkBytes;
-      n -= kAgeSealedChunkBytes;
-      continue;
-    }
-    size_t take = std::min(n, kAgeSealedChunkBytes - sealed_.size());
-    sealed_.insert(sealed_.end(), p, p + take);
-    p += take;
-    n -= take;
-  }
-  return absl::OkStatus();
+  absl::Status st =
+      FeedChunks(reinterpret_cast<const uint8_t*>(data), n, kAgeSealedChunkBytes, &sealed_,
+                 [this](const uint8_t* chunk, size_t k) { return OpenChunk(chunk, k, false); });
+  if (!st.ok()) failed_ = true;
+  return st;
 }
 
 absl::Status AgeDecryptSink::Finish() {

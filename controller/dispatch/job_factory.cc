@@ -1,5 +1,6 @@
 #include "controller/dispatch/job_factory.h"
 
+#include "common/base/secret_ref.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -83,6 +84,15 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
   const v1::RestoreOptions& options = req.options();
   if (options.dry_run() && options.test_restore()) {
     return absl::InvalidArgumentError("a restore is either a dry run or a test restore, not both");
+  }
+  // Only a reference is kept with the job; what it names is read on the
+  // restoring agent's host. The value is not repeated: it may be the
+  // identity itself, given by mistake.
+  if (!options.identity_ref().empty() && !ValidateSecretRef(options.identity_ref()).ok()) {
+    return absl::InvalidArgumentError(
+        "options.identity_ref must be file:/absolute/path (mode 0600) or env:NAME on the "
+        "restoring agent's host (dbdumpctl restore --identity), never the identity or "
+        "passphrase itself");
   }
   // A dry run touches no database and a test restore uses a scratch one the
   // agent names; otherwise the target defaults to the original database.

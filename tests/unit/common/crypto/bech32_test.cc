@@ -56,7 +56,12 @@ TEST(AgeKeysTest, RecipientRoundTripAndChecks) {
   auto short_key = ParseAgeRecipient(Bech32Encode("age", std::vector<uint8_t>(31, 1)));
   ASSERT_FALSE(short_key.ok());
   EXPECT_NE(short_key.status().message().find("31 bytes"), std::string::npos);
-  EXPECT_FALSE(ParseAgeRecipient(FormatAgeIdentity(*id)).ok());
+  // An identity given as a recipient is refused without repeating it.
+  std::string secret = FormatAgeIdentity(*id);
+  auto mistaken = ParseAgeRecipient(secret);
+  ASSERT_FALSE(mistaken.ok());
+  EXPECT_EQ(mistaken.status().message().find(secret.substr(16, 20)), std::string::npos)
+      << mistaken.status();
   EXPECT_FALSE(ParseAgeRecipient(absl::AsciiStrToUpper(text)).ok());
 }
 
