@@ -39,7 +39,7 @@ expect_error "age recipient" ctl database add app --engine=sqlite --agent=agent-
 OUT=$(ctl database add app --engine=sqlite --agent=agent-1 --storage=local --path="$T/app.db" \
   --encrypt-to="$(cat "$T/secrets" | head -1)" 2>&1) && fail "an identity was taken as a recipient"
 echo "$OUT" | grep -q "AGE-SECRET-KEY" && fail "the refusal repeats the identity: $OUT"
-expect_error "not both" ctl database add app --engine=sqlite --agent=agent-1 --storage=local \
+expect_error "exclude each other" ctl database add app --engine=sqlite --agent=agent-1 --storage=local \
   --path="$T/app.db" --encrypt-to="$TEAM" --encrypt-passphrase-ref="file:$T/pass"
 [ "$(ctl --output=json database list | json_field 'len(d.get("databases", []))')" = 0 ] \
   || fail "a refused database was added"
@@ -51,7 +51,7 @@ ctl database show app | grep -q "age to 2 recipients" || fail "database show lac
 ctl backup run app --wait
 ID=$(ctl --output=json backup list --database=app | json_field 'd["backups"][0]["id"]')
 ctl backup show "$ID" | tee "$T/show.txt"
-grep -q "encryption .*age, 2 recipients: $TEAM, $ESCROW" "$T/show.txt" || fail "backup show lacks the encryption"
+grep -q "encryption: *age, 2 recipients: $TEAM, $ESCROW" "$T/show.txt" || fail "backup show lacks the encryption"
 
 step "the age tool alone decrypts the stored dump to the manifest's raw checksum"
 DIR="$T/store/app/$ID"
@@ -77,18 +77,28 @@ grep -q "stored sha256 matches" "$T/verify.txt" || fail "verify does not say wha
 # Every process's command line and environment is searched for the
 # identities while the restores run (the search reads its patterns from a
 # file, so it holds no secret in its own arguments).
-( while [ ! -e "$T/stop-watch" ]; do
-    for p in /proc/[0-9]*; do
-      for f in cmdline environ; do
-        if tr '\0' '\n' < "$p/$f" 2>/dev/null | grep -qF -f "$T/secrets"; then
-          echo "$p/$f $(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | head -c 80)" >> "$T/leaks"
-        fi
-      done
-    done
-    sleep 0.1
-  done ) &
+python3 - "$T" <<'PY' &
+import os, sys, time
+t = sys.argv[1]
+secrets = [l.strip().encode() for l in open(f"{t}/secrets") if l.strip()]
+passes = 0
+while not os.path.exists(f"{t}/stop-watch"):
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        for f in ("cmdline", "environ"):
+            try:
+                data = open(f"/proc/{pid}/{f}", "rb").read()
+            except OSError:
+                continue
+            if any(s in data for s in secrets):
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read()[:80].replace(b"\0", b" ")
+                open(f"{t}/leaks", "a").write(f"/proc/{pid}/{f}: {cmd.decode(errors='replace')}\n")
+    passes += 1
+    open(f"{t}/watch-passes", "w").write(f"{passes}\n")
+    time.sleep(0.02)
+PY
 WATCH_PID=$!
 PIDS+=("$WATCH_PID")
+wait_for "the process watch" test -s "$T/watch-passes"
 
 step "restore without, with a wrong, and with an open identity: refused, nothing restored"
 expect_job_failure "identity" ctl restore "$ID" --target="$T/r0.db" --wait
@@ -108,6 +118,7 @@ ctl restore "$ID" --target="$T/restored.db" --identity="file:$T/escrow.key" --wa
 
 touch "$T/stop-watch"
 wait "$WATCH_PID" || true
+[ "$(cat "$T/watch-passes")" -ge 5 ] || fail "the process watch did not run during the restores"
 [ ! -s "$T/leaks" ] || fail "an identity appeared in a process: $(cat "$T/leaks")"
 
 step "an identity given in place of its reference is refused without repeating it"

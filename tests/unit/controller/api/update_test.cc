@@ -188,7 +188,8 @@ TEST_F(UpdateTest, EncryptionRecipientsAreCheckedAndStoredWithTheDatabase) {
   st = UpdateDatabase(literal);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message().find("hunter2"), std::string::npos) << "never echoed";
-  EXPECT_FALSE(store_->GetDatabase("orders")->target().has_encryption());
+  EXPECT_EQ(store_->GetDatabase("orders")->target().encryption().recipients_size(), 0);
+  EXPECT_TRUE(store_->GetDatabase("orders")->target().encryption().passphrase_ref().empty());
 
   v1::UpdateDatabaseRequest good = DatabaseRequest({"target.encryption"});
   good.mutable_database()->mutable_target()->mutable_encryption()->add_recipients(team);
