@@ -55,6 +55,15 @@ absl::StatusOr<StoredJob> JobFactory::PrepareBackup(const BackupSettings& s) {
 
 absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreRequest& req) {
   RETURN_IF_ERROR(ValidateId("backup id", req.backup_id()));
+  // Only a reference is kept with the job; what it names is read on the
+  // restoring agent's host. The value is not repeated: it may be the
+  // identity itself, given by mistake.
+  if (!req.options().identity_ref().empty() && !ValidateSecretRef(req.options().identity_ref()).ok()) {
+    return absl::InvalidArgumentError(
+        "options.identity_ref must be file:/absolute/path (mode 0600) or env:NAME on the "
+        "restoring agent's host (dbdumpctl restore --identity), never the identity or "
+        "passphrase itself");
+  }
   ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(req.backup_id()));
   if (!backup.deleted_at().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -84,15 +93,6 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
   const v1::RestoreOptions& options = req.options();
   if (options.dry_run() && options.test_restore()) {
     return absl::InvalidArgumentError("a restore is either a dry run or a test restore, not both");
-  }
-  // Only a reference is kept with the job; what it names is read on the
-  // restoring agent's host. The value is not repeated: it may be the
-  // identity itself, given by mistake.
-  if (!options.identity_ref().empty() && !ValidateSecretRef(options.identity_ref()).ok()) {
-    return absl::InvalidArgumentError(
-        "options.identity_ref must be file:/absolute/path (mode 0600) or env:NAME on the "
-        "restoring agent's host (dbdumpctl restore --identity), never the identity or "
-        "passphrase itself");
   }
   // A dry run touches no database and a test restore uses a scratch one the
   // agent names; otherwise the target defaults to the original database.
