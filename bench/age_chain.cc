@@ -1,6 +1,8 @@
 // One run of the backup chain over generated data, for age_chain_1gb.sh:
 // Pump -> sha256(raw) -> zstd -> [age encrypt] -> sha256(stored) -> discard.
-// Prints "mode seconds raw_bytes stored_bytes vmhwm_kib" on one line.
+// Prints "mode seconds raw_bytes stored_bytes vmhwm_kib cpu_seconds" on one
+// line (cpu: user + system of all threads, steadier than wall time on a
+// shared machine).
 //
 //   age_chain plain|age BYTES
 #include <sys/resource.h>
@@ -106,8 +108,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(pumped.message()).c_str());
     return 1;
   }
-  std::printf("%s %.3f %llu %llu %ld\n", argv[1], s,
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec / 1e6;
+  std::printf("%s %.3f %llu %llu %ld %.3f\n", argv[1], s,
               static_cast<unsigned long long>(chain.bytes("raw")),
-              static_cast<unsigned long long>(chain.bytes("stored")), VmHwmKib());
+              static_cast<unsigned long long>(chain.bytes("stored")), VmHwmKib(), cpu);
   return 0;
 }

@@ -2,7 +2,8 @@
 # What age encryption costs the backup chain: ~1 GB of generated data through
 # sha256 -> zstd -> [age, 2 recipients] -> sha256, unencrypted and encrypted
 # runs interleaved (one process per run, so each peak RSS is its own); wall
-# time and peak RSS (VmHWM), min and median, ratio encrypted / unencrypted.
+# time, CPU time (user + system, including generating the data) and peak RSS
+# (VmHWM), min and median, ratio encrypted / unencrypted.
 #
 #   bash bench/age_chain_1gb.sh [bytes] [rounds]
 set -euo pipefail
@@ -26,7 +27,7 @@ def stats(mode, col):
     return min(v), statistics.median(v)
 print(f"runs per mode: {len(rows) // 2}; raw {int(rows[0][2]) / 1e9:.2f} GB, stored "
       f"{int(rows[0][3]) / 1e6:.0f} MB (zstd)")
-for name, col, unit in (("wall time", 1, "s"), ("peak RSS", 4, "MiB")):
+for name, col, unit in (("wall time", 1, "s"), ("CPU time", 5, "s"), ("peak RSS", 4, "MiB")):
     scale = 1 / 1024 if col == 4 else 1
     pmin, pmed = stats("plain", col)
     amin, amed = stats("age", col)

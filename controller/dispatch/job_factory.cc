@@ -58,7 +58,8 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
   // Only a reference is kept with the job; what it names is read on the
   // restoring agent's host. The value is not repeated: it may be the
   // identity itself, given by mistake.
-  if (!req.options().identity_ref().empty() && !ValidateSecretRef(req.options().identity_ref()).ok()) {
+  const std::string& identity_ref = req.options().identity_ref();
+  if (!identity_ref.empty() && !ValidateSecretRef(identity_ref).ok()) {
     return absl::InvalidArgumentError(
         "options.identity_ref must be file:/absolute/path (mode 0600) or env:NAME on the "
         "restoring agent's host (dbdumpctl restore --identity), never the identity or "

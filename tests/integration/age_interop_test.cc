@@ -109,8 +109,8 @@ TEST_F(AgeInteropTest, OurCompressedEncryptedStreamDecryptsWithAgeToRawChecksum)
   ASSERT_TRUE(chain.head()->Finish().ok());
   WriteFile(dir_ + "/dump.zst.age", stored.data);
   for (const char* key : {"key.txt", "ours.txt"}) {
-    ASSERT_EQ(Shell(absl::StrCat("age -d -i ", dir_, "/", key, " ", dir_, "/dump.zst.age | zstd -dq > ",
-                               dir_, "/raw.out")),
+    ASSERT_EQ(Shell(absl::StrCat("age -d -i ", dir_, "/", key, " ", dir_,
+                                 "/dump.zst.age | zstd -dq > ", dir_, "/raw.out")),
               0)
         << key;
     std::string back = ReadFile(dir_ + "/raw.out");
@@ -156,16 +156,16 @@ TEST_F(AgeInteropTest, PassphraseModeInteroperatesThroughATerminal) {
   ASSERT_TRUE((*sink)->Finish().ok());
   WriteFile(dir_ + "/p.age", sealed.data);
   WriteFile(dir_ + "/pass", pass + "\n");
-  ASSERT_EQ(Shell(absl::StrCat("script -qec 'age -d -o ", dir_, "/p.out ", dir_, "/p.age' /dev/null < ",
-                             dir_, "/pass > /dev/null")),
+  ASSERT_EQ(Shell(absl::StrCat("script -qec 'age -d -o ", dir_, "/p.out ", dir_,
+                               "/p.age' /dev/null < ", dir_, "/pass > /dev/null")),
             0);
   EXPECT_EQ(ReadFile(dir_ + "/p.out"), plain);
 
   // And the other way: age -p encrypts, our reader decrypts.
   WriteFile(dir_ + "/pass2", pass + "\n" + pass + "\n");
   WriteFile(dir_ + "/plain", plain);
-  ASSERT_EQ(Shell(absl::StrCat("script -qec 'age -p -o ", dir_, "/q.age ", dir_, "/plain' /dev/null < ",
-                             dir_, "/pass2 > /dev/null")),
+  ASSERT_EQ(Shell(absl::StrCat("script -qec 'age -p -o ", dir_, "/q.age ", dir_,
+                               "/plain' /dev/null < ", dir_, "/pass2 > /dev/null")),
             0);
   auto dec = std::make_shared<AgeDecryptKeys>();
   dec->passphrase = pass;
@@ -254,11 +254,12 @@ TEST_F(EncryptedBackupTest, AgeDecryptsTheStoredDumpToTheManifestsRawChecksum) {
   std::string stored = ReadFile(DumpPath(*m));
   EXPECT_EQ(stored.substr(0, 21), "age-encryption.org/v1");
   EXPECT_EQ(Sha256Hex(stored), m->stored_sha256());
-  std::string manifest = ReadFile(absl::StrCat(dir_, "/store/", ManifestKey("", "app", job_.backup_id())));
+  std::string manifest =
+      ReadFile(absl::StrCat(dir_, "/store/", ManifestKey("", "app", job_.backup_id())));
   EXPECT_NE(manifest.find(recipient_), std::string::npos);
   EXPECT_EQ(manifest.find("AGE-SECRET-KEY"), std::string::npos);
-  ASSERT_EQ(Shell(absl::StrCat("age -d -i ", dir_, "/key.txt ", DumpPath(*m), " | zstd -dq > ", dir_,
-                             "/raw.out")),
+  ASSERT_EQ(Shell(absl::StrCat("age -d -i ", dir_, "/key.txt ", DumpPath(*m),
+                               " | zstd -dq > ", dir_, "/raw.out")),
             0);
   EXPECT_EQ(Sha256Hex(ReadFile(dir_ + "/raw.out")), m->raw_sha256());
 }

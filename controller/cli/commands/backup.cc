@@ -26,7 +26,8 @@ std::string ManifestEncryptionText(const v1::ManifestEncryption& e) {
   if (e.format().empty()) return "none";
   if (e.passphrase()) return "age, passphrase (scrypt)";
   return absl::StrCat("age, ", e.recipients_size(), " recipient",
-                      e.recipients_size() == 1 ? "" : "s", ": ", absl::StrJoin(e.recipients(), ", "));
+                      e.recipients_size() == 1 ? "" : "s", ": ",
+                      absl::StrJoin(e.recipients(), ", "));
 }
 
 absl::Status BackupRun(CommandContext& context, const ParsedArgs& args) {

@@ -155,7 +155,8 @@ std::string EncryptionText(const v1::Encryption& e) {
   if (!e.passphrase_ref().empty()) return "age, passphrase from " + e.passphrase_ref();
   if (e.recipients_size() == 0) return "none";
   return absl::StrCat("age to ", e.recipients_size(), " recipient",
-                      e.recipients_size() == 1 ? "" : "s", ": ", absl::StrJoin(e.recipients(), ", "));
+                      e.recipients_size() == 1 ? "" : "s", ": ",
+                      absl::StrJoin(e.recipients(), ", "));
 }
 
 absl::Status DatabaseShow(CommandContext& context, const ParsedArgs& args) {

@@ -45,7 +45,8 @@ TEST_F(CliCommandsTest, EncryptionAndIdentityFlagsRefuseSecretsWithoutEchoingThe
   std::vector<Case> cases = {
       {{std::string("--encrypt-to=") + kSecret}, "is not an age recipient"},
       {{"--encrypt-passphrase-ref=hunter2"}, "--encrypt-passphrase-ref must be"},
-      {{std::string("--encrypt-to=") + kTeam, "--encrypt-passphrase-ref=env:P"}, "exclude each other"},
+      {{std::string("--encrypt-to=") + kTeam, "--encrypt-passphrase-ref=env:P"},
+       "exclude each other"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = add;
