@@ -215,7 +215,7 @@ class EncryptedBackupTest : public AgeInteropTest {
                         m.dump_object());
   }
   absl::Status Restore(const std::string& identity_ref, const std::string& into,
-                       bool dry_run = false) {
+                       bool dry_run = false, bool test_restore = false) {
     v1::RestoreJob r;
     r.set_job_id(NewJobId(absl::Now()));
     r.set_backup_id(job_.backup_id());
@@ -225,6 +225,8 @@ class EncryptedBackupTest : public AgeInteropTest {
     r.mutable_target()->set_path(into);
     r.mutable_options()->set_identity_ref(identity_ref);
     r.mutable_options()->set_dry_run(dry_run);
+    r.mutable_options()->set_test_restore(test_restore);
+    if (dry_run || test_restore) r.mutable_target()->clear_path();
     JobTracker rt(r.job_id());
     return JobRunner(opts_).Restore(r, &engine_, &rt);
   }
@@ -302,8 +304,14 @@ TEST_F(EncryptedBackupTest, RestoreNeedsTheIdentityAndVerifyDoesNot) {
   EXPECT_TRUE(verified->ok()) << verified->error();
   EXPECT_EQ(verified->stored_sha256(), m->stored_sha256());
   EXPECT_TRUE(verified->raw_sha256().empty());
-  // Dry run and restore with the identity (file, then environment).
-  ASSERT_TRUE(Restore("file:" + dir_ + "/key.txt", "", true).ok());
+  // Dry run, test restore and restore with the identity (file, then
+  // environment); a test restore without it is refused too.
+  absl::Status dry = Restore("file:" + dir_ + "/key.txt", "", true);
+  ASSERT_TRUE(dry.ok()) << dry;
+  absl::Status test_none = Restore("", "", false, true);
+  EXPECT_NE(test_none.message().find("identity_ref"), std::string::npos) << test_none;
+  absl::Status tested = Restore("file:" + dir_ + "/key.txt", "", false, true);
+  ASSERT_TRUE(tested.ok()) << tested;
   absl::Status ok = Restore("file:" + dir_ + "/key.txt", dir_ + "/r3.db");
   ASSERT_TRUE(ok.ok()) << ok;
   EXPECT_EQ(Rows(dir_ + "/r3.db"), 3000);
