@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/unit/controller/cli/cli_commands_fixture.h"
 
@@ -90,6 +91,27 @@ TEST_F(CliCommandsTest, DatabaseUpdateReplacesOrClearsEncryption) {
   EXPECT_EQ(Run({"database", "update", "app", "--no-encryption",
                  std::string("--encrypt-to=") + kEscrow}),
             2);
+}
+
+TEST_F(CliCommandsTest, BackupShowAndVerifySayTheBackupIsEncrypted) {
+  v1::Backup* b = fake_.backups.add_backups();
+  b->set_id("20260115T020000Z-0badc0de");
+  b->set_database("orders");
+  v1::ManifestEncryption* e = b->mutable_manifest()->mutable_encryption();
+  e->set_format("age-encryption.org/v1");
+  e->add_recipients(kTeam);
+  e->add_recipients(kEscrow);
+  ASSERT_EQ(Run({"backup", "show", "20260115T020000Z-0badc0de"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find(absl::StrCat("encryption:       age, 2 recipients: ", kTeam, ", ",
+                                         kEscrow, "\n")),
+            std::string::npos)
+      << out_.str();
+  fake_.verify_response.mutable_backup()->set_verified_at("2026-03-01T02:00:00Z");
+  *fake_.verify_response.mutable_backup()->mutable_manifest()->mutable_encryption() = *e;
+  ASSERT_EQ(Run({"backup", "verify", "20260115T020000Z-0badc0de"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("the stored sha256 matches the manifest (the backup is encrypted"),
+            std::string::npos)
+      << out_.str();
 }
 
 }  // namespace
