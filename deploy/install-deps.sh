@@ -25,7 +25,7 @@ RUNTIME_PACKAGES=(
 # Testing: GoogleTest, the servers the tests start (PostgreSQL, MariaDB,
 # Swift), the headless browser, and the package checks.
 TEST_PACKAGES=(
-  libgtest-dev libgmock-dev bc time
+  libgtest-dev libgmock-dev bc time age
   postgresql postgresql-client
   mariadb-server mariadb-client
   swift swift-proxy swift-object swift-container swift-account python3-swift memcached

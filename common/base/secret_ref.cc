@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -29,7 +30,10 @@ absl::Status ValidateSecretRef(const std::string& ref) {
       "never sent to dbdump");
 }
 
-absl::StatusOr<std::string> ResolveSecretRef(const std::string& ref) {
+namespace {
+
+// `whole`: the file's contents, else its first line.
+absl::StatusOr<std::string> Resolve(const std::string& ref, bool whole) {
   RETURN_IF_ERROR(ValidateSecretRef(ref));
   if (ref.empty()) return std::string();
   if (absl::StartsWith(ref, "env:")) {
@@ -51,6 +55,13 @@ absl::StatusOr<std::string> ResolveSecretRef(const std::string& ref) {
         "password reference ", ref, ": file is accessible by group or others; chmod 600 it"));
   }
   std::ifstream in(path);
+  if (whole) {
+    if (!in) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("secret reference ", ref, ": cannot read the file"));
+    }
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   std::string line;
   if (!in || !std::getline(in, line)) {
     return absl::FailedPreconditionError(
@@ -58,6 +69,16 @@ absl::StatusOr<std::string> ResolveSecretRef(const std::string& ref) {
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveSecretRef(const std::string& ref) {
+  return Resolve(ref, false);
+}
+
+absl::StatusOr<std::string> ResolveSecretRefContents(const std::string& ref) {
+  return Resolve(ref, true);
 }
 
 }  // namespace dbdump

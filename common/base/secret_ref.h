@@ -12,6 +12,11 @@ namespace dbdump {
 // Errors name the reference, never the secret.
 absl::StatusOr<std::string> ResolveSecretRef(const std::string& ref);
 
+// The same, but the whole file (or variable): for secrets of several lines,
+// such as an age identity file with its comments. Checks the file as
+// ResolveSecretRef does.
+absl::StatusOr<std::string> ResolveSecretRefContents(const std::string& ref);
+
 // Validates the shape of a reference without reading it (the controller
 // checks targets with it; the agent before resolving).
 absl::Status ValidateSecretRef(const std::string& ref);

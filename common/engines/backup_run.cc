@@ -1,5 +1,5 @@
 // JobRunner's backup run: dump tool -> sha256(raw) -> compress ->
-// sha256(stored) -> storage, then the manifest last.
+// [age encrypt] -> sha256(stored) -> storage, then the manifest last.
 #include <string>
 #include <vector>
 
@@ -7,6 +7,7 @@
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/crypto/age_settings.h"
 #include "common/engines/job_runner.h"
 #include "common/io/compression.h"
 #include "common/io/filter_chain.h"
@@ -30,15 +31,17 @@ class UncommittedEnd : public Sink {
 };
 
 std::string ObjectName(const std::string& stem, const std::string& extension,
-                       v1::Compression c) {
+                       v1::Compression c, bool encrypted) {
   std::string suffix = CompressionSuffix(c);
-  return absl::StrCat(stem, ".", extension, suffix.empty() ? "" : ".", suffix);
+  return absl::StrCat(stem, ".", extension, suffix.empty() ? "" : ".", suffix,
+                      encrypted ? ".age" : "");
 }
 
 }  // namespace
 
 absl::Status JobRunner::StoreDump(DumpSession* dump, Storage* storage, const std::string& key,
                                   const v1::BackupJob& job, v1::Compression codec,
+                                  const std::shared_ptr<const AgeEncryptKeys>& keys,
                                   JobControl* tracker, v1::StoredObject* object) {
   tracker->SetCancelHook([dump] { dump->Cancel(); });
   // Stops the tool when the stream cannot even start.
@@ -58,6 +61,7 @@ absl::Status JobRunner::StoreDump(DumpSession* dump, Storage* storage, const std
   FilterChain chain;
   chain.AddSha256("raw");
   chain.AddCompressor(codec, job.compression_level(), options_.compression_workers);
+  if (keys != nullptr) chain.AddEncryptor(keys);
   chain.AddSha256("stored");
   if (absl::Status st = chain.EndAt(&end); !st.ok()) return abandon(st);
 
@@ -114,6 +118,10 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
                    ObjectLockRetainUntil(job.storage(),
                                          lock_until == job.lock_until().end() ? "" : lock_until->second,
                                          started));
+  // Public keys only; a passphrase is read from its reference on this host.
+  ASSIGN_OR_RETURN(std::shared_ptr<const AgeEncryptKeys> keys,
+                   ResolveEncryptKeys(target.encryption()));
+  const bool encrypted = keys != nullptr;
   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
                    OpenJournaled(job.job_id(), "backup", job.storage(), target.name(),
                                  job.backup_id(), locked_until));
@@ -132,18 +140,18 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
                                engine->StartExtraDump(target, role, options_.work_dir), context);
       v1::StoredObject* o = m.add_extra_objects();
       o->set_role(role);
-      o->set_object(ObjectName(role, extra->extension(), codec));
+      o->set_object(ObjectName(role, extra->extension(), codec, encrypted));
       std::string key = absl::StrCat(dir, "/", o->object());
-      RETURN_IF_ERROR_PREPEND(StoreDump(extra.get(), storage.get(), key, job, codec, tracker, o),
+      RETURN_IF_ERROR_PREPEND(StoreDump(extra.get(), storage.get(), key, job, codec, keys, tracker, o),
                               context);
       committed.push_back(key);
     }
     ASSIGN_OR_RETURN(std::unique_ptr<DumpSession> dump,
                      engine->StartDump(target, options_.work_dir));
     v1::StoredObject main;
-    main.set_object(ObjectName("dump", dump->extension(), codec));
+    main.set_object(ObjectName("dump", dump->extension(), codec, encrypted));
     std::string dump_key = absl::StrCat(dir, "/", main.object());
-    RETURN_IF_ERROR(StoreDump(dump.get(), storage.get(), dump_key, job, codec, tracker, &main));
+    RETURN_IF_ERROR(StoreDump(dump.get(), storage.get(), dump_key, job, codec, keys, tracker, &main));
     committed.push_back(dump_key);
 
     m.set_format_version(1);
@@ -166,6 +174,7 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
     m.set_job_id(job.job_id());
     m.set_agent(options_.agent_name);
     *m.mutable_dump_options() = target.dump_options();
+    if (encrypted) *m.mutable_encryption() = ManifestEncryptionOf(target.encryption());
     for (v1::TableInfo& t : dump->tables()) *m.add_tables() = std::move(t);
     if (locked_until != absl::InfinitePast()) {
       m.set_locked_until(TimeToString(locked_until));

@@ -1,17 +1,22 @@
 #include "common/engines/dump_read_back.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/io/filter_chain.h"
 #include "common/base/status_macros.h"
+#include "common/crypto/age_keys.h"
+#include "common/crypto/age_stream.h"
+#include "common/io/filter_chain.h"
+#include "common/io/sha256_filter.h"
 
 namespace dbdump {
 
 absl::StatusOr<ReadBackResult> ReadBackDump(Storage* storage, const std::string& dump_key,
-                                            v1::Compression compression, Sink* out,
-                                            const PumpOptions& options) {
+                                            v1::Compression compression,
+                                            const std::shared_ptr<const AgeDecryptKeys>& keys,
+                                            Sink* out, const PumpOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, storage->NewReader(dump_key));
   FilterChain chain;
   chain.AddSha256("stored");
+  if (keys != nullptr) chain.AddDecryptor(keys);
   chain.AddDecompressor(compression);
   chain.AddSha256("raw");
   RETURN_IF_ERROR(chain.EndAt(out));
@@ -22,6 +27,55 @@ absl::StatusOr<ReadBackResult> ReadBackDump(Storage* storage, const std::string&
   r.raw_sha256 = chain.sha256_hex("raw");
   r.raw_bytes = chain.bytes("raw");
   return r;
+}
+
+absl::StatusOr<ReadBackResult> ReadBackStored(Storage* storage, const std::string& dump_key,
+                                              const PumpOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, storage->NewReader(dump_key));
+  NullSink discard;
+  FilterChain chain;
+  chain.AddSha256("stored");
+  RETURN_IF_ERROR(chain.EndAt(&discard));
+  ReadBackResult r;
+  r.pumped = Pump(reader.get(), chain.head(), options);
+  r.stored_sha256 = chain.sha256_hex("stored");
+  r.stored_bytes = chain.bytes("stored");
+  return r;
+}
+
+absl::Status CheckDumpKeys(Storage* storage, const std::string& dump_key,
+                           const AgeDecryptKeys& keys, const std::string& backup_id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, storage->NewReader(dump_key));
+  absl::Status opened = CheckAgeKeysOpen(reader.get(), keys);
+  if (opened.ok()) return opened;
+  if (absl::IsDataLoss(opened)) {
+    return absl::DataLossError(absl::StrCat("nothing was restored: backup ", backup_id,
+                                            " is corrupted: ", opened.message()));
+  }
+  return absl::Status(opened.code(),
+                      absl::StrCat("nothing was restored: backup ", backup_id, ": ",
+                                   opened.message(),
+                                   "; give the right one with identity_ref (dbdumpctl restore "
+                                   "--identity file:/path or env:NAME)"));
+}
+
+absl::Status CheckStoredOnly(const ReadBackResult& r, const v1::Manifest& m,
+                             const std::string& backup_id) {
+  if (!r.pumped.ok()) {
+    return absl::Status(r.pumped.code(), absl::StrCat("backup ", backup_id,
+                                                      " cannot be read: ", r.pumped.message()));
+  }
+  if (r.stored_sha256 != m.stored_sha256()) {
+    return absl::DataLossError(absl::StrCat("backup ", backup_id, " is corrupted: stored sha256 ",
+                                            r.stored_sha256, " does not match the manifest's ",
+                                            m.stored_sha256()));
+  }
+  if (r.stored_bytes != m.stored_size_bytes()) {
+    return absl::DataLossError(absl::StrCat("backup ", backup_id, " does not match its manifest: ",
+                                            r.stored_bytes, " stored bytes, the manifest says ",
+                                            m.stored_size_bytes()));
+  }
+  return absl::OkStatus();
 }
 
 v1::StoredObject MainObject(const v1::Manifest& m) {

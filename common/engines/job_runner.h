@@ -19,6 +19,9 @@
 
 namespace dbdump {
 
+struct AgeDecryptKeys;
+struct AgeEncryptKeys;
+
 struct JobRunnerOptions {
   std::string agent_name;
   // Private scratch space (pgpass files, sqlite snapshots).
@@ -41,8 +44,9 @@ class JobRunner {
     if (options_.clock == nullptr) options_.clock = DefaultClock();
   }
 
-  // dump tool -> raw sha256 -> compress -> stored sha256 -> storage, then the
-  // manifest last. On any failure nothing stays in storage.
+  // dump tool -> raw sha256 -> compress -> [age encrypt, when the target
+  // asks for it] -> stored sha256 -> storage, then the manifest last. On any
+  // failure nothing stays in storage.
   absl::StatusOr<dbdump::v1::Manifest> Backup(const dbdump::v1::BackupJob& job, Engine* engine,
                                               JobControl* tracker);
 
@@ -80,19 +84,22 @@ class JobRunner {
   // digests of `object`.
   absl::Status StoreDump(DumpSession* dump, Storage* storage, const std::string& key,
                          const dbdump::v1::BackupJob& job, dbdump::v1::Compression codec,
-                         JobControl* tracker, dbdump::v1::StoredObject* object);
+                         const std::shared_ptr<const AgeEncryptKeys>& keys, JobControl* tracker,
+                         dbdump::v1::StoredObject* object);
   // Streams the dump into a session started on `target`, with the checksum
   // hold-back; returns the session's verdict. `after`, when set, runs once
   // the session succeeded; if it fails the session's work is undone where
   // the engine can (a database it created is dropped).
+  // `keys`: the backup's decryption keys, null when it is not encrypted.
   absl::Status Apply(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
-                     Storage* storage, const dbdump::v1::DatabaseTarget& target,
+                     const std::shared_ptr<const AgeDecryptKeys>& keys, Storage* storage,
+                     const dbdump::v1::DatabaseTarget& target,
                      const dbdump::v1::RestoreOptions& options, Engine* engine,
                      JobControl* tracker, dbdump::v1::RestoreReport* report,
                      const std::function<absl::Status()>& after = nullptr);
   // Test restore: Apply into a scratch target, compare, drop.
   absl::Status TestRestore(const dbdump::v1::RestoreJob& job, const dbdump::v1::Manifest& m,
-                           Storage* storage, Engine* engine, JobControl* tracker,
+                           const std::shared_ptr<const AgeDecryptKeys>& keys, Storage* storage, Engine* engine, JobControl* tracker,
                            dbdump::v1::RestoreReport* report);
   JobRunnerOptions options_;
 };

@@ -1,4 +1,5 @@
-// JobRunner's restore run: stored object -> sha256(stored) -> decompress ->
+// JobRunner's restore run: stored object -> sha256(stored) -> [age decrypt]
+// -> decompress ->
 // sha256(raw) -> hold back the tail -> restore tool, committed only when
 // both checksums match.
 #include <functional>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/crypto/age_settings.h"
 #include "common/engines/dump_read_back.h"
 #include "common/engines/job_runner.h"
 #include "common/io/filter_chain.h"
@@ -62,7 +64,8 @@ absl::Status CheckRestoreOptions(const v1::RestoreOptions& o, const Engine& engi
 
 }  // namespace
 
-absl::Status JobRunner::Apply(const v1::RestoreJob& job, const v1::Manifest& m, Storage* storage,
+absl::Status JobRunner::Apply(const v1::RestoreJob& job, const v1::Manifest& m,
+                              const std::shared_ptr<const AgeDecryptKeys>& keys, Storage* storage,
                               const v1::DatabaseTarget& target, const v1::RestoreOptions& options,
                               Engine* engine, JobControl* tracker, v1::RestoreReport* report,
                               const std::function<absl::Status()>& after) {
@@ -87,7 +90,7 @@ absl::Status JobRunner::Apply(const v1::RestoreJob& job, const v1::Manifest& m, 
     RETURN_IF_ERROR(to_tool.EndAt(session->sink()));
     PumpOptions po = MakePumpOptions(tracker, [&to_tool] { return to_tool.bytes("restored"); });
     ASSIGN_OR_RETURN(ReadBackResult r,
-                     ReadBackDump(storage, dump_key, m.compression(), to_tool.head(), po));
+                     ReadBackDump(storage, dump_key, m.compression(), keys, to_tool.head(), po));
     if (tracker->cancel_flag()->load()) return absl::CancelledError("job cancelled");
     if (absl::IsAborted(r.pumped)) return r.pumped;  // the tool stopped reading
     RETURN_IF_ERROR(CheckReadBack(r, m, job.backup_id()));
@@ -156,18 +159,26 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobCo
         "backup ", job.backup_id(), " is a ", v1::Engine_Name(m.engine()),
         " backup and cannot be restored into a ", v1::Engine_Name(engine->kind()), " target"));
   }
+  std::string dir = BackupDir(job.storage().prefix(), job.source_database(), job.backup_id());
+  // An encrypted backup: the identity is resolved on this host and checked
+  // against the dump's header before anything is restored.
+  ASSIGN_OR_RETURN(std::shared_ptr<const AgeDecryptKeys> keys,
+                   ResolveDecryptKeys(m, options.identity_ref()));
+  if (keys != nullptr) {
+    RETURN_IF_ERROR(CheckDumpKeys(storage.get(), absl::StrCat(dir, "/", m.dump_object()), *keys,
+                                  job.backup_id()));
+  }
   tracker->SetRunning();
   if (options.test_restore()) {
-    return TestRestore(job, m, storage.get(), engine, tracker, report);
+    return TestRestore(job, m, keys, storage.get(), engine, tracker, report);
   }
-  std::string dir = BackupDir(job.storage().prefix(), job.source_database(), job.backup_id());
   if (options.dry_run()) {
     // Every further object is read back through its checksums too.
     for (const v1::StoredObject& o : m.extra_objects()) {
       NullSink discard;
       ASSIGN_OR_RETURN(ReadBackResult r,
                        ReadBackDump(storage.get(), absl::StrCat(dir, "/", o.object()),
-                                    m.compression(), &discard,
+                                    m.compression(), keys, &discard,
                                     MakePumpOptions(tracker, [] { return uint64_t{0}; })));
       RETURN_IF_ERROR(CheckReadBack(r, o, job.backup_id()));
     }
@@ -189,7 +200,7 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobCo
       ASSIGN_OR_RETURN_PREPEND(
           ReadBackResult r,
           ReadBackDump(storage.get(), absl::StrCat(dir, "/", object->object()), m.compression(),
-                       &raw, MakePumpOptions(tracker, [] { return uint64_t{0}; })),
+                       keys, &raw, MakePumpOptions(tracker, [] { return uint64_t{0}; })),
           absl::StrCat(e.role, ": "));
       RETURN_IF_ERROR(CheckReadBack(r, *object, job.backup_id()));
       extras.emplace_back(e, raw.Take());
@@ -219,7 +230,7 @@ absl::Status JobRunner::Restore(const v1::RestoreJob& job, Engine* engine, JobCo
   std::function<absl::Status()> after;
   if (!extras.empty()) after = [&] { return apply_stage(RestoreExtra::Stage::kAfterDump); };
   RETURN_IF_ERROR(
-      Apply(job, m, storage.get(), job.target(), options, engine, tracker, report, after));
+      Apply(job, m, keys, storage.get(), job.target(), options, engine, tracker, report, after));
   if (options.dry_run()) {
     report->set_summary(absl::StrCat("checksums match (", 1 + m.extra_objects_size(),
                                      " object", m.extra_objects_size() ? "s" : "", "); ",

@@ -43,6 +43,7 @@ absl::Status WriteLedger(const std::string& path, const v1::DatabaseTarget& scra
 }  // namespace
 
 absl::Status JobRunner::TestRestore(const v1::RestoreJob& job, const v1::Manifest& m,
+                                    const std::shared_ptr<const AgeDecryptKeys>& keys,
                                     Storage* storage, Engine* engine, JobControl* tracker,
                                     v1::RestoreReport* report) {
   if (m.dump_options().data_only()) {
@@ -62,7 +63,7 @@ absl::Status JobRunner::TestRestore(const v1::RestoreJob& job, const v1::Manifes
   absl::Status st = [&]() -> absl::Status {
     v1::RestoreOptions options;  // a fresh database: nothing to clean
     options.set_jobs(job.options().jobs());
-    RETURN_IF_ERROR(Apply(job, m, storage, scratch, options, engine, tracker, report));
+    RETURN_IF_ERROR(Apply(job, m, keys, storage, scratch, options, engine, tracker, report));
     ASSIGN_OR_RETURN(std::vector<v1::TableInfo> restored, engine->InspectTables(scratch));
     std::vector<std::string> problems;
     for (const v1::TableInfo& want : m.tables()) {

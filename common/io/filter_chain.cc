@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "common/crypto/age_keys.h"
+#include "common/crypto/age_stream.h"
 #include "common/io/compression.h"
 #include "common/io/counting_sink.h"
 #include "common/io/hold_back_sink.h"
@@ -47,6 +49,20 @@ void FilterChain::AddDecompressor(v1::Compression codec) {
   stages_.push_back(std::move(s));
 }
 
+void FilterChain::AddEncryptor(std::shared_ptr<const AgeEncryptKeys> keys) {
+  Stage s;
+  s.kind = Kind::kEncryptor;
+  s.encrypt_keys = std::move(keys);
+  stages_.push_back(std::move(s));
+}
+
+void FilterChain::AddDecryptor(std::shared_ptr<const AgeDecryptKeys> keys) {
+  Stage s;
+  s.kind = Kind::kDecryptor;
+  s.decrypt_keys = std::move(keys);
+  stages_.push_back(std::move(s));
+}
+
 void FilterChain::AddHoldBack(size_t bytes) {
   Stage s;
   s.kind = Kind::kHoldBack;
@@ -74,6 +90,20 @@ absl::Status FilterChain::Build(Stage& stage, Sink* next) {
     }
     case Kind::kDecompressor: {
       ASSIGN_OR_RETURN(stage.sink, MakeDecompressor(stage.codec, next));
+      return absl::OkStatus();
+    }
+    case Kind::kEncryptor: {
+      if (stage.encrypt_keys == nullptr) {
+        return absl::InvalidArgumentError("an encryption stage needs keys");
+      }
+      ASSIGN_OR_RETURN(stage.sink, AgeEncryptSink::Create(*stage.encrypt_keys, next));
+      return absl::OkStatus();
+    }
+    case Kind::kDecryptor: {
+      if (stage.decrypt_keys == nullptr) {
+        return absl::InvalidArgumentError("a decryption stage needs keys");
+      }
+      stage.sink = std::make_unique<AgeDecryptSink>(stage.decrypt_keys, next);
       return absl::OkStatus();
     }
     case Kind::kHoldBack: {

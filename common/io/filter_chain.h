@@ -14,6 +14,8 @@
 
 namespace dbdump {
 
+struct AgeDecryptKeys;
+struct AgeEncryptKeys;
 class CountingSink;
 class HoldBackSink;
 class Sha256Filter;
@@ -50,6 +52,12 @@ class FilterChain {
   // the codec's own threads where it has them).
   void AddCompressor(dbdump::v1::Compression codec, int level, int workers);
   void AddDecompressor(dbdump::v1::Compression codec);
+  // Encrypts into an age file (age-encryption.org/v1) to `keys`' recipients
+  // or passphrase, as it flows, in 64 KiB chunks.
+  void AddEncryptor(std::shared_ptr<const AgeEncryptKeys> keys);
+  // Decrypts an age file with `keys`; every chunk is authenticated before
+  // it moves on, and a stream cut short fails at Finish().
+  void AddDecryptor(std::shared_ptr<const AgeDecryptKeys> keys);
   // Withholds the last `bytes` of the stream, and the Finish() of everything
   // behind it, until ReleaseHoldBack(). At most one per chain.
   void AddHoldBack(size_t bytes);
@@ -75,7 +83,15 @@ class FilterChain {
   absl::Status ReleaseHoldBack();
 
  private:
-  enum class Kind { kSha256, kCounter, kCompressor, kDecompressor, kHoldBack };
+  enum class Kind {
+    kSha256,
+    kCounter,
+    kCompressor,
+    kDecompressor,
+    kEncryptor,
+    kDecryptor,
+    kHoldBack
+  };
   // One stage as added; the sink is made by EndAt().
   struct Stage {
     Kind kind;
@@ -84,6 +100,8 @@ class FilterChain {
     int level = 0;
     int workers = 0;
     size_t hold_bytes = 0;
+    std::shared_ptr<const AgeEncryptKeys> encrypt_keys;
+    std::shared_ptr<const AgeDecryptKeys> decrypt_keys;
     std::unique_ptr<Sink> sink;
     // Typed views of `sink` for the stages that have results.
     Sha256Filter* sha256 = nullptr;

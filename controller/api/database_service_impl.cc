@@ -4,6 +4,7 @@
 
 #include "common/base/database_tls.h"
 #include "common/base/secret_ref.h"
+#include "common/crypto/age_settings.h"
 #include "common/storage/local_storage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -23,6 +24,7 @@ absl::Status ValidateTarget(const v1::DatabaseTarget& t) {
   RETURN_IF_ERROR(ValidateResourceName("agent name", t.agent()));
   RETURN_IF_ERROR(ValidateSecretRef(t.password_ref()));
   RETURN_IF_ERROR(ValidateDatabaseTls(t));
+  RETURN_IF_ERROR(ValidateEncryption(t.encryption()));
   switch (t.engine()) {
     case v1::ENGINE_POSTGRES:
       if (t.host().empty()) return absl::InvalidArgumentError("postgres target needs a host (--host)");
@@ -103,7 +105,8 @@ absl::Status DatabaseServiceImpl::Update(const v1::UpdateDatabaseRequest& req, v
   static const UpdatableFields kFields{
       v1::Database::descriptor(),
       {"storage", "target.agent", "target.host", "target.port", "target.user", "target.database",
-       "target.path", "target.password_ref", "target.dump_options", "target.tls"}};
+       "target.path", "target.password_ref", "target.dump_options", "target.tls",
+       "target.encryption"}};
   RETURN_IF_ERROR(ValidateResourceName("database name", req.name()));
   if (!req.database().target().name().empty() && req.database().target().name() != req.name()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -113,8 +116,13 @@ absl::Status DatabaseServiceImpl::Update(const v1::UpdateDatabaseRequest& req, v
   RETURN_IF_ERROR(CheckUpdateMask(req.update_mask(), kFields));
   ASSIGN_OR_RETURN(v1::Database db, c_.store->GetDatabase(req.name()));
   ApplyUpdateMask(req.database(), req.update_mask(), &db);
-  // Only the storage changed: the connection is what it was.
-  bool connection_changed = MaskTouches(req.update_mask(), "target");
+  // Only the storage or the encryption changed: the connection is what it
+  // was.
+  bool connection_changed = false;
+  for (const std::string& path : req.update_mask().paths()) {
+    bool target = path == "target" || path.rfind("target.", 0) == 0;
+    if (target && path.rfind("target.encryption", 0) != 0) connection_changed = true;
+  }
   RETURN_IF_ERROR(Check(&db, req.skip_connection_test() || !connection_changed));
   RETURN_IF_ERROR(c_.store->UpdateDatabase(db));
   ASSIGN_OR_RETURN(*out, c_.store->GetDatabase(req.name()));

@@ -36,6 +36,17 @@ VERIFY_IDENTITY) names; verify-full checks the server's certificate against
 present a client certificate. On update, --tls-mode=default goes back to the
 client's default and --clear-tls removes every TLS setting.
 
+encryption flags of "database add|update" (age format, age-encryption.org/v1):
+  {encrypt-to} {encrypt-passphrase-ref}
+--encrypt-to takes an age X25519 public key (age1..., as age-keygen prints it) and may be
+repeated: every backup is encrypted to each of them, and each alone decrypts it (e.g. the
+team's key and an escrow key). The agent holds only the public keys. Or
+--encrypt-passphrase-ref (file:/path 0600 or env:NAME on the agent's host) encrypts with a
+passphrase (age's scrypt). Restores, dry runs and test restores need the identity:
+--identity=file:/path (0600) or env:NAME, read on the restoring agent's host; "backup verify"
+checks the stored checksum without it. Decrypt by hand with: age -d -i key.txt dump...age.
+On update the flags replace the encryption settings; --no-encryption stops encrypting.
+
 restore: without --target the backup goes back into its original database. It
 creates a missing database (not with --no-create) and never drops anything
 unless --clean is given. --jobs=N restores in parallel where the engine can

@@ -1,5 +1,6 @@
 #include "controller/dispatch/job_factory.h"
 
+#include "common/base/secret_ref.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -62,6 +63,16 @@ absl::StatusOr<StoredJob> JobFactory::PrepareBackup(const BackupSettings& s) {
 
 absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreRequest& req) {
   RETURN_IF_ERROR(ValidateId("backup id", req.backup_id()));
+  // Only a reference is kept with the job; what it names is read on the
+  // restoring agent's host. The value is not repeated: it may be the
+  // identity itself, given by mistake.
+  const std::string& identity_ref = req.options().identity_ref();
+  if (!identity_ref.empty() && !ValidateSecretRef(identity_ref).ok()) {
+    return absl::InvalidArgumentError(
+        "options.identity_ref must be file:/absolute/path (mode 0600) or env:NAME on the "
+        "restoring agent's host (dbdumpctl restore --identity), never the identity or "
+        "passphrase itself");
+  }
   ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(req.backup_id()));
   if (!backup.deleted_at().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

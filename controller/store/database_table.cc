@@ -19,7 +19,7 @@ namespace {
 
 constexpr const char* kDatabaseColumns =
     "name, engine, agent, storage, host, port, user, dbname, path, password_ref, "
-    "server_version, created_at, dump_options, tls";
+    "server_version, created_at, dump_options, tls, encryption";
 
 v1::Database DatabaseFromRow(Stmt& s) {
   v1::Database d;
@@ -38,6 +38,7 @@ v1::Database DatabaseFromRow(Stmt& s) {
   d.set_created_at(s.Text(11));
   t->mutable_dump_options()->ParseFromString(s.Blob(12));
   t->mutable_tls()->ParseFromString(s.Blob(13));
+  t->mutable_encryption()->ParseFromString(s.Blob(14));
   return d;
 }
 
@@ -47,7 +48,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
   const v1::DatabaseTarget& t = d.target();
   absl::Status st =
       Stmt(db_, absl::StrCat("INSERT INTO databases(", kDatabaseColumns,
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .c_str())
           .Bind(1, t.name())
           .Bind(2, int64_t{t.engine()})
@@ -63,6 +64,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
           .Bind(12, TimeToString(now))
           .BindBlob(13, t.dump_options().SerializeAsString())
           .BindBlob(14, t.tls().SerializeAsString())
+          .BindBlob(15, t.encryption().SerializeAsString())
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat("database \"", t.name(), "\" already exists"));
@@ -105,7 +107,7 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
     }
     return Stmt(db_, "UPDATE databases SET agent = ?, storage = ?, host = ?, port = ?, user = ?, "
                      "dbname = ?, path = ?, password_ref = ?, server_version = ?, dump_options = ?, "
-                     "tls = ? WHERE name = ?")
+                     "tls = ?, encryption = ? WHERE name = ?")
         .Bind(1, t.agent())
         .Bind(2, d.storage())
         .Bind(3, t.host())
@@ -117,7 +119,8 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
         .Bind(9, d.server_version())
         .BindBlob(10, t.dump_options().SerializeAsString())
         .BindBlob(11, t.tls().SerializeAsString())
-        .Bind(12, t.name())
+        .BindBlob(12, t.encryption().SerializeAsString())
+        .Bind(13, t.name())
         .Run();
   });
 }

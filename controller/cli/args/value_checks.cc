@@ -42,6 +42,29 @@ absl::Status CheckPasswordRef(const std::string& ref) {
       "the password");
 }
 
+namespace {
+
+bool IsSecretRef(const std::string& ref) {
+  return absl::StartsWith(ref, "file:/") || (absl::StartsWith(ref, "env:") && ref.size() > 4);
+}
+
+}  // namespace
+
+absl::Status CheckIdentityRef(const std::string& ref) {
+  if (IsSecretRef(ref)) return absl::OkStatus();
+  return UsageError(
+      "--identity must be file:/absolute/path (mode 0600) or env:NAME, naming where the "
+      "restoring host reads the age identity (AGE-SECRET-KEY-1...) or passphrase; never the "
+      "secret itself");
+}
+
+absl::Status CheckPassphraseRef(const std::string& ref) {
+  if (IsSecretRef(ref)) return absl::OkStatus();
+  return UsageError(
+      "--encrypt-passphrase-ref must be file:/absolute/path (mode 0600) or env:NAME, naming "
+      "where the agent reads the passphrase; never the passphrase itself");
+}
+
 absl::StatusOr<uint64_t> ParseDurationFlag(const ParsedArgs& args, const std::string& flag) {
   const std::string v = args.Get(flag);
   auto bad = [&] {

@@ -24,6 +24,12 @@ absl::Status CheckAbsolutePath(const std::string& flag, const std::string& path)
 // file:/path or env:NAME. The value is not echoed: whoever mistypes it may
 // have pasted a password.
 absl::Status CheckPasswordRef(const std::string& ref);
+// --identity: where the restoring host reads the age identity or the
+// passphrase of an encrypted backup. The error never repeats the value (it
+// may be the secret itself, given by mistake).
+absl::Status CheckIdentityRef(const std::string& ref);
+// --encrypt-passphrase-ref: where the agent reads the encryption passphrase.
+absl::Status CheckPassphraseRef(const std::string& ref);
 
 // --`flag` as seconds: "90", "90s", "15m", "12h", "30d", "4w", or parts
 // largest first: "1h30m", "2d12h" (what HumanDuration prints).

@@ -250,6 +250,7 @@ absl::Status RestoreStoredBackup(Storage* storage, const StoredBackupRestore& re
   job.set_backup_id(restore.backup_id);
   job.set_source_database(restore.database);
   *job.mutable_storage() = restore.destination;
+  job.mutable_options()->set_identity_ref(restore.identity_ref);
   RETURN_IF_ERROR(FillTarget(restore, manifest.engine(), job.mutable_target()));
 
   SubprocessRunner processes;

@@ -44,6 +44,9 @@ struct StoredBackupRestore {
   // PostgreSQL connection details (host, port, user, password_ref); the
   // engine comes from the manifest. Must be empty for SQLite backups.
   v1::DatabaseTarget connection;
+  // An encrypted backup: where this machine finds the age identity (or the
+  // passphrase), "file:/path" (0600) or "env:NAME". Never the secret.
+  std::string identity_ref;
   // Shown in the first line, e.g. "s3://bucket/prefix".
   std::string source;
 

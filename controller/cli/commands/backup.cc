@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
+#include "absl/strings/str_join.h"
 #include "common/base/status_macros.h"
 #include "common/io/compression.h"
 #include "common/storage/object_lock.h"
@@ -21,6 +22,15 @@
 
 namespace dbdump {
 namespace {
+
+// "age, 2 recipients: age1..., age1..." / "age, passphrase" / "none".
+std::string ManifestEncryptionText(const v1::ManifestEncryption& e) {
+  if (e.format().empty()) return "none";
+  if (e.passphrase()) return "age, passphrase (scrypt)";
+  return absl::StrCat("age, ", e.recipients_size(), " recipient",
+                      e.recipients_size() == 1 ? "" : "s", ": ",
+                      absl::StrJoin(e.recipients(), ", "));
+}
 
 absl::Status BackupRun(CommandContext& context, const ParsedArgs& args) {
   v1::StartBackupRequest req;
@@ -120,7 +130,7 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
       {"ratio", RatioText(m.raw_size_bytes(), m.stored_size_bytes())},
       {"raw sha256", m.raw_sha256()},
       {"stored sha256", m.stored_sha256()},
-      {"encryption key", m.encryption_key_id().empty() ? "none" : m.encryption_key_id()},
+      {"encryption", ManifestEncryptionText(m.encryption())},
       {"manifest version", absl::StrCat(m.format_version())}};
   if (!b.locked_until().empty()) {
     bool passed = TimeFromString(b.locked_until()) <= context.options().now();
@@ -182,6 +192,10 @@ absl::Status BackupTestRestore(CommandContext& context, const ParsedArgs& args) 
     RETURN_IF_ERROR(CheckName("database name", req.via_database()));
   }
   req.mutable_options()->set_test_restore(true);
+  if (args.Has("identity")) {
+    req.mutable_options()->set_identity_ref(args.Get("identity"));
+    RETURN_IF_ERROR(CheckIdentityRef(req.options().identity_ref()));
+  }
   ASSIGN_OR_RETURN(uint32_t jobs, args.GetUint32("jobs", 0, 1, 64));
   req.mutable_options()->set_jobs(jobs);
   return StartRestoreJob(context, req, args.Has("wait"));
@@ -197,8 +211,14 @@ absl::Status BackupVerify(CommandContext& context, const ParsedArgs& args) {
     return absl::DataLossError(absl::StrCat("backup ", req.backup_id(), " failed verification: ",
                                             resp.backup().verify_error()));
   }
-  context.out() << "backup " << req.backup_id() << " verified at " << resp.backup().verified_at()
-                << ": both sha256 checksums match the manifest\n";
+  context.out() << "backup " << req.backup_id() << " verified at " << resp.backup().verified_at();
+  if (resp.backup().manifest().encryption().format().empty()) {
+    context.out() << ": both sha256 checksums match the manifest\n";
+  } else {
+    context.out() << ": the stored sha256 matches the manifest (the backup is encrypted: its "
+                     "chunks and raw checksum are checked by a restore or test restore, which "
+                     "has the identity)\n";
+  }
   return absl::OkStatus();
 }
 
@@ -246,7 +266,8 @@ std::vector<VerbSpec> BackupVerbs() {
   test_restore.noun = "backup";
   test_restore.verb = "test-restore";
   test_restore.positionals = {"BACKUP_ID"};
-  test_restore.flags = {ValueFlag("via", "DATABASE"), ValueFlag("jobs", "N"), SwitchFlag("wait")};
+  test_restore.flags = {ValueFlag("via", "DATABASE"), ValueFlag("jobs", "N"),
+                        ValueFlag("identity", "file:/path|env:NAME"), SwitchFlag("wait")};
   test_restore.run = BackupTestRestore;
 
   VerbSpec verify;

@@ -118,6 +118,8 @@ absl::Status DatabaseAdd(CommandContext& context, const ParsedArgs& args) {
     }
   }
   RETURN_IF_ERROR(ApplyDatabaseTlsFlags(args, target, /*mask=*/nullptr));
+  bool encryption = false;
+  RETURN_IF_ERROR(ApplyEncryptionFlags(args, target, &encryption));
 
   ASSIGN_OR_RETURN(v1::AddDatabaseResponse resp, context.client().AddDatabase(req));
   if (context.json()) return context.PrintJson(resp);
@@ -147,6 +149,16 @@ absl::Status DatabaseList(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+// "age to 2 recipients: age1..., age1..." or "age with the passphrase at
+// file:/..." (its reference) or "none".
+std::string EncryptionText(const v1::Encryption& e) {
+  if (!e.passphrase_ref().empty()) return "age, passphrase from " + e.passphrase_ref();
+  if (e.recipients_size() == 0) return "none";
+  return absl::StrCat("age to ", e.recipients_size(), " recipient",
+                      e.recipients_size() == 1 ? "" : "s", ": ",
+                      absl::StrJoin(e.recipients(), ", "));
+}
+
 absl::Status DatabaseShow(CommandContext& context, const ParsedArgs& args) {
   v1::GetDatabaseRequest req;
   req.set_name(args.positionals()[0]);
@@ -166,6 +178,7 @@ absl::Status DatabaseShow(CommandContext& context, const ParsedArgs& args) {
     fields.push_back({"tls", TlsText(t)});
   }
   fields.push_back({"dump options", options.empty() ? "whole database" : options});
+  fields.push_back({"encryption", EncryptionText(t.encryption())});
   fields.push_back({"server", resp.database().server_version()});
   fields.push_back({"created", resp.database().created_at()});
   PrintFields(context.out(), fields);
@@ -229,6 +242,17 @@ absl::Status DatabaseUpdate(CommandContext& context, const ParsedArgs& args) {
     mask->add_paths("target.tls");
   }
   RETURN_IF_ERROR(ApplyDatabaseTlsFlags(args, t, mask));
+  bool encryption = false;
+  RETURN_IF_ERROR(ApplyEncryptionFlags(args, t, &encryption));
+  if (args.Has("no-encryption")) {
+    if (encryption) {
+      return UsageError("--no-encryption stops encrypting: give it without --encrypt-to or "
+                        "--encrypt-passphrase-ref");
+    }
+    t->clear_encryption();
+    encryption = true;
+  }
+  if (encryption) mask->add_paths("target.encryption");
   // Dump options are replaced as a whole: the flags given are the new set.
   bool dump_options = false;
   for (const FlagSpec& flag : DumpOptionFlags().flags) {
@@ -289,10 +313,12 @@ std::vector<VerbSpec> DatabaseVerbs() {
   add.flags.insert(add.flags.end(), dump_options.flags.begin(), dump_options.flags.end());
   const FlagGroup tls = DatabaseTlsFlags();
   add.flags.insert(add.flags.end(), tls.flags.begin(), tls.flags.end());
+  const FlagGroup encryption = EncryptionFlags();
+  add.flags.insert(add.flags.end(), encryption.flags.begin(), encryption.flags.end());
   add.forms = {
       "{engine} {agent} {storage}\n"
       "{host} {port} {user} {dbname} {password-ref}\n"
-      "{path} {skip-connection-test} [dump options] [TLS flags]"};
+      "{path} {skip-connection-test} [dump options] [TLS flags] [encryption flags]"};
   add.run = DatabaseAdd;
 
   VerbSpec list;
@@ -321,14 +347,16 @@ std::vector<VerbSpec> DatabaseVerbs() {
                   ValueFlag("path", "/abs/file.db"),
                   SwitchFlag("whole-database"),
                   SwitchFlag("clear-tls"),
+                  SwitchFlag("no-encryption"),
                   SwitchFlag("skip-connection-test")};
   update.flags.insert(update.flags.end(), dump_options.flags.begin(), dump_options.flags.end());
   update.flags.insert(update.flags.end(), tls.flags.begin(), tls.flags.end());
+  update.flags.insert(update.flags.end(), encryption.flags.begin(), encryption.flags.end());
   update.forms = {
       "{storage} {agent}\n"
       "{host} {port} {user} {dbname} {password-ref}\n"
       "{path} {skip-connection-test} [dump options] [TLS flags] | {whole-database}\n"
-      "{clear-tls}"};
+      "{clear-tls} [encryption flags] | {no-encryption}"};
   update.run = DatabaseUpdate;
 
   VerbSpec remove;

@@ -63,8 +63,41 @@ FlagGroup DatabaseTlsFlags() {
            ValueFlag("tls-cert-file", "/path"), ValueFlag("tls-key-ref", "file:/path|env:NAME")}};
 }
 
+FlagGroup EncryptionFlags() {
+  return {"encryption flags",
+          {RepeatedFlag("encrypt-to", "age1..."),
+           ValueFlag("encrypt-passphrase-ref", "file:/path|env:NAME")}};
+}
+
 std::vector<FlagGroup> SharedFlagGroups() {
-  return {S3ConnectionFlags(), RetentionFlags(), DumpOptionFlags(), DatabaseTlsFlags()};
+  return {S3ConnectionFlags(), RetentionFlags(), DumpOptionFlags(), DatabaseTlsFlags(),
+          EncryptionFlags()};
+}
+
+absl::Status ApplyEncryptionFlags(const ParsedArgs& args, v1::DatabaseTarget* target, bool* any) {
+  *any = args.Has("encrypt-to") || args.Has("encrypt-passphrase-ref");
+  if (!*any) return absl::OkStatus();
+  v1::Encryption* e = target->mutable_encryption();
+  e->Clear();
+  for (const std::string& r : args.GetAll("encrypt-to")) {
+    if (!absl::StartsWith(r, "age1")) {
+      // Not repeated: it may be an identity, given by mistake.
+      return UsageError(
+          "a --encrypt-to value is not an age recipient: give the public key age-keygen printed "
+          "(age1...), never the identity");
+    }
+    e->add_recipients(r);
+  }
+  if (args.Has("encrypt-passphrase-ref")) {
+    if (e->recipients_size() > 0) {
+      return UsageError(
+          "--encrypt-passphrase-ref and --encrypt-to exclude each other: encrypt to age "
+          "recipients or with a passphrase");
+    }
+    e->set_passphrase_ref(args.Get("encrypt-passphrase-ref"));
+    RETURN_IF_ERROR(CheckPassphraseRef(e->passphrase_ref()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyDatabaseTlsFlags(const ParsedArgs& args, v1::DatabaseTarget* target,

@@ -29,6 +29,8 @@ FlagGroup RetentionFlags();
 FlagGroup DumpOptionFlags();
 // "TLS flags": --tls-mode, --tls-ca-file, --tls-cert-file, --tls-key-ref
 FlagGroup DatabaseTlsFlags();
+// "encryption flags": --encrypt-to (repeated), --encrypt-passphrase-ref
+FlagGroup EncryptionFlags();
 // All of the above, for the help text's check that every flag is documented.
 std::vector<FlagGroup> SharedFlagGroups();
 
@@ -42,6 +44,11 @@ absl::Status ApplyS3ConnectionFlags(const ParsedArgs& args, const std::string& r
 // combination is checked by the controller once the update is applied.
 absl::Status ApplyDatabaseTlsFlags(const ParsedArgs& args, v1::DatabaseTarget* target,
                                    google::protobuf::FieldMask* mask);
+
+// Reads the encryption flags into target->encryption (replacing it as a
+// whole); `*any` says whether one was given. Checks each value's shape; the
+// controller checks the keys themselves.
+absl::Status ApplyEncryptionFlags(const ParsedArgs& args, v1::DatabaseTarget* target, bool* any);
 
 // Reads the retention flags; `*any` says whether one was given.
 absl::Status ParseRetention(const ParsedArgs& args, v1::RetentionRules* rules, bool* any);

@@ -25,6 +25,10 @@ absl::Status Restore(CommandContext& context, const ParsedArgs& args) {
   o->set_clean(args.Has("clean"));
   o->set_no_create(args.Has("no-create"));
   o->set_dry_run(args.Has("dry-run"));
+  if (args.Has("identity")) {
+    o->set_identity_ref(args.Get("identity"));
+    RETURN_IF_ERROR(CheckIdentityRef(o->identity_ref()));
+  }
   ASSIGN_OR_RETURN(uint32_t jobs, args.GetUint32("jobs", 0, 1, 64));
   o->set_jobs(jobs);
   o->set_no_owner(args.Has("no-owner"));
@@ -88,15 +92,17 @@ std::vector<VerbSpec> RestoreVerbs() {
                    ValueFlag("definers", "keep|current-user"),
                    ValueFlag("jobs", "N"),
                    SwitchFlag("dry-run"),
+                   ValueFlag("identity", "file:/path|env:NAME"),
                    SwitchFlag("wait")};
   // A dry run takes none of the flags that say what to do to the target.
   restore.forms = {
-      "{target} {via} {clean} {no-create} {jobs} {wait}\n"
+      "{target} {via} {clean} {no-create} {jobs} {identity} {wait}\n"
       "PostgreSQL: {no-owner} {no-privileges} {owner} {globals} {no-database-settings}\n"
       "MySQL/MariaDB: {definers}",
-      "{-dry-run} {via} {wait}"};
+      "{-dry-run} {via} {identity} {wait}"};
   restore.synopsis =
-      "{target} {via} {clean} {no-create} {jobs} {dry-run} {wait} {no-owner} {no-privileges} "
+      "{target} {via} {clean} {no-create} {jobs} {dry-run} {identity} {wait} {no-owner} "
+      "{no-privileges} "
       "{owner} {globals} {no-database-settings} {definers}";
   restore.run = Restore;
   return {restore};

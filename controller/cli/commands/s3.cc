@@ -94,6 +94,10 @@ absl::Status S3Restore(CommandContext& context, const ParsedArgs& args) {
     restore.connection.set_password_ref(args.Get("password-ref"));
     RETURN_IF_ERROR(CheckPasswordRef(restore.connection.password_ref()));
   }
+  if (args.Has("identity")) {
+    restore.identity_ref = args.Get("identity");
+    RETURN_IF_ERROR(CheckIdentityRef(restore.identity_ref));
+  }
   restore.format = context.options().format;
   restore.out = &context.out();
   restore.err = &context.err();
@@ -129,9 +133,11 @@ std::vector<VerbSpec> S3Verbs() {
                    ValueFlag("host", "H"),
                    ValueFlag("port", "P"),
                    ValueFlag("user", "U"),
-                   ValueFlag("password-ref", "file:/path|env:NAME")};
+                   ValueFlag("password-ref", "file:/path|env:NAME"),
+                   ValueFlag("identity", "file:/path|env:NAME")};
   restore.flags.insert(restore.flags.end(), s3.flags.begin(), s3.flags.end());
-  restore.forms = {"{database} {target}\n{host} {port} {user} {password-ref} [S3 flags]"};
+  restore.forms = {
+      "{database} {target}\n{host} {port} {user} {password-ref} {identity} [S3 flags]"};
   restore.run = S3Restore;
   return {list, restore};
 }

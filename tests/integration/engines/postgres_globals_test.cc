@@ -2,6 +2,10 @@
 // source whose backup holds its roles, and a target where some of them
 // exist already with other passwords and attributes.
 #include <libpq-fe.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include <string>
 #include <vector>
@@ -9,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/job_tracker.h"
+#include "common/crypto/age_keys.h"
 #include "common/engines/job_runner.h"
 #include "common/engines/postgres/pg_globals.h"
 #include "gtest/gtest.h"
@@ -289,6 +294,63 @@ TEST_F(PostgresGlobalsTest, UnknownStatementsAreRefusedBeforeAnythingChanges) {
   ASSERT_TRUE(absl::IsFailedPrecondition(st)) << st;
   EXPECT_NE(st.message().find("(drop role regress_app ...)"), std::string::npos) << st;
   EXPECT_EQ(T("SELECT count(*) FROM pg_roles WHERE rolname = 'regress_unknown'"), "0\n");
+}
+
+// Every object of an encrypted backup is encrypted: the globals and the
+// database's settings as well as the dump; age alone reads them, and a
+// restore with the identity applies the globals.
+TEST_F(PostgresGlobalsTest, EncryptedBackupEncryptsGlobalsAndSettingsToo) {
+  Exec("postgres", "CREATE ROLE regress_sealed NOLOGIN");
+  CreateContent("encsrc");
+  AgeKey id = *GenerateAgeIdentity();
+  std::string key = dir_ + "/team.key";
+  std::ofstream(key) << "# test identity\n" << FormatAgeIdentity(id) << "\n";
+  ::chmod(key.c_str(), 0600);
+  v1::BackupJob job = Job("encsrc", "encsrc", v1::COMPRESSION_ZSTD);
+  job.mutable_target()->mutable_dump_options()->set_globals(true);
+  job.mutable_target()->mutable_encryption()->add_recipients(
+      FormatAgeRecipient(*AgeRecipientOf(id)));
+  absl::StatusOr<v1::Manifest> m = BackupWith(this, job);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->extra_objects_size(), 2);  // globals and settings
+  bool saw_globals = false, saw_settings = false;
+  for (const v1::StoredObject& o : m->extra_objects()) {
+    ASSERT_GE(o.object().size(), 4u);
+    EXPECT_EQ(o.object().substr(o.object().size() - 4), ".age") << o.object();
+    std::string path = absl::StrCat(storage_.path(), "/encsrc/", job.backup_id(), "/", o.object());
+    std::string cmd = absl::StrCat("age -d -i ", key, " ", path, " | zstd -dc");
+    std::string plain;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) plain.append(buf, n);
+    EXPECT_EQ(pclose(p), 0) << cmd;
+    EXPECT_FALSE(plain.empty()) << o.role();
+    saw_settings |= o.role() == "settings";
+    if (o.role() == "globals") {
+      saw_globals = true;
+      EXPECT_NE(plain.find("regress_sealed"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(saw_globals);
+  EXPECT_TRUE(saw_settings);
+
+  v1::RestoreJob r = RestoreJobFor(job, "encsrc");
+  *r.mutable_target() = target_->Target(job.target().name(), "encsrc");
+  r.mutable_options()->set_globals(v1::GLOBALS_MODE_MISSING);
+  JobTracker refused(r.job_id() + "-a");
+  absl::Status st = JobRunner(runner_opts_).Restore(r, engine_.get(), &refused);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("identity_ref"), std::string::npos) << st;
+  EXPECT_EQ(T("SELECT count(*) FROM pg_roles WHERE rolname = 'regress_sealed'"), "0\n");
+  r.mutable_options()->set_identity_ref("file:" + key);
+  JobTracker t(r.job_id());
+  st = JobRunner(runner_opts_).Restore(r, engine_.get(), &t);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(T("SELECT count(*) FROM pg_roles WHERE rolname = 'regress_sealed'"), "1\n");
+  T("DROP DATABASE encsrc");
+  T("DROP ROLE regress_sealed");
+  Exec("postgres", "DROP ROLE regress_sealed");
 }
 
 }  // namespace

@@ -7,6 +7,16 @@ import * as fmt from '../format.js';
 import { can } from '../session.js';
 import { confirmAction, formDialog } from '../dialog.js';
 
+// "encrypted (age, 2 recipients)" with the public keys as a tooltip; never a
+// secret (the manifest holds none).
+function encryptionText(e) {
+  if (!e || !e.format) return 'none';
+  if (e.passphrase) return 'encrypted (age, passphrase)';
+  const n = (e.recipients || []).length;
+  return h('span', { title: (e.recipients || []).join('\n') },
+    `encrypted (age, ${n} recipient${n === 1 ? '' : 's'})`);
+}
+
 function checksum(hex) {
   return hex ? h('code.hash', hex) : '—';
 }
@@ -34,7 +44,7 @@ function manifestSection(m) {
       ['Format', m.dump_format],
       ['Options', selective],
       ['Compression', `${fmt.compression(m.compression)}${m.compression_level ? ` level ${m.compression_level}` : ''}`],
-      ['Encryption', m.encryption_key_id ? `age, key ${m.encryption_key_id}` : 'none'],
+      ['Encryption', encryptionText(m.encryption)],
       ['Raw size', fmt.bytes(m.raw_size_bytes)],
       ['Stored size', `${fmt.bytes(m.stored_size_bytes)} (${fmt.ratio(m.raw_size_bytes, m.stored_size_bytes)})`],
       ['Raw SHA-256', checksum(m.raw_sha256)],

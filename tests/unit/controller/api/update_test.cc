@@ -174,6 +174,33 @@ TEST_F(UpdateTest, ASecretReferenceIsCheckedAndOnlyTheReferenceIsKept) {
   EXPECT_EQ(st.error_message().find("hunter2"), std::string::npos) << "never echoed";
 }
 
+TEST_F(UpdateTest, EncryptionRecipientsAreCheckedAndStoredWithTheDatabase) {
+  const std::string team = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+  v1::UpdateDatabaseRequest bad = DatabaseRequest({"target.encryption"});
+  // One character off: the bech32 checksum no longer matches.
+  bad.mutable_database()->mutable_target()->mutable_encryption()->add_recipients(
+      team.substr(0, team.size() - 1) + "q");
+  grpc::Status st = UpdateDatabase(bad);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("checksum"), std::string::npos) << st.error_message();
+  v1::UpdateDatabaseRequest literal = DatabaseRequest({"target.encryption"});
+  literal.mutable_database()->mutable_target()->mutable_encryption()->set_passphrase_ref("hunter2");
+  st = UpdateDatabase(literal);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message().find("hunter2"), std::string::npos) << "never echoed";
+  EXPECT_EQ(store_->GetDatabase("orders")->target().encryption().recipients_size(), 0);
+  EXPECT_TRUE(store_->GetDatabase("orders")->target().encryption().passphrase_ref().empty());
+
+  v1::UpdateDatabaseRequest good = DatabaseRequest({"target.encryption"});
+  good.mutable_database()->mutable_target()->mutable_encryption()->add_recipients(team);
+  st = UpdateDatabase(good);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  absl::StatusOr<v1::Database> stored = store_->GetDatabase("orders");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->target().encryption().recipients_size(), 1);
+  EXPECT_EQ(stored->target().encryption().recipients(0), team);
+}
+
 TEST_F(UpdateTest, ADatabaseDoesNotMoveUnderAJobInProgress) {
   agents_[0]->Script("orders", [](int) { return FakeAgentClient::Outcome::kHold; });
   v1::StartBackupRequest start;

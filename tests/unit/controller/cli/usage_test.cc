@@ -86,7 +86,8 @@ TEST(UsageTest, SynopsesOfUsageErrors) {
        "dbdumpctl backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]"},
       {"restore",
        "dbdumpctl restore BACKUP_ID [--target=DBNAME_OR_PATH] [--via=DATABASE] [--clean] "
-       "[--no-create] [--jobs=N] [--dry-run] [--wait] [--no-owner] [--no-privileges] "
+       "[--no-create] [--jobs=N] [--dry-run] [--identity=file:/path|env:NAME] [--wait] "
+       "[--no-owner] [--no-privileges] "
        "[--owner=ROLE] [--globals[=replace]] [--no-database-settings] "
        "[--definers=keep|current-user]"},
       {"s3 list", "dbdumpctl s3 list s3://BUCKET[/PREFIX] [--database=NAME] [S3 flags]"},
@@ -114,10 +115,11 @@ TEST(UsageTest, VerbLinesWrapUnderTheFirstArgument) {
                       "               [--host=H] [--port=P] [--user=U] [--dbname=DB] "
                       "[--password-ref=file:/path|env:NAME]\n"
                       "               [--path=/abs/file.db] [--skip-connection-test] "
-                      "[dump options] [TLS flags]\n"),
+                      "[dump options] [TLS flags] [encryption flags]\n"),
             std::string::npos)
       << help;
-  EXPECT_NE(help.find("  restore BACKUP_ID --dry-run [--via=DATABASE] [--wait]\n"),
+  EXPECT_NE(help.find("  restore BACKUP_ID --dry-run [--via=DATABASE] "
+                      "[--identity=file:/path|env:NAME] [--wait]\n"),
             std::string::npos);
 }
 

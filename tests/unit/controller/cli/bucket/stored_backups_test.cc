@@ -22,6 +22,7 @@
 #include "common/base/names.h"
 #include "controller/cli/args/cli_error.h"
 #include "controller/cli/output/formatting.h"
+#include "common/crypto/age_keys.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {
@@ -109,7 +110,7 @@ class StoredBackupsTest : public ::testing::Test {
   }
 
   // Backs up a fresh SQLite database "app" into the storage, as an agent would.
-  v1::Manifest BackUpSqlite(int rows) {
+  v1::Manifest BackUpSqlite(int rows, const v1::Encryption& encryption = v1::Encryption()) {
     std::string source = dir_ + "/app.db";
     CreateSqlite(source, rows);
     v1::BackupJob job;
@@ -118,6 +119,7 @@ class StoredBackupsTest : public ::testing::Test {
     job.mutable_target()->set_name("app");
     job.mutable_target()->set_engine(v1::ENGINE_SQLITE);
     job.mutable_target()->set_path(source);
+    *job.mutable_target()->mutable_encryption() = encryption;
     *job.mutable_storage() = destination_;
     fs::create_directories(dir_ + "/agent-work");
     SqliteEngine engine;
@@ -236,6 +238,28 @@ TEST_F(StoredBackupsTest, RestoresASqliteBackupOnThisMachine) {
             std::string::npos)
       << out;
   EXPECT_TRUE(absl::EndsWith(out, absl::StrCat("\nrestore completed into ", target, "\n"))) << out;
+  EXPECT_FALSE(ScratchLeftBehind());
+}
+
+TEST_F(StoredBackupsTest, AnEncryptedBackupIsRestoredWithTheIdentityOfThisMachine) {
+  AgeKey id = *GenerateAgeIdentity();
+  v1::Encryption encryption;
+  encryption.add_recipients(FormatAgeRecipient(*AgeRecipientOf(id)));
+  v1::Manifest manifest = BackUpSqlite(50, encryption);
+  ASSERT_FALSE(manifest.encryption().format().empty());
+  std::string key = dir_ + "/team.key";
+  std::ofstream(key) << FormatAgeIdentity(id) << "\n";
+  fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write);
+  std::string target = dir_ + "/restored.db";
+  absl::Status refused = RestoreStoredBackup(storage_.get(), Restore(manifest.backup_id(), target));
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("--identity"), std::string::npos) << refused;
+  EXPECT_FALSE(fs::exists(target));
+  StoredBackupRestore r = Restore(manifest.backup_id(), target);
+  r.identity_ref = "file:" + key;
+  absl::Status status = RestoreStoredBackup(storage_.get(), r);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(CountRows(target), 50);
   EXPECT_FALSE(ScratchLeftBehind());
 }
 
