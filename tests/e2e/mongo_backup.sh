@@ -89,7 +89,7 @@ step "restore into another database and compare"
 ctl restore "$ID" --target=shop_copy --wait
 mongo_py 'print(snapshot("shop"))' > "$T/shop.txt"
 mongo_py 'print(snapshot("shop_copy"))' > "$T/copy.txt"
-grep -q "Zürich" "$T/shop.txt" || fail "the snapshot misses the documents"
+grep -q "\"city\"" "$T/shop.txt" && [ "$(wc -l < "$T/shop.txt")" -gt 3000 ] || fail "the snapshot misses the documents"
 cmp -s "$T/shop.txt" "$T/copy.txt" || { diff "$T/shop.txt" "$T/copy.txt" | head -20; fail "restored database differs"; }
 
 step "test restore and dry run"

@@ -343,8 +343,8 @@ TEST_F(MongoEngineTest, JobRunnerBacksUpDryRunsTestRestoresAndRestores) {
 
   // A restore that lost documents fails the test restore, which still drops
   // its scratch database: here the manifest claims more than was restored.
-  std::string manifest_path = absl::StrCat(
-      dir_, "/store/", m->dump_object().substr(0, m->dump_object().rfind('/')), "/manifest.json");
+  std::string manifest_path = absl::StrCat(dir_, "/store/", job.target().name(), "/",
+                                           job.backup_id(), "/manifest.json");
   v1::Manifest claimed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(testing::ReadFile(manifest_path),
                                                           &claimed).ok())
