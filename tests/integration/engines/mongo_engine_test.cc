@@ -6,13 +6,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/agent_service_impl.h"
+#include "agent/job_registry.h"
+#include "common/engines/job_runner.h"
 #include "common/engines/mongodb/mongo_engine.h"
+#include "common/engines/sqlite/sqlite_engine.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/mongo_engine_fixture.h"
 
@@ -48,6 +54,42 @@ TEST_F(MongoEngineTest, ToolVersionAndCapabilities) {
   EXPECT_EQ(absl::StrJoin(c.formats(), ","), "archive");
   EXPECT_EQ(absl::StrJoin(c.selective_options(), ","), "include_namespaces,exclude_namespaces");
   EXPECT_EQ(absl::StrJoin(c.restore_options(), ","), "clean,dry_run,jobs,test_restore");
+}
+
+// What the agent offers: an engine only with its tools, with their version.
+std::vector<v1::Engine> Offered(const std::string& dir, const std::string& mongo_tools,
+                                ProcessRunner* runner, v1::GetAgentInfoResponse* info) {
+  JobRegistry registry(dir + "/registry");
+  JobRunnerOptions ro;
+  ro.agent_name = "agent-1";
+  ro.work_dir = dir + "/work";
+  JobRunner job_runner(ro);
+  std::map<v1::Engine, std::unique_ptr<Engine>> engines;
+  engines[v1::ENGINE_SQLITE] = std::make_unique<SqliteEngine>();
+  MongoEngineOptions mo;
+  mo.runner = runner;
+  mo.search_path = mongo_tools;
+  engines[v1::ENGINE_MONGODB] = std::make_unique<MongoEngine>(mo);
+  AgentServiceImpl service("agent-1", std::move(engines), &registry, &job_runner);
+  grpc::ServerContext ctx;
+  v1::GetAgentInfoRequest req;
+  EXPECT_TRUE(service.GetAgentInfo(&ctx, &req, info).ok());
+  return service.engines();
+}
+
+TEST_F(MongoEngineTest, TheAgentOffersMongoDbOnlyWithItsTools) {
+  v1::GetAgentInfoResponse with;
+  EXPECT_EQ(Offered(dir_, server_->tools_dir(), &runner_, &with),
+            (std::vector<v1::Engine>{v1::ENGINE_SQLITE, v1::ENGINE_MONGODB}));
+  ASSERT_EQ(with.engines_size(), 2);
+  EXPECT_EQ(with.engines(1).engine(), v1::ENGINE_MONGODB);
+  EXPECT_TRUE(absl::StartsWith(with.engines(1).tool_version(), "100.12."));
+
+  v1::GetAgentInfoResponse without;
+  EXPECT_EQ(Offered(dir_, dir_ + "/work", &runner_, &without),
+            std::vector<v1::Engine>{v1::ENGINE_SQLITE});
+  ASSERT_EQ(without.engines_size(), 1);
+  EXPECT_EQ(without.engines(0).engine(), v1::ENGINE_SQLITE);
 }
 
 TEST_F(MongoEngineTest, RoundTripIntoAnotherDatabaseKeepsTypes) {
@@ -209,6 +251,18 @@ std::string Proc(pid_t pid, const char* what) {
   return ReadFile(absl::StrCat("/proc/", pid, "/", what));
 }
 
+// The command line of `pid` once it runs `tool`: /proc/<pid>/cmdline reads
+// empty, or the parent's, while the child is still between fork and exec.
+std::string CmdlineOnceRunning(pid_t pid, const std::string& tool) {
+  std::string cmdline;
+  for (int i = 0; i < 500; ++i) {
+    cmdline = Proc(pid, "cmdline");
+    if (absl::StrContains(cmdline, "/" + tool)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cmdline;
+}
+
 TEST_F(MongoEngineTest, PasswordNeverInProcAndConfigFileIsPrivate) {
   LoadShop();
   std::string password = ReadFile(server_->dir() + "/server/password");
@@ -225,7 +279,7 @@ TEST_F(MongoEngineTest, PasswordNeverInProcAndConfigFileIsPrivate) {
   struct stat st;
   ASSERT_EQ(stat(config.c_str(), &st), 0) << config;
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::string cmdline = Proc(pid, "cmdline");
+  std::string cmdline = CmdlineOnceRunning(pid, "mongodump");
   ASSERT_TRUE(Has(cmdline, "--username=backup"));  // it is the tool's
   EXPECT_FALSE(absl::StrContains(cmdline, password));
   EXPECT_FALSE(absl::StrContains(Proc(pid, "environ"), password));
@@ -244,7 +298,7 @@ TEST_F(MongoEngineTest, PasswordNeverInProcAndConfigFileIsPrivate) {
   config = runner_.started.back().argv[1].substr(strlen("--config="));
   ASSERT_EQ(stat(config.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::string restore_cmdline = Proc(pid, "cmdline");
+  std::string restore_cmdline = CmdlineOnceRunning(pid, "mongorestore");
   ASSERT_TRUE(Has(restore_cmdline, "--archive"));
   EXPECT_FALSE(absl::StrContains(restore_cmdline, password));
   EXPECT_FALSE(absl::StrContains(Proc(pid, "environ"), password));
