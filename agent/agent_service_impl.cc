@@ -46,7 +46,11 @@ grpc::Status AgentServiceImpl::OutcomePending(const std::string& job_id) {
 
 std::vector<v1::Engine> AgentServiceImpl::engines() const {
   std::vector<v1::Engine> out;
-  for (const auto& [k, e] : engines_) out.push_back(k);
+  // Only engines whose tools are installed: an engine without them could
+  // take no backup, and the controller should not send it any.
+  for (const auto& [k, e] : engines_) {
+    if (!e->ToolVersion().empty()) out.push_back(k);
+  }
   return out;
 }
 
@@ -64,9 +68,11 @@ grpc::Status AgentServiceImpl::GetAgentInfo(grpc::ServerContext*, const v1::GetA
   resp->set_name(name_);
   resp->set_version(kVersion);
   for (const auto& [kind, engine] : engines_) {
+    std::string tool_version = engine->ToolVersion();
+    if (tool_version.empty()) continue;  // its tools are not installed
     auto* info = resp->add_engines();
     info->set_engine(kind);
-    info->set_tool_version(engine->ToolVersion());
+    info->set_tool_version(tool_version);
     *info->mutable_capabilities() = engine->Capabilities();
   }
   return grpc::Status::OK;

@@ -257,6 +257,18 @@ int Run(int argc, char** argv) {
   mongo_options.runner = &processes;
   mongo_options.work_dir = flags.Get("work_dir");
   engines[dbdump::v1::ENGINE_MONGODB] = std::make_unique<dbdump::MongoEngine>(mongo_options);
+  // What each engine can run with the tools installed on this host; only
+  // those with their tools are offered to the controller.
+  for (const auto& [kind, engine] : engines) {
+    std::string tool_version = engine->ToolVersion();
+    if (tool_version.empty()) {
+      dbdump::LogWarn("agent", "engine ", dbdump::v1::Engine_Name(kind),
+                      " unavailable: its dump and restore tools are not installed on this host");
+    } else {
+      dbdump::LogInfo("agent", "engine ", dbdump::v1::Engine_Name(kind), " available (tool ",
+                      tool_version, ")");
+    }
+  }
   // Scratch databases of test restores a killed agent did not finish.
   runner.SweepScratch(engines);
   dbdump::AgentServiceImpl service(name, std::move(engines), &registry, &runner, &sweeper);

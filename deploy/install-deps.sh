@@ -19,11 +19,12 @@ RUNTIME_PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   libpugixml-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev libsystemd-dev
-  prometheus-cpp-dev
+  prometheus-cpp-dev libmongoc-dev
   sqlite3 zstd gzip python3 procps tzdata openssl curl
 )
 # Testing: GoogleTest, the servers the tests start (PostgreSQL, MariaDB,
-# Swift), the headless browser, and the package checks.
+# Swift; FerretDB is built below), the headless browser, the package checks,
+# and pymongo, the MongoDB end-to-end test's own client.
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev bc time age
   postgresql postgresql-client
@@ -32,6 +33,7 @@ TEST_PACKAGES=(
   chromium
   dpkg-dev lintian systemd
   prometheus
+  python3-pymongo
 )
 PACKAGES=("${RUNTIME_PACKAGES[@]}")
 if [ "$MODE" = --all ]; then
@@ -91,3 +93,20 @@ if ! command -v buf >/dev/null 2>&1; then
   $SUDO env GOBIN=/usr/local/bin GOPATH="${GOPATH:-$HOME/go}" GOFLAGS=-mod=mod \
     go install "github.com/bufbuild/buf/cmd/buf@$BUF_VERSION"
 fi
+
+# The MongoDB tests: mongodump and mongorestore (MongoDB Database Tools) and
+# FerretDB, built from source with the machine's Go at pinned versions into a
+# cache directory, once (about two minutes and 1.3 GB the first time). The
+# agent looks for the tools where a package would install them: links in
+# /usr/local/bin, unless the machine has tools of its own there already.
+tools=$(bash "$(dirname "$0")/build-mongo-tools.sh" | tail -n 1)
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+for tool in mongodump mongorestore; do
+  link=/usr/local/bin/$tool
+  if [ ! -e "$link" ] || [ "$(readlink "$link")" = "$tools/$tool" ]; then
+    $SUDO ln -sfn "$tools/$tool" "$link"
+  elif ! command -v "$tool" >/dev/null 2>&1; then
+    echo "install-deps: $link exists but is not runnable" >&2
+  fi
+done

@@ -41,6 +41,9 @@ class MongoArchivePrelude {
 
   State state() const { return state_; }
   uint64_t bytes_seen() const { return bytes_seen_; }
+  // The prelude's length, magic number and terminator included: where the
+  // collection data starts in the stream (kComplete).
+  uint64_t prelude_bytes() const { return prelude_bytes_; }
   // Why the stream is not an archive (kNotAnArchive).
   const std::string& problem() const { return problem_; }
   // From the archive header; empty until it was read.

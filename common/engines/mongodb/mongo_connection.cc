@@ -90,9 +90,13 @@ absl::StatusOr<Connection> ConnectionFor(const DatabaseTarget& t, int timeout_s)
         "the target has a password reference but no user: set the MongoDB user");
   }
   // Users are looked up in admin, whatever database is dumped (the tools
-  // would otherwise authenticate against --db). No timeouts in the URI: the
-  // tools copy its millisecond values into fields they read as seconds.
-  c.uri = absl::StrCat("mongodb://", host_part, ":", port, "/?authSource=admin");
+  // would otherwise authenticate against --db). Without a user nothing is
+  // said about authentication: the tools' driver takes an authSource alone
+  // as a request to authenticate, which a server without users refuses. No
+  // timeouts in the URI: the tools copy its millisecond values into fields
+  // they read as seconds.
+  c.uri = absl::StrCat("mongodb://", host_part, ":", port, "/",
+                       c.user.empty() ? "" : "?authSource=admin");
   c.timeout_s = timeout_s;
   c.desc = absl::StrCat("mongodb://", c.user.empty() ? "" : absl::CHexEscape(c.user) + "@",
                         host_part, ":", port, "/",

@@ -19,6 +19,7 @@ namespace mongo {
 // into the config file.
 struct Connection {
   std::string uri;       // host and port only: mongodb://host:port/?authSource=admin
+                         // (mongodb://host:port/ without a user)
   std::string user;      // empty = no authentication
   std::string password;  // empty = none
   int timeout_s = 0;     // --dialTimeout

@@ -5,15 +5,16 @@
 #include <utility>
 #include <vector>
 
-#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/engines/mongodb/mongo_client.h"
 #include "common/engines/mongodb/mongo_connection.h"
 #include "common/engines/mongodb/mongo_dump_session.h"
 #include "common/engines/mongodb/mongo_restore_session.h"
@@ -37,10 +38,8 @@ using v1::DatabaseTarget;
 
 namespace {
 
-constexpr char kNoTestRestore[] =
-    "test restore of MongoDB needs a MongoDB client (mongosh) on the agent host to count and "
-    "drop the scratch database, and the agent has only mongodump and mongorestore: use a dry "
-    "run, which checks both checksums and has mongorestore read the archive";
+// Test restores go into databases named so, and nothing else is dropped.
+constexpr char kScratchPrefix[] = "dbdump_scratch_";
 
 // "100.9.4" -> {100, 9}; legacy tools print "r4.2.24".
 std::pair<int, int> MajorMinor(absl::string_view version) {
@@ -102,8 +101,10 @@ absl::StatusOr<MongoEngine::Tool> MongoEngine::FindTool(const std::string& name)
 }
 
 std::string MongoEngine::ToolVersion() {
-  std::string path = FindExecutable("mongodump", options_.search_path);
-  return path.empty() ? "" : VersionOf(path);
+  // Available only with both tools, new enough to take --config.
+  absl::StatusOr<Tool> dump = FindTool("mongodump");
+  if (!dump.ok() || !FindTool("mongorestore").ok()) return "";
+  return dump->version;
 }
 
 v1::EngineCapabilities MongoEngine::Capabilities() const {
@@ -111,36 +112,17 @@ v1::EngineCapabilities MongoEngine::Capabilities() const {
   c.add_formats(kExtension);
   c.add_selective_options("include_namespaces");
   c.add_selective_options("exclude_namespaces");
-  for (const char* o : {"clean", "dry_run", "jobs"}) c.add_restore_options(o);
+  for (const char* o : {"clean", "dry_run", "jobs", "test_restore"}) c.add_restore_options(o);
   return c;
 }
 
 absl::StatusOr<std::string> MongoEngine::TestConnection(const DatabaseTarget& target) {
   if (!target.database().empty()) RETURN_IF_ERROR(ValidateMongoDatabaseName(target.database()));
   ASSIGN_OR_RETURN(Connection c, ConnectionFor(target, options_.connect_timeout_s));
-  ASSIGN_OR_RETURN(Tool dump, FindTool("mongodump"));
-  ASSIGN_OR_RETURN(std::vector<PrivateFile> config,
-                   ConfigFile(c, options_.work_dir.empty() ? "/tmp" : options_.work_dir));
-  // A collection that cannot exist: mongodump connects, authenticates,
-  // lists the database, finds nothing and exits 0 without writing.
-  absl::BitGen gen;
-  std::string probe =
-      absl::StrFormat("dbdump-connection-probe-%016x", absl::Uniform<uint64_t>(gen));
-  ProcessOptions po;
-  po.argv = {dump.path};
-  for (std::string& a : ConnectionArgs(c, config)) po.argv.push_back(std::move(a));
-  po.argv.push_back("--db=" + (target.database().empty() ? "admin" : target.database()));
-  po.argv.push_back("--collection=" + probe);
-  po.argv.push_back("--archive");  // stdout, which is /dev/null
-  po.env = ToolEnv();
-  ASSIGN_OR_RETURN(std::unique_ptr<Process> p, options_.runner->Start(po));
-  int code = p->Wait();
-  for (PrivateFile& f : config) f.Remove();
-  if (code != 0) {
-    return MongoToolError("cannot connect to", c.desc, code, p->StderrTail(), c.password);
-  }
-  return absl::StrCat("unknown (mongodump ", dump.version,
-                      " connected; each backup records the server version from its archive)");
+  // A connection the tools could not use would pass in vain.
+  RETURN_IF_ERROR(FindTool("mongodump").status());
+  RETURN_IF_ERROR(FindTool("mongorestore").status());
+  return mongo::ServerVersion(c, target.database());
 }
 
 absl::StatusOr<std::unique_ptr<RestoreSession>> MongoEngine::StartRestore(
@@ -151,7 +133,6 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MongoEngine::StartRestore(
         "restore option no_create is not supported for MongoDB: the server creates a database "
         "on its first write and the agent has no MongoDB client to check that it exists");
   }
-  if (options.test_restore()) return absl::UnimplementedError(kNoTestRestore);
   const std::string& into = target.database();
   RETURN_IF_ERROR(ValidateRestoreTarget(v1::ENGINE_MONGODB, into));
   ArchiveExpectation want;
@@ -170,6 +151,10 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MongoEngine::StartRestore(
           "\": restore into a target without a database name to restore each under its own"));
     }
     const std::string& from = *want.source_dbs.begin();
+    if (absl::StartsWith(into, kScratchPrefix)) {
+      absl::MutexLock l(&mu_);
+      scratch_sources_[into] = from;
+    }
     if (from != into) {
       rename = {absl::StrCat("--nsFrom=", MongoNsPatternEscape(from), ".*"),
                 absl::StrCat("--nsTo=", MongoNsPatternEscape(into), ".*")};
@@ -204,18 +189,58 @@ absl::StatusOr<std::unique_ptr<RestoreSession>> MongoEngine::StartRestore(
       std::move(tool), process, options.dry_run(), std::move(want), c.desc));
 }
 
-absl::StatusOr<DatabaseTarget> MongoEngine::ScratchTarget(const DatabaseTarget&,
-                                                          const std::string&,
+absl::StatusOr<DatabaseTarget> MongoEngine::ScratchTarget(const DatabaseTarget& target,
+                                                          const std::string& id,
                                                           const std::string&) {
-  return absl::UnimplementedError(kNoTestRestore);
+  if (target.database().empty()) {
+    return absl::FailedPreconditionError(
+        "a backup of every database restores into the databases it was made from, not into a "
+        "scratch database: test-restore a backup of one database instead");
+  }
+  DatabaseTarget scratch = target;
+  scratch.set_database(absl::StrCat(kScratchPrefix, ScratchSuffix(id)));
+  scratch.clear_dump_options();
+  RETURN_IF_ERROR(ValidateMongoDatabaseName(scratch.database()));
+  return scratch;
 }
 
-absl::StatusOr<std::vector<v1::TableInfo>> MongoEngine::InspectTables(const DatabaseTarget&) {
-  return absl::UnimplementedError(kNoTestRestore);
+absl::StatusOr<std::vector<v1::TableInfo>> MongoEngine::InspectTables(
+    const DatabaseTarget& target) {
+  RETURN_IF_ERROR(ValidateMongoDatabaseName(target.database()));
+  ASSIGN_OR_RETURN(Connection c, ConnectionFor(target, options_.connect_timeout_s));
+  ASSIGN_OR_RETURN(std::vector<mongo::CollectionCount> counts,
+                   mongo::CountDocuments(c, target.database()));
+  // A scratch database holds the collections of the backed-up database:
+  // they are named as the backup's manifest names them.
+  std::string db = target.database();
+  {
+    absl::MutexLock l(&mu_);
+    auto it = scratch_sources_.find(db);
+    if (it != scratch_sources_.end()) db = it->second;
+  }
+  std::vector<v1::TableInfo> out;
+  for (const mongo::CollectionCount& cc : counts) {
+    v1::TableInfo t;
+    t.set_name(absl::StrCat(db, ".", cc.name));
+    t.set_rows(cc.documents);
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
-absl::Status MongoEngine::DropScratch(const DatabaseTarget&) {
-  return absl::UnimplementedError(kNoTestRestore);
+absl::Status MongoEngine::DropScratch(const DatabaseTarget& target) {
+  // Only ever a database this engine named for a test restore.
+  if (!absl::StartsWith(target.database(), kScratchPrefix)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to drop MongoDB database \"", absl::CHexEscape(target.database()),
+        "\": only scratch databases of test restores (", kScratchPrefix, "...) are dropped"));
+  }
+  RETURN_IF_ERROR(ValidateMongoDatabaseName(target.database()));
+  ASSIGN_OR_RETURN(Connection c, ConnectionFor(target, options_.connect_timeout_s));
+  RETURN_IF_ERROR(mongo::DropDatabase(c, target.database()));
+  absl::MutexLock l(&mu_);
+  scratch_sources_.erase(target.database());
+  return absl::OkStatus();
 }
 
 }  // namespace dbdump

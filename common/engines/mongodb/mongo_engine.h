@@ -43,11 +43,15 @@ struct MongoEngineOptions {
 // also checks the prelude before mongorestore sees a byte: an archive holding
 // another database than the manifest says is refused.
 //
-// Not supported, with a clear error: test restores (counting and dropping a
-// scratch database needs a MongoDB client, which the agent does not have)
-// and no_create (the server creates a database on its first write). Without
-// `clean` a restore stops at the first conflicting document (--stopOnError);
-// documents inserted before it stay, as mongorestore has no transaction.
+// The server itself is asked through the MongoDB C driver (mongo_client):
+// its version for a connection test, and, for a test restore, the
+// collections of the scratch database ("dbdump_scratch_<job>") with their
+// document counts, and dropping it again.
+//
+// Not supported, with a clear error: no_create (the server creates a
+// database on its first write). Without `clean` a restore stops at the first
+// conflicting document (--stopOnError); documents inserted before it stay, as
+// mongorestore has no transaction.
 //
 // Thread-safe.
 class MongoEngine : public Engine {
@@ -55,14 +59,14 @@ class MongoEngine : public Engine {
   explicit MongoEngine(MongoEngineOptions options);
 
   dbdump::v1::Engine kind() const override { return dbdump::v1::ENGINE_MONGODB; }
+  // mongodump's version when mongodump and mongorestore (100.3.0 or newer)
+  // are both installed, else empty: the engine is then unavailable.
   std::string ToolVersion() override;
   dbdump::v1::EngineCapabilities Capabilities() const override;
   absl::Status ValidateDumpOptions(const dbdump::v1::DumpOptions& options) const override;
-  // The tools cannot ask the server for its version without dumping, so this
-  // runs `mongodump` for a collection that does not exist (which connects,
-  // authenticates and lists the database, then writes nothing) and returns
-  // "unknown (...)"; every backup records the real server version from its
-  // archive.
+  // Checks that mongodump and mongorestore are installed, then connects
+  // and authenticates through the C driver and returns the server's version;
+  // with a database, also checks that the user can list its collections.
   absl::StatusOr<std::string> TestConnection(const dbdump::v1::DatabaseTarget& target) override;
   absl::StatusOr<std::unique_ptr<DumpSession>> StartDump(
       const dbdump::v1::DatabaseTarget& target, const std::string& work_dir) override;
@@ -89,6 +93,9 @@ class MongoEngine : public Engine {
   MongoEngineOptions options_;
   absl::Mutex mu_;
   std::map<std::string, std::string> version_cache_ ABSL_GUARDED_BY(mu_);
+  // Scratch database -> the database its test restore renamed into it, so
+  // that InspectTables names collections as the backup's manifest does.
+  std::map<std::string, std::string> scratch_sources_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbdump

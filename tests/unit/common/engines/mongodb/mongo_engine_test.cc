@@ -7,37 +7,19 @@
 #include "common/engines/mongodb/mongo_archive_prelude.h"
 #include "common/engines/mongodb/mongo_engine.h"
 #include "gtest/gtest.h"
+#include "tests/fixtures/bson_bytes.h"
 
 namespace dbdump {
 namespace {
 
-// Just enough BSON to write archive preludes by hand.
-std::string Le32(uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>(v >> (8 * i));
-  return s;
-}
-std::string Str(const std::string& name, const std::string& value) {
-  return "\x02" + name + std::string(1, '\0') + Le32(value.size() + 1) + value +
-         std::string(1, '\0');
-}
-std::string Int32(const std::string& name, int32_t v) {
-  return "\x10" + name + std::string(1, '\0') + Le32(static_cast<uint32_t>(v));
-}
-std::string Int64(const std::string& name, int64_t v) {
-  std::string s = "\x12" + name + std::string(1, '\0');
-  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
-  return s;
-}
-std::string Doc(const std::string& elements) {
-  return Le32(elements.size() + 5) + elements + std::string(1, '\0');
-}
-std::string SubDoc(const std::string& name, const std::string& doc) {
-  return "\x03" + name + std::string(1, '\0') + doc;
-}
-
-const std::string kMagic = Le32(0x8199e26d);
-const std::string kTerminator = Le32(0xffffffff);
+using testing::Doc;
+using testing::Int32;
+using testing::Int64;
+using testing::Le32;
+using testing::Str;
+using testing::SubDoc;
+const std::string& kMagic = testing::kArchiveMagic;
+const std::string& kTerminator = testing::kArchiveTerminator;
 
 std::string Header() {
   return Doc(Int32("concurrent_collections", 4) + Str("version", "0.1") +
