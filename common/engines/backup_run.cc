@@ -1,5 +1,8 @@
 // JobRunner's backup run: dump tool -> sha256(raw) -> compress ->
-// sha256(stored) -> storage, then the manifest last.
+// sha256(stored) -> storage, and to every copy destination in the same
+// pass, then the manifests last.
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -7,26 +10,17 @@
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
+#include "common/engines/backup_destination.h"
 #include "common/engines/job_runner.h"
 #include "common/io/compression.h"
+#include "common/io/fan_out_sink.h"
 #include "common/io/filter_chain.h"
 #include "common/storage/backup_layout.h"
 #include "common/storage/journaled_storage.h"
+#include "common/storage/uncommitted_sink.h"
 
 namespace dbdump {
 namespace {
-
-// Forwards bytes to an object writer but does not commit it on Finish():
-// the dump is committed only after the tool reported success.
-class UncommittedEnd : public Sink {
- public:
-  explicit UncommittedEnd(ObjectWriter* w) : w_(w) {}
-  absl::Status Write(const char* d, size_t n) override { return w_->Write(d, n); }
-  absl::Status Finish() override { return absl::OkStatus(); }
-
- private:
-  ObjectWriter* w_;
-};
 
 std::string ObjectName(const std::string& stem, const std::string& extension,
                        v1::Compression c) {
@@ -34,11 +28,26 @@ std::string ObjectName(const std::string& stem, const std::string& extension,
   return absl::StrCat(stem, ".", extension, suffix.empty() ? "" : ".", suffix);
 }
 
+// Copy destinations: named, none the primary, none twice.
+absl::Status ValidateCopies(const v1::BackupJob& job) {
+  std::set<std::string> seen{job.storage().name()};
+  for (const v1::StorageDestination& c : job.copies()) {
+    RETURN_IF_ERROR(ValidateResourceName("copy storage name", c.name()));
+    if (!seen.insert(c.name()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "copy storage \"", c.name(), "\" is the primary storage or named twice: each "
+          "destination is written once"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::Status JobRunner::StoreDump(DumpSession* dump, Storage* storage, const std::string& key,
-                                  const v1::BackupJob& job, v1::Compression codec,
-                                  JobControl* tracker, v1::StoredObject* object) {
+absl::Status JobRunner::StoreDump(DumpSession* dump, std::vector<BackupDestination>* dests,
+                                  const std::string& object_name, const v1::BackupJob& job,
+                                  v1::Compression codec, JobControl* tracker,
+                                  v1::StoredObject* object) {
   tracker->SetCancelHook([dump] { dump->Cancel(); });
   // Stops the tool when the stream cannot even start.
   auto abandon = [&](const absl::Status& st) {
@@ -47,18 +56,48 @@ absl::Status JobRunner::StoreDump(DumpSession* dump, Storage* storage, const std
     tracker->ClearCancelHook();
     return st;
   };
-  absl::StatusOr<std::unique_ptr<ObjectWriter>> writer = storage->NewWriter(key);
-  if (!writer.ok()) {
-    return abandon(absl::Status(writer.status().code(),
-                                absl::StrCat("cannot write to storage: ",
-                                             writer.status().message())));
+  const std::string& database = job.target().name();
+  // A writer per destination still in the pass (the primary first); a copy
+  // whose writer cannot start is out of the pass, the backup goes on.
+  std::vector<BackupDestination*> live;
+  std::vector<std::unique_ptr<ObjectWriter>> writers;
+  // UncommittedSink: the dump is committed only after the tool reported
+  // success.
+  std::vector<std::unique_ptr<UncommittedSink>> ends;
+  for (BackupDestination& d : *dests) {
+    if (!d.live()) continue;
+    absl::StatusOr<std::unique_ptr<ObjectWriter>> w =
+        d.storage->NewWriter(d.Key(database, job.backup_id(), object_name));
+    if (!w.ok()) {
+      if (d.primary) {
+        return abandon(absl::Status(w.status().code(), absl::StrCat("cannot write to storage: ",
+                                                                    w.status().message())));
+      }
+      d.status = absl::Status(w.status().code(),
+                              absl::StrCat("cannot write ", object_name, ": ", w.status().message()));
+      continue;
+    }
+    live.push_back(&d);
+    writers.push_back(*std::move(w));
+    ends.push_back(std::make_unique<UncommittedSink>(writers.back().get()));
   }
-  UncommittedEnd end(writer->get());
+  // The fan-out is the chain's end, after every transforming stage: each
+  // destination stores the same bytes. Declared after the writers, so it
+  // stops its threads before any writer is aborted.
+  std::optional<FanOutSink> fan;
+  Sink* end = ends[0].get();
+  if (ends.size() > 1) {
+    std::vector<Sink*> copy_ends;
+    for (size_t i = 1; i < ends.size(); ++i) copy_ends.push_back(ends[i].get());
+    FanOutOptions fo;
+    fo.copy_stall_timeout = options_.copy_stall_timeout;
+    end = &fan.emplace(ends[0].get(), std::move(copy_ends), fo);
+  }
   FilterChain chain;
   chain.AddSha256("raw");
   chain.AddCompressor(codec, job.compression_level(), options_.compression_workers);
   chain.AddSha256("stored");
-  if (absl::Status st = chain.EndAt(&end); !st.ok()) return abandon(st);
+  if (absl::Status st = chain.EndAt(end); !st.ok()) return abandon(st);
 
   PumpOptions po = MakePumpOptions(tracker, [&chain] { return chain.bytes("stored"); });
   po.on_early_stop = [dump] { dump->Cancel(); };
@@ -71,7 +110,22 @@ absl::Status JobRunner::StoreDump(DumpSession* dump, Storage* storage, const std
   // is the cause. Otherwise the tool's own verdict decides.
   RETURN_IF_ERROR_PREPEND(pumped, "backup stream failed: ");
   RETURN_IF_ERROR(tool);
-  RETURN_IF_ERROR_PREPEND((*writer)->Finish(), "cannot commit the dump to storage: ");
+  RETURN_IF_ERROR_PREPEND(writers[0]->Finish(), "cannot commit the dump to storage: ");
+  live[0]->committed.push_back(live[0]->Key(database, job.backup_id(), object_name));
+  live[0]->stored_bytes += chain.bytes("stored");
+  // The copies commit after the primary; a failed one is recorded and left
+  // out from here on (its writer is aborted when `writers` goes).
+  for (size_t i = 1; i < live.size(); ++i) {
+    absl::Status st = fan->copy_status(i - 1);
+    if (st.ok()) st = writers[i]->Finish();
+    if (!st.ok()) {
+      live[i]->status = absl::Status(st.code(), absl::StrCat("cannot store ", object_name, ": ",
+                                                             st.message()));
+      continue;
+    }
+    live[i]->committed.push_back(live[i]->Key(database, job.backup_id(), object_name));
+    live[i]->stored_bytes += chain.bytes("stored");
+  }
   object->set_dump_format(dump->dump_format());
   object->set_raw_size_bytes(chain.bytes("raw"));
   object->set_stored_size_bytes(chain.bytes("stored"));
@@ -100,22 +154,39 @@ absl::StatusOr<std::unique_ptr<Storage>> JobRunner::OpenJournaled(
 }
 
 absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine* engine,
-                                               JobControl* tracker) {
+                                               JobControl* tracker,
+                                               std::vector<v1::CopyResult>* copies) {
   const v1::DatabaseTarget& target = job.target();
   RETURN_IF_ERROR(ValidateResourceName("database name", target.name()));
   RETURN_IF_ERROR(ValidateId("backup id", job.backup_id()));
   RETURN_IF_ERROR(engine->ValidateDumpOptions(target.dump_options()));
+  RETURN_IF_ERROR(ValidateCopies(job));
   v1::Compression codec = EffectiveCompression(job.compression());
-  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
-                   OpenJournaled(job.job_id(), "backup", job.storage(), target.name(),
-                                 job.backup_id()));
-  std::string dir = BackupDir(job.storage().prefix(), target.name(), job.backup_id());
+  // The primary first: the backup is good when it commits there. Each copy
+  // is journaled under its own entry (CopyJournalId) and opened the way the
+  // primary is, so a storage's own settings apply to it alike.
+  std::vector<BackupDestination> dests(1);
+  dests[0].config = job.storage();
+  dests[0].primary = true;
+  ASSIGN_OR_RETURN(dests[0].storage, OpenJournaled(job.job_id(), "backup", job.storage(),
+                                                   target.name(), job.backup_id()));
+  for (int i = 0; i < job.copies_size(); ++i) {
+    const v1::StorageDestination& c = job.copies(i);
+    BackupDestination& d = dests.emplace_back();
+    d.config = c;
+    absl::StatusOr<std::unique_ptr<Storage>> s = OpenJournaled(
+        CopyJournalId(job.job_id(), i + 1), "copy", c, target.name(), job.backup_id());
+    if (s.ok()) {
+      d.storage = *std::move(s);
+    } else {
+      d.status = absl::Status(s.status().code(),
+                              absl::StrCat("cannot open the storage: ", s.status().message()));
+    }
+  }
 
   absl::Time started = options_.clock->Now();
   tracker->SetRunning();
   v1::Manifest m;
-  // Objects committed so far; removed again if the backup fails.
-  std::vector<std::string> committed;
   absl::Status stored = [&]() -> absl::Status {
     // Further objects (PostgreSQL globals) first: they are small, and a
     // failure there costs no big dump.
@@ -126,18 +197,14 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
       v1::StoredObject* o = m.add_extra_objects();
       o->set_role(role);
       o->set_object(ObjectName(role, extra->extension(), codec));
-      std::string key = absl::StrCat(dir, "/", o->object());
-      RETURN_IF_ERROR_PREPEND(StoreDump(extra.get(), storage.get(), key, job, codec, tracker, o),
+      RETURN_IF_ERROR_PREPEND(StoreDump(extra.get(), &dests, o->object(), job, codec, tracker, o),
                               context);
-      committed.push_back(key);
     }
     ASSIGN_OR_RETURN(std::unique_ptr<DumpSession> dump,
                      engine->StartDump(target, options_.work_dir));
     v1::StoredObject main;
     main.set_object(ObjectName("dump", dump->extension(), codec));
-    std::string dump_key = absl::StrCat(dir, "/", main.object());
-    RETURN_IF_ERROR(StoreDump(dump.get(), storage.get(), dump_key, job, codec, tracker, &main));
-    committed.push_back(dump_key);
+    RETURN_IF_ERROR(StoreDump(dump.get(), &dests, main.object(), job, codec, tracker, &main));
 
     m.set_format_version(1);
     m.set_backup_id(job.backup_id());
@@ -161,25 +228,57 @@ absl::StatusOr<v1::Manifest> JobRunner::Backup(const v1::BackupJob& job, Engine*
     *m.mutable_dump_options() = target.dump_options();
     for (v1::TableInfo& t : dump->tables()) *m.add_tables() = std::move(t);
     // The manifest is the commit point: written last, and if it cannot be
-    // written the dump goes too.
+    // written the dump goes too. The primary's first: a copy's manifest
+    // never stands for a backup that did not commit.
     RETURN_IF_ERROR_PREPEND(
-        WriteSmallObject(storage.get(),
+        WriteSmallObject(dests[0].storage.get(),
                          ManifestKey(job.storage().prefix(), target.name(), job.backup_id()),
                          ManifestToJson(m)),
         "cannot write the manifest: ");
-    return absl::OkStatus();
-  }();
-  if (!stored.ok()) {
-    // Best effort: what a failed removal leaves has no manifest, so it is
-    // no backup; the job's own error is what the caller needs.
-    for (const std::string& key : committed) {
-      absl::Status removed = storage->Remove(key);
-      if (!removed.ok()) {
-        LogWarn("agent", "cannot remove ", key, " of the failed backup ", job.backup_id(), ": ",
-                removed.message());
+    for (size_t i = 1; i < dests.size(); ++i) {
+      BackupDestination& d = dests[i];
+      if (!d.live()) continue;
+      absl::Status st = WriteSmallObject(
+          d.storage.get(), ManifestKey(d.config.prefix(), target.name(), job.backup_id()),
+          ManifestToJson(m));
+      if (!st.ok()) {
+        d.status = absl::Status(st.code(),
+                                absl::StrCat("cannot write the manifest: ", st.message()));
       }
     }
-    return stored;
+    return absl::OkStatus();
+  }();
+  // What a failed destination (every one, when the backup failed) holds is
+  // removed again. Best effort: what a failed removal leaves has no
+  // manifest, so it is no backup; the error that counts is the job's own.
+  for (BackupDestination& d : dests) {
+    if (stored.ok() && d.live()) continue;
+    for (const std::string& key : d.committed) {
+      absl::Status removed = d.storage->Remove(key);
+      if (!removed.ok()) {
+        LogWarn("agent", "cannot remove ", key, " of the failed ",
+                d.primary ? "backup " : "copy of backup ", job.backup_id(), " in ",
+                d.config.name(), ": ", removed.message());
+      }
+    }
+    if (!d.primary && stored.ok()) {
+      LogWarn("agent", "copy of backup ", job.backup_id(), " to ", d.config.name(),
+              " failed: ", d.status.message());
+    }
+  }
+  RETURN_IF_ERROR(stored);
+  if (copies != nullptr) {
+    for (size_t i = 1; i < dests.size(); ++i) {
+      const BackupDestination& d = dests[i];
+      v1::CopyResult& r = copies->emplace_back();
+      r.set_storage(d.config.name());
+      r.set_committed(d.live());
+      r.set_error(std::string(d.status.message()));
+      if (d.live()) {
+        r.set_stored_size_bytes(m.stored_size_bytes());
+        r.set_stored_sha256(m.stored_sha256());
+      }
+    }
   }
   return m;
 }

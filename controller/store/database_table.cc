@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "controller/store/db/sqlite_exec.h"
@@ -19,7 +21,7 @@ namespace {
 
 constexpr const char* kDatabaseColumns =
     "name, engine, agent, storage, host, port, user, dbname, path, password_ref, "
-    "server_version, created_at, dump_options, tls";
+    "server_version, created_at, dump_options, tls, copies";
 
 v1::Database DatabaseFromRow(Stmt& s) {
   v1::Database d;
@@ -38,6 +40,10 @@ v1::Database DatabaseFromRow(Stmt& s) {
   d.set_created_at(s.Text(11));
   t->mutable_dump_options()->ParseFromString(s.Blob(12));
   t->mutable_tls()->ParseFromString(s.Blob(13));
+  // Copy destinations, comma-joined (names cannot hold a comma).
+  for (absl::string_view c : absl::StrSplit(s.Text(14), ',', absl::SkipEmpty())) {
+    d.add_copies(std::string(c));
+  }
   return d;
 }
 
@@ -47,7 +53,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
   const v1::DatabaseTarget& t = d.target();
   absl::Status st =
       Stmt(db_, absl::StrCat("INSERT INTO databases(", kDatabaseColumns,
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .c_str())
           .Bind(1, t.name())
           .Bind(2, int64_t{t.engine()})
@@ -63,6 +69,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
           .Bind(12, TimeToString(now))
           .BindBlob(13, t.dump_options().SerializeAsString())
           .BindBlob(14, t.tls().SerializeAsString())
+          .Bind(15, absl::StrJoin(d.copies(), ","))
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat("database \"", t.name(), "\" already exists"));
@@ -105,7 +112,7 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
     }
     return Stmt(db_, "UPDATE databases SET agent = ?, storage = ?, host = ?, port = ?, user = ?, "
                      "dbname = ?, path = ?, password_ref = ?, server_version = ?, dump_options = ?, "
-                     "tls = ? WHERE name = ?")
+                     "tls = ?, copies = ? WHERE name = ?")
         .Bind(1, t.agent())
         .Bind(2, d.storage())
         .Bind(3, t.host())
@@ -117,7 +124,8 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
         .Bind(9, d.server_version())
         .BindBlob(10, t.dump_options().SerializeAsString())
         .BindBlob(11, t.tls().SerializeAsString())
-        .Bind(12, t.name())
+        .Bind(12, absl::StrJoin(d.copies(), ","))
+        .Bind(13, t.name())
         .Run();
   });
 }
