@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -106,11 +107,19 @@ TEST(FanOutSink, FailingCopyIsDroppedAndTheOthersComplete) {
   bad.fail_after = 5000;
   std::string expected;
   FanOutSink fan(&primary, {&bad, &good});
-  for (int i = 0; i < 50; ++i) {
+  auto write = [&](int i) {
     std::string chunk = Pattern(1024, i);
     expected += chunk;
-    ASSERT_TRUE(fan.Write(chunk.data(), chunk.size()).ok()) << "a copy's failure fails nothing";
+    return fan.Write(chunk.data(), chunk.size());
+  };
+  int i = 0;
+  for (; i < 10; ++i) ASSERT_TRUE(write(i).ok());
+  // Once the bad copy has failed, the stream goes on for the others.
+  for (int waited = 0; fan.copy_status(0).ok() && waited < 500; ++waited) {
+    absl::SleepFor(absl::Milliseconds(10));
   }
+  ASSERT_FALSE(fan.copy_status(0).ok());
+  for (; i < 50; ++i) ASSERT_TRUE(write(i).ok()) << "a copy's failure fails nothing";
   ASSERT_TRUE(fan.Finish().ok());
   EXPECT_EQ(fan.copy_status(0).code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(fan.copy_status(0).message().find("connection reset"), std::string::npos);
@@ -131,6 +140,11 @@ TEST(FanOutSink, StalledCopyIsDroppedAfterTheTimeout) {
   std::string expected;
   {
     FanOutSink fan(&primary, {&stuck, &good}, o);
+    // Runs before the FanOutSink's destructor joins the stuck thread, also
+    // when an assertion below returns early.
+    absl::Cleanup unblock = [&release] {
+      if (!release.HasBeenNotified()) release.Notify();
+    };
     absl::Time start = absl::Now();
     for (int i = 0; i < 20; ++i) {
       std::string chunk = Pattern(4096, i);
@@ -142,7 +156,6 @@ TEST(FanOutSink, StalledCopyIsDroppedAfterTheTimeout) {
     EXPECT_EQ(fan.copy_status(0).code(), absl::StatusCode::kDeadlineExceeded);
     EXPECT_TRUE(fan.copy_status(1).ok());
     // The stuck write returns only now; the destructor waits for it.
-    release.Notify();
   }
   EXPECT_EQ(good.data(), expected);
   EXPECT_EQ(primary.data(), expected);
