@@ -1,6 +1,9 @@
 #include "controller/retention/backup_maintainer.h"
 
+#include <functional>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -24,11 +27,34 @@ RetentionRules FromProto(const v1::RetentionRules& r) {
   return out;
 }
 
-// The plan of `candidates` under `rules`, newest first, with the sizes.
+// What a plan weighs, from the catalogue (oldest first), with sizes.
+struct Candidates {
+  std::vector<RetentionCandidate> list;
+  std::map<std::string, uint64_t> sizes;
+};
+
+// What `judge` says of one backup: not a candidate (nullopt), or whether it
+// is good and its stored size.
+using CandidateJudge = std::function<std::optional<std::pair<bool, uint64_t>>(const v1::Backup&)>;
+
+Candidates CandidatesOf(const std::vector<v1::Backup>& backups, const CandidateJudge& judge) {
+  Candidates out;
+  int64_t sequence = 0;
+  for (const v1::Backup& b : backups) {
+    ++sequence;
+    std::optional<std::pair<bool, uint64_t>> verdict = judge(b);
+    if (!verdict) continue;
+    out.list.push_back({b.id(), TimeFromString(b.created_at()), verdict->first, sequence});
+    out.sizes[b.id()] = verdict->second;
+  }
+  return out;
+}
+
+// The plan of the candidates under `rules`, newest first, with the sizes.
 v1::PlanRetentionResponse PlanOf(const RetentionRules& rules, absl::TimeZone zone,
-                                 const std::string& source,
-                                 const std::vector<RetentionCandidate>& candidates,
-                                 const std::map<std::string, uint64_t>& sizes, absl::Time now) {
+                                 const std::string& source, const Candidates& c, absl::Time now) {
+  const std::vector<RetentionCandidate>& candidates = c.list;
+  const std::map<std::string, uint64_t>& sizes = c.sizes;
   v1::PlanRetentionResponse resp;
   resp.set_rules(absl::StrCat(rules.ToString(), " (", source, ")"));
   for (const RetentionDecision& d : RetentionPolicy(rules, zone).Plan(candidates, now)) {
@@ -254,17 +280,14 @@ absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::PlanCopies(
   std::map<std::string, v1::BackupCopy> copies;
   for (BackupCopyRow& r : rows) copies[r.backup_id] = std::move(r.copy);
   ASSIGN_OR_RETURN(std::vector<v1::Backup> backups, store_->ListBackupsByAge(req.database()));
-  std::vector<RetentionCandidate> candidates;
-  std::map<std::string, uint64_t> sizes;
-  int64_t sequence = 0;
-  for (const v1::Backup& b : backups) {
-    ++sequence;
-    if (copies.count(b.id()) == 0) continue;
-    candidates.push_back({b.id(), TimeFromString(b.created_at()), true, sequence});
-    sizes[b.id()] = copies[b.id()].stored_size_bytes();
-  }
+  Candidates candidates =
+      CandidatesOf(backups, [&copies](const v1::Backup& b) -> std::optional<std::pair<bool, uint64_t>> {
+        auto c = copies.find(b.id());
+        if (c == copies.end()) return std::nullopt;
+        return std::make_pair(true, c->second.stored_size_bytes());
+      });
   const absl::Time now = clock_->Now();
-  v1::PlanRetentionResponse resp = PlanOf(rules, zone, source, candidates, sizes, now);
+  v1::PlanRetentionResponse resp = PlanOf(rules, zone, source, candidates, now);
   for (v1::RetentionVerdict& v : *resp.mutable_verdicts()) {
     // Object Lock: the storage itself refuses an early deletion; the plan
     // keeps the copy and says until when.
@@ -308,19 +331,15 @@ absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::Plan(
     if (rules.empty()) source = "no schedule of this database has retention rules";
   }
   ASSIGN_OR_RETURN(std::vector<v1::Backup> backups, store_->ListBackupsByAge(req.database()));
-  std::vector<RetentionCandidate> candidates;
-  std::map<std::string, uint64_t> sizes;
-  int64_t sequence = 0;
-  for (const v1::Backup& b : backups) {
-    ++sequence;
-    if (!b.deleted_at().empty()) continue;
-    // Only completed backups count as good: a MISSING one (its objects gone
-    // from storage) never keeps a plan from deleting an older good one.
-    candidates.push_back({b.id(), TimeFromString(b.created_at()),
-                          b.state() == v1::BACKUP_STATE_COMPLETED, sequence});
-    sizes[b.id()] = b.manifest().stored_size_bytes();
-  }
-  return PlanOf(rules, zone, source, candidates, sizes, clock_->Now());
+  Candidates candidates =
+      CandidatesOf(backups, [](const v1::Backup& b) -> std::optional<std::pair<bool, uint64_t>> {
+        if (!b.deleted_at().empty()) return std::nullopt;
+        // Only completed backups count as good: a MISSING one (its objects
+        // gone from storage) never keeps a plan from deleting an older good one.
+        return std::make_pair(b.state() == v1::BACKUP_STATE_COMPLETED,
+                              b.manifest().stored_size_bytes());
+      });
+  return PlanOf(rules, zone, source, candidates, clock_->Now());
 }
 
 absl::StatusOr<v1::ApplyRetentionResponse> BackupMaintainer::Apply(const std::string& database) {
