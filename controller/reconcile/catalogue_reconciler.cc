@@ -81,7 +81,10 @@ absl::StatusOr<v1::Agent> CatalogueReconciler::PickAgent(const v1::StorageDestin
   ASSIGN_OR_RETURN(std::vector<v1::Database> dbs, p_.store->ListDatabases());
   std::set<std::string> tried;
   for (const v1::Database& db : dbs) {
-    if (db.storage() != storage.name() || !tried.insert(db.target().agent()).second) continue;
+    // The agents that write there: as the primary or as a copy destination.
+    bool writes_there = db.storage() == storage.name();
+    for (const std::string& c : db.copies()) writes_there = writes_there || c == storage.name();
+    if (!writes_there || !tried.insert(db.target().agent()).second) continue;
     absl::StatusOr<v1::Agent> a = p_.store->GetAgent(db.target().agent());
     if (a.ok() && p_.is_online(*a, now)) return *a;
   }

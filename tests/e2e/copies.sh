@@ -178,6 +178,18 @@ if aws_at "$MOTO" s3 ls "s3://dbdump-test/copies/app/$ID3/" 2>/dev/null | grep -
   fail "objects of the refused copy are in moto: $(aws_at "$MOTO" s3 ls "s3://dbdump-test/copies/app/$ID3/")"
 fi
 
+step "reconciliation of a copy destination takes its committed copies as its catalogue"
+ctl --output=json storage reconcile swift --min-age=1s > "$T/reconcile.json"
+python3 - "$T/reconcile.json" "$ID1" "$ID2" "$ID3" <<'PY' || fail "reconciliation of Swift proposed actions on its copies"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = set(sys.argv[2:])
+acted = [(a["kind"], a.get("backup_id", "")) for a in d.get("actions", []) if a.get("backup_id", "") in ids]
+assert not acted, acted
+assert d.get("backups_catalogued", 0) == 3, d
+PY
+aws_at "$SWIFT" s3 ls "s3://dbdump-test/copies/app/$ID3/manifest.json" >/dev/null || fail "reconciliation removed a copy"
+
 step "retention per destination: Swift keeps its newest copy only, moto and the primary keep all"
 expect_error "neither the primary storage" ctl retention set app --storage=nowhere --keep-last=1
 ctl retention set app --storage=swift --keep-last=1
