@@ -107,8 +107,10 @@ grpc::Status AgentServiceImpl::RunBackup(grpc::ServerContext* ctx, const v1::Run
     registry_->Start(job.job_id(), [this, job, e = *engine](JobTracker* t) {
       // Every line this job's thread logs carries its job and database.
       ScopedLogFields fields(job.job_id(), job.target().name());
-      absl::StatusOr<v1::Manifest> m = runner_->Backup(job, e, t);
-      t->Finish(StateFor(m.status()), std::string(m.status().message()), m.ok() ? &*m : nullptr);
+      std::vector<v1::CopyResult> copies;
+      absl::StatusOr<v1::Manifest> m = runner_->Backup(job, e, t, &copies);
+      t->Finish(StateFor(m.status()), std::string(m.status().message()), m.ok() ? &*m : nullptr,
+                nullptr, &copies);
       LogInfo("agent", "backup ", job.job_id(), " ended: ",
               m.ok() ? "succeeded" : std::string(m.status().message()));
     });
@@ -136,6 +138,32 @@ grpc::Status AgentServiceImpl::RunRestore(grpc::ServerContext* ctx, const v1::Ru
                       report.notes_size() > 0 || !report.summary().empty();
       t->Finish(StateFor(s), std::string(s.message()), nullptr, reported ? &report : nullptr);
       LogInfo("agent", "restore ", job.job_id(), " ended: ", s.ok() ? "succeeded" : std::string(s.message()));
+    });
+  }
+  return Stream(ctx, job.job_id(), writer);
+}
+
+grpc::Status AgentServiceImpl::RunCopy(grpc::ServerContext* ctx, const v1::RunCopyRequest* req,
+                                       grpc::ServerWriter<v1::JobEvent>* writer) {
+  const v1::CopyJob& job = req->job();
+  if (absl::Status valid = ValidateId("job id", job.job_id()); !valid.ok()) return ToGrpc(valid);
+  if (grpc::Status pending = OutcomePending(job.job_id()); !pending.ok()) return pending;
+  if (registry_->Find(job.job_id()) == nullptr && !registry_->Journaled(job.job_id())) {
+    LogInfo("agent", "copy ", job.job_id(), " of backup ", job.backup_id(), " to ",
+            job.destination().name(), " started");
+    registry_->Start(job.job_id(), [this, job](JobTracker* t) {
+      ScopedLogFields fields(job.job_id(), job.database());
+      absl::StatusOr<v1::CopyResult> r = runner_->Copy(job, t);
+      std::vector<v1::CopyResult> copies(1);
+      if (r.ok()) {
+        copies[0] = *r;
+      } else {
+        copies[0].set_storage(job.destination().name());
+        copies[0].set_error(std::string(r.status().message()));
+      }
+      t->Finish(StateFor(r.status()), std::string(r.status().message()), nullptr, nullptr, &copies);
+      LogInfo("agent", "copy ", job.job_id(), " ended: ",
+              r.ok() ? "succeeded" : std::string(r.status().message()));
     });
   }
   return Stream(ctx, job.job_id(), writer);

@@ -30,6 +30,8 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
                          grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
   grpc::Status RunRestore(grpc::ServerContext*, const dbdump::v1::RunRestoreRequest*,
                           grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
+  grpc::Status RunCopy(grpc::ServerContext*, const dbdump::v1::RunCopyRequest*,
+                       grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
   grpc::Status WatchJob(grpc::ServerContext*, const dbdump::v1::WatchJobRequest*,
                         grpc::ServerWriter<dbdump::v1::JobEvent>*) override;
   grpc::Status CancelJob(grpc::ServerContext*, const dbdump::v1::AgentCancelJobRequest*,

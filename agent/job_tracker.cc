@@ -14,7 +14,8 @@ void JobTracker::SetRunning() {
 }
 
 void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::Manifest* manifest,
-                        const v1::RestoreReport* report) {
+                        const v1::RestoreReport* report,
+                        const std::vector<v1::CopyResult>* copies) {
   v1::Progress progress = Progress();
   absl::MutexLock l(&mu_);
   if (IsTerminalJobState(state_)) return;
@@ -24,6 +25,9 @@ void JobTracker::Finish(v1::JobState state, const std::string& error, const v1::
   terminal_.set_error(error);
   if (manifest) *terminal_.mutable_manifest() = *manifest;
   if (report) *terminal_.mutable_restore_report() = *report;
+  if (copies) {
+    for (const v1::CopyResult& c : *copies) *terminal_.add_copies() = c;
+  }
   terminal_.set_time(TimeToString(clock()->Now()));
   *terminal_.mutable_progress() = progress;
   // The terminal event keeps one number however often it is sent (and

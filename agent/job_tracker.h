@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -19,10 +20,12 @@ class JobTracker final : public JobControl {
 
   const std::string& job_id() const { return job_id_; }
   void SetRunning() override;
-  // Records the terminal event (SUCCEEDED with manifest, FAILED/CANCELLED with error).
+  // Records the terminal event (SUCCEEDED with manifest, FAILED/CANCELLED
+  // with error; backups and copy jobs with each copy's outcome).
   void Finish(dbdump::v1::JobState state, const std::string& error,
               const dbdump::v1::Manifest* manifest,
-              const dbdump::v1::RestoreReport* report = nullptr);
+              const dbdump::v1::RestoreReport* report = nullptr,
+              const std::vector<dbdump::v1::CopyResult>* copies = nullptr);
 
   // The current state as an event (terminal once finished). Numbers grow
   // over every stream that watches the job, so a controller that re-attaches

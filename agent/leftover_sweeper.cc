@@ -47,13 +47,33 @@ absl::Status LeftoverSweeper::Clean(const v1::WriteIntents& w, bool succeeded) {
   return journal_->Clear(w.job_id());
 }
 
+absl::Status LeftoverSweeper::CleanCopy(const v1::WriteIntents& w) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(w.storage()));
+  absl::StatusOr<v1::Manifest> m =
+      ReadManifest(storage.get(), w.storage().prefix(), w.database(), w.backup_id());
+  if (!m.ok() && !absl::IsNotFound(m.status()) && !absl::IsDataLoss(m.status())) {
+    return m.status();
+  }
+  return Clean(w, m.ok() && m->backup_id() == w.backup_id());
+}
+
 void LeftoverSweeper::JobEnded(const v1::JobEvent& outcome) {
   std::optional<v1::WriteIntents> w = journal_->Get(outcome.job_id());
-  if (!w) return;
-  absl::Status st = Clean(*w, outcome.state() == v1::JOB_STATE_SUCCEEDED);
-  if (!st.ok()) {
-    LogWarn("agent", "job ", outcome.job_id(), ": cannot clean up after it yet (",
-            st.message(), "); tried again on the next cleanup pass");
+  if (w) {
+    absl::Status st = w->kind() == "copy"
+                          ? CleanCopy(*w)
+                          : Clean(*w, outcome.state() == v1::JOB_STATE_SUCCEEDED);
+    if (!st.ok()) {
+      LogWarn("agent", "job ", outcome.job_id(), ": cannot clean up after it yet (",
+              st.message(), "); tried again on the next cleanup pass");
+    }
+  }
+  for (const v1::WriteIntents& c : journal_->List()) {
+    if (JobOfCopyJournalId(c.job_id()) != outcome.job_id()) continue;
+    if (absl::Status st = CleanCopy(c); !st.ok()) {
+      LogWarn("agent", "job ", outcome.job_id(), ": cannot clean up its copy to ",
+              c.storage().name(), " yet (", st.message(), "); tried again on the next cleanup pass");
+    }
   }
 }
 
@@ -87,6 +107,29 @@ absl::StatusOr<v1::JobEvent> LeftoverSweeper::Establish(const v1::WriteIntents& 
         "written was removed when the agent started again");
     return e;
   }
+  if (w.kind() == "copy") {
+    // A copy job: it committed when the copy's manifest is there.
+    ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(w.storage()));
+    absl::StatusOr<v1::Manifest> m =
+        ReadManifest(storage.get(), w.storage().prefix(), w.database(), w.backup_id());
+    if (!m.ok() && !absl::IsNotFound(m.status()) && !absl::IsDataLoss(m.status())) {
+      return m.status();
+    }
+    v1::CopyResult* c = e.add_copies();
+    c->set_storage(w.storage().name());
+    c->set_committed(m.ok());
+    if (m.ok()) {
+      e.set_state(v1::JOB_STATE_SUCCEEDED);
+      c->set_stored_size_bytes(m->stored_size_bytes());
+      c->set_stored_sha256(m->stored_sha256());
+      e.set_note("the agent stopped after it had committed this copy, before it could report it");
+    } else {
+      e.set_state(v1::JOB_STATE_FAILED);
+      e.set_error("the agent stopped (killed or crashed) before the copy was committed");
+      c->set_error(e.error());
+    }
+    return e;
+  }
   e.set_state(v1::JOB_STATE_FAILED);
   e.set_error(
       "the agent stopped (killed or crashed) before the restore ended; its temporary files were "
@@ -98,6 +141,18 @@ int LeftoverSweeper::SweepOrphans() {
   int finished = 0;
   for (const v1::WriteIntents& w : journal_->List()) {
     if (registry_->Find(w.job_id()) != nullptr) continue;  // still running here
+    // A backup's copy destination: done with its job, whatever the job's
+    // outcome (a copy commits on its own).
+    if (std::string parent = JobOfCopyJournalId(w.job_id()); !parent.empty()) {
+      if (registry_->Find(parent) != nullptr) continue;
+      if (absl::Status st = CleanCopy(w); !st.ok()) {
+        LogWarn("agent", "job ", parent, ": cannot clean up its copy to ", w.storage().name(),
+                " yet: ", st.message());
+        continue;
+      }
+      ++finished;
+      continue;
+    }
     std::optional<v1::JobEvent> outcome = registry_->Journaled(w.job_id());
     if (!outcome) {
       absl::StatusOr<v1::JobEvent> established = Establish(w);
@@ -111,7 +166,8 @@ int LeftoverSweeper::SweepOrphans() {
               v1::JobState_Name(established->state()));
       outcome = *established;
     }
-    absl::Status st = Clean(w, outcome->state() == v1::JOB_STATE_SUCCEEDED);
+    absl::Status st = w.kind() == "copy" ? CleanCopy(w)
+                                         : Clean(w, outcome->state() == v1::JOB_STATE_SUCCEEDED);
     if (!st.ok()) {
       LogWarn("agent", "job ", w.job_id(), ": cannot clean up after it yet: ", st.message());
       continue;

@@ -29,7 +29,8 @@ class LeftoverSweeper {
   // A job of this process ended with `outcome` (journaled already): keeps
   // a SUCCEEDED backup's objects, removes a failed one's (manifest first),
   // aborts the unfinished writes of every key it wrote, removes its
-  // temporary files, then forgets the entry.
+  // temporary files, then forgets the entry. The entries of its copy
+  // destinations too (see CleanCopy).
   void JobEnded(const dbdump::v1::JobEvent& outcome);
   // One pass over the entries no live job owns (jobs of a process that
   // died). A job without a journaled outcome gets one first: a backup whose
@@ -47,6 +48,10 @@ class LeftoverSweeper {
  private:
   absl::StatusOr<dbdump::v1::JobEvent> Establish(const dbdump::v1::WriteIntents& w);
   absl::Status Clean(const dbdump::v1::WriteIntents& w, bool succeeded);
+  // A copy destination's entry (of a backup job's pass, or of a copy job):
+  // the copy committed when its manifest is there; its objects stay then,
+  // and go otherwise. An unreachable storage is an error (tried again).
+  absl::Status CleanCopy(const dbdump::v1::WriteIntents& w);
 
   WriteJournal* const journal_;
   JobRegistry* const registry_;

@@ -107,6 +107,9 @@ int Run(int argc, char** argv) {
                "uploads, partial files, failed backups' objects) that it could not remove at "
                "once, e.g. because the storage was unreachable");
   flags.Define("buffer_bytes", "1048576", "size of each pipeline buffer");
+  flags.Define("copy_stall_timeout_s", "300",
+               "a copy destination that takes no bytes for this long while a backup waits for "
+               "it is dropped from the backup's pass (the copy is retried later by a copy job)");
   flags.Define("buffers", "4", "number of pipeline buffers");
   flags.Define("compression_workers", "auto",
                "zstd worker threads per job; auto = 2 on hosts with 4 or more cores, else 0 "
@@ -195,8 +198,12 @@ int Run(int argc, char** argv) {
   if (cleanup_ok.ok() && *cleanup_interval_s < 1) {
     cleanup_ok = absl::InvalidArgumentError("--cleanup-interval-s must be at least 1");
   }
+  auto copy_stall_s = flags.GetInt("copy_stall_timeout_s");
+  if (copy_stall_s.ok() && *copy_stall_s < 1) {
+    copy_stall_s = absl::InvalidArgumentError("--copy-stall-timeout-s must be at least 1");
+  }
   for (const absl::Status& s : {name_ok, cleanup_ok, buffer_bytes.status(), buffers.status(),
-                                workers.status()}) {
+                                workers.status(), copy_stall_s.status()}) {
     if (!s.ok()) {
       std::cerr << "dbdump-agent: error: " << s.message() << "\n";
       return 2;
@@ -241,6 +248,7 @@ int Run(int argc, char** argv) {
   runner_options.buffer_bytes = static_cast<size_t>(*buffer_bytes);
   runner_options.buffers = static_cast<size_t>(*buffers);
   runner_options.compression_workers = static_cast<int>(*workers);
+  runner_options.copy_stall_timeout = absl::Seconds(*copy_stall_s);
   dbdump::JobRunner runner(runner_options);
   dbdump::SubprocessRunner processes;
   std::map<dbdump::v1::Engine, std::unique_ptr<dbdump::Engine>> engines;

@@ -38,6 +38,7 @@
 #include "controller/api/schedule_service_impl.h"
 #include "controller/api/storage_service_impl.h"
 #include "controller/api/verification_service_impl.h"
+#include "controller/dispatch/copy_retrier.h"
 #include "controller/dispatch/dispatcher.h"
 #include "controller/dispatch/job_outcome.h"
 #include "controller/dispatch/job_updates.h"
@@ -118,6 +119,7 @@ struct Controller::Parts {
   std::unique_ptr<prometheus::Exposer> metrics_server;
   std::unique_ptr<StoreProbe> store_probe;
   std::unique_ptr<StaleWatcher> stale_watcher;
+  std::unique_ptr<CopyRetrier> copy_retrier;
   std::unique_ptr<Scheduler> scheduler;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> server;
@@ -257,7 +259,12 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   Parts* parts_for_health = p.get();
   // The first scheduled reconciliation one interval after the start: agents
   // have heartbeated by then, and a restart loop does not reconcile each time.
-  sched.on_tick = [stale, pki, reconciler, next_renew_check = absl::InfinitePast(),
+  CopyRetrierOptions copy_retry;
+  copy_retry.backoff = o.copy_retry_backoff;
+  p->copy_retrier = std::make_unique<CopyRetrier>(p->store.get(), p->dispatcher.get(), &p->clock,
+                                                  copy_retry);
+  CopyRetrier* copy_retrier = p->copy_retrier.get();
+  sched.on_tick = [stale, pki, reconciler, copy_retrier, next_renew_check = absl::InfinitePast(),
                    reconcile_every = o.reconcile_interval, reconcile_min_age = o.reconcile_min_age,
                    next_reconcile = p->started + o.reconcile_interval, probe, parts_for_health,
                    store_check = o.store_check, next_store_check = absl::InfinitePast(),
@@ -276,6 +283,9 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
       }
     }
     stale->Check(now);
+    if (absl::StatusOr<int> q = copy_retrier->QueueDue(now); !q.ok()) {
+      LogWarn("controller", "cannot queue copy jobs: ", q.status().message());
+    }
     if (reconcile_every > absl::ZeroDuration() && now >= next_reconcile) {
       next_reconcile = now + reconcile_every;
       reconciler->ReconcileAllLater(reconcile_min_age);

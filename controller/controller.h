@@ -28,6 +28,9 @@ struct ControllerOptions {
   absl::Duration reconcile_interval = absl::Hours(24);
   // Leftovers younger than this are kept by the scheduled pass.
   absl::Duration reconcile_min_age = absl::Hours(24);
+  // A pending copy of a backup is tried again by a copy job this long after
+  // its failed write, doubled per further failure (at most 6 h).
+  absl::Duration copy_retry_backoff = absl::Minutes(5);
   // Null: no notifications. Started and stopped by the controller.
   std::unique_ptr<AsyncNotifier> notifier;
   // Holds the PKI (unless given), the first admin token and the audit log's

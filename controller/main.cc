@@ -135,6 +135,9 @@ int Run(int argc, char** argv) {
                "24h or 90m; 0 = never)");
   flags.Define("reconcile_min_age", "24h",
                "leftovers younger than this are kept by the scheduled reconciliation");
+  flags.Define("copy_retry_backoff", "5m",
+               "wait before a failed copy of a backup to a copy destination is tried again by a "
+               "copy job (doubled per failed attempt, at most 6h); a duration such as 5m or 30s");
   flags.Define("http_listen", "",
                "host:port to serve the HTTP/JSON gateway and the dashboard on (HTTPS with the "
                "controller's certificate; plain HTTP with --insecure-plaintext); empty: off");
@@ -201,6 +204,13 @@ int Run(int argc, char** argv) {
                  "--reconcile-min-age (at least 1s) take durations such as 24h or 90m\n";
     return 2;
   }
+  absl::Duration copy_retry_backoff;
+  if (!absl::ParseDuration(flags.Get("copy_retry_backoff"), &copy_retry_backoff) ||
+      copy_retry_backoff < absl::Seconds(1)) {
+    std::cerr << "dbdump-controller: error: --copy-retry-backoff takes a duration of at least "
+                 "1s, such as 5m or 30s\n";
+    return 2;
+  }
   if (*agent_validity < 60) {
     std::cerr << "dbdump-controller: error: --agent-cert-validity-s must be at least 60\n";
     return 2;
@@ -222,6 +232,7 @@ int Run(int argc, char** argv) {
   options.stale_check = absl::Seconds(*stale_check_s);
   options.reconcile_interval = reconcile_interval;
   options.reconcile_min_age = reconcile_min_age;
+  options.copy_retry_backoff = copy_retry_backoff;
   options.notifier = *std::move(notifier);
   options.state_dir = flags.Get("state_dir");
   options.insecure_plaintext = flags.GetBool("insecure_plaintext");

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/base/clock.h"
@@ -35,7 +36,12 @@ struct JobRunnerOptions {
   // files) before writing it; null: nothing is journaled (dbdumpctl's
   // bucket-only restore). Not owned.
   WriteJournal* journal = nullptr;
+  // A copy destination that accepts no bytes for this long while a backup
+  // waits for it is dropped from the pass (see FanOutOptions).
+  absl::Duration copy_stall_timeout = absl::Minutes(5);
 };
+
+struct BackupDestination;
 
 // Stateless apart from its options; thread-safe.
 class JobRunner {
@@ -47,8 +53,22 @@ class JobRunner {
   // dump tool -> raw sha256 -> compress -> [age encrypt, when the target
   // asks for it] -> stored sha256 -> storage, then the manifest last. On any
   // failure nothing stays in storage.
+  //
+  // job.copies(): the same stored bytes go to each copy destination in the
+  // same pass (its own objects, its manifest after the primary's). A copy
+  // that fails is dropped from the pass, what it got is removed and the
+  // backup goes on; `copies` (when given) gets each copy's outcome.
   absl::StatusOr<dbdump::v1::Manifest> Backup(const dbdump::v1::BackupJob& job, Engine* engine,
-                                              JobControl* tracker);
+                                              JobControl* tracker,
+                                              std::vector<dbdump::v1::CopyResult>* copies = nullptr);
+
+  // A copy job: reads the committed backup from job.source() and writes its
+  // objects and then its manifest to job.destination(), checking every
+  // object against the manifest as it passes (stored sha256 and size; the
+  // raw ones too, decompressing beside the writer, unless the backup is
+  // encrypted). A mismatch (DataLoss) commits nothing there. A backup
+  // already committed at the destination is a success with nothing done.
+  absl::StatusOr<dbdump::v1::CopyResult> Copy(const dbdump::v1::CopyJob& job, JobControl* tracker);
 
   // Reads the manifest and streams the stored dump into the engine in one
   // pass, checking both checksums; the last MiB is held back from the engine
@@ -80,12 +100,23 @@ class JobRunner {
       const std::string& job_id, const std::string& kind,
       const dbdump::v1::StorageDestination& dest, const std::string& database,
       const std::string& backup_id, absl::Time lock_retain_until = absl::InfinitePast());
-  // Streams one dump session into `key` and commits it; fills the sizes and
-  // digests of `object`.
-  absl::Status StoreDump(DumpSession* dump, Storage* storage, const std::string& key,
-                         const dbdump::v1::BackupJob& job, dbdump::v1::Compression codec,
+  // Streams one dump session into `object_name` of the backup in every
+  // destination still in the pass and commits it (see Backup); fills the
+  // sizes and digests of `object`. Fails when the primary fails.
+  absl::Status StoreDump(DumpSession* dump, std::vector<BackupDestination>* dests,
+                         const std::string& object_name, const dbdump::v1::BackupJob& job,
+                         dbdump::v1::Compression codec,
                          const std::shared_ptr<const AgeEncryptKeys>& keys, JobControl* tracker,
                          dbdump::v1::StoredObject* object);
+  // Discards the earlier, failed writes of the same copy that the journal
+  // still lists, and their entries (see copy_run.cc).
+  absl::Status TakeOverEarlierCopies(const dbdump::v1::CopyJob& job, Storage* to);
+  // Copies one object of a backup (see Copy); commits it only when it
+  // matched `expected`.
+  absl::Status CopyObject(Storage* from, Storage* to, const std::string& from_key,
+                          const std::string& to_key, const dbdump::v1::StoredObject& expected,
+                          const dbdump::v1::Manifest& m, const std::string& backup_id,
+                          JobControl* tracker);
   // Streams the dump into a session started on `target`, with the checksum
   // hold-back; returns the session's verdict. `after`, when set, runs once
   // the session succeeded; if it fails the session's work is undone where

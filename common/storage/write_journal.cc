@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -20,6 +21,24 @@
 
 namespace dbdump {
 namespace fs = std::filesystem;
+namespace {
+constexpr char kCopyInfix[] = ".copy";
+constexpr size_t kCopyInfixSize = sizeof(kCopyInfix) - 1;
+}  // namespace
+
+std::string CopyJournalId(const std::string& job_id, int index) {
+  return absl::StrCat(job_id, kCopyInfix, index);
+}
+
+std::string JobOfCopyJournalId(const std::string& id) {
+  size_t at = id.rfind(kCopyInfix);
+  if (at == std::string::npos || at == 0 || at + kCopyInfixSize == id.size()) return "";
+  for (size_t i = at + kCopyInfixSize; i < id.size(); ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(id[i]))) return "";
+  }
+  return id.substr(0, at);
+}
+
 WriteJournal::WriteJournal(std::string dir) : dir_(std::move(dir)) {}
 
 absl::Status WriteJournal::Init() {

@@ -12,6 +12,13 @@
 
 namespace dbdump {
 
+// The journal entry of backup job `job_id`'s copy to its `index`th copy
+// destination (from 1): a job writes to each destination under an entry of
+// its own, which names that destination.
+std::string CopyJournalId(const std::string& job_id, int index);
+// The job of a copy's entry; empty for an entry that is not a copy's.
+std::string JobOfCopyJournalId(const std::string& id);
+
 // One file per job, <dir>/<job_id>.json (a WriteIntents message as JSON),
 // replaced atomically and fsynced on every change: a note is durable before
 // the write it announces starts. The entry lives until the job has ended

@@ -76,6 +76,8 @@ class AgentClient {
                                                     absl::Time deadline) = 0;
   virtual std::unique_ptr<JobEventStream> RunRestore(const dbdump::v1::RestoreJob& job,
                                                      absl::Time deadline) = 0;
+  virtual std::unique_ptr<JobEventStream> RunCopy(const dbdump::v1::CopyJob& job,
+                                                  absl::Time deadline) = 0;
   // Re-attaches to a running or recently finished job.
   virtual std::unique_ptr<JobEventStream> WatchJob(const std::string& job_id,
                                                    absl::Time deadline) = 0;

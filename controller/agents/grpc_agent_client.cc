@@ -138,6 +138,14 @@ class GrpcAgentClient final : public AgentClient {
     return stream;
   }
 
+  std::unique_ptr<JobEventStream> RunCopy(const v1::CopyJob& job, absl::Time deadline) override {
+    auto stream = std::make_unique<GrpcJobEventStream>(deadline);
+    v1::RunCopyRequest req;
+    *req.mutable_job() = job;
+    stream->Attach(stub_->RunCopy(stream->context(), req));
+    return stream;
+  }
+
   std::unique_ptr<JobEventStream> WatchJob(const std::string& job_id, absl::Time deadline) override {
     auto stream = std::make_unique<GrpcJobEventStream>(deadline);
     v1::WatchJobRequest req;

@@ -1,5 +1,7 @@
 #include "controller/api/backup_download.h"
 
+#include "controller/dispatch/copy_source.h"
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -46,17 +48,20 @@ absl::Status BackupDownload::Run(
                                                    ", got ", req.presign_ttl_s()));
   }
   ASSIGN_OR_RETURN(v1::Backup b, c_.store->GetBackup(req.id()));
-  if (!b.deleted_at().empty() || b.state() == v1::BACKUP_STATE_DELETED) {
+  // A committed copy is read whatever became of the primary's objects.
+  ASSIGN_OR_RETURN(std::string from, ReadableStorageOf(b, req.from_storage()));
+  const bool from_primary = from == b.storage();
+  if (!from_primary) {
+    // Read from a committed copy: the primary's state does not matter.
+  } else if (!b.deleted_at().empty() || b.state() == v1::BACKUP_STATE_DELETED) {
     return absl::FailedPreconditionError(absl::StrCat(
         "backup ", b.id(), " was deleted", b.deleted_at().empty() ? "" : " at ", b.deleted_at(),
         ": its objects are gone from storage"));
-  }
-  if (b.state() == v1::BACKUP_STATE_MISSING) {
+  } else if (b.state() == v1::BACKUP_STATE_MISSING) {
     return absl::FailedPreconditionError(absl::StrCat(
         "backup ", b.id(), " is missing since ", b.missing_since(), " (", b.missing_reason(),
         "): its objects are gone from storage; see storage reconcile"));
-  }
-  if (b.state() != v1::BACKUP_STATE_COMPLETED) {
+  } else if (b.state() != v1::BACKUP_STATE_COMPLETED) {
     return absl::FailedPreconditionError(
         absl::StrCat("backup ", b.id(), " did not complete: it has nothing to download"));
   }
@@ -73,7 +78,7 @@ absl::Status BackupDownload::Run(
     return db.status();
   }
   ASSIGN_OR_RETURN(v1::Agent agent, c_.store->GetAgent(agent_name));
-  ASSIGN_OR_RETURN(v1::StorageDestination storage, c_.store->GetStorage(b.storage()));
+  ASSIGN_OR_RETURN(v1::StorageDestination storage, c_.store->GetStorage(from));
 
   v1::ReadBackupObjectRequest read;
   *read.mutable_backup()->mutable_storage() = storage;

@@ -1,5 +1,7 @@
 #include "controller/api/database_service_impl.h"
 
+#include <set>
+
 #include <grpcpp/grpcpp.h>
 
 #include "common/base/database_tls.h"
@@ -71,6 +73,24 @@ absl::Status DatabaseServiceImpl::Check(v1::Database* db, bool skip_connection_t
   RETURN_IF_ERROR(ValidateTarget(t));
   RETURN_IF_ERROR(ValidateResourceName("storage name", db->storage()));
   RETURN_IF_ERROR(c_.store->GetStorage(db->storage()).status());
+  // Copy destinations: each known, none the primary, none twice.
+  std::set<std::string> seen;
+  for (const std::string& c : db->copies()) {
+    RETURN_IF_ERROR(ValidateResourceName("copy storage name", c));
+    if (c == db->storage()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "storage \"", c, "\" is the database's primary storage and cannot also be a copy "
+          "destination: name another storage"));
+    }
+    if (!seen.insert(c).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("copy destination \"", c, "\" is named twice: name each once"));
+    }
+    absl::Status known = c_.store->GetStorage(c).status();
+    if (!known.ok()) {
+      return absl::Status(known.code(), absl::StrCat("copy destination: ", known.message()));
+    }
+  }
   ASSIGN_OR_RETURN(v1::Agent agent, c_.store->GetAgent(t.agent()));
   if (!skip_connection_test) {
     if (!c_.dispatcher->IsOnline(agent, c_.clock->Now())) {
@@ -93,6 +113,7 @@ absl::Status DatabaseServiceImpl::Add(const v1::AddDatabaseRequest& req, v1::Dat
   v1::Database db;
   *db.mutable_target() = req.database();
   db.set_storage(req.storage());
+  *db.mutable_copies() = req.copies();
   RETURN_IF_ERROR(Check(&db, req.skip_connection_test()));
   const v1::DatabaseTarget& t = db.target();
   RETURN_IF_ERROR(c_.store->AddDatabase(db, c_.clock->Now()));
@@ -104,9 +125,9 @@ absl::Status DatabaseServiceImpl::Add(const v1::AddDatabaseRequest& req, v1::Dat
 absl::Status DatabaseServiceImpl::Update(const v1::UpdateDatabaseRequest& req, v1::Database* out) {
   static const UpdatableFields kFields{
       v1::Database::descriptor(),
-      {"storage", "target.agent", "target.host", "target.port", "target.user", "target.database",
-       "target.path", "target.password_ref", "target.dump_options", "target.tls",
-       "target.encryption"}};
+      {"storage", "copies", "target.agent", "target.host", "target.port", "target.user",
+       "target.database", "target.path", "target.password_ref", "target.dump_options",
+       "target.tls", "target.encryption"}};
   RETURN_IF_ERROR(ValidateResourceName("database name", req.name()));
   if (!req.database().target().name().empty() && req.database().target().name() != req.name()) {
     return absl::InvalidArgumentError(absl::StrCat(

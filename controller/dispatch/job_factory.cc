@@ -3,9 +3,12 @@
 #include "common/base/secret_ref.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
+#include <vector>
+
 #include "common/base/status_macros.h"
 #include "common/io/compression.h"
 #include "common/engines/restore_target.h"
+#include "controller/dispatch/copy_source.h"
 #include "controller/retention/lock_horizon.h"
 
 namespace dbdump {
@@ -34,14 +37,28 @@ absl::StatusOr<StoredJob> JobFactory::PrepareBackup(const BackupSettings& s) {
   bj.set_backup_id(NewBackupId(now));
   *bj.mutable_target() = db.target();
   *bj.mutable_storage() = storage;
+  // The copy destinations as they are now: written in the same pass.
+  for (const std::string& name : db.copies()) {
+    absl::StatusOr<v1::StorageDestination> copy = store_->GetStorage(name);
+    if (!copy.ok()) {
+      return absl::Status(copy.status().code(),
+                          absl::StrCat("copy destination of database \"", db.target().name(),
+                                       "\": ", copy.status().message()));
+    }
+    *bj.add_copies() = *std::move(copy);
+  }
   bj.set_compression(codec);
   bj.set_compression_level(s.compression_level);
   // Destinations locked "until retention" get their date from the rules
   // here: the agent does not know them.
-  ASSIGN_OR_RETURN(absl::Time lock_until,
-                   UntilRetentionLockDate(store_, db.target().name(), storage, now));
-  if (lock_until != absl::InfinitePast()) {
-    (*bj.mutable_lock_until())[storage.name()] = TimeToString(lock_until);
+  std::vector<v1::StorageDestination> dests{storage};
+  dests.insert(dests.end(), bj.copies().begin(), bj.copies().end());
+  for (const v1::StorageDestination& d : dests) {
+    ASSIGN_OR_RETURN(absl::Time lock_until,
+                     UntilRetentionLockDate(store_, db.target().name(), d, now));
+    if (lock_until != absl::InfinitePast()) {
+      (*bj.mutable_lock_until())[d.name()] = TimeToString(lock_until);
+    }
   }
 
   StoredJob out;
@@ -74,12 +91,15 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
         "passphrase itself");
   }
   ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(req.backup_id()));
-  if (!backup.deleted_at().empty()) {
+  // A committed copy is read whatever became of the primary's objects
+  // (e.g. deleted by the primary's shorter retention).
+  ASSIGN_OR_RETURN(std::string from, ReadableStorageOf(backup, req.from_storage()));
+  const bool from_primary = from == backup.storage();
+  if (from_primary && !backup.deleted_at().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "backup ", backup.id(), " was deleted at ", backup.deleted_at(),
         ": pick another with `dbdumpctl backup list`"));
-  }
-  if (backup.state() == v1::BACKUP_STATE_MISSING) {
+  } else if (from_primary && backup.state() == v1::BACKUP_STATE_MISSING) {
     return absl::FailedPreconditionError(absl::StrCat(
         "backup ", backup.id(), " is missing since ", backup.missing_since(), " (", backup.missing_reason(),
         "): its objects are gone from storage; see storage reconcile"));
@@ -125,7 +145,7 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
     return absl::InvalidArgumentError(
         "a dry run or test restore takes no --target: it restores into no database of yours");
   }
-  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(backup.storage()));
+  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(from));
 
   absl::Time now = clock_->Now();
   v1::RestoreJob rj;
@@ -151,6 +171,62 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
   job.set_created_at(TimeToString(now));
   job.set_attempt(1);
   out.request = rj.SerializeAsString();
+  return out;
+}
+
+absl::StatusOr<StoredJob> JobFactory::PrepareCopy(const std::string& backup_id,
+                                                  const std::string& storage, uint32_t attempt) {
+  RETURN_IF_ERROR(ValidateId("backup id", backup_id));
+  RETURN_IF_ERROR(ValidateResourceName("storage name", storage));
+  ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(backup_id));
+  if (backup.state() != v1::BACKUP_STATE_COMPLETED || !backup.deleted_at().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", backup_id, " is ", v1::BackupState_Name(backup.state()),
+        ": only a completed backup whose objects are in its primary storage can be copied"));
+  }
+  if (storage == backup.storage()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "storage \"", storage, "\" is the primary storage of backup ", backup_id,
+        ": name a copy destination"));
+  }
+  ASSIGN_OR_RETURN(v1::StorageDestination source, store_->GetStorage(backup.storage()));
+  ASSIGN_OR_RETURN(v1::StorageDestination destination, store_->GetStorage(storage));
+  // The database's agent reads its primary storage; a database removed
+  // since is served by the agent that wrote the backup.
+  std::string agent = backup.manifest().agent();
+  absl::StatusOr<v1::Database> db = store_->GetDatabase(backup.database());
+  if (db.ok()) {
+    agent = db->target().agent();
+  } else if (!absl::IsNotFound(db.status())) {
+    return db.status();
+  }
+
+  absl::Time now = clock_->Now();
+  v1::CopyJob cj;
+  cj.set_job_id(NewJobId(now));
+  cj.set_backup_id(backup_id);
+  cj.set_database(backup.database());
+  *cj.mutable_source() = source;
+  *cj.mutable_destination() = destination;
+  // Locked "until retention" as the backup's own pass would have locked it,
+  // counted from the backup's creation.
+  ASSIGN_OR_RETURN(absl::Time lock_until,
+                   UntilRetentionLockDate(store_, backup.database(), destination,
+                                          TimeFromString(backup.created_at())));
+  if (lock_until != absl::InfinitePast()) cj.set_lock_until(TimeToString(lock_until));
+
+  StoredJob out;
+  v1::Job& job = out.job;
+  job.set_id(cj.job_id());
+  job.set_kind(v1::JOB_KIND_COPY);
+  job.set_state(v1::JOB_STATE_QUEUED);
+  job.set_database(backup.database());
+  job.set_agent(agent);
+  job.set_backup_id(backup_id);
+  job.set_copy_storage(storage);
+  job.set_created_at(TimeToString(now));
+  job.set_attempt(attempt == 0 ? 1 : attempt);
+  out.request = cj.SerializeAsString();
   return out;
 }
 

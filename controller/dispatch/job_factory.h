@@ -38,6 +38,11 @@ class JobFactory {
   // The target of the restore resolved (default: the backup's own
   // database), the connection through the database the request names.
   absl::StatusOr<StoredJob> PrepareRestore(const dbdump::v1::StartRestoreRequest& req);
+  // A copy job of a completed backup from its primary storage to `storage`
+  // (one of the copy destinations it has a row for, or any other storage
+  // but the primary), run by the database's agent.
+  absl::StatusOr<StoredJob> PrepareCopy(const std::string& backup_id, const std::string& storage,
+                                        uint32_t attempt);
 
  private:
   Store* store_;

@@ -74,6 +74,11 @@ std::unique_ptr<JobEventStream> JobFollower::Call(AgentClient* agent, const v1::
     bj.ParseFromString(request);
     return agent->RunBackup(bj, deadline);
   }
+  if (job.kind() == v1::JOB_KIND_COPY) {
+    v1::CopyJob cj;
+    cj.ParseFromString(request);
+    return agent->RunCopy(cj, deadline);
+  }
   v1::RestoreJob rj;
   rj.ParseFromString(request);
   return agent->RunRestore(rj, deadline);

@@ -18,6 +18,18 @@ void LogIfFailed(const std::string& job_id, const char* what, const absl::Status
 
 }  // namespace
 
+v1::BackupCopy CopyFromResult(const v1::CopyResult& r, absl::Time now) {
+  v1::BackupCopy c;
+  c.set_storage(r.storage());
+  c.set_state(r.committed() ? v1::BACKUP_COPY_STATE_COMMITTED : v1::BACKUP_COPY_STATE_PENDING);
+  c.set_error(r.committed() ? "" : r.error());
+  c.set_updated_at(TimeToString(now));
+  c.set_locked_until(r.locked_until());
+  c.set_lock_mode(r.lock_mode());
+  c.set_stored_size_bytes(r.stored_size_bytes());
+  return c;
+}
+
 JobOutcome::JobOutcome(JobOutcomeOptions options)
     : o_(std::move(options)), factory_(o_.store, o_.clock) {}
 
@@ -49,6 +61,13 @@ void JobOutcome::Record(const v1::Job& job, const v1::JobEvent& e) {
     absl::StatusOr<v1::Database> db = o_.store->GetDatabase(job.database());
     b.set_storage(db.ok() ? db->storage() : "");
     end.backup = std::move(b);
+    // Each copy destination's outcome: committed, or pending for a copy job.
+    end.copies_of = e.manifest().backup_id();
+    for (const v1::CopyResult& r : e.copies()) end.copies.push_back(CopyFromResult(r, o_.clock->Now()));
+  }
+  if (job.kind() == v1::JOB_KIND_COPY) {
+    end.copies_of = job.backup_id();
+    for (const v1::CopyResult& r : e.copies()) end.copies.push_back(CopyFromResult(r, o_.clock->Now()));
   }
   if (e.has_restore_report()) {
     end.restore_report = e.restore_report();
@@ -122,6 +141,18 @@ void JobOutcome::Finish(const v1::Job& job, JobEnd end, bool from_agent,
     }
   } else if (job.kind() == v1::JOB_KIND_BACKUP && !job.schedule().empty()) {
     AddScheduleOutcome(job, &end);
+  }
+  // A copy job that ended without the agent's word on its copy (lost for
+  // good, never started, timed out, cancelled while queued): the copy is
+  // still pending, with this end as its error.
+  if (job.kind() == v1::JOB_KIND_COPY && end.copies.empty() && !job.copy_storage().empty() &&
+      !(end.state == v1::JOB_STATE_LOST && end.outcome_pending)) {
+    v1::CopyResult r;
+    r.set_storage(job.copy_storage());
+    r.set_committed(false);
+    r.set_error(end.error.empty() ? std::string(v1::JobState_Name(end.state)) : end.error);
+    end.copies_of = job.backup_id();
+    end.copies.push_back(CopyFromResult(r, end.now));
   }
   absl::Status st = o_.store->EndJob(end);
   if (!st.ok() && end.retry) {

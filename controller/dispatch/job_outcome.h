@@ -19,6 +19,10 @@ namespace dbdump {
 class BackupMaintainer;
 class Notifier;
 
+// The catalogue's record of one copy as the agent reported it: committed,
+// or pending (a copy job will try again) with its error.
+dbdump::v1::BackupCopy CopyFromResult(const dbdump::v1::CopyResult& result, absl::Time now);
+
 struct JobOutcomeOptions {
   // Required, not owned.
   Store* store = nullptr;

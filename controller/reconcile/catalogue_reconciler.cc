@@ -23,6 +23,17 @@ WorkQueueOptions QueueOptions() {
   return o;
 }
 
+// What the agent is told of one backup of the storage: the objects it owns.
+void AddCatalogued(const v1::Backup& b, bool missing, v1::AgentReconcileStorageRequest* req) {
+  v1::CataloguedBackup* c = req->add_catalogued();
+  c->set_database(b.database());
+  c->set_backup_id(b.id());
+  if (!b.manifest().dump_object().empty()) c->add_objects(b.manifest().dump_object());
+  for (const v1::StoredObject& o : b.manifest().extra_objects()) c->add_objects(o.object());
+  c->add_objects("manifest.json");
+  c->set_missing(missing);
+}
+
 }  // namespace
 
 std::string ReconcileSummary(const v1::ReconcileStorageResponse& r) {
@@ -70,7 +81,10 @@ absl::StatusOr<v1::Agent> CatalogueReconciler::PickAgent(const v1::StorageDestin
   ASSIGN_OR_RETURN(std::vector<v1::Database> dbs, p_.store->ListDatabases());
   std::set<std::string> tried;
   for (const v1::Database& db : dbs) {
-    if (db.storage() != storage.name() || !tried.insert(db.target().agent()).second) continue;
+    // The agents that write there: as the primary or as a copy destination.
+    bool writes_there = db.storage() == storage.name();
+    for (const std::string& c : db.copies()) writes_there = writes_there || c == storage.name();
+    if (!writes_there || !tried.insert(db.target().agent()).second) continue;
     absl::StatusOr<v1::Agent> a = p_.store->GetAgent(db.target().agent());
     if (a.ok() && p_.is_online(*a, now)) return *a;
   }
@@ -95,15 +109,20 @@ absl::StatusOr<v1::ReconcileStorageResponse> CatalogueReconciler::Reconcile(
   std::map<std::string, v1::Backup> catalogued;
   for (v1::Backup& b : backups) {
     if (b.state() != v1::BACKUP_STATE_COMPLETED && b.state() != v1::BACKUP_STATE_MISSING) continue;
-    v1::CataloguedBackup* c = areq.add_catalogued();
-    c->set_database(b.database());
-    c->set_backup_id(b.id());
-    if (!b.manifest().dump_object().empty()) c->add_objects(b.manifest().dump_object());
-    for (const v1::StoredObject& o : b.manifest().extra_objects()) c->add_objects(o.object());
-    c->add_objects("manifest.json");
-    c->set_missing(b.state() == v1::BACKUP_STATE_MISSING);
+    AddCatalogued(b, b.state() == v1::BACKUP_STATE_MISSING, &areq);
     std::string id = b.id();
     catalogued.emplace(std::move(id), std::move(b));
+  }
+  // A copy destination's catalogue is its committed copies: their objects
+  // are no orphans. Copies the catalogue holds elsewhere are not sent.
+  ASSIGN_OR_RETURN(std::vector<BackupCopyRow> copy_rows,
+                   p_.store->ListCopiesInStorage(storage.name(), {v1::BACKUP_COPY_STATE_COMMITTED}));
+  std::map<std::string, std::string> copies;  // backup id -> database
+  for (const BackupCopyRow& row : copy_rows) {
+    if (catalogued.count(row.backup_id) > 0) continue;
+    ASSIGN_OR_RETURN(v1::Backup b, p_.store->GetBackup(row.backup_id));
+    AddCatalogued(b, /*missing=*/false, &areq);
+    copies[b.id()] = b.database();
   }
   ASSIGN_OR_RETURN(std::vector<std::string> busy, p_.store->BusyBackupIds());
   for (const std::string& id : busy) areq.add_busy_backup_ids(id);
@@ -127,6 +146,29 @@ absl::StatusOr<v1::ReconcileStorageResponse> CatalogueReconciler::Reconcile(
     // The agent only proposes; what it proposes must fit what we sent it.
     const auto it = catalogued.find(a.backup_id());
     const bool ours = it != catalogued.end() && it->second.database() == a.database();
+    const auto copy = copies.find(a.backup_id());
+    if (copy != copies.end() && copy->second == a.database() &&
+        (a.kind() == v1::RECONCILE_ACTION_MARK_MISSING || a.kind() == v1::RECONCILE_ACTION_ADOPT)) {
+      // A copy whose objects are gone is pending again: a copy job
+      // rewrites it from the primary. Its manifest is no backup to adopt.
+      if (a.kind() == v1::RECONCILE_ACTION_ADOPT) {
+        a.set_error("a committed copy of a catalogued backup: not adopted");
+      } else if (!req.dry_run()) {
+        v1::BackupCopy pending;
+        pending.set_storage(storage.name());
+        pending.set_state(v1::BACKUP_COPY_STATE_PENDING);
+        pending.set_error(absl::StrCat("objects missing from storage: ", a.reason()));
+        pending.set_updated_at(TimeToString(p_.clock->Now()));
+        absl::Status st = p_.store->RecordCopyAttempt(a.backup_id(), pending);
+        if (st.ok()) {
+          a.set_done(true);
+        } else {
+          a.set_error(std::string(st.message()));
+        }
+      }
+      *resp.add_actions() = std::move(a);
+      continue;
+    }
     if ((a.kind() == v1::RECONCILE_ACTION_MARK_MISSING || a.kind() == v1::RECONCILE_ACTION_MARK_FOUND) &&
         !ours) {
       a.set_error("not a backup of this storage in the catalogue: ignored");

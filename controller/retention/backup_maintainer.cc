@@ -1,8 +1,12 @@
 #include "controller/retention/backup_maintainer.h"
 
+#include <functional>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -13,6 +17,48 @@
 
 namespace dbdump {
 namespace {
+
+// What a plan weighs, from the catalogue (oldest first), with sizes.
+struct Candidates {
+  std::vector<RetentionCandidate> list;
+  std::map<std::string, uint64_t> sizes;
+};
+
+// What `judge` says of one backup: not a candidate (nullopt), or whether it
+// is good and its stored size.
+using CandidateJudge = std::function<std::optional<std::pair<bool, uint64_t>>(const v1::Backup&)>;
+
+Candidates CandidatesOf(const std::vector<v1::Backup>& backups, const CandidateJudge& judge) {
+  Candidates out;
+  int64_t sequence = 0;
+  for (const v1::Backup& b : backups) {
+    ++sequence;
+    std::optional<std::pair<bool, uint64_t>> verdict = judge(b);
+    if (!verdict) continue;
+    out.list.push_back({b.id(), TimeFromString(b.created_at()), verdict->first, sequence});
+    out.sizes[b.id()] = verdict->second;
+  }
+  return out;
+}
+
+// The plan of the candidates under `rules`, newest first, with the sizes.
+v1::PlanRetentionResponse PlanOf(const RetentionRules& rules, absl::TimeZone zone,
+                                 const std::string& source, const Candidates& c, absl::Time now) {
+  const std::vector<RetentionCandidate>& candidates = c.list;
+  const std::map<std::string, uint64_t>& sizes = c.sizes;
+  v1::PlanRetentionResponse resp;
+  resp.set_rules(absl::StrCat(rules.ToString(), " (", source, ")"));
+  for (const RetentionDecision& d : RetentionPolicy(rules, zone).Plan(candidates, now)) {
+    v1::RetentionVerdict* v = resp.add_verdicts();
+    v->set_backup_id(d.backup_id);
+    v->set_created_at(TimeToString(d.created));
+    v->set_keep(d.keep);
+    v->set_reason(d.reason);
+    auto size = sizes.find(d.backup_id);
+    v->set_stored_size_bytes(size == sizes.end() ? 0 : size->second);
+  }
+  return resp;
+}
 
 WorkQueueOptions QueueOptions() {
   WorkQueueOptions o;
@@ -118,6 +164,19 @@ absl::StatusOr<v1::AgentDeleteBackupResponse> BackupMaintainer::DeleteStored(con
   return removed;
 }
 
+absl::StatusOr<v1::AgentDeleteBackupResponse> BackupMaintainer::DeleteCopy(
+    const v1::Backup& b, const std::string& storage_name) {
+  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(storage_name));
+  ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOfBackup(b, storage));
+  v1::StoredBackupRef ref;
+  *ref.mutable_storage() = storage;
+  ref.set_database(b.database());
+  ref.set_backup_id(b.id());
+  ASSIGN_OR_RETURN(v1::AgentDeleteBackupResponse removed, agent->DeleteBackup(ref));
+  RETURN_IF_ERROR(store_->MarkCopyDeleted(b.id(), storage_name, clock_->Now()));
+  return removed;
+}
+
 absl::StatusOr<v1::DeleteBackupResponse> BackupMaintainer::Delete(const std::string& backup_id) {
   RETURN_IF_ERROR(ValidateId("backup id", backup_id));
   ASSIGN_OR_RETURN(v1::Backup b, store_->GetBackup(backup_id));
@@ -152,7 +211,27 @@ absl::StatusOr<v1::DeleteBackupResponse> BackupMaintainer::Delete(const std::str
           absl::StrCat("backup ", backup_id, " is already being deleted"));
     }
   }
-  absl::StatusOr<v1::AgentDeleteBackupResponse> removed = DeleteStored(b);
+  // Every copy first (a pending one may have left objects too), then the
+  // primary: the catalogue entry is marked deleted only when all are gone.
+  absl::StatusOr<v1::AgentDeleteBackupResponse> removed = v1::AgentDeleteBackupResponse();
+  for (const v1::BackupCopy& c : b.copies()) {
+    if (c.state() == v1::BACKUP_COPY_STATE_DELETED) continue;
+    absl::StatusOr<v1::AgentDeleteBackupResponse> one = DeleteCopy(b, c.storage());
+    if (!one.ok()) {
+      removed = absl::Status(one.status().code(), absl::StrCat("copy in storage \"", c.storage(),
+                                                                 "\": ", one.status().message()));
+      break;
+    }
+    for (const std::string& k : one->removed_keys()) removed->add_removed_keys(k);
+  }
+  if (removed.ok()) {
+    absl::StatusOr<v1::AgentDeleteBackupResponse> primary = DeleteStored(b);
+    if (primary.ok()) {
+      for (const std::string& k : primary->removed_keys()) removed->add_removed_keys(k);
+    } else {
+      removed = primary.status();
+    }
+  }
   {
     absl::MutexLock l(&mu_);
     deleting_.erase(backup_id);
@@ -167,10 +246,66 @@ absl::StatusOr<v1::DeleteBackupResponse> BackupMaintainer::Delete(const std::str
   return resp;
 }
 
+absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::PlanCopies(
+    const v1::PlanRetentionRequest& req, const v1::Database& db) {
+  const std::string& storage = req.storage();
+  RETURN_IF_ERROR(ValidateResourceName("storage name", storage));
+  bool is_copy = false;
+  for (const std::string& c : db.copies()) is_copy = is_copy || c == storage;
+  if (!is_copy) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "storage \"", storage, "\" is neither the primary storage of database ", req.database(),
+        " (", db.storage(), ") nor one of its copy destinations",
+        db.copies().empty() ? "" : " (", absl::StrJoin(db.copies(), ", "),
+        db.copies().empty() ? "" : ")"));
+  }
+  RetentionRules rules;
+  absl::TimeZone zone = absl::UTCTimeZone();
+  std::string source = "given rules, UTC";
+  if (req.use_given_rules()) {
+    rules = RulesFromProto(req.rules());
+  } else if (auto own = store_->GetCopyRetention(req.database(), storage); own.ok()) {
+    rules = RulesFromProto(own->first);
+    ASSIGN_OR_RETURN(zone, LoadScheduleTimeZone(own->second));
+    source = absl::StrCat("rules of database ", req.database(), " for ", storage, ", ", own->second);
+  } else {
+    if (!absl::IsNotFound(own.status())) return own.status();
+    source = absl::StrCat("no rules for the copies in ", storage, ": every copy is kept");
+  }
+  // The destination's catalogue: its committed copies, in catalogue order.
+  ASSIGN_OR_RETURN(std::vector<BackupCopyRow> rows,
+                   store_->ListCopiesInStorage(storage, {v1::BACKUP_COPY_STATE_COMMITTED}));
+  std::map<std::string, v1::BackupCopy> copies;
+  for (BackupCopyRow& r : rows) copies[r.backup_id] = std::move(r.copy);
+  ASSIGN_OR_RETURN(std::vector<v1::Backup> backups, store_->ListBackupsByAge(req.database()));
+  Candidates candidates =
+      CandidatesOf(backups, [&copies](const v1::Backup& b) -> std::optional<std::pair<bool, uint64_t>> {
+        auto c = copies.find(b.id());
+        if (c == copies.end()) return std::nullopt;
+        return std::make_pair(true, c->second.stored_size_bytes());
+      });
+  const absl::Time now = clock_->Now();
+  v1::PlanRetentionResponse resp = PlanOf(rules, zone, source, candidates, now);
+  for (v1::RetentionVerdict& v : *resp.mutable_verdicts()) {
+    // Object Lock: the storage itself refuses an early deletion; the plan
+    // keeps the copy and says until when.
+    const std::string& locked = copies[v.backup_id()].locked_until();
+    if (!locked.empty() && TimeFromString(locked) > now) {
+      v.set_locked_until(locked);
+      if (!v.keep()) {
+        v.set_keep(true);
+        v.set_reason(absl::StrCat("locked until ", locked));
+      }
+    }
+  }
+  return resp;
+}
+
 absl::StatusOr<v1::PlanRetentionResponse> BackupMaintainer::Plan(
     const v1::PlanRetentionRequest& req) {
   RETURN_IF_ERROR(ValidateResourceName("database name", req.database()));
-  RETURN_IF_ERROR(store_->GetDatabase(req.database()).status());
+  ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(req.database()));
+  if (!req.storage().empty() && req.storage() != db.storage()) return PlanCopies(req, db);
   RulesInForce in_force;
   if (req.use_given_rules()) {
     in_force.rules = RulesFromProto(req.rules());
@@ -242,7 +377,46 @@ absl::StatusOr<v1::ApplyRetentionResponse> BackupMaintainer::Apply(const std::st
       LogWarn("controller", "retention could not delete ", b.id(), ": ", st.message());
     }
   }
+  RETURN_IF_ERROR(ApplyToCopies(database, by_id, &resp));
   return resp;
+}
+
+absl::Status BackupMaintainer::ApplyToCopies(const std::string& database,
+                                             const std::map<std::string, v1::Backup>& by_id,
+                                             v1::ApplyRetentionResponse* resp) {
+  ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(database));
+  for (const std::string& storage : db.copies()) {
+    v1::PlanRetentionRequest req;
+    req.set_database(database);
+    req.set_storage(storage);
+    ASSIGN_OR_RETURN(v1::PlanRetentionResponse plan, Plan(req));
+    // Belt and braces, per destination: its newest committed copy stays.
+    std::string newest;
+    absl::Time newest_at = absl::InfinitePast();
+    for (const v1::RetentionVerdict& v : plan.verdicts()) {
+      if (TimeFromString(v.created_at()) >= newest_at) {
+        newest_at = TimeFromString(v.created_at());
+        newest = v.backup_id();
+      }
+    }
+    for (const v1::RetentionVerdict& v : plan.verdicts()) {
+      if (v.keep() || v.backup_id() == newest) continue;
+      auto b = by_id.find(v.backup_id());
+      if (b == by_id.end()) continue;
+      absl::Status st = DeleteCopy(b->second, storage).status();
+      if (st.ok()) {
+        // Named with its destination: the primary's entry is unchanged.
+        resp->add_deleted(absl::StrCat(v.backup_id(), "@", storage));
+        LogInfo("controller", "retention deleted the copy of backup ", v.backup_id(), " in ",
+                storage, ": ", v.reason());
+      } else {
+        resp->add_errors(absl::StrCat(v.backup_id(), "@", storage, ": ", st.message()));
+        LogWarn("controller", "retention could not delete the copy of ", v.backup_id(), " in ",
+                storage, ": ", st.message());
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 // While a verification reads a backup, DeleteBackup refuses it.
@@ -328,10 +502,23 @@ absl::StatusOr<std::string> BackupMaintainer::SetDatabaseRules(
   RETURN_IF_ERROR(ValidateRules(req.rules()));
   std::string zone_name = req.time_zone().empty() ? "UTC" : req.time_zone();
   RETURN_IF_ERROR(LoadScheduleTimeZone(zone_name).status());
-  RETURN_IF_ERROR(store_->GetDatabase(req.database()).status());
-  RETURN_IF_ERROR(store_->SetDatabaseRetention(req.database(), req.rules(), zone_name, clock_->Now()));
+  ASSIGN_OR_RETURN(v1::Database db, store_->GetDatabase(req.database()));
   v1::PlanRetentionRequest plan;
   plan.set_database(req.database());
+  if (!req.storage().empty() && req.storage() != db.storage()) {
+    // Rules of one copy destination; PlanCopies checks it is one.
+    plan.set_storage(req.storage());
+    plan.set_use_given_rules(true);
+    *plan.mutable_rules() = req.rules();
+    RETURN_IF_ERROR(PlanCopies(plan, db).status());
+    RETURN_IF_ERROR(store_->SetCopyRetention(req.database(), req.storage(), req.rules(), zone_name,
+                                             clock_->Now()));
+    plan.set_use_given_rules(false);
+    plan.clear_rules();
+    ASSIGN_OR_RETURN(v1::PlanRetentionResponse p, Plan(plan));
+    return p.rules();
+  }
+  RETURN_IF_ERROR(store_->SetDatabaseRetention(req.database(), req.rules(), zone_name, clock_->Now()));
   ASSIGN_OR_RETURN(v1::PlanRetentionResponse p, Plan(plan));
   return p.rules();
 }

@@ -44,8 +44,9 @@ class BackupMaintainer {
   // Plans with the database's rules (its own, else its schedule's) and
   // deletes what goes.
   absl::StatusOr<dbdump::v1::ApplyRetentionResponse> Apply(const std::string& database);
-  // Deletes one backup on request: its objects through an agent (the
-  // manifest first), then the catalogue entry is marked deleted. Unlike
+  // Deletes one backup on request: its copies' objects and its own through
+  // an agent (the manifest first), then the catalogue entry is marked
+  // deleted. Unlike
   // retention it may delete the newest backup: it was asked by name.
   // FailedPrecondition when the backup is already deleted, or while a
   // restore or test restore job or a verification reads it.
@@ -68,8 +69,22 @@ class BackupMaintainer {
   // that wrote them.
   absl::StatusOr<std::shared_ptr<AgentClient>> AgentOfBackup(
       const dbdump::v1::Backup& backup, const dbdump::v1::StorageDestination& storage);
+  // Plan of one copy destination's copies: with its own rules, over its
+  // committed copies; a copy locked (Object Lock) into the future is kept.
+  absl::StatusOr<dbdump::v1::PlanRetentionResponse> PlanCopies(
+      const dbdump::v1::PlanRetentionRequest& req, const dbdump::v1::Database& db);
+  // Retention of every copy destination of the database with rules of its
+  // own; never its newest committed copy. Deletions go into `resp` as
+  // "<backup id>@<storage>".
+  absl::Status ApplyToCopies(const std::string& database,
+                             const std::map<std::string, dbdump::v1::Backup>& by_id,
+                             dbdump::v1::ApplyRetentionResponse* resp);
   // Removes the stored objects through the agent, then marks the entry.
   absl::StatusOr<dbdump::v1::AgentDeleteBackupResponse> DeleteStored(const dbdump::v1::Backup& b);
+  // Removes the backup's copy in `storage` through the agent, then marks
+  // the copy deleted.
+  absl::StatusOr<dbdump::v1::AgentDeleteBackupResponse> DeleteCopy(const dbdump::v1::Backup& b,
+                                                                   const std::string& storage);
   // Marks a backup read by a verification for the call's lifetime.
   class Reading;
   // Queues `task`, named `what` in the log.

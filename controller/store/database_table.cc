@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
 #include "controller/store/db/sqlite_exec.h"
@@ -19,7 +21,7 @@ namespace {
 
 constexpr const char* kDatabaseColumns =
     "name, engine, agent, storage, host, port, user, dbname, path, password_ref, "
-    "server_version, created_at, dump_options, tls, encryption";
+    "server_version, created_at, dump_options, tls, encryption, copies";
 
 v1::Database DatabaseFromRow(Stmt& s) {
   v1::Database d;
@@ -39,6 +41,10 @@ v1::Database DatabaseFromRow(Stmt& s) {
   t->mutable_dump_options()->ParseFromString(s.Blob(12));
   t->mutable_tls()->ParseFromString(s.Blob(13));
   t->mutable_encryption()->ParseFromString(s.Blob(14));
+  // Copy destinations, comma-joined (names cannot hold a comma).
+  for (absl::string_view c : absl::StrSplit(s.Text(15), ',', absl::SkipEmpty())) {
+    d.add_copies(std::string(c));
+  }
   return d;
 }
 
@@ -48,7 +54,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
   const v1::DatabaseTarget& t = d.target();
   absl::Status st =
       Stmt(db_, absl::StrCat("INSERT INTO databases(", kDatabaseColumns,
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .c_str())
           .Bind(1, t.name())
           .Bind(2, int64_t{t.engine()})
@@ -65,6 +71,7 @@ absl::Status DatabaseTable::Add(const v1::Database& d, absl::Time now) {
           .BindBlob(13, t.dump_options().SerializeAsString())
           .BindBlob(14, t.tls().SerializeAsString())
           .BindBlob(15, t.encryption().SerializeAsString())
+          .Bind(16, absl::StrJoin(d.copies(), ","))
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat("database \"", t.name(), "\" already exists"));
@@ -107,7 +114,7 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
     }
     return Stmt(db_, "UPDATE databases SET agent = ?, storage = ?, host = ?, port = ?, user = ?, "
                      "dbname = ?, path = ?, password_ref = ?, server_version = ?, dump_options = ?, "
-                     "tls = ?, encryption = ? WHERE name = ?")
+                     "tls = ?, encryption = ?, copies = ? WHERE name = ?")
         .Bind(1, t.agent())
         .Bind(2, d.storage())
         .Bind(3, t.host())
@@ -120,7 +127,8 @@ absl::Status DatabaseTable::Update(const v1::Database& d) {
         .BindBlob(10, t.dump_options().SerializeAsString())
         .BindBlob(11, t.tls().SerializeAsString())
         .BindBlob(12, t.encryption().SerializeAsString())
-        .Bind(13, t.name())
+        .Bind(13, absl::StrJoin(d.copies(), ","))
+        .Bind(14, t.name())
         .Run();
   });
 }

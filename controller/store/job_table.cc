@@ -20,9 +20,9 @@ namespace {
 constexpr const char* kJobColumns =
     "id, kind, state, database, agent, backup_id, restore_target, bytes_in, bytes_out, "
     "elapsed_s, error, created_at, started_at, finished_at, schedule, attempt, not_before, "
-    "timeout_s, restore_options, restore_report, lost_at, outcome_pending, note";
+    "timeout_s, restore_options, restore_report, lost_at, outcome_pending, note, copy_storage";
 // The column after kJobColumns when a query adds the request.
-constexpr int kRequestColumn = 23;
+constexpr int kRequestColumn = 24;
 
 v1::Job JobFromRow(Stmt& s) {
   v1::Job j;
@@ -49,6 +49,7 @@ v1::Job JobFromRow(Stmt& s) {
   j.set_lost_at(s.Text(20));
   j.set_outcome_pending(s.Int(21) != 0);
   j.set_note(s.Text(22));
+  j.set_copy_storage(s.Text(23));
   return j;
 }
 
@@ -57,8 +58,8 @@ v1::Job JobFromRow(Stmt& s) {
 absl::Status JobTable::Create(const v1::Job& j, const std::string& request) {
   absl::Status st =
       Stmt(db_, "INSERT INTO jobs(id, kind, state, database, agent, backup_id, restore_target, "
-                "request, created_at, schedule, attempt, not_before, timeout_s, restore_options) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                "request, created_at, schedule, attempt, not_before, timeout_s, restore_options, "
+                "copy_storage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .Bind(1, j.id())
           .Bind(2, int64_t{j.kind()})
           .Bind(3, int64_t{j.state()})
@@ -73,6 +74,7 @@ absl::Status JobTable::Create(const v1::Job& j, const std::string& request) {
           .Bind(12, j.not_before())
           .Bind(13, int64_t{j.timeout_s()})
           .BindBlob(14, j.has_restore_options() ? j.restore_options().SerializeAsString() : "")
+          .Bind(15, j.copy_storage())
           .Run();
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat(

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -89,6 +90,10 @@ struct JobEnd {
   std::optional<dbdump::v1::Progress> progress;
   // A good backup's catalogue entry.
   std::optional<dbdump::v1::Backup> backup;
+  // The copies of a backup written (or tried) by the job: a backup's pass,
+  // or a copy job. Each is one attempt at its (backup, storage) row.
+  std::string copies_of;
+  std::vector<dbdump::v1::BackupCopy> copies;
   // What a dry run or test restore found.
   std::optional<dbdump::v1::RestoreReport> restore_report;
   // A test restore's verdict, recorded on the backup it restored; empty

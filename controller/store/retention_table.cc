@@ -44,5 +44,44 @@ absl::StatusOr<std::pair<v1::RetentionRules, std::string>> RetentionTable::Get(
   return std::make_pair(r, s.Text(1));
 }
 
+absl::Status RetentionTable::SetForCopy(const std::string& database, const std::string& storage,
+                                        const v1::RetentionRules& rules,
+                                        const std::string& time_zone, absl::Time now) {
+  if (rules.ByteSizeLong() == 0) {
+    return Stmt(db_, "DELETE FROM copy_retention WHERE database = ? AND storage = ?")
+        .Bind(1, database)
+        .Bind(2, storage)
+        .Run();
+  }
+  absl::Status st =
+      Stmt(db_, "INSERT INTO copy_retention(database, storage, rules, time_zone, updated_at) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(database, storage) DO UPDATE SET "
+                "rules = ?3, time_zone = ?4, updated_at = ?5")
+          .Bind(1, database)
+          .Bind(2, storage)
+          .BindBlob(3, rules.SerializeAsString())
+          .Bind(4, time_zone)
+          .Bind(5, TimeToString(now))
+          .Run();
+  if (absl::IsAlreadyExists(st)) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown database \"", database, "\": see `dbdumpctl database list`"));
+  }
+  return st;
+}
+
+absl::StatusOr<std::pair<v1::RetentionRules, std::string>> RetentionTable::GetForCopy(
+    const std::string& database, const std::string& storage) {
+  Stmt s(db_, "SELECT rules, time_zone FROM copy_retention WHERE database = ? AND storage = ?");
+  s.Bind(1, database).Bind(2, storage);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat("database ", database,
+                                            " has no retention rules for its copies in ", storage));
+  }
+  v1::RetentionRules r;
+  r.ParseFromString(s.Blob(0));
+  return std::make_pair(r, s.Text(1));
+}
 
 }  // namespace dbdump

@@ -25,6 +25,12 @@ class RetentionTable {
   // database has none of its own.
   absl::StatusOr<std::pair<dbdump::v1::RetentionRules, std::string>> Get(
       const std::string& database);
+  // The same for one copy destination of the database (`copy_retention`).
+  absl::Status SetForCopy(const std::string& database, const std::string& storage,
+                          const dbdump::v1::RetentionRules& rules, const std::string& time_zone,
+                          absl::Time now);
+  absl::StatusOr<std::pair<dbdump::v1::RetentionRules, std::string>> GetForCopy(
+      const std::string& database, const std::string& storage);
 
  private:
   sqlite3* db_;

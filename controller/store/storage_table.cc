@@ -71,6 +71,18 @@ absl::Status StorageTable::Update(const v1::StorageDestination& d) {
 }
 
 absl::Status StorageTable::Remove(const std::string& name) {
+  // A copy destination is referenced by name in a list, which no foreign
+  // key sees: checked here.
+  Stmt copy(db_, "SELECT name FROM databases WHERE instr(',' || copies || ',', ',' || ? || ',') > 0 "
+                 "ORDER BY name LIMIT 1");
+  copy.Bind(1, name);
+  ASSIGN_OR_RETURN(bool used, copy.Step());
+  if (used) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "storage \"", name, "\" is a copy destination of database \"", copy.Text(0),
+        "\": drop it from the database's copies first (dbdumpctl database update ", copy.Text(0),
+        " --copies=...)"));
+  }
   absl::Status st = Stmt(db_, "DELETE FROM storages WHERE name = ?").Bind(1, name).Run();
   if (absl::IsAlreadyExists(st)) {  // foreign key: still referenced
     return absl::FailedPreconditionError(absl::StrCat(

@@ -68,6 +68,7 @@ Store::Store(sqlite3* db, std::unique_ptr<StoreLock> lock)
       databases_(db),
       jobs_(db),
       backups_(db),
+      copies_(db),
       schedules_(db),
       retention_(db),
       tokens_(db),
@@ -216,6 +217,7 @@ absl::Status Store::EndJob(const JobEnd& e) {
     if (e.state == v1::JOB_STATE_LOST) RETURN_IF_ERROR(jobs_.MarkLost(e.job_id, e.outcome_pending, e.reported_running, e.now));
     if (!e.note.empty()) RETURN_IF_ERROR(jobs_.SetNote(e.job_id, e.note));
     if (e.backup) RETURN_IF_ERROR(backups_.Insert(e.job_id, *e.backup));
+    for (const v1::BackupCopy& c : e.copies) RETURN_IF_ERROR(copies_.RecordAttempt(e.copies_of, c));
     if (e.test_restore) {
       RETURN_IF_ERROR(backups_.RecordTestRestore(e.test_restore->backup_id, e.test_restore->error,
                                                  e.restore_report.value_or(v1::RestoreReport()),
@@ -228,14 +230,49 @@ absl::Status Store::EndJob(const JobEnd& e) {
   });
 }
 
+absl::Status Store::AddCopies(std::vector<v1::Backup>* backups) {
+  for (v1::Backup& b : *backups) {
+    ASSIGN_OR_RETURN(std::vector<v1::BackupCopy> copies, copies_.ListFor(b.id()));
+    for (v1::BackupCopy& c : copies) *b.add_copies() = std::move(c);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<v1::Backup>> Store::ListBackups(const std::string& database) {
   absl::MutexLock l(&mu_);
-  return backups_.List(database);
+  ASSIGN_OR_RETURN(std::vector<v1::Backup> out, backups_.List(database));
+  RETURN_IF_ERROR(AddCopies(&out));
+  return out;
 }
 
 absl::StatusOr<v1::Backup> Store::GetBackup(const std::string& id) {
   absl::MutexLock l(&mu_);
-  return backups_.Get(id);
+  ASSIGN_OR_RETURN(v1::Backup b, backups_.Get(id));
+  std::vector<v1::Backup> one{std::move(b)};
+  RETURN_IF_ERROR(AddCopies(&one));
+  return std::move(one[0]);
+}
+
+absl::Status Store::RecordCopyAttempt(const std::string& backup_id, const v1::BackupCopy& copy) {
+  absl::MutexLock l(&mu_);
+  return copies_.RecordAttempt(backup_id, copy);
+}
+
+absl::StatusOr<std::vector<BackupCopyRow>> Store::ListCopiesInStorage(
+    const std::string& storage, const std::vector<v1::BackupCopyState>& states) {
+  absl::MutexLock l(&mu_);
+  return copies_.ListInStorage(storage, states);
+}
+
+absl::StatusOr<std::vector<BackupCopyRow>> Store::PendingCopies() {
+  absl::MutexLock l(&mu_);
+  return copies_.ListPending();
+}
+
+absl::Status Store::MarkCopyDeleted(const std::string& backup_id, const std::string& storage,
+                                    absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return copies_.MarkDeleted(backup_id, storage, now);
 }
 
 absl::StatusOr<int64_t> Store::CountLiveBackups(const std::string& storage) {
@@ -250,7 +287,9 @@ absl::StatusOr<std::map<std::string, BackupTotals>> Store::BackupTotalsByDatabas
 
 absl::StatusOr<std::vector<v1::Backup>> Store::QueryBackups(const BackupQuery& query) {
   absl::MutexLock l(&mu_);
-  return backups_.Query(query);
+  ASSIGN_OR_RETURN(std::vector<v1::Backup> out, backups_.Query(query));
+  RETURN_IF_ERROR(AddCopies(&out));
+  return out;
 }
 
 absl::StatusOr<std::vector<v1::Backup>> Store::ListBackupsByAge(const std::string& database) {
@@ -330,6 +369,19 @@ absl::StatusOr<std::pair<v1::RetentionRules, std::string>> Store::GetDatabaseRet
     const std::string& database) {
   absl::MutexLock l(&mu_);
   return retention_.Get(database);
+}
+
+absl::Status Store::SetCopyRetention(const std::string& database, const std::string& storage,
+                                     const v1::RetentionRules& rules, const std::string& time_zone,
+                                     absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return retention_.SetForCopy(database, storage, rules, time_zone, now);
+}
+
+absl::StatusOr<std::pair<v1::RetentionRules, std::string>> Store::GetCopyRetention(
+    const std::string& database, const std::string& storage) {
+  absl::MutexLock l(&mu_);
+  return retention_.GetForCopy(database, storage);
 }
 
 absl::Status Store::CreateSchedule(const v1::Schedule& schedule, absl::Time now) {

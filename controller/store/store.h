@@ -13,6 +13,7 @@
 #include "common/base/clock.h"
 #include "controller/store/agent_table.h"
 #include "controller/store/audit_table.h"
+#include "controller/store/backup_copy_table.h"
 #include "controller/store/backup_table.h"
 #include "controller/store/certificate_table.h"
 #include "controller/store/database_table.h"
@@ -128,6 +129,16 @@ class Store {
   absl::Status MarkBackupFound(const std::string& id);
   // Retention removed the stored objects; the entry stays, marked deleted.
   absl::Status MarkBackupDeleted(const std::string& id, absl::Time now);
+  // Copies of backups in copy destinations (GetBackup and the lists fill
+  // Backup.copies). One more write of a copy (see BackupCopyTable).
+  absl::Status RecordCopyAttempt(const std::string& backup_id, const dbdump::v1::BackupCopy& copy);
+  // Copies in `storage` in one of `states` (any when empty).
+  absl::StatusOr<std::vector<BackupCopyRow>> ListCopiesInStorage(
+      const std::string& storage, const std::vector<dbdump::v1::BackupCopyState>& states);
+  // Pending copies of completed backups, the longest waiting first.
+  absl::StatusOr<std::vector<BackupCopyRow>> PendingCopies();
+  absl::Status MarkCopyDeleted(const std::string& backup_id, const std::string& storage,
+                               absl::Time now);
   // Outcome of a verification; empty `error` = the checksums matched.
   absl::Status RecordVerification(const std::string& id, const std::string& error, absl::Time now);
   // What a dry run or test restore job found.
@@ -144,6 +155,12 @@ class Store {
                                     const std::string& time_zone, absl::Time now);
   absl::StatusOr<std::pair<dbdump::v1::RetentionRules, std::string>> GetDatabaseRetention(
       const std::string& database);
+  // The same for the database's copies in one copy destination.
+  absl::Status SetCopyRetention(const std::string& database, const std::string& storage,
+                                const dbdump::v1::RetentionRules& rules,
+                                const std::string& time_zone, absl::Time now);
+  absl::StatusOr<std::pair<dbdump::v1::RetentionRules, std::string>> GetCopyRetention(
+      const std::string& database, const std::string& storage);
 
   // Schedules. The settings are kept whole; run bookkeeping in columns.
   absl::Status CreateSchedule(const dbdump::v1::Schedule& schedule, absl::Time now);
@@ -214,6 +231,8 @@ class Store {
  private:
   Store(sqlite3* db, std::unique_ptr<StoreLock> lock);
   absl::Status Migrate(absl::Time now);
+  // Fills Backup.copies of each.
+  absl::Status AddCopies(std::vector<dbdump::v1::Backup>* backups) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Released after the connection is closed (members go after ~Store's body).
   std::unique_ptr<StoreLock> lock_;
@@ -226,6 +245,7 @@ class Store {
   DatabaseTable databases_ ABSL_GUARDED_BY(mu_);
   JobTable jobs_ ABSL_GUARDED_BY(mu_);
   BackupTable backups_ ABSL_GUARDED_BY(mu_);
+  BackupCopyTable copies_ ABSL_GUARDED_BY(mu_);
   ScheduleTable schedules_ ABSL_GUARDED_BY(mu_);
   RetentionTable retention_ ABSL_GUARDED_BY(mu_);
   TokenTable tokens_ ABSL_GUARDED_BY(mu_);

@@ -150,6 +150,11 @@ class FakeAgentClient final : public AgentClient {
     absl::MutexLock l(&mu_);
     return deleted_;
   }
+  // The same as "<storage>:<backup id>", for deletions of copies.
+  std::vector<std::string> deleted_from() {
+    absl::MutexLock l(&mu_);
+    return deleted_from_;
+  }
   std::vector<std::string> verified() {
     absl::MutexLock l(&mu_);
     return verified_;
@@ -165,6 +170,7 @@ class FakeAgentClient final : public AgentClient {
     {
       absl::MutexLock l(&mu_);
       deleted_.push_back(ref.backup_id());
+      deleted_from_.push_back(absl::StrCat(ref.storage().name(), ":", ref.backup_id()));
     }
     v1::AgentDeleteBackupResponse resp;
     resp.add_removed_keys(absl::StrCat(ref.database(), "/", ref.backup_id(), "/manifest.json"));
@@ -251,6 +257,10 @@ class FakeAgentClient final : public AgentClient {
   std::unique_ptr<JobEventStream> RunRestore(const v1::RestoreJob& job, absl::Time) override {
     return std::make_unique<Refused>(absl::UnimplementedError(
         absl::StrCat("fake agent \"", name_, "\" runs no restores (job ", job.job_id(), ")")));
+  }
+  std::unique_ptr<JobEventStream> RunCopy(const v1::CopyJob& job, absl::Time) override {
+    return std::make_unique<Refused>(absl::UnimplementedError(
+        absl::StrCat("fake agent \"", name_, "\" runs no copies (job ", job.job_id(), ")")));
   }
   // Re-attach: every event of the job again, from its first (the worst a
   // controller must cope with: a journal replayed).
@@ -473,6 +483,7 @@ class FakeAgentClient final : public AgentClient {
   std::set<std::string> cancelled_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> verified_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> deleted_from_ ABSL_GUARDED_BY(mu_);
   bool hold_verifications_ ABSL_GUARDED_BY(mu_) = false;
   int verifying_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::pair<std::vector<v1::ReadBackupObjectResponse>, absl::Status>>
@@ -532,6 +543,9 @@ class FakeAgentClients final : public AgentClients {
       return Down();
     }
     std::unique_ptr<JobEventStream> RunRestore(const v1::RestoreJob&, absl::Time) override {
+      return Down();
+    }
+    std::unique_ptr<JobEventStream> RunCopy(const v1::CopyJob&, absl::Time) override {
       return Down();
     }
     std::unique_ptr<JobEventStream> WatchJob(const std::string&, absl::Time) override {

@@ -4,9 +4,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
 #include "common/io/compression.h"
 #include "common/storage/object_lock.h"
@@ -178,7 +180,29 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
                                                                 ? ": passed"
                                                                 : ": FAILED " + b.test_restore_error())});
   }
+  fields.push_back({"copies", b.copies().empty() ? "none" : absl::StrCat(b.copies_size())});
   PrintFields(context.out(), fields);
+  if (!b.copies().empty()) {
+    // Every copy destination with its own state; the primary is `storage`.
+    context.out() << "\n";
+    TablePrinter copies({"COPY STORAGE", "STATE", "SIZE", "ATTEMPTS", "UPDATED", "LOCK", "ERROR"});
+    for (const v1::BackupCopy& c : b.copies()) {
+      std::string state(v1::BackupCopyState_Name(c.state()));
+      state = absl::AsciiStrToLower(absl::StripPrefix(state, "BACKUP_COPY_STATE_"));
+      std::string lock = "none";
+      if (!c.locked_until().empty()) {
+        std::string mode(v1::ObjectLockMode_Name(c.lock_mode()));
+        lock = absl::StrCat(absl::AsciiStrToLower(absl::StripPrefix(mode, "OBJECT_LOCK_MODE_")),
+                            " until ", c.locked_until());
+      }
+      copies.AddRow({c.storage(), state,
+                     c.stored_size_bytes() > 0 ? HumanBytes(c.stored_size_bytes()) : "-",
+                     absl::StrCat(c.attempts()),
+                     c.state() == v1::BACKUP_COPY_STATE_DELETED ? c.deleted_at() : c.updated_at(),
+                     lock, c.error().empty() ? "-" : c.error()});
+    }
+    copies.Print(context.out());
+  }
   if (!b.test_restored_at().empty()) PrintRestoreReport(context.out(), b.test_restore_report());
   return absl::OkStatus();
 }

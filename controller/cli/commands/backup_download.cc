@@ -139,6 +139,10 @@ absl::Status BackupDownload(CommandContext& context, const ParsedArgs& args) {
   req.set_id(args.positionals()[0]);
   RETURN_IF_ERROR(CheckId("backup id", req.id()));
   req.set_object(args.Get("object"));
+  if (args.Has("from-storage")) {
+    req.set_from_storage(args.Get("from-storage"));
+    RETURN_IF_ERROR(CheckName("storage name", req.from_storage()));
+  }
   ASSIGN_OR_RETURN(uint32_t ttl, args.GetUint32("presign-ttl", 0, 1, 3600));
   req.set_presign_ttl_s(ttl);
   const std::string path = args.Get("output-file");
@@ -199,9 +203,11 @@ VerbSpec BackupDownloadVerb() {
   download.positionals = {"BACKUP_ID"};
   FlagSpec output = ValueFlag("output-file", "FILE", /*required=*/true);
   output.short_name = 'o';
-  download.flags = {output, ValueFlag("object", "NAME"), SwitchFlag("force"),
+  download.flags = {output, ValueFlag("object", "NAME"), ValueFlag("from-storage", "STORAGE"),
+                    SwitchFlag("force"),
                     ValueFlag("presign-ttl", "SECONDS"), ValueFlag("s3-ca-file", "PATH")};
-  download.forms = {"-o FILE|{output-file} {object} {force}\n{presign-ttl} {s3-ca-file}"};
+  download.forms = {
+      "-o FILE|{output-file} {object} {from-storage} {force}\n{presign-ttl} {s3-ca-file}"};
   download.run = BackupDownload;
   return download;
 }

@@ -1,6 +1,8 @@
 // "database add|list|show|update|remove": the databases the controller backs up.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "common/base/database_tls.h"
 #include "common/base/status_macros.h"
 #include "controller/cli/args/cli_error.h"
@@ -60,6 +62,17 @@ std::string TlsText(const v1::DatabaseTarget& t) {
   return text;
 }
 
+// "--copies=a,b": copy destinations by name; empty for none.
+absl::StatusOr<std::vector<std::string>> ParseCopies(const std::string& text) {
+  std::vector<std::string> out;
+  for (absl::string_view c : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::string name(absl::StripAsciiWhitespace(c));
+    RETURN_IF_ERROR(CheckName("copy storage name", name));
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
 std::string Location(const v1::DatabaseTarget& target) {
   if (target.engine() == v1::ENGINE_SQLITE) return target.path();
   std::string location = target.host();
@@ -80,6 +93,10 @@ absl::Status DatabaseAdd(CommandContext& context, const ParsedArgs& args) {
   req.set_storage(args.Get("storage"));
   RETURN_IF_ERROR(CheckName("storage name", req.storage()));
   req.set_skip_connection_test(args.Has("skip-connection-test"));
+  if (args.Has("copies")) {
+    ASSIGN_OR_RETURN(std::vector<std::string> copies, ParseCopies(args.Get("copies")));
+    for (std::string& c : copies) req.add_copies(std::move(c));
+  }
 
   *target->mutable_dump_options() = ParseDumpOptions(args);
   if (engine == v1::ENGINE_SQLITE) {
@@ -171,6 +188,9 @@ absl::Status DatabaseShow(CommandContext& context, const ParsedArgs& args) {
                               {"engine", EngineName(t.engine())},
                               {"agent", t.agent()},
                               {"storage", resp.database().storage()},
+                              {"copies", resp.database().copies().empty()
+                                             ? "none"
+                                             : absl::StrJoin(resp.database().copies(), ", ")},
                               {"location", Location(t)},
                               {"user", t.user()},
                               {"password ref", t.password_ref()}};
@@ -183,6 +203,14 @@ absl::Status DatabaseShow(CommandContext& context, const ParsedArgs& args) {
   fields.push_back({"created", resp.database().created_at()});
   PrintFields(context.out(), fields);
   return absl::OkStatus();
+}
+
+// Whether the update changes how the database is reached (tested then).
+bool MaskTouchesConnection(const google::protobuf::FieldMask& mask) {
+  for (const std::string& p : mask.paths()) {
+    if (p != "storage" && p != "copies") return true;
+  }
+  return false;
 }
 
 // Each flag given sets one field and names it in the update mask; nothing
@@ -198,6 +226,11 @@ absl::Status DatabaseUpdate(CommandContext& context, const ParsedArgs& args) {
     db->set_storage(args.Get("storage"));
     RETURN_IF_ERROR(CheckName("storage name", db->storage()));
     mask->add_paths("storage");
+  }
+  if (args.Has("copies")) {
+    ASSIGN_OR_RETURN(std::vector<std::string> copies, ParseCopies(args.Get("copies")));
+    for (std::string& c : copies) db->add_copies(std::move(c));
+    mask->add_paths("copies");
   }
   if (args.Has("agent")) {
     t->set_agent(args.Get("agent"));
@@ -275,7 +308,7 @@ absl::Status DatabaseUpdate(CommandContext& context, const ParsedArgs& args) {
   context.out() << "database \"" << req.name()
                 << "\" updated: " << absl::StrJoin(mask->paths(), ", ");
   if (!resp.database().server_version().empty() && !req.skip_connection_test() &&
-      (mask->paths_size() > 1 || mask->paths(0) != "storage")) {
+      MaskTouchesConnection(*mask)) {
     context.out() << " (connection tested: " << resp.database().server_version() << ")";
   }
   context.out() << "\n";
@@ -302,6 +335,7 @@ std::vector<VerbSpec> DatabaseVerbs() {
   add.flags = {ValueFlag("engine", "postgres|mysql|mongodb|sqlite", /*required=*/true),
                ValueFlag("agent", "AGENT", /*required=*/true),
                ValueFlag("storage", "STORAGE", /*required=*/true),
+               ValueFlag("copies", "STORAGE,..."),
                ValueFlag("host", "H"),
                ValueFlag("port", "P"),
                ValueFlag("user", "U"),
@@ -316,7 +350,7 @@ std::vector<VerbSpec> DatabaseVerbs() {
   const FlagGroup encryption = EncryptionFlags();
   add.flags.insert(add.flags.end(), encryption.flags.begin(), encryption.flags.end());
   add.forms = {
-      "{engine} {agent} {storage}\n"
+      "{engine} {agent} {storage} {copies}\n"
       "{host} {port} {user} {dbname} {password-ref}\n"
       "{path} {skip-connection-test} [dump options] [TLS flags] [encryption flags]"};
   add.run = DatabaseAdd;
@@ -338,6 +372,7 @@ std::vector<VerbSpec> DatabaseVerbs() {
   update.verb = "update";
   update.positionals = {"NAME"};
   update.flags = {ValueFlag("storage", "STORAGE"),
+                  ValueFlag("copies", "STORAGE,..."),
                   ValueFlag("agent", "AGENT"),
                   ValueFlag("host", "H"),
                   ValueFlag("port", "P"),
@@ -353,7 +388,7 @@ std::vector<VerbSpec> DatabaseVerbs() {
   update.flags.insert(update.flags.end(), tls.flags.begin(), tls.flags.end());
   update.flags.insert(update.flags.end(), encryption.flags.begin(), encryption.flags.end());
   update.forms = {
-      "{storage} {agent}\n"
+      "{storage} {copies} {agent}\n"
       "{host} {port} {user} {dbname} {password-ref}\n"
       "{path} {skip-connection-test} [dump options] [TLS flags] | {whole-database}\n"
       "{clear-tls} [encryption flags] | {no-encryption}"};

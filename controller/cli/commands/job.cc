@@ -68,6 +68,7 @@ absl::Status JobShow(CommandContext& context, const ParsedArgs& args) {
                               {"agent", job.agent()},
                               {"backup", job.backup_id()},
                               {"restore target", RestoreTargetText(job)},
+                              {"copy to", job.copy_storage()},
                               {"in", ExactBytes(job.progress().bytes_in())},
                               {"out", ExactBytes(job.progress().bytes_out())},
                               {"elapsed", HumanSeconds(job.progress().elapsed_s())},

@@ -21,6 +21,10 @@ absl::Status Restore(CommandContext& context, const ParsedArgs& args) {
     req.set_via_database(args.Get("via"));
     RETURN_IF_ERROR(CheckName("database name", req.via_database()));
   }
+  if (args.Has("from-storage")) {
+    req.set_from_storage(args.Get("from-storage"));
+    RETURN_IF_ERROR(CheckName("storage name", req.from_storage()));
+  }
   v1::RestoreOptions* o = req.mutable_options();
   o->set_clean(args.Has("clean"));
   o->set_no_create(args.Has("no-create"));
@@ -82,6 +86,7 @@ std::vector<VerbSpec> RestoreVerbs() {
   restore.positionals = {"BACKUP_ID"};
   restore.flags = {ValueFlag("target", "DBNAME_OR_PATH"),
                    ValueFlag("via", "DATABASE"),
+                   ValueFlag("from-storage", "STORAGE"),
                    SwitchFlag("clean"),
                    SwitchFlag("no-create"),
                    SwitchFlag("no-owner"),
@@ -96,13 +101,13 @@ std::vector<VerbSpec> RestoreVerbs() {
                    SwitchFlag("wait")};
   // A dry run takes none of the flags that say what to do to the target.
   restore.forms = {
-      "{target} {via} {clean} {no-create} {jobs} {identity} {wait}\n"
+      "{target} {via} {from-storage} {clean} {no-create} {jobs} {identity} {wait}\n"
       "PostgreSQL: {no-owner} {no-privileges} {owner} {globals} {no-database-settings}\n"
       "MySQL/MariaDB: {definers}",
-      "{-dry-run} {via} {identity} {wait}"};
+      "{-dry-run} {via} {from-storage} {identity} {wait}"};
   restore.synopsis =
-      "{target} {via} {clean} {no-create} {jobs} {dry-run} {identity} {wait} {no-owner} "
-      "{no-privileges} "
+      "{target} {via} {from-storage} {clean} {no-create} {jobs} {dry-run} {identity} {wait} "
+      "{no-owner} {no-privileges} "
       "{owner} {globals} {no-database-settings} {definers}";
   restore.run = Restore;
   return {restore};

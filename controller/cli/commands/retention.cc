@@ -21,6 +21,10 @@ absl::Status RetentionPlan(CommandContext& context, const ParsedArgs& args) {
   bool any = false;
   RETURN_IF_ERROR(ParseRetention(args, req.mutable_rules(), &any));
   req.set_use_given_rules(any);
+  if (args.Has("storage")) {
+    req.set_storage(args.Get("storage"));
+    RETURN_IF_ERROR(CheckName("storage name", req.storage()));
+  }
   ASSIGN_OR_RETURN(v1::PlanRetentionResponse resp, context.client().PlanRetention(req));
   if (context.json()) return context.PrintJson(resp);
   int deleted = 0;
@@ -39,7 +43,8 @@ absl::Status RetentionPlan(CommandContext& context, const ParsedArgs& args) {
     }
   }
   std::ostream& out = context.out();
-  out << "retention of " << req.database() << ": " << resp.rules() << "\n";
+  out << "retention of " << req.database()
+      << (req.storage().empty() ? "" : " in " + req.storage()) << ": " << resp.rules() << "\n";
   table.Print(out);
   out << "dry run: " << deleted << " of " << resp.verdicts_size()
       << " backups would be deleted, freeing " << HumanBytes(freed) << "\n";
@@ -53,10 +58,16 @@ absl::Status RetentionSet(CommandContext& context, const ParsedArgs& args) {
   bool any = false;
   RETURN_IF_ERROR(ParseRetention(args, req.mutable_rules(), &any));
   req.set_time_zone(args.Get("tz", "UTC"));
+  if (args.Has("storage")) {
+    req.set_storage(args.Get("storage"));
+    RETURN_IF_ERROR(CheckName("storage name", req.storage()));
+  }
   ASSIGN_OR_RETURN(v1::SetDatabaseRetentionResponse resp,
                    context.client().SetDatabaseRetention(req));
   if (context.json()) return context.PrintJson(resp);
-  context.out() << "retention of " << req.database() << ": " << resp.rules() << "\n";
+  context.out() << "retention of " << req.database()
+                << (req.storage().empty() ? "" : " in " + req.storage()) << ": " << resp.rules()
+                << "\n";
   return absl::OkStatus();
 }
 
@@ -88,8 +99,9 @@ std::vector<VerbSpec> RetentionVerbs() {
   plan.noun = "retention";
   plan.verb = "plan";
   plan.positionals = {"DATABASE"};
-  plan.flags = retention.flags;
-  plan.forms = {"[retention flags]"};
+  plan.flags = {ValueFlag("storage", "COPY_STORAGE")};
+  plan.flags.insert(plan.flags.end(), retention.flags.begin(), retention.flags.end());
+  plan.forms = {"{storage} [retention flags]"};
   plan.synopsis = "[{-keep-last} ...]";
   plan.run = RetentionPlan;
 
@@ -97,10 +109,10 @@ std::vector<VerbSpec> RetentionVerbs() {
   set.noun = "retention";
   set.verb = "set";
   set.positionals = {"DATABASE"};
-  set.flags = {ValueFlag("tz", "ZONE")};
+  set.flags = {ValueFlag("tz", "ZONE"), ValueFlag("storage", "COPY_STORAGE")};
   set.flags.insert(set.flags.end(), retention.flags.begin(), retention.flags.end());
-  set.forms = {"{tz} [retention flags]"};
-  set.synopsis = "{tz} [{-keep-last} ...]";
+  set.forms = {"{tz} {storage} [retention flags]"};
+  set.synopsis = "{tz} {storage} [{-keep-last} ...]";
   set.run = RetentionSet;
 
   VerbSpec apply;

@@ -230,6 +230,7 @@ CREATE TABLE copy_retention (
   database TEXT NOT NULL REFERENCES databases(name) ON DELETE CASCADE,
   storage TEXT NOT NULL,
   rules BLOB NOT NULL,
+  time_zone TEXT NOT NULL DEFAULT 'UTC',
   updated_at TEXT NOT NULL,
   PRIMARY KEY (database, storage)
 );

@@ -129,13 +129,37 @@ TEST_F(UpdateTest, ADatabaseMovesToAnotherStorageAndAgentAndNothingElseChanges) 
   EXPECT_EQ(out.SerializeAsString(), stored->SerializeAsString());
 }
 
+TEST_F(UpdateTest, CopyDestinationsAreCheckedAndReplacedAsAList) {
+  // The primary, a name twice, an unknown storage: refused, nothing stored.
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"local"}, std::vector<std::string>{"other", "other"},
+        std::vector<std::string>{"nowhere"}}) {
+    v1::UpdateDatabaseRequest req = DatabaseRequest({"copies"});
+    for (const std::string& c : bad) req.mutable_database()->add_copies(c);
+    grpc::Status st = UpdateDatabase(req);
+    EXPECT_FALSE(st.ok()) << bad[0];
+    EXPECT_TRUE(store_->GetDatabase("orders")->copies().empty());
+  }
+  v1::UpdateDatabaseRequest req = DatabaseRequest({"copies"});
+  req.mutable_database()->add_copies("other");
+  v1::Database out;
+  ASSERT_TRUE(UpdateDatabase(req, &out).ok());
+  ASSERT_EQ(store_->GetDatabase("orders")->copies_size(), 1);
+  ASSERT_EQ(out.copies_size(), 1);
+  EXPECT_EQ(out.copies(0), "other");
+  EXPECT_EQ(out.storage(), "local");
+  // An empty list drops them all.
+  ASSERT_TRUE(UpdateDatabase(DatabaseRequest({"copies"})).ok());
+  EXPECT_TRUE(store_->GetDatabase("orders")->copies().empty());
+}
+
 TEST_F(UpdateTest, MasksNamingUnknownOrUnchangeableFieldsAreRefusedByPath) {
   v1::UpdateDatabaseRequest unknown = DatabaseRequest({"target.hots"});
   grpc::Status st = UpdateDatabase(unknown);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message().rfind(
                 "update_mask path \"target.hots\" is not a field of Database: fields that can "
-                "change are storage, target.agent, ",
+                "change are copies, storage, target.agent, ",
                 0),
             0u)
       << st.error_message();

@@ -79,13 +79,14 @@ TEST(UsageTest, SynopsesOfUsageErrors) {
       {"agent list", "dbdumpctl agent list [--limit=N] [--page-token=T]"},
       {"database add",
        "dbdumpctl database add NAME --engine=postgres|mysql|mongodb|sqlite --agent=AGENT "
-       "--storage=STORAGE [...]"},
+       "--storage=STORAGE [--copies=STORAGE,...] [...]"},
       {"storage add",
        "dbdumpctl storage add NAME --kind=local --path=/abs/dir | --kind=s3 --bucket=B [...]"},
       {"backup run",
        "dbdumpctl backup run DATABASE [--compression=zstd|gzip|none] [--level=N] [--wait]"},
       {"restore",
-       "dbdumpctl restore BACKUP_ID [--target=DBNAME_OR_PATH] [--via=DATABASE] [--clean] "
+       "dbdumpctl restore BACKUP_ID [--target=DBNAME_OR_PATH] [--via=DATABASE] "
+       "[--from-storage=STORAGE] [--clean] "
        "[--no-create] [--jobs=N] [--dry-run] [--identity=file:/path|env:NAME] [--wait] "
        "[--no-owner] [--no-privileges] "
        "[--owner=ROLE] [--globals[=replace]] [--no-database-settings] "
@@ -97,7 +98,8 @@ TEST(UsageTest, SynopsesOfUsageErrors) {
       {"schedule add", "dbdumpctl schedule add NAME --database=DB --cron=EXPR --tz=ZONE [...]"},
       {"schedule next", "dbdumpctl schedule next EXPR --tz=ZONE [--count=N]"},
       {"retention plan", "dbdumpctl retention plan DATABASE [--keep-last=N ...]"},
-      {"retention set", "dbdumpctl retention set DATABASE [--tz=ZONE] [--keep-last=N ...]"},
+      {"retention set",
+       "dbdumpctl retention set DATABASE [--tz=ZONE] [--storage=COPY_STORAGE] [--keep-last=N ...]"},
   };
   for (const VerbSpec& verb : AllVerbs()) {
     auto it = expected.find(verb.Command());
@@ -111,14 +113,14 @@ TEST(UsageTest, SynopsesOfUsageErrors) {
 TEST(UsageTest, VerbLinesWrapUnderTheFirstArgument) {
   std::string help = UsageText();
   EXPECT_NE(help.find("  database add NAME --engine=postgres|mysql|mongodb|sqlite --agent=AGENT "
-                      "--storage=STORAGE\n"
+                      "--storage=STORAGE [--copies=STORAGE,...]\n"
                       "               [--host=H] [--port=P] [--user=U] [--dbname=DB] "
                       "[--password-ref=file:/path|env:NAME]\n"
                       "               [--path=/abs/file.db] [--skip-connection-test] "
                       "[dump options] [TLS flags] [encryption flags]\n"),
             std::string::npos)
       << help;
-  EXPECT_NE(help.find("  restore BACKUP_ID --dry-run [--via=DATABASE] "
+  EXPECT_NE(help.find("  restore BACKUP_ID --dry-run [--via=DATABASE] [--from-storage=STORAGE] "
                       "[--identity=file:/path|env:NAME] [--wait]\n"),
             std::string::npos);
 }
