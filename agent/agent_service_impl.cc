@@ -54,6 +54,15 @@ std::vector<v1::Engine> AgentServiceImpl::engines() const {
   return out;
 }
 
+std::map<v1::Engine, std::string> AgentServiceImpl::tool_versions() const {
+  std::map<v1::Engine, std::string> out;
+  for (const auto& [k, e] : engines_) {
+    std::string v = e->ToolVersion();
+    if (!v.empty()) out[k] = std::move(v);
+  }
+  return out;
+}
+
 absl::StatusOr<Engine*> AgentServiceImpl::EngineFor(v1::Engine kind) {
   auto it = engines_.find(kind);
   if (it == engines_.end()) {

@@ -48,6 +48,8 @@ class AgentServiceImpl final : public dbdump::v1::AgentService::Service {
                                 dbdump::v1::AgentReconcileStorageResponse*) override;
 
   std::vector<dbdump::v1::Engine> engines() const;
+  // The tools' version of each of engines().
+  std::map<dbdump::v1::Engine, std::string> tool_versions() const;
 
  private:
   absl::StatusOr<Engine*> EngineFor(dbdump::v1::Engine kind);

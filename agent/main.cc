@@ -324,6 +324,7 @@ int Run(int argc, char** argv) {
   registrar_options.agent_name = name;
   registrar_options.advertise_address = advertise;
   registrar_options.engines = service.engines();
+  registrar_options.tool_versions = service.tool_versions();
   registrar_options.on_connection = [health, &metrics](bool connected) {
     health->SetServingStatus(connected);
     metrics.ConnectionChanged(connected);

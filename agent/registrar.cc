@@ -41,6 +41,9 @@ void Registrar::Loop() {
       req.set_address(options_.advertise_address);
       req.set_version(kVersion);
       for (auto e : options_.engines) req.mutable_capabilities()->add_engines(e);
+      for (const auto& [e, v] : options_.tool_versions) {
+        (*req.mutable_capabilities()->mutable_tool_versions())[e] = v;
+      }
       v1::RegisterAgentResponse resp;
       st = stub_->RegisterAgent(&ctx, req, &resp);
       if (st.ok()) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +24,8 @@ struct RegistrarOptions {
   // Where the controller reaches this agent.
   std::string advertise_address;
   std::vector<dbdump::v1::Engine> engines;
+  // Their tools' versions, reported with them.
+  std::map<dbdump::v1::Engine, std::string> tool_versions;
   // Mutual TLS with the agent's certificate (plaintext when null).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // Told after every registration or heartbeat whether the controller has

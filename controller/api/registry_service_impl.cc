@@ -40,6 +40,7 @@ grpc::Status RegistryServiceImpl::RegisterAgent(grpc::ServerContext* ctx,
   agent.set_address(req->address());
   agent.set_version(req->version());
   for (int e : req->capabilities().engines()) agent.add_engines(static_cast<v1::Engine>(e));
+  *agent.mutable_tool_versions() = req->capabilities().tool_versions();
   absl::Status st = store_->UpsertAgent(agent, clock_->Now());
   if (!st.ok()) return ToGrpc(st);
   LogInfo("controller", "agent ", req->name(), " registered at ", req->address());

@@ -25,7 +25,7 @@ constexpr char kSelectAgents[] =
     "SELECT name, address, version, engines, registered_at, last_heartbeat, "
     "(EXISTS (SELECT 1 FROM agent_certificates c WHERE c.agent_name = agents.name) AND "
     "NOT EXISTS (SELECT 1 FROM agent_certificates c WHERE c.agent_name = agents.name AND "
-    "c.revoked_at = '')) FROM agents ";
+    "c.revoked_at = '')), tool_versions FROM agents ";
 
 v1::Agent AgentFromRow(Stmt& s) {
   v1::Agent a;
@@ -39,6 +39,9 @@ v1::Agent AgentFromRow(Stmt& s) {
   a.set_registered_at(s.Text(4));
   a.set_last_heartbeat(s.Text(5));
   a.set_revoked(s.Int(6) != 0);
+  // Serialized AgentCapabilities holding only the tool versions.
+  v1::AgentCapabilities tools;
+  if (tools.ParseFromString(s.Blob(7))) *a.mutable_tool_versions() = tools.tool_versions();
   return a;
 }
 
@@ -48,15 +51,19 @@ absl::Status AgentTable::Upsert(const v1::Agent& a, absl::Time now) {
   std::vector<std::string> engines;
   for (int e : a.engines()) engines.push_back(absl::StrCat(e));
   std::string t = TimeToString(now);
+  v1::AgentCapabilities tools;
+  *tools.mutable_tool_versions() = a.tool_versions();
   return Stmt(db_,
-              "INSERT INTO agents(name, address, version, engines, registered_at, last_heartbeat) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(name) DO UPDATE SET "
-              "address = ?2, version = ?3, engines = ?4, registered_at = ?5, last_heartbeat = ?5")
+              "INSERT INTO agents(name, address, version, engines, registered_at, last_heartbeat, "
+              "tool_versions) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
+              "address = ?2, version = ?3, engines = ?4, registered_at = ?5, last_heartbeat = ?5, "
+              "tool_versions = ?6")
       .Bind(1, a.name())
       .Bind(2, a.address())
       .Bind(3, a.version())
       .Bind(4, absl::StrJoin(engines, ","))
       .Bind(5, t)
+      .BindBlob(6, tools.SerializeAsString())
       .Run();
 }
 

@@ -58,6 +58,8 @@ wait_for "agent to register" agent_online
 grep -q "engine ENGINE_MONGODB available (tool 100\." "$T/agent.log" || fail "the agent did not find the MongoDB tools"
 ctl agent list | tee "$T/agents.txt"
 grep -q "mongodb" "$T/agents.txt" || fail "agent list does not show mongodb"
+# With the version of the tools the agent found on its host.
+grep -qE "mongodb \(100\.[0-9]+" "$T/agents.txt" || fail "agent list does not show mongodump's version"
 ctl storage add local --kind=local --path="$T/store"
 MONGO_FLAGS=(--engine=mongodb --agent=agent-1 --storage=local --host=127.0.0.1 --port="$MONGO_PORT"
              --user=backup --password-ref="file:$MONGO_PASSFILE")

@@ -12,6 +12,21 @@
 namespace dbdump {
 namespace {
 
+// The engines an agent offers, each with its tools' version when the agent
+// reported one: "mongodb (mongodump version: 100.12.2), sqlite (3.40.1)".
+std::string EnginesText(const v1::Agent& agent) {
+  std::string out;
+  for (int engine : agent.engines()) {
+    if (!out.empty()) out += ", ";
+    out += EngineName(static_cast<v1::Engine>(engine));
+    auto v = agent.tool_versions().find(engine);
+    if (v != agent.tool_versions().end() && !v->second.empty()) {
+      out += " (" + v->second + ")";
+    }
+  }
+  return out;
+}
+
 absl::Status AgentsList(CommandContext& context, const ParsedArgs& args) {
   v1::ListAgentsRequest req;
   RETURN_IF_ERROR(ApplyPageFlags(args, &req));
@@ -19,12 +34,7 @@ absl::Status AgentsList(CommandContext& context, const ParsedArgs& args) {
   if (context.json()) return context.PrintJson(resp);
   TablePrinter table({"NAME", "ADDRESS", "VERSION", "ENGINES", "ONLINE", "LAST HEARTBEAT"});
   for (const v1::Agent& agent : resp.agents()) {
-    std::string engines;
-    for (int engine : agent.engines()) {
-      if (!engines.empty()) engines += ",";
-      engines += EngineName(static_cast<v1::Engine>(engine));
-    }
-    table.AddRow({agent.name(), agent.address(), agent.version(), engines,
+    table.AddRow({agent.name(), agent.address(), agent.version(), EnginesText(agent),
                   agent.revoked() ? "revoked" : agent.online() ? "yes" : "no",
                   agent.last_heartbeat()});
   }
@@ -70,15 +80,10 @@ absl::Status AgentShow(CommandContext& context, const ParsedArgs& args) {
   ASSIGN_OR_RETURN(v1::GetAgentResponse resp, context.client().GetAgent(req));
   if (context.json()) return context.PrintJson(resp);
   const v1::Agent& a = resp.agent();
-  std::string engines;
-  for (int engine : a.engines()) {
-    if (!engines.empty()) engines += ",";
-    engines += EngineName(static_cast<v1::Engine>(engine));
-  }
   PrintFields(context.out(), {{"name", a.name()},
                               {"address", a.address()},
                               {"version", a.version()},
-                              {"engines", engines},
+                              {"engines", EnginesText(a)},
                               {"online", a.revoked() ? "revoked" : a.online() ? "yes" : "no"},
                               {"last heartbeat", a.last_heartbeat()},
                               {"registered", a.registered_at()}});

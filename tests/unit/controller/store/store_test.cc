@@ -347,5 +347,29 @@ TEST_F(StoreTest, HeartbeatOfUnknownAgentIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(store_->GetAgent("ghost").status()));
 }
 
+TEST_F(StoreTest, AnAgentsToolVersionsAreKeptAndReplacedAtRegistration) {
+  v1::Agent a;
+  a.set_name("agent-2");
+  a.set_address("127.0.0.1:2");
+  a.add_engines(v1::ENGINE_MONGODB);
+  a.add_engines(v1::ENGINE_SQLITE);
+  (*a.mutable_tool_versions())[v1::ENGINE_MONGODB] = "mongodump version: 100.12.2";
+  (*a.mutable_tool_versions())[v1::ENGINE_SQLITE] = "3.40.1";
+  ASSERT_TRUE(store_->UpsertAgent(a, now_).ok());
+  v1::Agent got = *store_->GetAgent("agent-2");
+  ASSERT_EQ(got.tool_versions().size(), 2u);
+  EXPECT_EQ(got.tool_versions().at(v1::ENGINE_MONGODB), "mongodump version: 100.12.2");
+  EXPECT_EQ(got.tool_versions().at(v1::ENGINE_SQLITE), "3.40.1");
+  // Registering again (tools upgraded or removed) replaces them.
+  a.clear_tool_versions();
+  (*a.mutable_tool_versions())[v1::ENGINE_SQLITE] = "3.46.0";
+  ASSERT_TRUE(store_->UpsertAgent(a, now_ + absl::Seconds(1)).ok());
+  got = *store_->GetAgent("agent-2");
+  ASSERT_EQ(got.tool_versions().size(), 1u);
+  EXPECT_EQ(got.tool_versions().at(v1::ENGINE_SQLITE), "3.46.0");
+  // An agent registered before versions were reported has none.
+  EXPECT_TRUE(store_->GetAgent("agent-1")->tool_versions().empty());
+}
+
 }  // namespace
 }  // namespace dbdump
