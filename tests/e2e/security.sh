@@ -166,12 +166,16 @@ DBDUMP_JOIN_TOKEN=$PINNED timeout 20 "$BIN/dbdump-agent" --listen=127.0.0.1:$(fr
 PINNED_PID=$!
 PIDS+=("$PINNED_PID")
 wait_for "the pinned agent to enroll" test -s "$T/pinned/tls/agent.pem"
+# Registered too (the agent first checks which engines' tools it has), so
+# that the revocation below ends a live agent's access.
+pinned_registered() { ctl agent list | grep -qE '^pinned '; }
+wait_for "the pinned agent to register" pinned_registered
 
 step "revoking an agent ends its access at once"
 ctl agent revoke pinned
 expect_probe UNAUTHENTICATED --target=127.0.0.1:$CTL_PORT --ca="$CA" --cert="$T/pinned/tls/agent.pem" \
   --key="$T/pinned/tls/agent.key" --call=registry.RegisterAgent:pinned
-ctl agent list | grep -E '^pinned ' | grep -q revoked || fail "agent list does not show pinned as revoked"
+ctl agent list | tee "$T/agents.txt" | grep -E '^pinned ' | grep -q revoked || fail "agent list does not show pinned as revoked: $(cat "$T/agents.txt")"
 kill "$PINNED_PID" 2>/dev/null || true
 
 step "a second controller on the same store or port refuses to start"
