@@ -63,7 +63,7 @@ grep -q "stopped answering" "$T/j3.out" || fail "no reason for the lost job: $(c
   || fail "the lost job was catalogued"
 # pg_dump died with its agent's process group or on its own pipe; nothing runs on.
 sleep 1
-if pgrep -f "pg_dump.*dbname='big'" >/dev/null; then fail "pg_dump left running after the agent died"; fi
+if pg_dump_running big; then fail "pg_dump left running after the agent died"; fi
 
 step "agent stopped with SIGTERM mid-job: the job ends CANCELLED, cleanly"
 start_agent

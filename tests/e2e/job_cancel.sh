@@ -52,16 +52,7 @@ grep -q "cancelling job $J1" "$T/agent.log" || fail "the agent was not asked to 
 [ -z "$(find "$T/store" -type f 2>/dev/null)" ] || fail "files left: $(find "$T/store" -type f)"
 [ "$(backups)" = 0 ] || fail "the cancelled job was catalogued"
 sleep 1
-# Other tests running at the same time dump databases called "big" too:
-# only a pg_dump talking to this test's server (PGPORT in its environment) counts.
-our_pg_dump_running() {
-  local p
-  for p in $(pgrep -f "pg_dump.*dbname='big'"); do
-    tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "PGPORT=$PG_PORT" && return 0
-  done
-  return 1
-}
-if our_pg_dump_running; then fail "pg_dump left running after the cancel"; fi
+if pg_dump_running big; then fail "pg_dump left running after the cancel"; fi
 
 step "an ended job cannot be cancelled"
 expect_error "already ended cancelled" ctl job cancel "$J1"

@@ -49,6 +49,17 @@ psql_as() {
 
 # start_mariadb NAME: starts a MariaDB server in $T/NAME; sets MY_PORT,
 # MY_PASSFILE and MY_CNF (the test's own client options, mode 0600).
+# pg_dump_running DBNAME: a pg_dump of DBNAME talking to this test's PostgreSQL
+# (PGPORT in its environment) still runs. Tests run side by side and several dump
+# a database with the same name, so the name alone would see another test's dump.
+pg_dump_running() {
+  local p
+  for p in $(pgrep -f "pg_dump.*dbname='$1'"); do
+    tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "PGPORT=$PG_PORT" && return 0
+  done
+  return 1
+}
+
 start_mariadb() {
   local d="$T/$1"
   MY_PORT=$(bash "$FIXTURES/mariadb.sh" start "$d")
