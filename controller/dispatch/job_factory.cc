@@ -91,6 +91,20 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
         "passphrase itself");
   }
   ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(req.backup_id()));
+  // Refused here rather than by the agent after queueing: an encrypted
+  // backup cannot be read, listed or restored without its identity.
+  const v1::ManifestEncryption& encryption = backup.manifest().encryption();
+  if (!encryption.format().empty() && identity_ref.empty()) {
+    const bool passphrase = encryption.passphrase();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", backup.id(), " is encrypted with age (",
+        passphrase ? "a passphrase"
+                   : absl::StrCat(encryption.recipients_size(), " recipient",
+                                  encryption.recipients_size() == 1 ? "" : "s"),
+        "): say where the restoring agent finds ", passphrase ? "the passphrase" : "an identity",
+        " on its host, file:/path (mode 0600) or env:NAME (--identity of dbdumpctl restore "
+        "and backup test-restore; options.identity_ref in the API)"));
+  }
   // A committed copy is read whatever became of the primary's objects
   // (e.g. deleted by the primary's shorter retention).
   ASSIGN_OR_RETURN(std::string from, ReadableStorageOf(backup, req.from_storage()));

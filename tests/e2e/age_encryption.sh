@@ -101,7 +101,14 @@ PIDS+=("$WATCH_PID")
 wait_for "the process watch" test -s "$T/watch-passes"
 
 step "restore without, with a wrong, and with an open identity: refused, nothing restored"
-expect_job_failure "identity" ctl restore "$ID" --target="$T/r0.db" --wait
+# Without one the controller refuses before a job is made; the agent's own
+# refusal is what the wrong and the open identity below meet.
+jobs_count() { ctl --output=json job list --limit=1000 | json_field 'len(d.get("jobs", []))'; }
+before=$(jobs_count)
+expect_error "is encrypted with age (2 recipients).*--identity" \
+  ctl restore "$ID" --target="$T/r0.db" --wait
+expect_error "is encrypted with age" ctl backup test-restore "$ID" --wait
+[ "$(jobs_count)" = "$before" ] || fail "a restore without the identity was queued"
 [ ! -e "$T/r0.db" ] || fail "a restore without the identity created its target"
 expect_job_failure "nothing was restored" ctl restore "$ID" --target="$T/r1.db" \
   --identity="file:$T/stranger.key" --wait

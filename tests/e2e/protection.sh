@@ -72,7 +72,7 @@ if aws_moto s3api delete-object --bucket dbdump-vault --key "prod/app/$ID/$DUMP"
 fi
 
 step "restore from the copy needs the identity"
-expect_job_failure "identity" ctl restore "$ID" --from-storage=vault --target="$T/r0.db" --wait
+expect_error "is encrypted with age" ctl restore "$ID" --from-storage=vault --target="$T/r0.db" --wait
 [ -e "$T/r0.db" ] && fail "a restore without the identity created its target"
 ctl restore "$ID" --from-storage=vault --target="$T/restored.db" --identity="file:$T/team.key" --wait >/dev/null
 [ "$(sqlite3 "$T/restored.db" 'SELECT count(*) FROM notes')" = 5000 ] || fail "the restored copy lacks rows"
