@@ -37,6 +37,10 @@ const STALE_DB = env('DASH_STALE_DATABASE');
 const RESTORE_TARGET = env('DASH_RESTORE_TARGET');
 const PG_DB = env('DASH_PG_DATABASE');
 const PG_TARGET = env('DASH_PG_TARGET');
+const ENC_DB = env('DASH_ENC_DATABASE');
+const ENC_IDENTITY_REF = env('DASH_ENC_IDENTITY_REF');
+const ENC_TARGET = env('DASH_ENC_TARGET');
+const COPY_STORAGE = env('DASH_COPY_STORAGE');
 const SHOTS = env('DASH_SCREENSHOTS');
 const STALE_TIMEOUT_MS = Number(env('DASH_STALE_TIMEOUT_S', '300')) * 1000;
 const JOB_TIMEOUT_MS = 180_000;
@@ -310,6 +314,47 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       assert.match(text, /no owner, no privileges/);
       assert.match(text, new RegExp(`database settings applied to ${PG_TARGET}`));
       await shot('08c-restore-elsewhere-done');
+    });
+
+    await t.test('an encrypted backup with a copy: test restore and restore from the copy, the identity named by reference', async () => {
+      await open(`#/backups?database=${encodeURIComponent(ENC_DB)}`);
+      await page.locator('[data-test=backup-link]').first().click();
+      await settled();
+      const copy = page.locator(`[data-test=copies] tr[data-copy="${COPY_STORAGE}"]`);
+      assert.equal(await copy.count(), 1, 'the copy is listed');
+      assert.equal(await copy.getAttribute('data-state'), 'BACKUP_COPY_STATE_COMMITTED');
+      assert.match(await copy.textContent(), /committed/);
+      assert.match(await page.textContent('#manifest-h + dl'), /encrypted \(age, 1 recipient\)/);
+      await shot('08d-encrypted-backup-with-copy');
+
+      // The key itself is not a reference: the form does not send it.
+      await page.click('[data-test=test-restore]');
+      await page.waitForSelector('dialog[open] #dlg-identity_ref');
+      await page.fill('dialog[open] #dlg-identity_ref', 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ');
+      await confirmDialog();
+      assert.equal(await page.locator('dialog[open] #dlg-identity_ref:invalid').count(), 1,
+        'a pasted key is held back by the form');
+      await page.fill('dialog[open] #dlg-identity_ref', ENC_IDENTITY_REF);
+      await page.selectOption('dialog[open] #dlg-from_storage', COPY_STORAGE);
+      await shot('08e-test-restore-from-copy-dialog', { fullPage: false });
+      await confirmDialog();
+      await page.waitForURL(/#\/jobs\/job-/);
+      let seen = await watchJob();
+      assert.equal(seen[seen.length - 1].state, 'JOB_STATE_SUCCEEDED', `test restore: ${JSON.stringify(seen)}`);
+      assert.match(await page.textContent('[data-test=job-page]'), /test restore/);
+
+      await page.goBack();
+      await settled();
+      await page.click('[data-test=restore]');
+      await page.fill('dialog[open] #dlg-target', ENC_TARGET);
+      await page.fill('dialog[open] #dlg-identity_ref', ENC_IDENTITY_REF);
+      await page.selectOption('dialog[open] #dlg-from_storage', COPY_STORAGE);
+      await confirmDialog();
+      await page.waitForSelector(`dialog[open] >> text=its copy in ${COPY_STORAGE}`);
+      await confirmDialog();
+      await page.waitForURL(/#\/jobs\/job-/);
+      seen = await watchJob();
+      assert.equal(seen[seen.length - 1].state, 'JOB_STATE_SUCCEEDED', `restore: ${JSON.stringify(seen)}`);
     });
 
     await t.test('admin downloads the backup (its SHA-256 is the manifest\'s) and deletes an older one', async () => {

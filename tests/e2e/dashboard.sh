@@ -4,7 +4,8 @@
 # its HTTP gateway over HTTPS, an agent, a SQLite database and local storage.
 # The browser signs in with tokens of each role, starts a backup and watches
 # its progress bar reach 100 %, verifies, test-restores and restores it,
-# checks what a viewer may not do, and sees a database whose scheduled
+# restores an encrypted backup from its copy (the identity named by
+# reference), checks what a viewer may not do, and sees a database whose scheduled
 # backups fail shown red once it is stale for real. Screenshots of every
 # page are kept in the directory printed at the end.
 source "$(dirname "$0")/lib.sh"
@@ -61,6 +62,20 @@ psql_as shop "CREATE TABLE orders (id int PRIMARY KEY, note text);
 ctl database add shop --engine=postgres --agent=agent-1 --storage=local --host=127.0.0.1 \
   --port="$PG_PORT" --user=dbdump --password-ref="file:$PG_PASSFILE" --dbname=shop
 ctl backup run shop --wait
+# An encrypted database with a copy in a second destination: the browser
+# test-restores and restores it from the copy, naming the identity by reference.
+age-keygen -o "$T/vault.key" 2>/dev/null
+chmod 600 "$T/vault.key"
+sqlite3 "$T/vault.db" "CREATE TABLE secrets(id INTEGER PRIMARY KEY, v TEXT);
+  WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000)
+  INSERT INTO secrets(v) SELECT hex(randomblob(32)) FROM c;"
+ctl storage add offsite --kind=local --path="$T/offsite"
+ctl database add vault --engine=sqlite --agent=agent-1 --storage=local --copies=offsite \
+  --path="$T/vault.db" --encrypt-to="$(age-keygen -y "$T/vault.key")"
+ctl backup run vault --wait
+# Only the copy can serve the browser's restores of it.
+[ -d "$T/offsite/vault" ] || fail "the copy of vault was not written"
+mv "$T/store/vault" "$T/vault-primary-moved-away"
 OPERATOR_TOKEN=$(ctl --output=json token create ops --role=operator | json_field 'd["secret"]')
 VIEWER_TOKEN=$(ctl --output=json token create reader --role=viewer | json_field 'd["secret"]')
 
@@ -89,6 +104,8 @@ start=$SECONDS
   DASH_OPERATOR_TOKEN=$OPERATOR_TOKEN DASH_VIEWER_TOKEN=$VIEWER_TOKEN \
   DASH_DATABASE=app DASH_STALE_DATABASE=legacy DASH_RESTORE_TARGET=$RESTORED \
   DASH_PG_DATABASE=shop DASH_PG_TARGET=shop_copy \
+  DASH_ENC_DATABASE=vault DASH_ENC_IDENTITY_REF="file:$T/vault.key" \
+  DASH_ENC_TARGET="$T/vault_restored.db" DASH_COPY_STORAGE=offsite \
   DASH_SCREENSHOTS=$SHOTS node --test-reporter=spec dashboard.test.mjs) \
   || fail "the browser test failed (screenshots so far: $SHOTS)"
 echo "   browser test took $((SECONDS - start)) s"
@@ -96,6 +113,11 @@ echo "   browser test took $((SECONDS - start)) s"
 step "what the browser restored is the database"
 [ "$(sqlite3 "$RESTORED" 'PRAGMA integrity_check')" = ok ] || fail "the restored file is not intact"
 [ "$(sqlite3 "$T/app.db" .sha3sum)" = "$(sqlite3 "$RESTORED" .sha3sum)" ] || fail "the restored content differs"
+
+step "the encrypted backup the browser restored from its copy is the database"
+[ "$(sqlite3 "$T/vault.db" .sha3sum)" = "$(sqlite3 "$T/vault_restored.db" .sha3sum)" ] \
+  || fail "the restored encrypted copy differs"
+grep -q "AGE-SECRET-KEY" "$T/controller.db" && fail "the identity reached the controller's store"
 
 step "the PostgreSQL restore the browser asked for: no grants, the database's own setting"
 [ "$(psql_as shop_copy "SELECT count(*) FROM orders")" = 500 ] || fail "shop_copy lacks its rows"

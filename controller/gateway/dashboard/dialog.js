@@ -30,7 +30,7 @@ export function confirmAction({ title, body, confirm = 'Confirm', danger = false
 }
 
 // formDialog({title, fields: [{name, label, type, value, options, hint,
-// required}], confirm}) -> {name: value} | null
+// required, pattern, title}], confirm}) -> {name: value} | null
 export function formDialog({ title, intro, fields, confirm = 'OK', danger = false }) {
   const inputs = {};
   const rows = fields.map((f) => {
@@ -45,6 +45,7 @@ export function formDialog({ title, intro, fields, confirm = 'OK', danger = fals
       input = h('input', {
         id, name: f.name, type: f.type || 'text', value: f.value ?? '',
         required: f.required, placeholder: f.placeholder, min: f.min, max: f.max,
+        pattern: f.pattern, title: f.title,
         autocomplete: 'off', spellcheck: 'false',
       });
     }

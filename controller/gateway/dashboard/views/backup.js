@@ -17,6 +17,37 @@ function encryptionText(e) {
     `encrypted (age, ${n} recipient${n === 1 ? '' : 's'})`);
 }
 
+const isEncrypted = (b) => !!(b.manifest && b.manifest.encryption && b.manifest.encryption.format);
+
+// Where a restore, dry run or test restore reads from, and for an encrypted
+// backup where the restoring agent finds its identity (a reference on the
+// agent's host: the dashboard never takes the key itself).
+function sourceFields(b) {
+  const fields = [];
+  const committed = (b.copies || []).filter((c) => c.state === 'BACKUP_COPY_STATE_COMMITTED');
+  if (committed.length) {
+    fields.push({ name: 'from_storage', label: 'Read from', type: 'select', value: '',
+      options: [['', `${b.storage} (primary)`], ...committed.map((c) => [c.storage, `${c.storage} (copy)`])] });
+  }
+  if (isEncrypted(b)) {
+    const passphrase = b.manifest.encryption.passphrase;
+    fields.push({
+      name: 'identity_ref',
+      label: passphrase ? 'Where the agent finds the passphrase' : 'Where the agent finds the age identity',
+      required: true,
+      placeholder: passphrase ? 'file:/etc/dbdump/backup.pass' : 'file:/etc/dbdump/backup.key',
+      pattern: '(file:/|env:)\\S+',
+      title: 'file:/absolute/path (mode 0600) or env:NAME on the restoring agent’s host',
+      hint: 'A reference on the restoring agent’s host: file:/absolute/path (mode 0600) or env:NAME. Never the key itself.',
+    });
+  }
+  return fields;
+}
+
+function sourceOf(answer) {
+  return { from_storage: answer.from_storage || '', identity_ref: answer.identity_ref || '' };
+}
+
 function checksum(hex) {
   return hex ? h('code.hash', hex) : '—';
 }
@@ -76,6 +107,30 @@ function manifestSection(m) {
     ] : null);
 }
 
+const COPY_TONES = {
+  BACKUP_COPY_STATE_COMMITTED: 'good',
+  BACKUP_COPY_STATE_PENDING: 'busy',
+  BACKUP_COPY_STATE_FAILED: 'bad',
+};
+
+// The same stored stream in further destinations: each with its own state,
+// attempts and Object Lock. A pending copy is retried by a copy job.
+function copiesSection(b) {
+  return h('section.card', { 'aria-labelledby': 'copies-h', 'data-test': 'copies' },
+    h('h2', { id: 'copies-h' }, `Copies (${b.copies.length})`),
+    h('p.muted', `The primary is in ${b.storage}; each copy is the same stored bytes with its own manifest.`),
+    table([
+      { title: 'Storage', cell: (c) => c.storage },
+      { title: 'State', cell: (c) => badge(fmt.enumText(c.state, 'BACKUP_COPY_STATE_'), COPY_TONES[c.state] || 'neutral') },
+      { title: 'Attempts', class: 'num', cell: (c) => String(c.attempts || 0) },
+      { title: 'Stored', class: 'num', cell: (c) => (fmt.num(c.stored_size_bytes) ? fmt.bytes(c.stored_size_bytes) : '—') },
+      { title: 'Object lock', cell: (c) => (c.locked_until
+        ? `${fmt.enumText(c.lock_mode, 'OBJECT_LOCK_MODE_')} until ${fmt.time(c.locked_until)}` : 'none') },
+      { title: 'Updated', cell: (c) => (c.deleted_at ? `deleted ${fmt.time(c.deleted_at)}` : fmt.time(c.updated_at)) },
+      { title: 'Last error', cell: (c) => c.error || '' },
+    ], b.copies, { rowAttrs: (c) => ({ 'data-copy': c.storage, 'data-state': c.state }) }));
+}
+
 function reportSection(b) {
   const r = b.test_restore_report;
   const rows = [
@@ -133,10 +188,12 @@ async function download(b, notify) {
   notify(`Downloaded ${name}`);
 }
 
-async function startRestore(b, options, target, via) {
-  const body = { options };
+async function startRestore(b, options, target, via, source = {}) {
+  const body = { options: { ...options } };
   if (target) body.target = target;
   if (via) body.via_database = via;
+  if (source.from_storage) body.from_storage = source.from_storage;
+  if (source.identity_ref) body.options.identity_ref = source.identity_ref;
   const r = await api.post(`/v1/backups/${api.seg(b.id)}:restore`, body);
   return r.job;
 }
@@ -166,6 +223,13 @@ export async function render({ params, signal, navigate, notify, refresh }) {
     navigate(`#/jobs/${encodeURIComponent(job.id)}`);
   };
 
+  // Asks only "sure?" unless there is a copy to pick or an identity to name.
+  const askSource = async ({ title, text, confirm }) => {
+    const fields = sourceFields(b);
+    if (!fields.length) return (await confirmAction({ title, body: h('p', text), confirm })) ? {} : null;
+    return formDialog({ title, intro: h('p', text), confirm, fields });
+  };
+
   const actions = [];
   if (restorable && can('backup.verify')) {
     actions.push(act('Verify', async () => {
@@ -184,22 +248,22 @@ export async function render({ params, signal, navigate, notify, refresh }) {
   }
   if (restorable && can('backup.test_restore')) {
     actions.push(act('Test restore', async () => {
-      const ok = await confirmAction({
+      const answer = await askSource({
         title: 'Test-restore this backup?',
-        body: h('p', 'The agent restores it into a scratch database it creates, checks the tables, and drops it. Your databases are not touched.'),
+        text: 'The agent restores it into a scratch database it creates, checks the tables, and drops it. Your databases are not touched.',
         confirm: 'Start test restore',
       });
-      if (ok) toJob(await startRestore(b, { test_restore: true }), 'Test restore');
+      if (answer) toJob(await startRestore(b, { test_restore: true }, '', '', sourceOf(answer)), 'Test restore');
     }, 'test-restore'));
   }
   if (restorable && can('backup.dry_run')) {
     actions.push(act('Dry run', async () => {
-      const ok = await confirmAction({
+      const answer = await askSource({
         title: 'Dry-run a restore?',
-        body: h('p', 'The agent downloads the backup, checks both checksums and lists it with the engine’s own tool. Nothing is restored.'),
+        text: 'The agent downloads the backup, checks both checksums and lists it with the engine’s own tool. Nothing is restored.',
         confirm: 'Start dry run',
       });
-      if (ok) toJob(await startRestore(b, { dry_run: true }), 'Dry run');
+      if (answer) toJob(await startRestore(b, { dry_run: true }, '', '', sourceOf(answer)), 'Dry run');
     }, 'dry-run'));
   }
   if (restorable && can('backup.restore')) {
@@ -217,12 +281,13 @@ export async function render({ params, signal, navigate, notify, refresh }) {
           { name: 'clean', label: 'Drop existing objects first (clean)', type: 'checkbox' },
           { name: 'no_create', label: 'Fail if the target does not exist', type: 'checkbox' },
           ...restoreElsewhereFields(b),
+          ...sourceFields(b),
         ],
       });
       if (!answer) return;
       const sure = await confirmAction({
         title: 'Restore now?',
-        body: h('p', `Backup ${b.id} of ${b.database} will be written into ${answer.target || b.database}${answer.clean ? ', dropping its existing objects first' : ''}.`),
+        body: h('p', `Backup ${b.id} of ${b.database}${answer.from_storage ? ` (its copy in ${answer.from_storage})` : ''} will be written into ${answer.target || b.database}${answer.clean ? ', dropping its existing objects first' : ''}.`),
         confirm: 'Restore',
         danger: true,
       });
@@ -230,7 +295,7 @@ export async function render({ params, signal, navigate, notify, refresh }) {
       const options = restoreElsewhereOptions(answer);
       if (answer.clean) options.clean = true;
       if (answer.no_create) options.no_create = true;
-      toJob(await startRestore(b, options, answer.target, answer.via), 'Restore');
+      toJob(await startRestore(b, options, answer.target, answer.via, sourceOf(answer)), 'Restore');
     }, 'restore', '.btn-primary'));
   }
   if (restorable && can('backup.download')) {
@@ -269,6 +334,7 @@ export async function render({ params, signal, navigate, notify, refresh }) {
         ['Deleted', b.deleted_at ? fmt.time(b.deleted_at) : ''],
       ])),
     reportSection(b),
+    (b.copies || []).length ? copiesSection(b) : null,
     b.manifest ? manifestSection(b.manifest) : h('section.card', h('p.muted', 'No manifest: this backup did not complete.')));
 }
 
