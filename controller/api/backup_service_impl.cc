@@ -109,6 +109,15 @@ grpc::Status BackupServiceImpl::StartRestore(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status BackupServiceImpl::CopyBackup(grpc::ServerContext* ctx,
+                                           const v1::CopyBackupRequest* req,
+                                           v1::CopyBackupResponse* resp) {
+  auto job = c_.dispatcher->StartCopy(*req, absl::FromChrono(ctx->deadline()));
+  if (!job.ok()) return ToGrpc(job.status());
+  *resp->mutable_job() = *job;
+  return grpc::Status::OK;
+}
+
 grpc::Status BackupServiceImpl::DownloadBackup(
     grpc::ServerContext* ctx, const v1::DownloadBackupRequest* req,
     grpc::ServerWriter<v1::DownloadBackupResponse>* writer) {

@@ -20,6 +20,8 @@ class BackupServiceImpl final : public dbdump::v1::BackupService::Service {
                             dbdump::v1::DeleteBackupResponse*) override;
   grpc::Status StartRestore(grpc::ServerContext*, const dbdump::v1::StartRestoreRequest*,
                             dbdump::v1::StartRestoreResponse*) override;
+  grpc::Status CopyBackup(grpc::ServerContext*, const dbdump::v1::CopyBackupRequest*,
+                          dbdump::v1::CopyBackupResponse*) override;
   grpc::Status DownloadBackup(grpc::ServerContext*, const dbdump::v1::DownloadBackupRequest*,
                               grpc::ServerWriter<dbdump::v1::DownloadBackupResponse>*) override;
 

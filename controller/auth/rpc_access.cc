@@ -34,6 +34,8 @@ const std::map<std::string, RpcRule>& ControllerRpcRules() {
       {"/dbdump.v1.BackupService/GetBackup", {Access::kViewer, false}},
       {"/dbdump.v1.BackupService/DeleteBackup", {Access::kAdmin, true}},
       {"/dbdump.v1.BackupService/StartRestore", {Access::kOperator, true}},
+      // Into a destination the database already has (an admin chose it).
+      {"/dbdump.v1.BackupService/CopyBackup", {Access::kOperator, true}},
       // A backup's bytes are the database's data: an admin's, and recorded.
       {"/dbdump.v1.BackupService/DownloadBackup", {Access::kAdmin, true}},
       {"/dbdump.v1.VerificationService/VerifyBackup", {Access::kOperator, true}},

@@ -83,6 +83,9 @@ whose flags are given (the rest stays); a database moves to another storage or a
 with --storage or --agent. A storage that holds backups keeps its path, prefix and bucket.
 "backup delete" removes a backup's objects from its storage at once (it asks no
 question) and keeps its catalogue entry, marked deleted.
+"backup copy ID --to=STORAGE" copies a backup from its primary storage to a copy
+destination of its database now (a pending copy, or a destination added since),
+checking both checksums; copies that failed are also retried on their own.
 S3 keys are never given on the command line either: --credentials-ref names
 an AWS credentials file; without it the AWS credential chain is used (the
 environment, web identity, the --profile or AWS_PROFILE of ~/.aws, the

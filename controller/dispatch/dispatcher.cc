@@ -119,6 +119,18 @@ absl::StatusOr<v1::Job> Dispatcher::StartRestore(const v1::StartRestoreRequest& 
   return out;
 }
 
+absl::StatusOr<v1::Job> Dispatcher::StartCopy(const v1::CopyBackupRequest& req,
+                                              absl::Time deadline) {
+  ASSIGN_OR_RETURN(StoredJob sj, factory_.PrepareRequestedCopy(req));
+  RETURN_IF_ERROR(OnlineAgent(sj.job.agent(), deadline).status());
+  RETURN_IF_ERROR(store_->CreateJob(sj.job, sj.request));
+  LogInfo("controller", "copy job ", sj.job.id(), " of backup ", sj.job.backup_id(), " to ",
+          sj.job.copy_storage(), " queued for ", sj.job.agent(), " on request");
+  v1::Job out = sj.job;
+  Enqueue(std::move(sj));
+  return out;
+}
+
 void Dispatcher::Enqueue(StoredJob job, bool launch) {
   {
     absl::MutexLock l(&mu_);

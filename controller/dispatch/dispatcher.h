@@ -83,6 +83,8 @@ class Dispatcher final : private FollowerHost {
                                               absl::Time deadline = absl::InfiniteFuture());
   absl::StatusOr<dbdump::v1::Job> StartRestore(const dbdump::v1::StartRestoreRequest& req,
                                                absl::Time deadline = absl::InfiniteFuture());
+  absl::StatusOr<dbdump::v1::Job> StartCopy(const dbdump::v1::CopyBackupRequest& req,
+                                            absl::Time deadline = absl::InfiniteFuture());
   // Builds (validates, does not store) the job for a backup.
   absl::StatusOr<StoredJob> PrepareBackup(const BackupSettings& settings);
   // Queues a job already stored QUEUED and, unless told not to, starts what

@@ -244,4 +244,45 @@ absl::StatusOr<StoredJob> JobFactory::PrepareCopy(const std::string& backup_id,
   return out;
 }
 
+absl::StatusOr<StoredJob> JobFactory::PrepareRequestedCopy(const v1::CopyBackupRequest& req) {
+  RETURN_IF_ERROR(ValidateId("backup id", req.backup_id()));
+  if (req.storage().empty()) {
+    return absl::InvalidArgumentError("name the copy destination to copy the backup to");
+  }
+  RETURN_IF_ERROR(ValidateResourceName("storage name", req.storage()));
+  ASSIGN_OR_RETURN(v1::Backup backup, store_->GetBackup(req.backup_id()));
+  const v1::BackupCopy* existing = nullptr;
+  for (const v1::BackupCopy& c : backup.copies()) {
+    if (c.storage() == req.storage()) existing = &c;
+  }
+  if (existing == nullptr) {
+    absl::StatusOr<v1::Database> db = store_->GetDatabase(backup.database());
+    if (!db.ok() && !absl::IsNotFound(db.status())) return db.status();
+    bool configured = false;
+    if (db.ok()) {
+      for (const std::string& c : db->copies()) configured = configured || c == req.storage();
+    }
+    if (!configured && req.storage() != backup.storage()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "storage \"", req.storage(), "\" is not a copy destination of database \"",
+          backup.database(), "\": add it first (dbdumpctl database update ", backup.database(),
+          " --copies=...), so that its retention covers the copy"));
+    }
+  } else if (existing->state() == v1::BACKUP_COPY_STATE_COMMITTED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", backup.id(), " already has a committed copy in \"", req.storage(),
+        "\" (", existing->updated_at(), "); nothing to copy"));
+  }
+  ASSIGN_OR_RETURN(std::vector<StoredJob> active, store_->ActiveJobs());
+  for (const StoredJob& j : active) {
+    if (j.job.kind() == v1::JOB_KIND_COPY && j.job.backup_id() == backup.id() &&
+        j.job.copy_storage() == req.storage()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "copy job ", j.job.id(), " already copies backup ", backup.id(), " to \"",
+          req.storage(), "\": follow it with dbdumpctl job show ", j.job.id()));
+    }
+  }
+  return PrepareCopy(backup.id(), req.storage(), existing == nullptr ? 1 : existing->attempts() + 1);
+}
+
 }  // namespace dbdump

@@ -41,6 +41,7 @@ const ENC_DB = env('DASH_ENC_DATABASE');
 const ENC_IDENTITY_REF = env('DASH_ENC_IDENTITY_REF');
 const ENC_TARGET = env('DASH_ENC_TARGET');
 const COPY_STORAGE = env('DASH_COPY_STORAGE');
+const LATER_STORAGE = env('DASH_LATER_STORAGE');
 const SHOTS = env('DASH_SCREENSHOTS');
 const STALE_TIMEOUT_MS = Number(env('DASH_STALE_TIMEOUT_S', '300')) * 1000;
 const JOB_TIMEOUT_MS = 180_000;
@@ -314,6 +315,26 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       assert.match(text, /no owner, no privileges/);
       assert.match(text, new RegExp(`database settings applied to ${PG_TARGET}`));
       await shot('08c-restore-elsewhere-done');
+    });
+
+    await t.test('a destination added since the backup: "not copied", then copied from the page', async () => {
+      await open(`#/backups?database=${encodeURIComponent(PG_DB)}`);
+      await page.locator('[data-test=backup-link]').first().click();
+      await settled();
+      const row = () => page.locator(`[data-test=copies] tr[data-copy="${LATER_STORAGE}"]`);
+      assert.equal(await row().getAttribute('data-state'), 'BACKUP_COPY_STATE_UNSPECIFIED');
+      assert.match(await row().textContent(), /not copied/);
+      await row().locator('[data-test=copy-now]').click();
+      await page.waitForSelector(`dialog[open] >> text=Copy this backup to ${LATER_STORAGE}?`);
+      await confirmDialog();
+      await page.waitForURL(/#\/jobs\/job-/);
+      const seen = await watchJob();
+      assert.equal(seen[seen.length - 1].state, 'JOB_STATE_SUCCEEDED', `copy: ${JSON.stringify(seen)}`);
+      await page.goBack();
+      await settled();
+      await page.waitForSelector(`[data-test=copies] tr[data-copy="${LATER_STORAGE}"][data-state=BACKUP_COPY_STATE_COMMITTED]`);
+      assert.equal(await row().locator('[data-test=copy-now]').count(), 0, 'a committed copy offers no copy');
+      await shot('08f-copied-to-a-later-destination');
     });
 
     await t.test('an encrypted backup with a copy: test restore and restore from the copy, the identity named by reference', async () => {

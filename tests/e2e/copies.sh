@@ -207,6 +207,21 @@ done
 [ "$(copy_field "$ID3" swift state)" = BACKUP_COPY_STATE_COMMITTED ] || fail "the newest Swift copy was deleted"
 aws_at "$SWIFT" s3 ls "s3://dbdump-test/copies/app/$ID3/manifest.json" >/dev/null || fail "Swift lost $ID3"
 
+step "a destination added later gets an older backup on request (backup copy), nothing dumped again"
+ctl storage add later --kind=local --path="$T/later-store"
+expect_error "not a copy destination of database" ctl backup copy "$ID2" --to=later
+ctl database update app --copies=moto,swift,later
+expect_error "needs --to" ctl backup copy "$ID2"
+expect_error "already has a committed copy" ctl backup copy "$ID2" --to=moto
+expect_error "primary storage" ctl backup copy "$ID2" --to=local
+dumps_before=$(grep -c "backup job-.* of app started" "$T/agent.log")
+ctl backup copy "$ID2" --to=later --wait
+[ "$(copy_field "$ID2" later state)" = BACKUP_COPY_STATE_COMMITTED ] || fail "the requested copy is not committed: $(backup_json "$ID2")"
+[ "$(grep -c "backup job-.* of app started" "$T/agent.log")" = "$dumps_before" ] || fail "the copy dumped the database again"
+cmp "$T/local-store/app/$ID2/$DUMP" "$T/later-store/app/$ID2/$DUMP" || fail "the requested copy differs from the primary"
+ctl restore "$ID2" --from-storage=later --target="$T/restored-later.db" --wait
+[ "$(sqlite_fp "$T/restored-later.db")" = "$FP" ] || fail "restore from the requested copy differs"
+
 step "deleting a backup deletes every copy"
 ctl backup delete "$ID1"
 for S in moto swift; do

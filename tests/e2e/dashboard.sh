@@ -5,7 +5,7 @@
 # The browser signs in with tokens of each role, starts a backup and watches
 # its progress bar reach 100 %, verifies, test-restores and restores it,
 # restores an encrypted backup from its copy (the identity named by
-# reference), checks what a viewer may not do, and sees a database whose scheduled
+# reference), copies a backup to a destination added since, checks what a viewer may not do, and sees a database whose scheduled
 # backups fail shown red once it is stale for real. Screenshots of every
 # page are kept in the directory printed at the end.
 source "$(dirname "$0")/lib.sh"
@@ -62,6 +62,9 @@ psql_as shop "CREATE TABLE orders (id int PRIMARY KEY, note text);
 ctl database add shop --engine=postgres --agent=agent-1 --storage=local --host=127.0.0.1 \
   --port="$PG_PORT" --user=dbdump --password-ref="file:$PG_PASSFILE" --dbname=shop
 ctl backup run shop --wait
+# A copy destination added after shop's backup: the browser copies it there.
+ctl storage add later --kind=local --path="$T/later"
+ctl database update shop --copies=later
 # An encrypted database with a copy in a second destination: the browser
 # test-restores and restores it from the copy, naming the identity by reference.
 age-keygen -o "$T/vault.key" 2>/dev/null
@@ -105,7 +108,7 @@ start=$SECONDS
   DASH_DATABASE=app DASH_STALE_DATABASE=legacy DASH_RESTORE_TARGET=$RESTORED \
   DASH_PG_DATABASE=shop DASH_PG_TARGET=shop_copy \
   DASH_ENC_DATABASE=vault DASH_ENC_IDENTITY_REF="file:$T/vault.key" \
-  DASH_ENC_TARGET="$T/vault_restored.db" DASH_COPY_STORAGE=offsite \
+  DASH_ENC_TARGET="$T/vault_restored.db" DASH_COPY_STORAGE=offsite DASH_LATER_STORAGE=later \
   DASH_SCREENSHOTS=$SHOTS node --test-reporter=spec dashboard.test.mjs) \
   || fail "the browser test failed (screenshots so far: $SHOTS)"
 echo "   browser test took $((SECONDS - start)) s"
@@ -118,6 +121,12 @@ step "the encrypted backup the browser restored from its copy is the database"
 [ "$(sqlite3 "$T/vault.db" .sha3sum)" = "$(sqlite3 "$T/vault_restored.db" .sha3sum)" ] \
   || fail "the restored encrypted copy differs"
 grep -q "AGE-SECRET-KEY" "$T/controller.db" && fail "the identity reached the controller's store"
+
+step "the copy the browser asked for is in the destination added later"
+SHOP_BACKUP=$(ctl --output=json backup list --database=shop | json_field 'd["backups"][0]["id"]')
+[ -s "$T/later/shop/$SHOP_BACKUP/manifest.json" ] || fail "no copy of $SHOP_BACKUP in later"
+[ "$(ctl --output=json backup show "$SHOP_BACKUP" | json_field '[c["state"] for c in d["backup"]["copies"]]')" \
+  = "['BACKUP_COPY_STATE_COMMITTED']" ] || fail "the catalogue has no committed copy in later"
 
 step "the PostgreSQL restore the browser asked for: no grants, the database's own setting"
 [ "$(psql_as shop_copy "SELECT count(*) FROM orders")" = 500 ] || fail "shop_copy lacks its rows"

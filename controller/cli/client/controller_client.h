@@ -56,6 +56,9 @@ class ControllerClient {
   virtual absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(const v1::DeleteBackupRequest&) {
     return Unscripted("DeleteBackup");
   }
+  virtual absl::StatusOr<v1::CopyBackupResponse> CopyBackup(const v1::CopyBackupRequest&) {
+    return Unscripted("CopyBackup");
+  }
   virtual absl::StatusOr<v1::GetDatabaseResponse> GetDatabase(const v1::GetDatabaseRequest&) {
     return Unscripted("GetDatabase");
   }

@@ -343,6 +343,13 @@ absl::StatusOr<v1::CancelJobResponse> GrpcControllerClient::CancelJob(
   });
 }
 
+absl::StatusOr<v1::CopyBackupResponse> GrpcControllerClient::CopyBackup(
+    const v1::CopyBackupRequest& req) {
+  return Unary<v1::CopyBackupResponse>([&](grpc::ClientContext* c, v1::CopyBackupResponse* r) {
+    return stubs_->backups->CopyBackup(c, req, r);
+  });
+}
+
 absl::StatusOr<v1::DeleteBackupResponse> GrpcControllerClient::DeleteBackup(
     const v1::DeleteBackupRequest& req) {
   return Unary<v1::DeleteBackupResponse>([&](grpc::ClientContext* c, v1::DeleteBackupResponse* r) {

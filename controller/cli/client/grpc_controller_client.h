@@ -51,6 +51,7 @@ class GrpcControllerClient : public ControllerClient {
   absl::StatusOr<v1::CancelJobResponse> CancelJob(const v1::CancelJobRequest& req) override;
   absl::StatusOr<v1::DeleteBackupResponse> DeleteBackup(
       const v1::DeleteBackupRequest& req) override;
+  absl::StatusOr<v1::CopyBackupResponse> CopyBackup(const v1::CopyBackupRequest& req) override;
   absl::StatusOr<v1::GetDatabaseResponse> GetDatabase(const v1::GetDatabaseRequest& req) override;
   absl::StatusOr<v1::UpdateDatabaseResponse> UpdateDatabase(
       const v1::UpdateDatabaseRequest& req) override;

@@ -1,4 +1,4 @@
-// "backup run|list|show|test-restore|verify|delete" (and "download", in
+// "backup run|list|show|test-restore|verify|copy|delete" (and "download", in
 // backup_download.cc): the backups in the controller's
 // catalogue. ("restore" is commands/restore.cc.)
 #include <utility>
@@ -246,6 +246,24 @@ absl::Status BackupVerify(CommandContext& context, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+absl::Status BackupCopy(CommandContext& context, const ParsedArgs& args) {
+  v1::CopyBackupRequest req;
+  req.set_backup_id(args.positionals()[0]);
+  RETURN_IF_ERROR(CheckId("backup id", req.backup_id()));
+  if (!args.Has("to")) return UsageError("backup copy needs --to=STORAGE, a copy destination");
+  req.set_storage(args.Get("to"));
+  RETURN_IF_ERROR(CheckName("storage name", req.storage()));
+  ASSIGN_OR_RETURN(v1::CopyBackupResponse resp, context.client().CopyBackup(req));
+  bool wait = args.Has("wait");
+  if (context.json() && !wait) return context.PrintJson(resp);
+  if (!context.json()) {
+    context.out() << "copy job " << resp.job().id() << " queued: backup " << req.backup_id()
+                  << " to " << req.storage() << "\n";
+  }
+  if (!wait) return absl::OkStatus();
+  return FollowJobToEnd(context, resp.job().id(), "");
+}
+
 // Asks nothing: naming the backup is the confirmation.
 absl::Status BackupDelete(CommandContext& context, const ParsedArgs& args) {
   v1::DeleteBackupRequest req;
@@ -300,12 +318,19 @@ std::vector<VerbSpec> BackupVerbs() {
   verify.positionals = {"BACKUP_ID"};
   verify.run = BackupVerify;
 
+  VerbSpec copy;
+  copy.noun = "backup";
+  copy.verb = "copy";
+  copy.positionals = {"BACKUP_ID"};
+  copy.flags = {ValueFlag("to", "STORAGE"), SwitchFlag("wait")};
+  copy.run = BackupCopy;
+
   VerbSpec remove;
   remove.noun = "backup";
   remove.verb = "delete";
   remove.positionals = {"BACKUP_ID"};
   remove.run = BackupDelete;
-  return {run, list, show, test_restore, verify, remove, BackupDownloadVerb()};
+  return {run, list, show, test_restore, verify, copy, remove, BackupDownloadVerb()};
 }
 
 }  // namespace dbdump

@@ -17,6 +17,7 @@ const NEEDS = {
   'backup.restore': 'ROLE_ADMIN',
   'backup.download': 'ROLE_ADMIN',
   'backup.delete': 'ROLE_ADMIN',
+  'backup.copy': 'ROLE_OPERATOR',
   'job.cancel': 'ROLE_OPERATOR',
   'schedule.run': 'ROLE_OPERATOR',
   'schedule.enable': 'ROLE_OPERATOR',

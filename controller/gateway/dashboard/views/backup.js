@@ -112,23 +112,27 @@ const COPY_TONES = {
   BACKUP_COPY_STATE_PENDING: 'busy',
   BACKUP_COPY_STATE_FAILED: 'bad',
 };
+const NOT_COPIED = 'BACKUP_COPY_STATE_UNSPECIFIED';
 
 // The same stored stream in further destinations: each with its own state,
-// attempts and Object Lock. A pending copy is retried by a copy job.
-function copiesSection(b) {
+// attempts and Object Lock. A pending copy is retried by a copy job on its
+// own; `rows` also holds the database's destinations this backup has no
+// copy in yet (added since), and `copyButton` offers a copy now.
+function copiesSection(b, rows, copyButton) {
   return h('section.card', { 'aria-labelledby': 'copies-h', 'data-test': 'copies' },
     h('h2', { id: 'copies-h' }, `Copies (${b.copies.length})`),
     h('p.muted', `The primary is in ${b.storage}; each copy is the same stored bytes with its own manifest.`),
     table([
       { title: 'Storage', cell: (c) => c.storage },
-      { title: 'State', cell: (c) => badge(fmt.enumText(c.state, 'BACKUP_COPY_STATE_'), COPY_TONES[c.state] || 'neutral') },
+      { title: 'State', cell: (c) => badge(c.state === NOT_COPIED ? 'not copied' : fmt.enumText(c.state, 'BACKUP_COPY_STATE_'), COPY_TONES[c.state] || 'neutral') },
       { title: 'Attempts', class: 'num', cell: (c) => String(c.attempts || 0) },
       { title: 'Stored', class: 'num', cell: (c) => (fmt.num(c.stored_size_bytes) ? fmt.bytes(c.stored_size_bytes) : '—') },
       { title: 'Object lock', cell: (c) => (c.locked_until
         ? `${fmt.enumText(c.lock_mode, 'OBJECT_LOCK_MODE_')} until ${fmt.time(c.locked_until)}` : 'none') },
-      { title: 'Updated', cell: (c) => (c.deleted_at ? `deleted ${fmt.time(c.deleted_at)}` : fmt.time(c.updated_at)) },
+      { title: 'Updated', cell: (c) => (c.deleted_at ? `deleted ${fmt.time(c.deleted_at)}` : (c.updated_at ? fmt.time(c.updated_at) : '')) },
       { title: 'Last error', cell: (c) => c.error || '' },
-    ], b.copies, { rowAttrs: (c) => ({ 'data-copy': c.storage, 'data-state': c.state }) }));
+      { title: '', cell: (c) => copyButton(c) },
+    ], rows, { rowAttrs: (c) => ({ 'data-copy': c.storage, 'data-state': c.state }) }));
 }
 
 function reportSection(b) {
@@ -200,6 +204,16 @@ async function startRestore(b, options, target, via, source = {}) {
 
 export async function render({ params, signal, navigate, notify, refresh }) {
   const { backup: b } = await api.get(`/v1/backups/${api.seg(params.id)}`, { signal });
+  // The database's copy destinations this backup has no copy in (added
+  // since it was made); none when the database was removed.
+  let destinations = [];
+  try {
+    const { database } = await api.get(`/v1/databases/${api.seg(b.database)}`, { signal });
+    destinations = (database.copies || []).filter((name) => !(b.copies || []).some((c) => c.storage === name));
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+  }
+  const copyRows = [...(b.copies || []), ...destinations.map((storage) => ({ storage, state: NOT_COPIED }))];
   const restorable = b.state === 'BACKUP_STATE_COMPLETED';
   const isSqlite = b.manifest && b.manifest.engine === 'ENGINE_SQLITE';
 
@@ -228,6 +242,22 @@ export async function render({ params, signal, navigate, notify, refresh }) {
     const fields = sourceFields(b);
     if (!fields.length) return (await confirmAction({ title, body: h('p', text), confirm })) ? {} : null;
     return formDialog({ title, intro: h('p', text), confirm, fields });
+  };
+
+  // A copy from the primary now: for a copy still pending, failed or
+  // removed, or a destination added since.
+  const copyButton = (c) => {
+    if (!restorable || c.state === 'BACKUP_COPY_STATE_COMMITTED' || !can('backup.copy')) return null;
+    return act('Copy now', async () => {
+      const ok = await confirmAction({
+        title: `Copy this backup to ${c.storage}?`,
+        body: h('p', `The agent reads the backup from ${b.storage}, checks both checksums and writes the same stored bytes to ${c.storage}, with their own manifest. Nothing is dumped again.`),
+        confirm: 'Copy',
+      });
+      if (!ok) return;
+      const r = await api.post(`/v1/backups/${api.seg(b.id)}:copy`, { storage: c.storage });
+      toJob(r.job, `Copy to ${c.storage}`);
+    }, 'copy-now', '.btn-small');
   };
 
   const actions = [];
@@ -334,7 +364,7 @@ export async function render({ params, signal, navigate, notify, refresh }) {
         ['Deleted', b.deleted_at ? fmt.time(b.deleted_at) : ''],
       ])),
     reportSection(b),
-    (b.copies || []).length ? copiesSection(b) : null,
+    copyRows.length ? copiesSection(b, copyRows, copyButton) : null,
     b.manifest ? manifestSection(b.manifest) : h('section.card', h('p.muted', 'No manifest: this backup did not complete.')));
 }
 

@@ -1,6 +1,7 @@
-// JobFactory's checks of a restore request before a job is made of it: the
-// age identity is taken by reference only, and an encrypted backup gets no
-// restore job without one.
+// JobFactory's checks of a request before a job is made of it: the age
+// identity is taken by reference only, an encrypted backup gets no restore
+// job without one, and a copy asked for now goes only to a copy destination
+// of the database that has no committed copy and no copy job at work.
 #include "controller/dispatch/job_factory.h"
 
 #include <unistd.h>
@@ -8,7 +9,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
@@ -91,6 +94,94 @@ TEST_F(JobFactoryTest, AnEncryptedBackupIsNotQueuedForARestoreWithoutAnIdentity)
     job = factory.PrepareRestore(req);
     EXPECT_TRUE(job.ok()) << job.status();
   }
+}
+
+TEST_F(JobFactoryTest, ACopyAskedForGoesOnlyToADestinationOfTheDatabaseThatNeedsIt) {
+  ASSERT_TRUE(AddLocalStorage(store_.get(), dir_ + "/backups", clock_.Now()).ok());
+  for (const char* name : {"remote", "extra", "elsewhere"}) {
+    v1::StorageDestination d;
+    d.set_name(name);
+    d.set_kind(v1::STORAGE_KIND_LOCAL);
+    d.set_path(dir_ + "/" + name);
+    ASSERT_TRUE(store_->AddStorage(d, clock_.Now()).ok());
+  }
+  ASSERT_TRUE(AddInProcessAgent(store_.get(), "agent-1", clock_.Now()).ok());
+  ASSERT_TRUE(AddSqliteDatabase(store_.get(), "orders", "agent-1", clock_.Now()).ok());
+  v1::Database db = *store_->GetDatabase("orders");
+  db.add_copies("remote");
+  db.add_copies("extra");
+  ASSERT_TRUE(store_->UpdateDatabase(db).ok());
+  // Two backups: the first's copy in remote committed, the second's pending
+  // after two failed writes.
+  const std::string b1 = "20260101T000000Z-0000000a", b2 = "20260102T000000Z-0000000b";
+  for (const auto& [id, job_id, state] :
+       {std::tuple{b1, "job-1", v1::BACKUP_COPY_STATE_COMMITTED},
+        std::tuple{b2, "job-2", v1::BACKUP_COPY_STATE_PENDING}}) {
+    v1::Job job;
+    job.set_id(job_id);
+    job.set_kind(v1::JOB_KIND_BACKUP);
+    job.set_state(v1::JOB_STATE_QUEUED);
+    job.set_database("orders");
+    job.set_agent("agent-1");
+    job.set_created_at("2026-01-01T00:00:00Z");
+    ASSERT_TRUE(store_->CreateJob(job, "req").ok());
+    JobEnd end;
+    end.job_id = job_id;
+    end.state = v1::JOB_STATE_SUCCEEDED;
+    end.now = clock_.Now();
+    v1::Backup& b = end.backup.emplace();
+    b.set_id(id);
+    b.set_database("orders");
+    b.set_storage("local");
+    b.set_state(v1::BACKUP_STATE_COMPLETED);
+    b.set_created_at("2026-01-01T00:00:00Z");
+    b.mutable_manifest()->set_agent("agent-1");
+    end.copies_of = id;
+    v1::BackupCopy c;
+    c.set_storage("remote");
+    c.set_state(state);
+    c.set_updated_at("2026-01-01T00:00:00Z");
+    end.copies.push_back(c);
+    ASSERT_TRUE(store_->EndJob(end).ok());
+  }
+  v1::BackupCopy again;
+  again.set_storage("remote");
+  again.set_state(v1::BACKUP_COPY_STATE_PENDING);
+  again.set_error("connection refused");
+  again.set_updated_at("2026-01-01T01:00:00Z");
+  ASSERT_TRUE(store_->RecordCopyAttempt(b2, again).ok());
+
+  JobFactory factory(store_.get(), &clock_);
+  auto ask = [&](const std::string& backup, const std::string& storage) {
+    v1::CopyBackupRequest req;
+    req.set_backup_id(backup);
+    req.set_storage(storage);
+    return factory.PrepareRequestedCopy(req);
+  };
+  auto refused = [](const absl::StatusOr<StoredJob>& job, absl::string_view why) {
+    EXPECT_FALSE(job.ok());
+    EXPECT_NE(job.status().message().find(why), std::string::npos) << job.status();
+  };
+  refused(ask(b1, "elsewhere"), "is not a copy destination of database \"orders\"");
+  refused(ask(b1, "remote"), "already has a committed copy in \"remote\"");
+  refused(ask(b1, "local"), "is the primary storage");
+  refused(ask(b1, ""), "name the copy destination");
+  refused(ask("20260101T000000Z-0000000c", "remote"), "");
+
+  // A destination added since the backup was made: a first attempt.
+  absl::StatusOr<StoredJob> to_extra = ask(b1, "extra");
+  ASSERT_TRUE(to_extra.ok()) << to_extra.status();
+  EXPECT_EQ(to_extra->job.kind(), v1::JOB_KIND_COPY);
+  EXPECT_EQ(to_extra->job.copy_storage(), "extra");
+  EXPECT_EQ(to_extra->job.backup_id(), b1);
+  EXPECT_EQ(to_extra->job.attempt(), 1u);
+  // The pending copy: the third write.
+  absl::StatusOr<StoredJob> to_remote = ask(b2, "remote");
+  ASSERT_TRUE(to_remote.ok()) << to_remote.status();
+  EXPECT_EQ(to_remote->job.attempt(), 3u);
+  // Once its job is queued, a second one is refused.
+  ASSERT_TRUE(store_->CreateJob(to_remote->job, to_remote->request).ok());
+  refused(ask(b2, "remote"), absl::StrCat("copy job ", to_remote->job.id(), " already copies"));
 }
 
 }  // namespace
