@@ -86,6 +86,9 @@ question) and keeps its catalogue entry, marked deleted.
 "backup copy ID --to=STORAGE" copies a backup from its primary storage to a copy
 destination of its database now (a pending copy, or a destination added since),
 checking both checksums; copies that failed are also retried on their own.
+"backup verify ID --storage=COPY" verifies the backup's committed copy in that
+destination and records the result on the copy ("backup show"); a scheduled
+verification (--verify-cron) checks the newest backup and each of its copies.
 S3 keys are never given on the command line either: --credentials-ref names
 an AWS credentials file; without it the AWS credential chain is used (the
 environment, web identity, the --profile or AWS_PROFILE of ~/.aws, the

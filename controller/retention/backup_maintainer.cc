@@ -5,8 +5,10 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/base/log.h"
 #include "common/base/names.h"
 #include "common/base/status_macros.h"
@@ -113,6 +115,14 @@ void BackupMaintainer::VerifyNewestLater(const std::string& database) {
           if (it->state() != v1::BACKUP_STATE_COMPLETED || !it->deleted_at().empty()) continue;
           auto r = Verify(it->id());
           if (!r.ok()) LogWarn("controller", "verification of ", it->id(), ": ", r.status().message());
+          for (const v1::BackupCopy& c : it->copies()) {
+            if (c.state() != v1::BACKUP_COPY_STATE_COMMITTED) continue;
+            auto rc = Verify(it->id(), c.storage());
+            if (!rc.ok()) {
+              LogWarn("controller", "verification of ", it->id(), " in ", c.storage(), ": ",
+                      rc.status().message());
+            }
+          }
           return;
         }
       },
@@ -440,24 +450,48 @@ class BackupMaintainer::Reading {
   bool deleting_ = false;
 };
 
-absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id) {
+absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id,
+                                                    const std::string& copy_storage) {
   RETURN_IF_ERROR(ValidateId("backup id", backup_id));
+  if (!copy_storage.empty()) RETURN_IF_ERROR(ValidateResourceName("storage name", copy_storage));
   Reading reading(this, backup_id);
   if (reading.deleting()) {
     return absl::FailedPreconditionError(
         absl::StrCat("backup ", backup_id, " is being deleted: there is nothing to verify"));
   }
   ASSIGN_OR_RETURN(v1::Backup b, store_->GetBackup(backup_id));
-  if (!b.deleted_at().empty()) {
+  const bool of_copy = !copy_storage.empty() && copy_storage != b.storage();
+  if (of_copy) {
+    // A committed copy is verified whatever became of the primary.
+    const v1::BackupCopy* copy = nullptr;
+    std::vector<std::string> names;
+    for (const v1::BackupCopy& c : b.copies()) {
+      names.push_back(c.storage());
+      if (c.storage() == copy_storage) copy = &c;
+    }
+    if (copy == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "backup ", b.id(), " has no copy in storage \"", copy_storage, "\" (",
+          names.empty() ? "it has no copies" : absl::StrCat("its copies: ", absl::StrJoin(names, ", ")),
+          ")"));
+    }
+    if (copy->state() != v1::BACKUP_COPY_STATE_COMMITTED) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the copy of backup ", b.id(), " in storage \"", copy_storage, "\" is ",
+          absl::AsciiStrToLower(absl::StripPrefix(v1::BackupCopyState_Name(copy->state()),
+                                                  "BACKUP_COPY_STATE_")),
+          ": there is nothing to verify there"));
+    }
+  } else if (!b.deleted_at().empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("backup ", backup_id, " was deleted at ", b.deleted_at()));
-  }
-  if (b.state() == v1::BACKUP_STATE_MISSING) {
+  } else if (b.state() == v1::BACKUP_STATE_MISSING) {
     return absl::FailedPreconditionError(absl::StrCat(
         "backup ", b.id(), " is missing since ", b.missing_since(), " (", b.missing_reason(),
         "): its objects are gone from storage; see storage reconcile"));
   }
-  ASSIGN_OR_RETURN(v1::StorageDestination storage, store_->GetStorage(b.storage()));
+  ASSIGN_OR_RETURN(v1::StorageDestination storage,
+                   store_->GetStorage(of_copy ? copy_storage : b.storage()));
   // A database moved to another agent leaves its local backups on the host
   // of the agent that wrote them.
   ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> agent, AgentOfBackup(b, storage));
@@ -468,14 +502,22 @@ absl::StatusOr<v1::Backup> BackupMaintainer::Verify(const std::string& backup_id
   ASSIGN_OR_RETURN(v1::VerifyBackupResponse vresp, agent->VerifyBackup(ref));
   std::string error = vresp.ok() ? "" : vresp.error();
   if (!vresp.ok() && error.empty()) error = "verification failed";
-  RETURN_IF_ERROR(store_->RecordVerification(b.id(), error, clock_->Now()));
-  LogInfo("controller", "backup ", b.id(), " verified: ", error.empty() ? "checksums match" : error);
+  if (of_copy) {
+    RETURN_IF_ERROR(store_->RecordCopyVerification(b.id(), copy_storage, error, clock_->Now()));
+  } else {
+    RETURN_IF_ERROR(store_->RecordVerification(b.id(), error, clock_->Now()));
+  }
+  const std::string what =
+      of_copy ? absl::StrCat("backup ", b.id(), " (its copy in ", copy_storage, ")")
+              : absl::StrCat("backup ", b.id());
+  LogInfo("controller", what, " verified: ", error.empty() ? "checksums match" : error);
   if (!error.empty() && notifier_ != nullptr) {
     Notification n;
     n.event = NotificationEvent::kVerificationFailed;
     n.database = b.database();
-    n.summary = absl::StrCat("verification of backup ", b.id(), " of ", b.database(), " failed");
-    n.fields = {{"backup", b.id()}, {"database", b.database()}, {"error", error}};
+    n.summary = absl::StrCat("verification of ", what, " of ", b.database(), " failed");
+    n.fields = {{"backup", b.id()}, {"database", b.database()}, {"storage", storage.name()},
+                {"error", error}};
     n.time = clock_->Now();
     notifier_->Notify(n);
   }

@@ -51,9 +51,13 @@ class BackupMaintainer {
   // FailedPrecondition when the backup is already deleted, or while a
   // restore or test restore job or a verification reads it.
   absl::StatusOr<dbdump::v1::DeleteBackupResponse> Delete(const std::string& backup_id);
-  // Verifies now and records the result; a failed check notifies.
-  absl::StatusOr<dbdump::v1::Backup> Verify(const std::string& backup_id);
-  // Verifies the newest live backup of the database on the worker thread.
+  // Verifies now and records the result; a failed check notifies. With
+  // `copy_storage` (not the primary), the backup's committed copy there is
+  // verified and the result recorded on the copy.
+  absl::StatusOr<dbdump::v1::Backup> Verify(const std::string& backup_id,
+                                            const std::string& copy_storage = "");
+  // Verifies the newest live backup of the database, then each of its
+  // committed copies, on the worker thread.
   void VerifyNewestLater(const std::string& database);
   // Applies retention on the worker thread.
   void ApplyLater(const std::string& database);

@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kCopyColumns =
     "backup_id, storage, state, error, updated_at, attempts, locked_until, lock_mode, "
-    "deleted_at, stored_size_bytes";
+    "deleted_at, stored_size_bytes, verified_at, verify_error";
 
 BackupCopyRow CopyFromRow(Stmt& s) {
   BackupCopyRow r;
@@ -31,6 +31,8 @@ BackupCopyRow CopyFromRow(Stmt& s) {
   c.set_lock_mode(static_cast<v1::ObjectLockMode>(s.Int(7)));
   c.set_deleted_at(s.Text(8));
   c.set_stored_size_bytes(static_cast<uint64_t>(s.Int(9)));
+  c.set_verified_at(s.Text(10));
+  c.set_verify_error(s.Text(11));
   return r;
 }
 
@@ -43,7 +45,7 @@ absl::Status BackupCopyTable::RecordAttempt(const std::string& backup_id,
                    "VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8) "
                    "ON CONFLICT(backup_id, storage) DO UPDATE SET state = ?3, error = ?4, "
                    "updated_at = ?5, attempts = attempts + 1, locked_until = ?6, lock_mode = ?7, "
-                   "stored_size_bytes = ?8")
+                   "stored_size_bytes = ?8, verified_at = '', verify_error = ''")
       .Bind(1, backup_id)
       .Bind(2, c.storage())
       .Bind(3, int64_t{c.state()})
@@ -94,6 +96,23 @@ absl::StatusOr<std::vector<BackupCopyRow>> BackupCopyTable::ListPending() {
               "ORDER BY c.updated_at, c.backup_id");
   s.Bind(1, int64_t{v1::BACKUP_COPY_STATE_PENDING}).Bind(2, int64_t{v1::BACKUP_STATE_COMPLETED});
   return CollectRows<BackupCopyRow>(s, CopyFromRow);
+}
+
+absl::Status BackupCopyTable::RecordVerification(const std::string& backup_id,
+                                                 const std::string& storage,
+                                                 const std::string& error, absl::Time now) {
+  RETURN_IF_ERROR(Stmt(db_, "UPDATE backup_copies SET verified_at = ?, verify_error = ? "
+                            "WHERE backup_id = ? AND storage = ?")
+                      .Bind(1, TimeToString(now))
+                      .Bind(2, error)
+                      .Bind(3, backup_id)
+                      .Bind(4, storage)
+                      .Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("backup ", backup_id, " has no copy in storage \"", storage, "\""));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BackupCopyTable::MarkDeleted(const std::string& backup_id, const std::string& storage,

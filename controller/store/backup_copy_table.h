@@ -26,7 +26,8 @@ class BackupCopyTable {
   explicit BackupCopyTable(sqlite3* db) : db_(db) {}
 
   // Records a write of the copy: the row is created, or its state, error,
-  // size and lock replaced; `attempts` grows by one either way.
+  // size and lock replaced and its last verification cleared; `attempts`
+  // grows by one either way.
   absl::Status RecordAttempt(const std::string& backup_id, const dbdump::v1::BackupCopy& copy);
   // The backup's copies, by destination name.
   absl::StatusOr<std::vector<dbdump::v1::BackupCopy>> ListFor(const std::string& backup_id);
@@ -35,6 +36,10 @@ class BackupCopyTable {
       const std::string& storage, const std::vector<dbdump::v1::BackupCopyState>& states);
   // Pending copies of backups still completed, oldest update first.
   absl::StatusOr<std::vector<BackupCopyRow>> ListPending();
+  // The outcome of a verification of the copy (error empty: it matched).
+  // A later write of the copy clears it. NotFound.
+  absl::Status RecordVerification(const std::string& backup_id, const std::string& storage,
+                                  const std::string& error, absl::Time now);
   // Retention or DeleteBackup removed the copy. NotFound.
   absl::Status MarkDeleted(const std::string& backup_id, const std::string& storage,
                            absl::Time now);

@@ -342,6 +342,13 @@ absl::Status Store::RecordVerification(const std::string& id, const std::string&
   return backups_.RecordVerification(id, error, now);
 }
 
+absl::Status Store::RecordCopyVerification(const std::string& backup_id,
+                                           const std::string& storage, const std::string& error,
+                                           absl::Time now) {
+  absl::MutexLock l(&mu_);
+  return copies_.RecordVerification(backup_id, storage, error, now);
+}
+
 absl::Status Store::SetRestoreReport(const std::string& job_id, const v1::RestoreReport& report) {
   absl::MutexLock l(&mu_);
   return jobs_.SetRestoreReport(job_id, report);

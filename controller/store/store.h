@@ -141,6 +141,9 @@ class Store {
                                absl::Time now);
   // Outcome of a verification; empty `error` = the checksums matched.
   absl::Status RecordVerification(const std::string& id, const std::string& error, absl::Time now);
+  // Of the backup's copy in `storage`.
+  absl::Status RecordCopyVerification(const std::string& backup_id, const std::string& storage,
+                                      const std::string& error, absl::Time now);
   // What a dry run or test restore job found.
   absl::Status SetRestoreReport(const std::string& job_id, const dbdump::v1::RestoreReport& report);
   // The outcome of a test restore of a backup (error empty = passed).

@@ -346,6 +346,9 @@ test('dashboard against a real controller', { timeout: 15 * 60_000 }, async (t) 
       assert.equal(await copy.getAttribute('data-state'), 'BACKUP_COPY_STATE_COMMITTED');
       assert.match(await copy.textContent(), /committed/);
       assert.match(await page.textContent('#manifest-h + dl'), /encrypted \(age, 1 recipient\)/);
+      // The copy is verified where it is (the primary was moved away).
+      await copy.locator('[data-test=verify-copy]').click();
+      await page.waitForSelector(`[data-test=copies] tr[data-copy="${COPY_STORAGE}"] >> text=checksums match`, { timeout: 60_000 });
       await shot('08d-encrypted-backup-with-copy');
 
       // The key itself is not a reference: the form does not send it.

@@ -222,6 +222,24 @@ cmp "$T/local-store/app/$ID2/$DUMP" "$T/later-store/app/$ID2/$DUMP" || fail "the
 ctl restore "$ID2" --from-storage=later --target="$T/restored-later.db" --wait
 [ "$(sqlite_fp "$T/restored-later.db")" = "$FP" ] || fail "restore from the requested copy differs"
 
+step "each copy is verified in its own destination; a corrupted copy fails alone"
+ctl backup verify "$ID2" --storage=moto | grep -q "the copy of backup $ID2 in moto verified at" \
+  || fail "the moto copy was not verified"
+expect_error "in storage \"swift\" is deleted: there is nothing to verify" ctl backup verify "$ID2" --storage=swift
+ctl backup verify "$ID2" --storage=later >/dev/null
+python3 - "$T/later-store/app/$ID2/$DUMP" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(1000); b = f.read(1); f.seek(1000); f.write(bytes([b[0] ^ 0x5a]))
+PY
+expect_error "the copy of backup $ID2 in later failed verification: .*is corrupted" \
+  ctl backup verify "$ID2" --storage=later
+[ -n "$(copy_field "$ID2" later verify_error)" ] || fail "the failed verification is not recorded on the copy"
+[ -z "$(copy_field "$ID2" moto verify_error)" ] || fail "the moto copy's result changed"
+ctl backup show "$ID2" | grep -E "^ *later .* FAILED" >/dev/null || fail "backup show does not show the failed copy"
+ctl backup verify "$ID2" >/dev/null || fail "the primary failed with its copy"
+expect_error "has no copy in storage" ctl backup verify "$ID2" --storage=nowhere
+
 step "deleting a backup deletes every copy"
 ctl backup delete "$ID1"
 for S in moto swift; do

@@ -235,5 +235,68 @@ TEST_F(RetentionVerifyTest, VerificationRecordsMatchesAndAlertsOnCorruption) {
   EXPECT_EQ(notifier_.seen[0].fields.at("backup"), id);
 }
 
+// A copy is verified in its own destination: its result is recorded on the
+// copy (the primary's stays as it was), a corrupted copy is reported and
+// notified with its storage, and a destination without a copy is refused.
+TEST_F(RetentionVerifyTest, ACopyIsVerifiedInItsDestinationAndTheResultRecordedOnIt) {
+  v1::StorageDestination offsite;
+  offsite.set_name("offsite");
+  offsite.set_kind(v1::STORAGE_KIND_LOCAL);
+  offsite.set_path(dir_ + "/offsite");
+  fs::create_directories(offsite.path());
+  ASSERT_TRUE(store_->AddStorage(offsite, absl::Now()).ok());
+  v1::Database d = *store_->GetDatabase("app");
+  d.add_copies("offsite");
+  ASSERT_TRUE(store_->UpdateDatabase(d).ok());
+  std::string id = BackupNow();
+  v1::Backup b = *store_->GetBackup(id);
+  ASSERT_EQ(b.copies_size(), 1);
+  ASSERT_EQ(b.copies(0).state(), v1::BACKUP_COPY_STATE_COMMITTED);
+  EXPECT_EQ(b.copies(0).verified_at(), "");
+
+  auto good = maintainer_->Verify(id, "offsite");
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_FALSE(good->copies(0).verified_at().empty());
+  EXPECT_EQ(good->copies(0).verify_error(), "");
+  EXPECT_EQ(good->verified_at(), "") << "the primary was not verified";
+
+  // Flip one byte of the copy's dump; the primary is left as it was.
+  fs::path dump = fs::path(offsite.path()) / "app" / id / b.manifest().dump_object();
+  ASSERT_TRUE(fs::exists(dump)) << dump;
+  {
+    std::fstream f(dump, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(fs::file_size(dump) / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(dump) / 2));
+    c = static_cast<char>(c ^ 0x5a);
+    f.write(&c, 1);
+  }
+  auto bad = maintainer_->Verify(id, "offsite");
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_NE(bad->copies(0).verify_error().find("is corrupted: stored sha256 "), std::string::npos)
+      << bad->copies(0).verify_error();
+  EXPECT_EQ(bad->verify_error(), "");
+  {
+    absl::MutexLock l(&notifier_.mu);
+    ASSERT_EQ(notifier_.seen.size(), 1u);
+    EXPECT_EQ(notifier_.seen[0].event, NotificationEvent::kVerificationFailed);
+    EXPECT_EQ(notifier_.seen[0].fields.at("storage"), "offsite");
+    EXPECT_NE(notifier_.seen[0].summary.find("its copy in offsite"), std::string::npos)
+        << notifier_.seen[0].summary;
+  }
+  auto primary = maintainer_->Verify(id);
+  ASSERT_TRUE(primary.ok()) << primary.status();
+  EXPECT_EQ(primary->verify_error(), "");
+  EXPECT_FALSE(primary->verified_at().empty());
+  EXPECT_NE(primary->copies(0).verify_error(), "") << "the copy's result stays its own";
+
+  auto none = maintainer_->Verify(id, "nowhere");
+  EXPECT_TRUE(absl::IsNotFound(none.status())) << none.status();
+  EXPECT_NE(none.status().message().find("has no copy in storage \"nowhere\" (its copies: offsite)"),
+            std::string::npos)
+      << none.status();
+}
+
 }  // namespace
 }  // namespace dbdump

@@ -185,7 +185,8 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
   if (!b.copies().empty()) {
     // Every copy destination with its own state; the primary is `storage`.
     context.out() << "\n";
-    TablePrinter copies({"COPY STORAGE", "STATE", "SIZE", "ATTEMPTS", "UPDATED", "LOCK", "ERROR"});
+    TablePrinter copies(
+        {"COPY STORAGE", "STATE", "SIZE", "ATTEMPTS", "UPDATED", "LOCK", "VERIFIED", "ERROR"});
     for (const v1::BackupCopy& c : b.copies()) {
       std::string state(v1::BackupCopyState_Name(c.state()));
       state = absl::AsciiStrToLower(absl::StripPrefix(state, "BACKUP_COPY_STATE_"));
@@ -195,11 +196,17 @@ absl::Status BackupShow(CommandContext& context, const ParsedArgs& args) {
         lock = absl::StrCat(absl::AsciiStrToLower(absl::StripPrefix(mode, "OBJECT_LOCK_MODE_")),
                             " until ", c.locked_until());
       }
+      std::string verified = "-";
+      if (!c.verified_at().empty()) {
+        verified = absl::StrCat(c.verified_at(), c.verify_error().empty() ? " ok" : " FAILED");
+      }
+      // The write's error, else a failed verification's.
+      std::string error = !c.error().empty() ? c.error() : c.verify_error();
       copies.AddRow({c.storage(), state,
                      c.stored_size_bytes() > 0 ? HumanBytes(c.stored_size_bytes()) : "-",
                      absl::StrCat(c.attempts()),
                      c.state() == v1::BACKUP_COPY_STATE_DELETED ? c.deleted_at() : c.updated_at(),
-                     lock, c.error().empty() ? "-" : c.error()});
+                     lock, verified, error.empty() ? "-" : error});
     }
     copies.Print(context.out());
   }
@@ -229,13 +236,27 @@ absl::Status BackupVerify(CommandContext& context, const ParsedArgs& args) {
   v1::VerifyStoredBackupRequest req;
   req.set_backup_id(args.positionals()[0]);
   RETURN_IF_ERROR(CheckId("backup id", req.backup_id()));
+  if (args.Has("storage")) {
+    req.set_storage(args.Get("storage"));
+    RETURN_IF_ERROR(CheckName("storage name", req.storage()));
+  }
   ASSIGN_OR_RETURN(v1::VerifyStoredBackupResponse resp, context.client().VerifyBackup(req));
   if (context.json()) return context.PrintJson(resp);
-  if (!resp.backup().verify_error().empty()) {
-    return absl::DataLossError(absl::StrCat("backup ", req.backup_id(), " failed verification: ",
-                                            resp.backup().verify_error()));
+  // The copy's result when a copy destination was named.
+  std::string what = absl::StrCat("backup ", req.backup_id());
+  std::string verified_at = resp.backup().verified_at();
+  std::string error = resp.backup().verify_error();
+  for (const v1::BackupCopy& c : resp.backup().copies()) {
+    if (!req.storage().empty() && c.storage() == req.storage()) {
+      what = absl::StrCat("the copy of backup ", req.backup_id(), " in ", c.storage());
+      verified_at = c.verified_at();
+      error = c.verify_error();
+    }
   }
-  context.out() << "backup " << req.backup_id() << " verified at " << resp.backup().verified_at();
+  if (!error.empty()) {
+    return absl::DataLossError(absl::StrCat(what, " failed verification: ", error));
+  }
+  context.out() << what << " verified at " << verified_at;
   if (resp.backup().manifest().encryption().format().empty()) {
     context.out() << ": both sha256 checksums match the manifest\n";
   } else {
@@ -316,6 +337,7 @@ std::vector<VerbSpec> BackupVerbs() {
   verify.noun = "backup";
   verify.verb = "verify";
   verify.positionals = {"BACKUP_ID"};
+  verify.flags = {ValueFlag("storage", "COPY_STORAGE")};
   verify.run = BackupVerify;
 
   VerbSpec copy;

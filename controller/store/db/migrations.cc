@@ -236,6 +236,11 @@ CREATE TABLE copy_retention (
   PRIMARY KEY (database, storage)
 );
 )sql",
+    // 13: verification of each copy.
+    R"sql(
+ALTER TABLE backup_copies ADD COLUMN verified_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE backup_copies ADD COLUMN verify_error TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 

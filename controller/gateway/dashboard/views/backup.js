@@ -130,7 +130,10 @@ function copiesSection(b, rows, copyButton) {
       { title: 'Object lock', cell: (c) => (c.locked_until
         ? `${fmt.enumText(c.lock_mode, 'OBJECT_LOCK_MODE_')} until ${fmt.time(c.locked_until)}` : 'none') },
       { title: 'Updated', cell: (c) => (c.deleted_at ? `deleted ${fmt.time(c.deleted_at)}` : (c.updated_at ? fmt.time(c.updated_at) : '')) },
-      { title: 'Last error', cell: (c) => c.error || '' },
+      { title: 'Verified', cell: (c) => (c.verified_at
+        ? h('span', fmt.time(c.verified_at), ' ', c.verify_error ? badge('failed', 'bad') : badge('checksums match', 'good'))
+        : '') },
+      { title: 'Last error', cell: (c) => c.error || c.verify_error || '' },
       { title: '', cell: (c) => copyButton(c) },
     ], rows, { rowAttrs: (c) => ({ 'data-copy': c.storage, 'data-state': c.state }) }));
 }
@@ -244,10 +247,21 @@ export async function render({ params, signal, navigate, notify, refresh }) {
     return formDialog({ title, intro: h('p', text), confirm, fields });
   };
 
-  // A copy from the primary now: for a copy still pending, failed or
-  // removed, or a destination added since.
+  // On a committed copy: verify it there. Otherwise a copy from the primary
+  // now: for a copy still pending, failed or removed, or a destination
+  // added since.
   const copyButton = (c) => {
-    if (!restorable || c.state === 'BACKUP_COPY_STATE_COMMITTED' || !can('backup.copy')) return null;
+    if (c.state === 'BACKUP_COPY_STATE_COMMITTED') {
+      if (!can('backup.verify')) return null;
+      return act('Verify', async () => {
+        notify(`Verifying the copy in ${c.storage}…`);
+        const r = await api.post(`/v1/backups/${api.seg(b.id)}:verify${api.query({ storage: c.storage })}`);
+        const v = ((r.backup || {}).copies || []).find((x) => x.storage === c.storage) || {};
+        notify(v.verify_error ? `Verification of the copy in ${c.storage} failed: ${v.verify_error}` : `The copy in ${c.storage} is verified: the checksums match.`, v.verify_error ? 'error' : 'info');
+        refresh();
+      }, 'verify-copy', '.btn-small');
+    }
+    if (!restorable || !can('backup.copy')) return null;
     return act('Copy now', async () => {
       const ok = await confirmAction({
         title: `Copy this backup to ${c.storage}?`,
