@@ -128,11 +128,11 @@ function copiesSection(b, rows, copyButton) {
       { title: 'Attempts', class: 'num', cell: (c) => String(c.attempts || 0) },
       { title: 'Stored', class: 'num', cell: (c) => (fmt.num(c.stored_size_bytes) ? fmt.bytes(c.stored_size_bytes) : '—') },
       { title: 'Object lock', cell: (c) => (c.locked_until
-        ? `${fmt.enumText(c.lock_mode, 'OBJECT_LOCK_MODE_')} until ${fmt.time(c.locked_until)}` : 'none') },
-      { title: 'Updated', cell: (c) => (c.deleted_at ? `deleted ${fmt.time(c.deleted_at)}` : (c.updated_at ? fmt.time(c.updated_at) : '')) },
+        ? `${fmt.enumText(c.lock_mode, 'OBJECT_LOCK_MODE_')} until ${fmt.shortTime(c.locked_until)}` : 'none') },
+      { title: 'Updated', cell: (c) => (c.deleted_at ? `deleted ${fmt.shortTime(c.deleted_at)}` : (c.updated_at ? fmt.shortTime(c.updated_at) : '')) },
       { title: 'Verified', cell: (c) => (c.verified_at
-        ? h('span', fmt.time(c.verified_at), ' ', c.verify_error ? badge('failed', 'bad') : badge('checksums match', 'good'))
-        : '') },
+        ? h('span', { title: fmt.time(c.verified_at) }, c.verify_error ? badge('failed', 'bad') : badge('checksums match', 'good'), ' ', fmt.shortTime(c.verified_at))
+        : 'never') },
       { title: 'Last error', cell: (c) => c.error || c.verify_error || '' },
       { title: '', cell: (c) => copyButton(c) },
     ], rows, { rowAttrs: (c) => ({ 'data-copy': c.storage, 'data-state': c.state }) }));

@@ -340,6 +340,42 @@ TEST_F(StoreTest, ALostJobWithItsOutcomePendingIsReopenedOrSettled) {
   EXPECT_EQ(store_->GetJob("j3")->lost_at(), "");
 }
 
+TEST_F(StoreTest, ACopysVerificationIsItsOwnAndARewriteClearsIt) {
+  ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  JobEnd end;
+  end.job_id = "j1";
+  end.state = v1::JOB_STATE_SUCCEEDED;
+  end.now = now_;
+  v1::Backup& b = end.backup.emplace();
+  b.set_id("20260101T000000Z-00000001");
+  b.set_database("orders");
+  b.set_storage("local");
+  b.set_state(v1::BACKUP_STATE_COMPLETED);
+  end.copies_of = b.id();
+  v1::BackupCopy c;
+  c.set_storage("offsite");
+  c.set_state(v1::BACKUP_COPY_STATE_COMMITTED);
+  c.set_updated_at("2026-01-01T00:00:00Z");
+  end.copies.push_back(c);
+  ASSERT_TRUE(store_->EndJob(end).ok());
+
+  ASSERT_TRUE(store_->RecordCopyVerification(b.id(), "offsite", "stored sha256 differs", now_).ok());
+  v1::Backup got = *store_->GetBackup(b.id());
+  ASSERT_EQ(got.copies_size(), 1);
+  EXPECT_EQ(got.copies(0).verified_at(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(got.copies(0).verify_error(), "stored sha256 differs");
+  EXPECT_EQ(got.verified_at(), "") << "the primary's verification is its own";
+  EXPECT_TRUE(absl::IsNotFound(store_->RecordCopyVerification(b.id(), "nowhere", "", now_)));
+
+  // The copy is written again (a copy job): what was verified is gone.
+  c.set_updated_at("2026-01-02T00:00:00Z");
+  ASSERT_TRUE(store_->RecordCopyAttempt(b.id(), c).ok());
+  got = *store_->GetBackup(b.id());
+  EXPECT_EQ(got.copies(0).verified_at(), "");
+  EXPECT_EQ(got.copies(0).verify_error(), "");
+  EXPECT_EQ(got.copies(0).attempts(), 2u);
+}
+
 TEST_F(StoreTest, HeartbeatOfUnknownAgentIsNotFound) {
   EXPECT_TRUE(store_->TouchAgent("agent-1", now_ + absl::Seconds(5)).ok());
   EXPECT_EQ(store_->GetAgent("agent-1")->last_heartbeat(), "2026-01-01T00:00:05Z");
