@@ -163,6 +163,18 @@ RESTORE_JOB=$(api_ok POST "/v1/backups/$BACKUP:restore" "{\"target\": \"$T/resto
 expect_status 200 "restore"
 wait_for "the restore to end" job_succeeded "$RESTORE_JOB"
 [ "$(sqlite3 "$T/restored.db" 'SELECT count(*) FROM notes')" = 5000 ] || fail "restored database lacks rows"
+# A copy destination added after the backup: the backup is copied there on
+# request, then that copy is verified where it is.
+api_ok POST /v1/storages "{\"storage\": {\"name\": \"second\", \"kind\": \"STORAGE_KIND_LOCAL\", \"path\": \"$T/second\"}}" >/dev/null
+api_ok PATCH /v1/databases/app '{"database": {"copies": ["second"]}, "update_mask": "copies"}' >/dev/null
+COPY_JOB=$(api_ok POST "/v1/backups/$BACKUP:copy" '{"storage": "second"}' | jget 'd["job"]["id"]')
+wait_for "the copy to end" job_succeeded "$COPY_JOB"
+[ "$(api_ok POST "/v1/backups/$BACKUP:verify?storage=second" \
+     | jget '[(c["state"], bool(c.get("verified_at")), c.get("verify_error", "")) for c in d["backup"]["copies"]]')" \
+  = "[('BACKUP_COPY_STATE_COMMITTED', True, '')]" ] || fail "the copy in second is not committed and verified: $(cat "$T/body")"
+api POST "/v1/backups/$BACKUP:copy" '{"storage": "second"}' >/dev/null
+expect_status 400 "a second copy of a committed copy"
+grep -q "already has a committed copy" "$T/body" || fail "copy refusal: $(cat "$T/body")"
 api POST /v1/databases/app/retention:apply >/dev/null
 expect_status 200 "retention apply"
 VIEWER=$(api_ok POST /v1/tokens '{"name": "watcher", "role": "ROLE_VIEWER"}' | jget 'd["secret"]')

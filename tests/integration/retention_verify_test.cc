@@ -29,6 +29,19 @@ namespace dbdump {
 namespace {
 namespace fs = std::filesystem;
 
+void FlipMiddleByte(const fs::path& file) {
+  ASSERT_TRUE(fs::exists(file)) << file;
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(f.good());
+  const auto middle = static_cast<std::streamoff>(fs::file_size(file) / 2);
+  f.seekg(middle);
+  char c = 0;
+  f.read(&c, 1);
+  f.seekp(middle);
+  c = static_cast<char>(c ^ 0x5a);
+  f.write(&c, 1);
+}
+
 class RetentionVerifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -208,16 +221,7 @@ TEST_F(RetentionVerifyTest, VerificationRecordsMatchesAndAlertsOnCorruption) {
   }
 
   // Flip one byte in the middle of the stored dump.
-  fs::path dump = fs::path(dir_) / "store" / "app" / id / ok->manifest().dump_object();
-  std::fstream f(dump, std::ios::in | std::ios::out | std::ios::binary);
-  ASSERT_TRUE(f.good());
-  f.seekg(static_cast<std::streamoff>(fs::file_size(dump) / 2));
-  char c = 0;
-  f.read(&c, 1);
-  f.seekp(static_cast<std::streamoff>(fs::file_size(dump) / 2));
-  c = static_cast<char>(c ^ 0x5a);
-  f.write(&c, 1);
-  f.close();
+  FlipMiddleByte(fs::path(dir_) / "store" / "app" / id / ok->manifest().dump_object());
 
   auto bad = maintainer_->Verify(id);
   ASSERT_TRUE(bad.ok()) << bad.status();
@@ -261,17 +265,7 @@ TEST_F(RetentionVerifyTest, ACopyIsVerifiedInItsDestinationAndTheResultRecordedO
   EXPECT_EQ(good->verified_at(), "") << "the primary was not verified";
 
   // Flip one byte of the copy's dump; the primary is left as it was.
-  fs::path dump = fs::path(offsite.path()) / "app" / id / b.manifest().dump_object();
-  ASSERT_TRUE(fs::exists(dump)) << dump;
-  {
-    std::fstream f(dump, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(fs::file_size(dump) / 2));
-    char c = 0;
-    f.read(&c, 1);
-    f.seekp(static_cast<std::streamoff>(fs::file_size(dump) / 2));
-    c = static_cast<char>(c ^ 0x5a);
-    f.write(&c, 1);
-  }
+  FlipMiddleByte(fs::path(offsite.path()) / "app" / id / b.manifest().dump_object());
   auto bad = maintainer_->Verify(id, "offsite");
   ASSERT_TRUE(bad.ok()) << bad.status();
   EXPECT_NE(bad->copies(0).verify_error().find("is corrupted: stored sha256 "), std::string::npos)

@@ -117,32 +117,18 @@ TEST_F(JobFactoryTest, ACopyAskedForGoesOnlyToADestinationOfTheDatabaseThatNeeds
   for (const auto& [id, job_id, state] :
        {std::tuple{b1, "job-1", v1::BACKUP_COPY_STATE_COMMITTED},
         std::tuple{b2, "job-2", v1::BACKUP_COPY_STATE_PENDING}}) {
-    v1::Job job;
-    job.set_id(job_id);
-    job.set_kind(v1::JOB_KIND_BACKUP);
-    job.set_state(v1::JOB_STATE_QUEUED);
-    job.set_database("orders");
-    job.set_agent("agent-1");
-    job.set_created_at("2026-01-01T00:00:00Z");
-    ASSERT_TRUE(store_->CreateJob(job, "req").ok());
-    JobEnd end;
-    end.job_id = job_id;
-    end.state = v1::JOB_STATE_SUCCEEDED;
-    end.now = clock_.Now();
-    v1::Backup& b = end.backup.emplace();
+    v1::Backup b;
     b.set_id(id);
     b.set_database("orders");
     b.set_storage("local");
     b.set_state(v1::BACKUP_STATE_COMPLETED);
     b.set_created_at("2026-01-01T00:00:00Z");
     b.mutable_manifest()->set_agent("agent-1");
-    end.copies_of = id;
     v1::BackupCopy c;
     c.set_storage("remote");
     c.set_state(state);
     c.set_updated_at("2026-01-01T00:00:00Z");
-    end.copies.push_back(c);
-    ASSERT_TRUE(store_->EndJob(end).ok());
+    ASSERT_TRUE(CatalogueBackup(store_.get(), job_id, b, {c}).ok());
   }
   v1::BackupCopy again;
   again.set_storage("remote");
