@@ -76,6 +76,11 @@ absl::Status JobTable::Create(const v1::Job& j, const std::string& request) {
           .BindBlob(14, j.has_restore_options() ? j.restore_options().SerializeAsString() : "")
           .Bind(15, j.copy_storage())
           .Run();
+  if (absl::IsAlreadyExists(st) && j.kind() == v1::JOB_KIND_COPY) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "a copy job of backup ", j.backup_id(), " to \"", j.copy_storage(),
+        "\" is already queued or running: wait for it to end (dbdumpctl job list)"));
+  }
   if (absl::IsAlreadyExists(st)) {
     return absl::AlreadyExistsError(absl::StrCat(
         "a backup of \"", j.database(), "\" is already queued or running: wait for it to end"));

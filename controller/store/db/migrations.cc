@@ -236,10 +236,19 @@ CREATE TABLE copy_retention (
   PRIMARY KEY (database, storage)
 );
 )sql",
-    // 13: verification of each copy.
+    // 13: verification of each copy; at most one queued or running copy job
+    // per backup and destination (a copy asked for by hand and the
+    // controller's retry could otherwise both be queued). Duplicates from
+    // before are ended, the oldest kept.
     R"sql(
 ALTER TABLE backup_copies ADD COLUMN verified_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE backup_copies ADD COLUMN verify_error TEXT NOT NULL DEFAULT '';
+UPDATE jobs SET state = 5, error = 'cancelled: another copy job of this backup to this storage was active',
+    finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+  WHERE kind = 3 AND state IN (1, 2) AND rowid NOT IN (
+    SELECT MIN(rowid) FROM jobs WHERE kind = 3 AND state IN (1, 2) GROUP BY backup_id, copy_storage);
+CREATE UNIQUE INDEX jobs_one_active_copy ON jobs(backup_id, copy_storage)
+  WHERE kind = 3 AND state IN (1, 2);
 )sql",
 };
 

@@ -122,6 +122,26 @@ TEST_F(StoreTest, OneActiveBackupPerDatabase) {
   EXPECT_TRUE(absl::IsFailedPrecondition(store_->RemoveDatabase("orders")));
 }
 
+TEST_F(StoreTest, OneActiveCopyJobPerBackupAndDestination) {
+  auto copy = [&](const std::string& id, const std::string& storage) {
+    v1::Job j = NewJob(id, v1::JOB_KIND_COPY);
+    j.set_backup_id("20260101T000000Z-00000001");
+    j.set_copy_storage(storage);
+    return j;
+  };
+  ASSERT_TRUE(store_->CreateJob(copy("c1", "offsite"), "req").ok());
+  absl::Status second = store_->CreateJob(copy("c2", "offsite"), "req");
+  EXPECT_TRUE(absl::IsAlreadyExists(second)) << second;
+  EXPECT_NE(second.message().find("a copy job of backup 20260101T000000Z-00000001 to \"offsite\""),
+            std::string::npos)
+      << second;
+  // Another destination, and a backup of the database, are not held up.
+  EXPECT_TRUE(store_->CreateJob(copy("c3", "elsewhere"), "req").ok());
+  EXPECT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
+  ASSERT_TRUE(store_->TransitionJob("c1", v1::JOB_STATE_CANCELLED, "cancelled", now_).ok());
+  EXPECT_TRUE(store_->CreateJob(copy("c2", "offsite"), "req").ok());
+}
+
 TEST_F(StoreTest, EndJobCataloguesAGoodBackupAtomically) {
   ASSERT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
   v1::Backup b;
