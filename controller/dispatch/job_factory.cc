@@ -255,23 +255,34 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRequestedCopy(const v1::CopyBackupR
   for (const v1::BackupCopy& c : backup.copies()) {
     if (c.storage() == req.storage()) existing = &c;
   }
-  if (existing == nullptr) {
+  // Only into a destination the database has now: its retention covers
+  // only those (the primary falls through to PrepareCopy's refusal).
+  if (req.storage() != backup.storage()) {
     absl::StatusOr<v1::Database> db = store_->GetDatabase(backup.database());
-    if (!db.ok() && !absl::IsNotFound(db.status())) return db.status();
-    bool configured = false;
-    if (db.ok()) {
-      for (const std::string& c : db->copies()) configured = configured || c == req.storage();
+    if (absl::IsNotFound(db.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database \"", backup.database(), "\" of backup ", backup.id(),
+          " no longer exists: its backups get no new copies"));
     }
-    if (!configured && req.storage() != backup.storage()) {
+    RETURN_IF_ERROR(db.status());
+    bool configured = false;
+    for (const std::string& c : db->copies()) configured = configured || c == req.storage();
+    if (!configured) {
       return absl::FailedPreconditionError(absl::StrCat(
           "storage \"", req.storage(), "\" is not a copy destination of database \"",
           backup.database(), "\": add it first (dbdumpctl database update ", backup.database(),
           " --copies=...), so that its retention covers the copy"));
     }
-  } else if (existing->state() == v1::BACKUP_COPY_STATE_COMMITTED) {
+  }
+  if (existing != nullptr && existing->state() == v1::BACKUP_COPY_STATE_COMMITTED) {
     return absl::FailedPreconditionError(absl::StrCat(
         "backup ", backup.id(), " already has a committed copy in \"", req.storage(),
         "\" (", existing->updated_at(), "); nothing to copy"));
+  }
+  if (existing != nullptr && existing->state() == v1::BACKUP_COPY_STATE_DELETED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the copy of backup ", backup.id(), " in \"", req.storage(), "\" was deleted at ",
+        existing->deleted_at(), " (retention or backup delete): its rules would delete it again"));
   }
   ASSIGN_OR_RETURN(std::vector<StoredJob> active, store_->ActiveJobs());
   for (const StoredJob& j : active) {

@@ -44,9 +44,8 @@ class JobFactory {
   absl::StatusOr<StoredJob> PrepareCopy(const std::string& backup_id, const std::string& storage,
                                         uint32_t attempt);
   // A copy asked for now (CopyBackup): the destination must be a copy
-  // destination of the backup's database or one the backup has a copy
-  // entry in, without a committed copy there and without a copy job for it
-  // queued or running.
+  // destination of the backup's database, without a committed or deleted
+  // copy there and without a copy job for it queued or running.
   absl::StatusOr<StoredJob> PrepareRequestedCopy(const dbdump::v1::CopyBackupRequest& req);
 
  private:

@@ -90,7 +90,8 @@ absl::StatusOr<std::vector<BackupCopyRow>> BackupCopyTable::ListInStorage(
 
 absl::StatusOr<std::vector<BackupCopyRow>> BackupCopyTable::ListPending() {
   Stmt s(db_, "SELECT c.backup_id, c.storage, c.state, c.error, c.updated_at, c.attempts, "
-              "c.locked_until, c.lock_mode, c.deleted_at, c.stored_size_bytes "
+              "c.locked_until, c.lock_mode, c.deleted_at, c.stored_size_bytes, c.verified_at, "
+              "c.verify_error "
               "FROM backup_copies c JOIN backups b ON b.id = c.backup_id "
               "WHERE c.state = ? AND b.state = ? AND b.deleted_at = '' "
               "ORDER BY c.updated_at, c.backup_id");
@@ -102,15 +103,16 @@ absl::Status BackupCopyTable::RecordVerification(const std::string& backup_id,
                                                  const std::string& storage,
                                                  const std::string& error, absl::Time now) {
   RETURN_IF_ERROR(Stmt(db_, "UPDATE backup_copies SET verified_at = ?, verify_error = ? "
-                            "WHERE backup_id = ? AND storage = ?")
+                            "WHERE backup_id = ? AND storage = ? AND state = ?")
                       .Bind(1, TimeToString(now))
                       .Bind(2, error)
                       .Bind(3, backup_id)
                       .Bind(4, storage)
+                      .Bind(5, int64_t{v1::BACKUP_COPY_STATE_COMMITTED})
                       .Run());
   if (sqlite3_changes(db_) == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("backup ", backup_id, " has no copy in storage \"", storage, "\""));
+    return absl::NotFoundError(absl::StrCat("backup ", backup_id, " has no committed copy in storage \"",
+                                            storage, "\" (it was deleted or rewritten meanwhile)"));
   }
   return absl::OkStatus();
 }

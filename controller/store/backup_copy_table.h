@@ -37,7 +37,8 @@ class BackupCopyTable {
   // Pending copies of backups still completed, oldest update first.
   absl::StatusOr<std::vector<BackupCopyRow>> ListPending();
   // The outcome of a verification of the copy (error empty: it matched).
-  // A later write of the copy clears it. NotFound.
+  // A later write of the copy clears it. NotFound unless the copy is
+  // committed (e.g. retention deleted it while it was read).
   absl::Status RecordVerification(const std::string& backup_id, const std::string& storage,
                                   const std::string& error, absl::Time now);
   // Retention or DeleteBackup removed the copy. NotFound.

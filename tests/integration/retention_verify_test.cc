@@ -258,11 +258,21 @@ TEST_F(RetentionVerifyTest, ACopyIsVerifiedInItsDestinationAndTheResultRecordedO
   ASSERT_EQ(b.copies(0).state(), v1::BACKUP_COPY_STATE_COMMITTED);
   EXPECT_EQ(b.copies(0).verified_at(), "");
 
+  // The scheduled verification checks the newest backup, then its copies.
+  maintainer_->VerifyNewestLater("app");
+  ASSERT_TRUE(maintainer_->WaitIdle(absl::Seconds(30)));
+  b = *store_->GetBackup(id);
+  EXPECT_FALSE(b.verified_at().empty());
+  EXPECT_FALSE(b.copies(0).verified_at().empty()) << "the scheduled verification skipped the copy";
+  EXPECT_EQ(b.copies(0).verify_error(), "");
+  ASSERT_TRUE(store_->RecordCopyAttempt(id, b.copies(0)).ok());  // unverified again
+  b = *store_->GetBackup(id);
+
   auto good = maintainer_->Verify(id, "offsite");
   ASSERT_TRUE(good.ok()) << good.status();
   EXPECT_FALSE(good->copies(0).verified_at().empty());
   EXPECT_EQ(good->copies(0).verify_error(), "");
-  EXPECT_EQ(good->verified_at(), "") << "the primary was not verified";
+  EXPECT_EQ(good->verified_at(), b.verified_at()) << "the primary was not verified again";
 
   // Flip one byte of the copy's dump; the primary is left as it was.
   FlipMiddleByte(fs::path(offsite.path()) / "app" / id / b.manifest().dump_object());

@@ -239,14 +239,24 @@ CREATE TABLE copy_retention (
     // 13: verification of each copy; at most one queued or running copy job
     // per backup and destination (a copy asked for by hand and the
     // controller's retry could otherwise both be queued). Duplicates from
-    // before are ended, the oldest kept.
+    // before are settled first: a queued one is cancelled when the same copy
+    // has a running job or an older queued one; a second running one is
+    // LOST with its outcome pending, which the dispatcher's recovery asks
+    // its agent about.
     R"sql(
 ALTER TABLE backup_copies ADD COLUMN verified_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE backup_copies ADD COLUMN verify_error TEXT NOT NULL DEFAULT '';
-UPDATE jobs SET state = 5, error = 'cancelled: another copy job of this backup to this storage was active',
+UPDATE jobs SET state = 5,
+    error = 'cancelled: another copy job of this backup to this storage was queued or running',
     finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-  WHERE kind = 3 AND state IN (1, 2) AND rowid NOT IN (
-    SELECT MIN(rowid) FROM jobs WHERE kind = 3 AND state IN (1, 2) GROUP BY backup_id, copy_storage);
+  WHERE kind = 3 AND state = 1 AND EXISTS (
+    SELECT 1 FROM jobs o WHERE o.kind = 3 AND o.state IN (1, 2) AND o.backup_id = jobs.backup_id
+      AND o.copy_storage = jobs.copy_storage AND (o.state = 2 OR o.rowid < jobs.rowid));
+UPDATE jobs SET state = 6, outcome_pending = 1,
+    error = 'another copy job of this backup to this storage was running'
+  WHERE kind = 3 AND state = 2 AND EXISTS (
+    SELECT 1 FROM jobs o WHERE o.kind = 3 AND o.state = 2 AND o.backup_id = jobs.backup_id
+      AND o.copy_storage = jobs.copy_storage AND o.rowid < jobs.rowid);
 CREATE UNIQUE INDEX jobs_one_active_copy ON jobs(backup_id, copy_storage)
   WHERE kind = 3 AND state IN (1, 2);
 )sql",

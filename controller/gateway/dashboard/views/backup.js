@@ -209,13 +209,14 @@ export async function render({ params, signal, navigate, notify, refresh }) {
   const { backup: b } = await api.get(`/v1/backups/${api.seg(params.id)}`, { signal });
   // The database's copy destinations this backup has no copy in (added
   // since it was made); none when the database was removed.
-  let destinations = [];
+  let destinationsNow = [];
   try {
     const { database } = await api.get(`/v1/databases/${api.seg(b.database)}`, { signal });
-    destinations = (database.copies || []).filter((name) => !(b.copies || []).some((c) => c.storage === name));
+    destinationsNow = database.copies || [];
   } catch (e) {
     if (e.name === 'AbortError') throw e;
   }
+  const destinations = destinationsNow.filter((name) => !(b.copies || []).some((c) => c.storage === name));
   const copyRows = [...(b.copies || []), ...destinations.map((storage) => ({ storage, state: NOT_COPIED }))];
   const restorable = b.state === 'BACKUP_STATE_COMPLETED';
   const isSqlite = b.manifest && b.manifest.engine === 'ENGINE_SQLITE';
@@ -248,8 +249,8 @@ export async function render({ params, signal, navigate, notify, refresh }) {
   };
 
   // On a committed copy: verify it there. Otherwise a copy from the primary
-  // now: for a copy still pending, failed or removed, or a destination
-  // added since.
+  // now, into a destination the database still has: for a copy pending or
+  // failed, or a destination added since.
   const copyButton = (c) => {
     if (c.state === 'BACKUP_COPY_STATE_COMMITTED') {
       if (!can('backup.verify')) return null;
@@ -261,7 +262,9 @@ export async function render({ params, signal, navigate, notify, refresh }) {
         refresh();
       }, 'verify-copy', '.btn-small');
     }
-    if (!restorable || !can('backup.copy')) return null;
+    const copyable = [NOT_COPIED, 'BACKUP_COPY_STATE_PENDING', 'BACKUP_COPY_STATE_FAILED'].includes(c.state)
+      && destinationsNow.includes(c.storage);
+    if (!restorable || !copyable || !can('backup.copy')) return null;
     return act('Copy now', async () => {
       const ok = await confirmAction({
         title: `Copy this backup to ${c.storage}?`,

@@ -152,7 +152,7 @@ TEST_F(JobFactoryTest, ACopyAskedForGoesOnlyToADestinationOfTheDatabaseThatNeeds
   refused(ask(b1, "remote"), "already has a committed copy in \"remote\"");
   refused(ask(b1, "local"), "is the primary storage");
   refused(ask(b1, ""), "name the copy destination");
-  refused(ask("20260101T000000Z-0000000c", "remote"), "");
+  EXPECT_TRUE(absl::IsNotFound(ask("20260101T000000Z-0000000c", "remote").status()));
 
   // A destination added since the backup was made: a first attempt.
   absl::StatusOr<StoredJob> to_extra = ask(b1, "extra");
@@ -168,6 +168,24 @@ TEST_F(JobFactoryTest, ACopyAskedForGoesOnlyToADestinationOfTheDatabaseThatNeeds
   // Once its job is queued, a second one is refused.
   ASSERT_TRUE(store_->CreateJob(to_remote->job, to_remote->request).ok());
   refused(ask(b2, "remote"), absl::StrCat("copy job ", to_remote->job.id(), " already copies"));
+
+  // A copy retention deleted is not written again (its rules would delete
+  // it again), and a destination the database dropped gets no copy, even
+  // where the backup has a copy entry.
+  ASSERT_TRUE(store_->MarkCopyDeleted(b1, "remote", clock_.Now()).ok());
+  refused(ask(b1, "remote"), "was deleted at");
+  ASSERT_TRUE(store_->EndJob([&] {
+    JobEnd end;
+    end.job_id = to_remote->job.id();
+    end.state = v1::JOB_STATE_CANCELLED;
+    end.now = clock_.Now();
+    return end;
+  }()).ok());
+  db = *store_->GetDatabase("orders");
+  db.clear_copies();
+  db.add_copies("extra");
+  ASSERT_TRUE(store_->UpdateDatabase(db).ok());
+  refused(ask(b2, "remote"), "is not a copy destination of database \"orders\"");
 }
 
 }  // namespace

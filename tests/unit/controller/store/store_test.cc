@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace dbdump {
@@ -140,6 +141,55 @@ TEST_F(StoreTest, OneActiveCopyJobPerBackupAndDestination) {
   EXPECT_TRUE(store_->CreateJob(NewJob("j1"), "req").ok());
   ASSERT_TRUE(store_->TransitionJob("c1", v1::JOB_STATE_CANCELLED, "cancelled", now_).ok());
   EXPECT_TRUE(store_->CreateJob(copy("c2", "offsite"), "req").ok());
+}
+
+// Migration 13 on a store of schema 12 that holds several active copy jobs
+// for the same copy: a queued one goes when the copy has a running job or an
+// older queued one, a second running one is LOST with its outcome pending,
+// and the unique index then holds.
+TEST_F(StoreTest, Migration13SettlesDuplicateCopyJobsBeforeItsIndex) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  auto exec = [&](const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "") << " in " << sql;
+    sqlite3_free(err);
+  };
+  // Back to schema 12.
+  exec("DROP INDEX jobs_one_active_copy");
+  exec("ALTER TABLE backup_copies DROP COLUMN verified_at");
+  exec("ALTER TABLE backup_copies DROP COLUMN verify_error");
+  exec("DELETE FROM schema_migrations WHERE version = 13");
+  struct Row { const char* id; int state; const char* backup; const char* storage; };
+  const Row rows[] = {
+      {"q1", 1, "b1", "s"}, {"r1", 2, "b1", "s"}, {"q2", 1, "b1", "s"},  // a running one
+      {"q3", 1, "b1", "t"}, {"q4", 1, "b1", "t"},                         // queued only
+      {"r2", 2, "b2", "s"}, {"r3", 2, "b2", "s"},                         // two running
+      {"q5", 1, "b3", "s"}};                                              // alone
+  for (const Row& r : rows) {
+    exec(absl::StrCat("INSERT INTO jobs(id, kind, state, database, agent, backup_id, request, "
+                      "created_at, copy_storage) VALUES ('", r.id, "', 3, ", r.state,
+                      ", 'orders', 'agent-1', '", r.backup, "', x'', '2026-01-01T00:00:00Z', '",
+                      r.storage, "')"));
+  }
+  sqlite3_close(db);
+
+  absl::StatusOr<std::unique_ptr<Store>> reopened = Store::Open(path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = std::move(*reopened);
+  auto state = [&](const std::string& id) { return store_->GetJob(id)->state(); };
+  EXPECT_EQ(state("q1"), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(state("r1"), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(state("q2"), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(state("q3"), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(state("q4"), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(state("r2"), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(state("r3"), v1::JOB_STATE_LOST);
+  EXPECT_TRUE(store_->GetJob("r3")->outcome_pending());
+  EXPECT_EQ(state("q5"), v1::JOB_STATE_QUEUED);
+  EXPECT_NE(store_->GetJob("q1")->error().find("another copy job"), std::string::npos);
 }
 
 TEST_F(StoreTest, EndJobCataloguesAGoodBackupAtomically) {
@@ -387,13 +437,21 @@ TEST_F(StoreTest, ACopysVerificationIsItsOwnAndARewriteClearsIt) {
   EXPECT_EQ(got.verified_at(), "") << "the primary's verification is its own";
   EXPECT_TRUE(absl::IsNotFound(store_->RecordCopyVerification(b.id(), "nowhere", "", now_)));
 
+  // A copy that is not committed (here: written again and pending) takes
+  // no verification result: it was not what was read.
+  v1::BackupCopy pending = c;
+  pending.set_state(v1::BACKUP_COPY_STATE_PENDING);
+  ASSERT_TRUE(store_->RecordCopyAttempt(b.id(), pending).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->RecordCopyVerification(b.id(), "offsite", "", now_)));
   // The copy is written again (a copy job): what was verified is gone.
+  ASSERT_TRUE(store_->RecordCopyAttempt(b.id(), c).ok());
+  ASSERT_TRUE(store_->RecordCopyVerification(b.id(), "offsite", "differs", now_).ok());
   c.set_updated_at("2026-01-02T00:00:00Z");
   ASSERT_TRUE(store_->RecordCopyAttempt(b.id(), c).ok());
   got = *store_->GetBackup(b.id());
   EXPECT_EQ(got.copies(0).verified_at(), "");
   EXPECT_EQ(got.copies(0).verify_error(), "");
-  EXPECT_EQ(got.copies(0).attempts(), 2u);
+  EXPECT_EQ(got.copies(0).attempts(), 4u);
 }
 
 TEST_F(StoreTest, HeartbeatOfUnknownAgentIsNotFound) {
