@@ -1,9 +1,10 @@
 #include "controller/dispatch/job_factory.h"
 
-#include "common/base/secret_ref.h"
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/names.h"
-#include <vector>
+#include "common/base/secret_ref.h"
 
 #include "common/base/status_macros.h"
 #include "common/io/compression.h"
@@ -12,6 +13,27 @@
 #include "controller/retention/lock_horizon.h"
 
 namespace dbdump {
+namespace {
+
+// A job as it is first stored: queued, with its agent's request.
+StoredJob QueuedJob(v1::JobKind kind, const std::string& id, const std::string& database,
+                    const std::string& agent, const std::string& backup_id, absl::Time now,
+                    uint32_t attempt, const google::protobuf::Message& request) {
+  StoredJob out;
+  v1::Job& job = out.job;
+  job.set_id(id);
+  job.set_kind(kind);
+  job.set_state(v1::JOB_STATE_QUEUED);
+  job.set_database(database);
+  job.set_agent(agent);
+  job.set_backup_id(backup_id);
+  job.set_created_at(TimeToString(now));
+  job.set_attempt(attempt);
+  out.request = request.SerializeAsString();
+  return out;
+}
+
+}  // namespace
 
 BackupSettings ScheduledBackupSettings(const v1::Schedule& s) {
   BackupSettings b;
@@ -61,20 +83,12 @@ absl::StatusOr<StoredJob> JobFactory::PrepareBackup(const BackupSettings& s) {
     }
   }
 
-  StoredJob out;
+  StoredJob out = QueuedJob(v1::JOB_KIND_BACKUP, bj.job_id(), db.target().name(),
+                            db.target().agent(), bj.backup_id(), now, s.attempt, bj);
   v1::Job& job = out.job;
-  job.set_id(bj.job_id());
-  job.set_kind(v1::JOB_KIND_BACKUP);
-  job.set_state(v1::JOB_STATE_QUEUED);
-  job.set_database(db.target().name());
-  job.set_agent(db.target().agent());
-  job.set_backup_id(bj.backup_id());
-  job.set_created_at(TimeToString(now));
   job.set_schedule(s.schedule);
-  job.set_attempt(s.attempt);
   job.set_timeout_s(s.timeout_s);
   if (s.not_before != absl::InfinitePast()) job.set_not_before(TimeToString(s.not_before));
-  out.request = bj.SerializeAsString();
   return out;
 }
 
@@ -170,21 +184,12 @@ absl::StatusOr<StoredJob> JobFactory::PrepareRestore(const v1::StartRestoreReque
   *rj.mutable_target() = target;
   *rj.mutable_options() = options;
 
-  StoredJob out;
-  v1::Job& job = out.job;
-  job.set_id(rj.job_id());
-  job.set_kind(v1::JOB_KIND_RESTORE);
-  job.set_state(v1::JOB_STATE_QUEUED);
-  job.set_database(backup.database());
-  job.set_agent(target.agent());
-  job.set_backup_id(backup.id());
+  StoredJob out = QueuedJob(v1::JOB_KIND_RESTORE, rj.job_id(), backup.database(), target.agent(),
+                            backup.id(), now, 1, rj);
   // Empty for a dry run or a test restore: their options say where they
   // go (nowhere, a scratch database the agent names).
-  job.set_restore_target(restore_target);
-  *job.mutable_restore_options() = options;
-  job.set_created_at(TimeToString(now));
-  job.set_attempt(1);
-  out.request = rj.SerializeAsString();
+  out.job.set_restore_target(restore_target);
+  *out.job.mutable_restore_options() = options;
   return out;
 }
 
@@ -229,18 +234,10 @@ absl::StatusOr<StoredJob> JobFactory::PrepareCopy(const std::string& backup_id,
                                           TimeFromString(backup.created_at())));
   if (lock_until != absl::InfinitePast()) cj.set_lock_until(TimeToString(lock_until));
 
-  StoredJob out;
-  v1::Job& job = out.job;
-  job.set_id(cj.job_id());
-  job.set_kind(v1::JOB_KIND_COPY);
-  job.set_state(v1::JOB_STATE_QUEUED);
-  job.set_database(backup.database());
-  job.set_agent(agent);
-  job.set_backup_id(backup_id);
-  job.set_copy_storage(storage);
-  job.set_created_at(TimeToString(now));
-  job.set_attempt(attempt == 0 ? 1 : attempt);
-  out.request = cj.SerializeAsString();
+  StoredJob out =
+      QueuedJob(v1::JOB_KIND_COPY, cj.job_id(), backup.database(), agent, backup_id, now,
+                attempt == 0 ? 1 : attempt, cj);
+  out.job.set_copy_storage(storage);
   return out;
 }
 
