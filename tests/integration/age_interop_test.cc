@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "tests/fakes/string_io.h"
 #include "tests/fixtures/postgres_server.h"  // MakeTempDir
+#include "tests/fixtures/sqlite_backup_job.h"
 
 namespace dbdump {
 namespace {
@@ -189,22 +190,13 @@ class EncryptedBackupTest : public AgeInteropTest {
     storage_.set_path(dir_ + "/store");
     opts_ = {"agent-test", dir_ + "/work", 64 << 10, 4, 1};
     std::string path = dir_ + "/app.db";
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);"
-                           "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE "
-                           "x < 3000) INSERT INTO t(v) SELECT randomblob(200) FROM c;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-    job_.set_job_id(NewJobId(absl::Now()));
-    job_.set_backup_id(NewBackupId(absl::Now()));
-    job_.mutable_target()->set_name("app");
-    job_.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-    job_.mutable_target()->set_path(path);
+    ASSERT_EQ(testing::RunSqlite(path,
+                                 "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);"
+                                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c "
+                                 "WHERE x < 3000) INSERT INTO t(v) SELECT randomblob(200) FROM c;"),
+              "");
+    job_ = testing::SqliteBackupJob("app", path, storage_);
     job_.mutable_target()->mutable_encryption()->add_recipients(recipient_);
-    *job_.mutable_storage() = storage_;
   }
   absl::StatusOr<v1::Manifest> Backup() {
     JobTracker t(job_.job_id());

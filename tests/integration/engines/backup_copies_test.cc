@@ -20,6 +20,7 @@
 #include "common/storage/backup_layout.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/postgres_server.h"  // MakeTempDir
+#include "tests/fixtures/sqlite_backup_job.h"
 
 namespace dbdump {
 namespace {
@@ -38,21 +39,12 @@ class BackupCopiesTest : public ::testing::Test {
     fs::create_directories(dir_ + "/work");
     opts_ = {"agent-test", dir_ + "/work", 64 << 10, 4, 1};
     std::string path = dir_ + "/app.db";
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB);"
-                           "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-                           "WHERE x < 2000) INSERT INTO t SELECT x, randomblob(1000) FROM c;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-    job_.set_job_id(NewJobId(absl::Now()));
-    job_.set_backup_id(NewBackupId(absl::Now()));
-    job_.mutable_target()->set_name("app");
-    job_.mutable_target()->set_engine(v1::ENGINE_SQLITE);
-    job_.mutable_target()->set_path(path);
-    *job_.mutable_storage() = Local("primary");
+    ASSERT_EQ(testing::RunSqlite(path,
+                                 "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB);"
+                                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                                 "WHERE x < 2000) INSERT INTO t SELECT x, randomblob(1000) FROM c;"),
+              "");
+    job_ = testing::SqliteBackupJob("app", path, Local("primary"));
   }
   void TearDown() override { fs::remove_all(dir_); }
   v1::StorageDestination Local(const std::string& name) {

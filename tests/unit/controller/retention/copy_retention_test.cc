@@ -56,18 +56,6 @@ class CopyRetentionTest : public ::testing::Test {
     std::string job_id = absl::StrCat("job-", n);
     std::string backup_id = absl::StrCat("20260301T0", n, "0000Z-0000000a");
     ids_.push_back(backup_id);
-    v1::Job job;
-    job.set_id(job_id);
-    job.set_kind(v1::JOB_KIND_BACKUP);
-    job.set_state(v1::JOB_STATE_QUEUED);
-    job.set_database("orders");
-    job.set_agent("agent-1");
-    job.set_created_at(at);
-    ASSERT_TRUE(store_->CreateJob(job, "req").ok());
-    JobEnd end;
-    end.job_id = job_id;
-    end.state = v1::JOB_STATE_SUCCEEDED;
-    end.now = TimeFromString(at);
     v1::Backup b;
     b.set_id(backup_id);
     b.set_database("orders");
@@ -75,16 +63,22 @@ class CopyRetentionTest : public ::testing::Test {
     b.set_state(v1::BACKUP_STATE_COMPLETED);
     b.set_created_at(at);
     b.mutable_manifest()->set_agent("agent-1");
-    end.backup = b;
-    end.copies_of = backup_id;
     v1::BackupCopy c;
     c.set_storage("remote");
     c.set_state(copy_state);
     c.set_updated_at(at);
     c.set_locked_until(locked_until);
     if (!locked_until.empty()) c.set_lock_mode(v1::OBJECT_LOCK_MODE_COMPLIANCE);
-    end.copies.push_back(c);
-    ASSERT_TRUE(store_->EndJob(end).ok());
+    ASSERT_TRUE(CatalogueBackup(store_.get(), job_id, b, {c}).ok());
+  }
+  // The plan of the "remote" destination under its own rules.
+  v1::PlanRetentionResponse PlanRemote() {
+    v1::PlanRetentionRequest plan;
+    plan.set_database("orders");
+    plan.set_storage("remote");
+    absl::StatusOr<v1::PlanRetentionResponse> p = maintainer_->Plan(plan);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *p : v1::PlanRetentionResponse();
   }
   v1::BackupCopy CopyOf(const std::string& id) {
     v1::Backup b = *store_->GetBackup(id);
@@ -128,10 +122,7 @@ TEST_F(CopyRetentionTest, DestinationRulesDeleteItsCopiesOnly) {
   Catalogue(2, "2026-03-01T02:00:00Z", v1::BACKUP_COPY_STATE_COMMITTED);
   Catalogue(3, "2026-03-01T03:00:00Z", v1::BACKUP_COPY_STATE_COMMITTED);
   SetRemoteKeepLast(1);
-  v1::PlanRetentionRequest plan;
-  plan.set_database("orders");
-  plan.set_storage("remote");
-  v1::PlanRetentionResponse p = *maintainer_->Plan(plan);
+  v1::PlanRetentionResponse p = PlanRemote();
   ASSERT_EQ(p.verdicts_size(), 3);
   absl::StatusOr<v1::ApplyRetentionResponse> applied = maintainer_->Apply("orders");
   ASSERT_TRUE(applied.ok()) << applied.status();
@@ -165,10 +156,7 @@ TEST_F(CopyRetentionTest, LockedCopyIsKeptUntilItsDate) {
   Catalogue(2, "2026-03-01T02:00:00Z", v1::BACKUP_COPY_STATE_COMMITTED);
   Catalogue(3, "2026-03-01T03:00:00Z", v1::BACKUP_COPY_STATE_COMMITTED);
   SetRemoteKeepLast(1);
-  v1::PlanRetentionRequest plan;
-  plan.set_database("orders");
-  plan.set_storage("remote");
-  v1::PlanRetentionResponse p = *maintainer_->Plan(plan);
+  v1::PlanRetentionResponse p = PlanRemote();
   bool seen = false;
   for (const v1::RetentionVerdict& v : p.verdicts()) {
     if (v.backup_id() != ids_[0]) continue;
